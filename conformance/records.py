@@ -1,0 +1,117 @@
+"""Plain records of what happened in a run: exchanges, failures, per-rule results.
+
+The engine produces them; report writers and the CLI consume them. They hold no httpx
+objects and never a credential: headers are redacted when an exchange is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Exchange",
+    "Failure",
+    "RecordedRequest",
+    "RecordedResponse",
+    "RuleResult",
+    "RuleStatus",
+    "RunReport",
+    "RunStats",
+    "Verdict",
+]
+
+RuleStatus = Literal["pass", "fail", "informational", "not-run"]
+Verdict = Literal["pass", "fail", "inconclusive"]
+
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """A request as sent. ``path`` is relative to the target's base URL (``/activity/sms/``)
+    and includes the query string; ``auth`` names the credential used (``"basic"``,
+    ``"bearer"``, ``"second-org"``, ``"none"``, ``"wrong"``) without its value."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any = None  # decoded JSON body, or None
+    auth: str = "basic"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedResponse:
+    status_code: int
+    headers: dict[str, str]
+    body: Any = None  # decoded JSON, else the text (truncated)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and the response to it; ``elapsed`` in seconds."""
+
+    request: RecordedRequest
+    response: RecordedResponse | None
+    elapsed: float = 0.0
+    error: str | None = None  # transport error, when no response arrived
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A rule violated: what the docs allow, what the server did, and how to replay it.
+
+    ``steps`` is the shortest request sequence found that reproduces the violation, its
+    last exchange being the one that broke the rule.
+    """
+
+    rule: str
+    message: str
+    expected: str
+    actual: str
+    steps: tuple[Exchange, ...] = ()
+
+
+@dataclass(slots=True)
+class RuleResult:
+    """The verdict for one catalogue rule.
+
+    ``checked`` counts the observations of the rule; ``observations`` holds notes for
+    ``informational`` rules (what the server did where the docs are silent);
+    ``reason`` says why a rule was ``not-run``.
+    """
+
+    id: str
+    status: RuleStatus
+    level: str
+    statement: str
+    quote: str
+    source: str
+    checked: int = 0
+    observations: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class RunStats:
+    requests: int = 0
+    duration: float = 0.0
+    steps: int = 0
+    examples: int = 0
+    transient_errors: int = 0
+    rate_limited: int = 0
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Everything a report writer needs; ``target`` is the base URL, never a credential."""
+
+    verdict: Verdict
+    seed: int
+    target: str
+    profile: str
+    rules: list[RuleResult]
+    failures: list[Failure]
+    stats: RunStats
+    reason: str | None = None  # one line: why the verdict is what it is
+    started_at: str = ""
