@@ -1,0 +1,280 @@
+"""The rule catalogue: every behaviour the suite checks, traced to the sentence it comes from.
+
+The catalogue is data, kept in ``conformance/catalogue.toml`` next to this module. It has two
+kinds of entry::
+
+    [sources.D-create]                  # one table per document cited
+    title = "Create an SMS activity"
+    url = "https://developer.close.com/api/resources/activities/sms/create"
+
+    [[rule]]                            # one table per rule, in reading order
+    id = "sms/create/scheduled-requires-date-scheduled"
+    level = "MUST"                      # MUST | SHOULD | unspecified
+    statement = "A create with status scheduled and no valid date_scheduled MUST be ..."
+    section = "1.3 Create, rule 1"      # section of the research notes
+    source = "D-create"                 # key of a [sources.*] table
+    quote = "must be specified in the `date_scheduled` field"
+    untested = "reason"                 # optional: why no check can observe the rule
+
+Ids are stable, lowercase, path-like (``area/operation/name``) and never reused: checks,
+faulty reference servers and reports all key on them. ``unspecified`` rules name what the
+documentation leaves open; the suite reports what it observes for them and never fails a
+target on them.
+
+Statements follow the Kubernetes behaviours style ("X MUST Y") and, as in the
+JSON-Schema-Test-Suite, never say "should" in lower case nor "test that".
+
+This module only reads the packaged TOML file; it does no other I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib.resources import files
+from typing import Any
+
+__all__ = [
+    "CATALOGUE",
+    "Catalogue",
+    "CatalogueError",
+    "Level",
+    "Rule",
+    "Source",
+    "UnknownRule",
+    "load_catalogue",
+]
+
+ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
+RULE_KEYS = frozenset({"id", "level", "statement", "section", "source", "quote", "untested"})
+REQUIRED_RULE_KEYS = RULE_KEYS - {"untested"}
+SOURCE_KEYS = frozenset({"title", "url"})
+TOP_LEVEL_KEYS = frozenset({"sources", "rule"})
+# Phrases a statement must not contain (JSON-Schema-Test-Suite sanity rule): a statement says
+# what MUST happen, it neither hedges with a lower-case "should" nor describes a test.
+FORBIDDEN_PHRASES = (" should ", "test that")
+
+
+class CatalogueError(ValueError):
+    """The catalogue TOML is malformed; the message names the offending entry and the fix."""
+
+
+class UnknownRule(KeyError):
+    """A rule id looked up in the catalogue does not exist; the message lists close matches."""
+
+    def __init__(self, rule_id: str, suggestions: list[str]) -> None:
+        self.rule_id = rule_id
+        self.suggestions = suggestions
+        super().__init__(rule_id)
+
+    def __str__(self) -> str:
+        message = f"unknown rule id {self.rule_id!r}"
+        if self.suggestions:
+            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        return message
+
+
+class Level(StrEnum):
+    """How binding a rule is. ``unspecified`` rules are reported, never failed."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document the catalogue cites: its key in ``[sources.*]``, title and URL."""
+
+    key: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One catalogued behaviour. ``untested`` holds the reason when no check can observe it."""
+
+    id: str
+    level: Level
+    statement: str
+    section: str
+    source: Source
+    quote: str
+    untested: str | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the URL of the document the rule is quoted from."""
+        return self.source.url
+
+
+class Catalogue(Mapping[str, Rule]):
+    """The rules by id, iterated in file order.
+
+    ``catalogue[id]`` returns the :class:`Rule` or raises :class:`UnknownRule` (a
+    ``KeyError``) naming the closest ids.
+    """
+
+    __slots__ = ("_rules", "sources")
+
+    def __init__(self, rules: list[Rule], sources: Mapping[str, Source]) -> None:
+        self._rules: dict[str, Rule] = {rule.id: rule for rule in rules}
+        self.sources: Mapping[str, Source] = dict(sources)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        try:
+            return self._rules[rule_id]
+        except KeyError:
+            close = difflib.get_close_matches(rule_id, self._rules, n=3, cutoff=0.6)
+            raise UnknownRule(rule_id, close) from None
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __repr__(self) -> str:
+        return f"<Catalogue of {len(self)} rules>"
+
+    def ids(self) -> list[str]:
+        """Return every rule id, in file order."""
+        return list(self._rules)
+
+    def rules(self) -> list[Rule]:
+        """Return every rule, in file order."""
+        return list(self._rules.values())
+
+    def by_prefix(self, prefix: str) -> list[Rule]:
+        """Return the rules whose id is ``prefix`` or lies under it, in file order.
+
+        ``by_prefix("sms/create")`` matches ``sms/create/...`` but not ``sms/created/...``.
+        An empty list means nothing matched; it never raises.
+        """
+        stem = prefix.rstrip("/")
+        return [r for r in self._rules.values() if r.id == stem or r.id.startswith(stem + "/")]
+
+
+def load_catalogue(text: str | None = None) -> Catalogue:
+    """Parse and validate a catalogue; return it as a :class:`Catalogue`.
+
+    ``text`` is TOML in the format described in the module docstring; when it is ``None`` the
+    packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming the entry, on
+    invalid TOML, unknown keys, a missing or empty field, a malformed or duplicate id, an
+    unknown level or source, a source URL that is not https, or a statement that contains a
+    lower-case "should" or "test that".
+    """
+    if text is None:
+        text = (files("conformance") / "catalogue.toml").read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"catalogue is not valid TOML: {exc}") from exc
+
+    unknown = set(data) - TOP_LEVEL_KEYS
+    if unknown:
+        raise CatalogueError(
+            f"unknown top-level key(s) {sorted(unknown)}; only [sources.*] and [[rule]] are allowed"
+        )
+    sources = _parse_sources(data.get("sources", {}))
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise CatalogueError("'rule' must be an array of tables: write each one as [[rule]]")
+
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        rule = _parse_rule(raw, index, sources)
+        if rule.id in seen:
+            raise CatalogueError(f"rule {rule.id!r}: duplicate id; ids must be unique")
+        seen.add(rule.id)
+        rules.append(rule)
+    return Catalogue(rules, sources)
+
+
+def _parse_sources(raw: Any) -> dict[str, Source]:
+    if not isinstance(raw, dict):
+        raise CatalogueError("'sources' must be a table of [sources.KEY] tables")
+    sources: dict[str, Source] = {}
+    for key, entry in raw.items():
+        where = f"source {key!r}"
+        if not isinstance(entry, dict):
+            raise CatalogueError(f"{where}: must be a table with title and url")
+        unknown = set(entry) - SOURCE_KEYS
+        if unknown:
+            raise CatalogueError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: title, url")
+        title = _non_empty_string(entry, "title", where)
+        url = _non_empty_string(entry, "url", where)
+        if not url.startswith("https://"):
+            raise CatalogueError(f"{where}: url {url!r} must start with https://")
+        sources[key] = Source(key=key, title=title, url=url)
+    return sources
+
+
+def _parse_rule(raw: Any, index: int, sources: Mapping[str, Source]) -> Rule:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"rule #{index + 1}: must be a table")
+    rule_id = raw.get("id")
+    where = f"rule {rule_id!r}" if isinstance(rule_id, str) and rule_id else f"rule #{index + 1}"
+
+    unknown = set(raw) - RULE_KEYS
+    if unknown:
+        raise CatalogueError(
+            f"{where}: unknown key(s) {sorted(unknown)}; allowed: {', '.join(sorted(RULE_KEYS))}"
+        )
+    for key in sorted(REQUIRED_RULE_KEYS):
+        _non_empty_string(raw, key, where)
+
+    if not ID_PATTERN.match(raw["id"]):
+        raise CatalogueError(
+            f"{where}: malformed id; use lowercase path segments such as 'sms/create/status-draft'"
+        )
+    try:
+        level = Level(raw["level"])
+    except ValueError:
+        allowed = ", ".join(member.value for member in Level)
+        raise CatalogueError(
+            f"{where}: unknown level {raw['level']!r}; use one of {allowed}"
+        ) from None
+    source = sources.get(raw["source"])
+    if source is None:
+        raise CatalogueError(
+            f"{where}: unknown source {raw['source']!r}; add a [sources.{raw['source']}] table"
+        )
+    statement = raw["statement"]
+    for phrase in FORBIDDEN_PHRASES:
+        if phrase in statement:
+            raise CatalogueError(
+                f"{where}: statement contains {phrase.strip()!r}; "
+                "write 'X MUST Y' or 'X SHOULD Y' instead"
+            )
+    untested = raw.get("untested")
+    if untested is not None:
+        untested = _non_empty_string(raw, "untested", where)
+    return Rule(
+        id=raw["id"],
+        level=level,
+        statement=statement,
+        section=raw["section"],
+        source=source,
+        quote=raw["quote"],
+        untested=untested,
+    )
+
+
+def _non_empty_string(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(f"{where}: {key!r} is missing or empty; give a non-empty string")
+    return value
+
+
+CATALOGUE: Catalogue = load_catalogue()
