@@ -1,0 +1,102 @@
+"""The machine-readable report: one JSON document per run.
+
+Keys keep a fixed order (the order below), the file is UTF-8 with non-ASCII characters kept
+and an indent of 2. Credential-bearing headers are dropped from every recorded exchange.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conformance.records import Exchange, Failure, RuleResult, RunReport, RunStats
+from conformance.reporting._safety import safe_headers
+from conformance.reporting.replay import replay
+
+__all__ = ["to_json_dict", "to_json_text", "write_json"]
+
+
+def write_json(report: RunReport, path: Path) -> None:
+    """Write ``report`` as JSON to ``path`` (UTF-8, indent 2); returns nothing."""
+    Path(path).write_text(to_json_text(report), encoding="utf-8")
+
+
+def to_json_text(report: RunReport) -> str:
+    """Return the JSON document for ``report``, ending with a newline."""
+    return json.dumps(to_json_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def to_json_dict(report: RunReport) -> dict[str, Any]:
+    """Return ``report`` as plain JSON-ready data, keys in the documented order."""
+    return {
+        "verdict": report.verdict,
+        "seed": report.seed,
+        "target": report.target,
+        "profile": report.profile,
+        "reason": report.reason,
+        "started_at": report.started_at,
+        "rules": [_rule(rule) for rule in report.rules],
+        "failures": [_failure(failure, report.target) for failure in report.failures],
+        "stats": _stats(report.stats),
+    }
+
+
+def _rule(rule: RuleResult) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "status": rule.status,
+        "level": rule.level,
+        "statement": rule.statement,
+        "quote": rule.quote,
+        "source": rule.source,
+        "checked": rule.checked,
+        "observations": list(rule.observations),
+        "reason": rule.reason,
+    }
+
+
+def _failure(failure: Failure, target: str) -> dict[str, Any]:
+    replayed = replay(failure, target)
+    return {
+        "rule": failure.rule,
+        "message": failure.message,
+        "expected": failure.expected,
+        "actual": failure.actual,
+        "steps": [_exchange(step) for step in failure.steps],
+        "replay": {"curl": replayed.curl, "python": replayed.python},
+    }
+
+
+def _exchange(exchange: Exchange) -> dict[str, Any]:
+    request = exchange.request
+    response = exchange.response
+    return {
+        "request": {
+            "method": request.method,
+            "path": request.path,
+            "headers": safe_headers(request.headers),
+            "body": request.body,
+            "auth": request.auth,
+        },
+        "response": None
+        if response is None
+        else {
+            "status_code": response.status_code,
+            "headers": safe_headers(response.headers),
+            "body": response.body,
+        },
+        "elapsed": exchange.elapsed,
+        "error": exchange.error,
+    }
+
+
+def _stats(stats: RunStats) -> dict[str, Any]:
+    return {
+        "requests": stats.requests,
+        "duration": stats.duration,
+        "steps": stats.steps,
+        "examples": stats.examples,
+        "transient_errors": stats.transient_errors,
+        "rate_limited": stats.rate_limited,
+    }

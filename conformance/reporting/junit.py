@@ -1,0 +1,126 @@
+"""The JUnit XML report: one test suite, one test case per catalogue rule.
+
+``fail`` becomes ``<failure>``, ``not-run`` becomes ``<skipped>``, and an ``informational``
+rule passes with its observations in ``<system-out>``. CI servers read this file; people
+read the HTML report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from conformance.records import Exchange, Failure, RuleResult, RunReport
+from conformance.reporting._safety import safe_headers
+
+__all__ = ["SUITE_NAME", "to_junit_element", "write_junit"]
+
+SUITE_NAME = "sms-conformance"
+
+# Characters XML 1.0 cannot carry at all, even escaped.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udfff]")
+_BODY_LIMIT = 2000
+
+
+def write_junit(report: RunReport, path: Path) -> None:
+    """Write ``report`` as JUnit XML to ``path`` (UTF-8, with declaration); returns nothing."""
+    tree = ET.ElementTree(to_junit_element(report))
+    ET.indent(tree)
+    tree.write(Path(path), encoding="utf-8", xml_declaration=True)
+
+
+def to_junit_element(report: RunReport) -> ET.Element:
+    """Return the ``<testsuites>`` element holding the run's single ``<testsuite>``."""
+    failures = {}
+    for failure in report.failures:
+        failures.setdefault(failure.rule, failure)
+    counts = {
+        "tests": str(len(report.rules)),
+        "failures": str(sum(rule.status == "fail" for rule in report.rules)),
+        "errors": "0",
+        "skipped": str(sum(rule.status == "not-run" for rule in report.rules)),
+        "time": f"{report.stats.duration:.3f}",
+    }
+    root = ET.Element("testsuites", {"name": SUITE_NAME, **counts})
+    suite_attributes = {"name": SUITE_NAME, **counts}
+    if report.started_at:
+        suite_attributes["timestamp"] = _text(report.started_at)
+    suite = ET.SubElement(root, "testsuite", suite_attributes)
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("seed", report.seed),
+        ("target", report.target),
+        ("verdict", report.verdict),
+        ("profile", report.profile),
+        ("reason", report.reason),
+    ):
+        if value is not None:
+            ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})
+    for rule in report.rules:
+        suite.append(_testcase(rule, failures.get(rule.id)))
+    return root
+
+
+def _testcase(rule: RuleResult, failure: Failure | None) -> ET.Element:
+    case = ET.Element(
+        "testcase", {"classname": _classname(rule.id), "name": _text(rule.id), "time": "0.000"}
+    )
+    if rule.status == "fail":
+        message = failure.message if failure is not None else "rule failed"
+        element = ET.SubElement(case, "failure", {"message": _text(message), "type": rule.level})
+        element.text = _text(_failure_text(rule, failure))
+    elif rule.status == "not-run":
+        reason = rule.reason or "not run"
+        ET.SubElement(case, "skipped", {"message": _text(reason)})
+    elif rule.status == "informational" and rule.observations:
+        out = ET.SubElement(case, "system-out")
+        out.text = _text("\n".join(rule.observations))
+    return case
+
+
+def _classname(rule_id: str) -> str:
+    """Return the rule id's segments but the last, dot-joined (``sms/create/x`` -> ``sms.create``).
+
+    CI servers group test cases into packages on the dots of ``classname``.
+    """
+    segments = [segment for segment in re.split(r"[/.]", rule_id) if segment]
+    return _text(".".join(segments[:-1]) or SUITE_NAME)
+
+
+def _failure_text(rule: RuleResult, failure: Failure | None) -> str:
+    lines = [rule.statement]
+    if rule.quote:
+        lines.append(f"Documented: {rule.quote} ({rule.source})")
+    if failure is None:
+        return "\n".join(lines)
+    lines += ["", f"Expected: {failure.expected}", f"Actual: {failure.actual}", "", "Steps:"]
+    for number, step in enumerate(failure.steps, start=1):
+        lines.extend(_step_lines(number, step))
+    return "\n".join(lines)
+
+
+def _step_lines(number: int, step: Exchange) -> list[str]:
+    request = step.request
+    lines = [f"{number}. {request.method} {request.path} (auth: {request.auth})"]
+    headers = safe_headers(request.headers)
+    if headers:
+        lines.append("   headers: " + _compact(headers))
+    if request.body is not None:
+        lines.append("   body: " + _compact(request.body))
+    if step.response is None:
+        lines.append(f"   -> no response: {step.error or 'unknown error'}")
+    else:
+        lines.append(f"   -> {step.response.status_code} {_compact(step.response.body)}")
+    return lines
+
+
+def _compact(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _BODY_LIMIT else text[:_BODY_LIMIT] + "…"
+
+
+def _text(value: str) -> str:
+    return _ILLEGAL_XML.sub("\ufffd", value)

@@ -1,0 +1,75 @@
+"""The HTML report: a self-contained page a person reads."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from conformance.reporting.html import render_html, write_html
+from conformance.reporting.replay import curl_commands
+
+
+@pytest.fixture
+def page(report) -> str:
+    return render_html(report)
+
+
+def test_html_shows_the_verdict_target_seed_and_reason(page):
+    assert 'class="verdict verdict-fail"' in page
+    assert "http://127.0.0.1:8765/api/v1" in page
+    assert "12345" in page
+    assert "1 MUST rule failed" in page
+
+
+def test_html_shows_the_failure_with_expected_and_actual(page, failure):
+    text = html.unescape(page)
+    assert failure.rule in text
+    assert failure.expected in text
+    assert failure.actual in text
+    assert 'id="failure-1"' in page
+
+
+def test_html_links_the_documented_sentence_to_its_source(page):
+    assert "Only draft SMS activities can be modified." in page
+    assert '<a href="https://developer.close.com/api/resources/activities/sms/update">' in page
+
+
+def test_html_escapes_recorded_bodies(page, sample):
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(" in page
+    assert sample.XSS_TEXT in html.unescape(page)
+
+
+def test_html_escapes_observations(page):
+    assert "ties broken by id &lt;asc&gt;" in page
+
+
+def test_html_contains_the_curl_commands_and_the_python_script(page, failure, sample):
+    text = html.unescape(page)
+    for line in curl_commands(failure.steps, sample.TARGET):
+        assert line in text
+    assert "def main(client: httpx.Client | None = None) -> None:" in text
+
+
+def test_html_lists_failed_rules_first(page, report):
+    positions = {rule.id: page.index(f"{rule.id}</") for rule in report.rules}
+    failed = positions["sms/update/status-persists"]
+    assert failed == min(positions.values())
+
+
+def test_html_is_self_contained(page):
+    assert "<link" not in page
+    assert "src=" not in page
+    assert "@import" not in page
+
+
+def test_html_does_not_link_a_source_that_is_not_a_web_address(report):
+    report.rules[1].source = "javascript:alert(1)"
+    assert 'href="javascript' not in render_html(report)
+
+
+def test_write_html_writes_utf8(report, tmp_path):
+    path = tmp_path / "report.html"
+    write_html(report, path)
+    assert "café" in path.read_text(encoding="utf-8")

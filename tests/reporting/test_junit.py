@@ -1,0 +1,95 @@
+"""The JUnit XML report: one suite, one test case per rule, counts CI servers trust."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conformance.records import RuleResult
+from conformance.reporting.junit import write_junit
+
+
+@pytest.fixture
+def suite(report, tmp_path) -> ET.Element:
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    (found,) = ET.parse(path).getroot().iter("testsuite")
+    return found
+
+
+def _case(suite: ET.Element, name: str) -> ET.Element:
+    (case,) = [c for c in suite.iter("testcase") if c.get("name") == name]
+    return case
+
+
+def test_junit_has_one_suite_named_after_the_project(suite):
+    assert suite.get("name") == "sms-conformance"
+
+
+def test_junit_has_one_test_case_per_rule(report, suite):
+    assert [case.get("name") for case in suite.iter("testcase")] == [r.id for r in report.rules]
+
+
+def test_junit_counts_tests_failures_and_skipped(suite):
+    assert suite.get("tests") == "4"
+    assert suite.get("failures") == "1"
+    assert suite.get("skipped") == "1"
+    assert suite.get("errors") == "0"
+    assert float(suite.get("time")) == pytest.approx(3.5)
+
+
+def test_junit_classname_is_the_rule_id_without_its_last_segment(suite):
+    assert _case(suite, "sms/update/status-persists").get("classname") == "sms.update"
+
+
+def test_junit_failed_rule_has_failure_with_expected_actual_and_steps(suite, failure):
+    (element,) = _case(suite, "sms/update/status-persists").iter("failure")
+
+    assert element.get("message") == failure.message
+    assert f"Expected: {failure.expected}" in element.text
+    assert f"Actual: {failure.actual}" in element.text
+    assert "1. POST /activity/sms/" in element.text
+    assert "3. GET /activity/sms/" in element.text
+
+
+def test_junit_not_run_rule_is_skipped_with_its_reason(suite):
+    (element,) = _case(suite, "sms/webhook/delivered").iter("skipped")
+    assert element.get("message") == "no webhook receiver configured"
+
+
+def test_junit_informational_rule_passes_with_observations_in_system_out(suite):
+    case = _case(suite, "sms/list/default-order")
+
+    assert case.find("failure") is None
+    assert case.find("skipped") is None
+    assert case.find("system-out").text == "newest first by date_created\nties broken by id <asc>"
+
+
+def test_junit_passed_rule_has_no_child(suite):
+    assert len(_case(suite, "sms/create/answers-200")) == 0
+
+
+def test_junit_properties_hold_seed_target_and_verdict(suite):
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["seed"] == "12345"
+    assert properties["target"] == "http://127.0.0.1:8765/api/v1"
+    assert properties["verdict"] == "fail"
+
+
+def test_junit_stays_well_formed_with_control_characters(report, tmp_path):
+    report.rules.append(
+        RuleResult(
+            id="sms/odd/control",
+            status="informational",
+            level="unspecified",
+            statement="s",
+            quote="",
+            source="",
+            observations=["bell \x07 and nul \x00"],
+        )
+    )
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+
+    assert ET.parse(path).getroot().find(".//testsuite").get("tests") == "5"
