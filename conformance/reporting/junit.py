@@ -34,9 +34,9 @@ def write_junit(report: RunReport, path: Path) -> None:
 
 def to_junit_element(report: RunReport) -> ET.Element:
     """Return the ``<testsuites>`` element holding the run's single ``<testsuite>``."""
-    failures = {}
+    failures: dict[str, list[Failure]] = {}
     for failure in report.failures:
-        failures.setdefault(failure.rule, failure)
+        failures.setdefault(failure.rule, []).append(failure)
     counts = {
         "tests": str(len(report.rules)),
         "failures": str(sum(rule.status == "fail" for rule in report.rules)),
@@ -60,18 +60,22 @@ def to_junit_element(report: RunReport) -> ET.Element:
         if value is not None:
             ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})
     for rule in report.rules:
-        suite.append(_testcase(rule, failures.get(rule.id)))
+        suite.append(_testcase(rule, failures.get(rule.id, [])))
     return root
 
 
-def _testcase(rule: RuleResult, failure: Failure | None) -> ET.Element:
+def _testcase(rule: RuleResult, failures: list[Failure]) -> ET.Element:
+    failure = failures[0] if failures else None
     case = ET.Element(
         "testcase", {"classname": _classname(rule.id), "name": _text(rule.id), "time": "0.000"}
     )
     if rule.status == "fail":
         message = failure.message if failure is not None else "rule failed"
         element = ET.SubElement(case, "failure", {"message": _text(message), "type": rule.level})
-        element.text = _text(_failure_text(rule, failure))
+        text = _failure_text(rule, failure)
+        if len(failures) > 1:
+            text += f"\n\n{len(failures) - 1} more failure(s) of this rule: see the HTML report."
+        element.text = _text(text)
     elif rule.status == "not-run":
         reason = rule.reason or "not run"
         ET.SubElement(case, "skipped", {"message": _text(reason)})

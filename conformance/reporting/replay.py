@@ -182,9 +182,9 @@ def _curl(exchange: Exchange, target: str, bindings: list[_Binding], position: i
     request = exchange.request
     names = _active(bindings, position, "shell")
     bound = next((b for b in bindings if b.step == position), None)
-    head = ["curl", "-sS"]
-    if bound is None:
-        head.append(shlex.quote("-w") + " " + shlex.quote(r"\n%{http_code}\n"))
+    # The status goes after the body; to stderr when stdout feeds jq.
+    status = r"\n%{http_code}\n" if bound is None else r"%{stderr}\n%{http_code}\n"
+    head = ["curl", "-sS", "-w " + shlex.quote(status)]
     if request.method.upper() != "GET":
         head.append("-X " + shlex.quote(request.method.upper()))
     args = [" ".join(head)]
