@@ -1,0 +1,143 @@
+"""Valid create and update bodies for ``/activity/sms/``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from conformance.fixtures import Fixtures
+from strategies._attachments import attachments
+from strategies._dates import datetimes_with_offsets
+from strategies._texts import texts
+from strategies._validation import check_aware, check_fixtures, check_one_of
+
+__all__ = ["CREATE_STATUSES", "create_payloads", "update_payloads"]
+
+#: Statuses documented as create options, in shrink order (``error`` is in the enum but
+#: not described as a create option, so it is never drawn).
+CREATE_STATUSES: tuple[str, ...] = ("draft", "inbox", "sent", "outbox", "scheduled")
+
+#: Statuses whose SMS Close itself sends; they are only ever drawn as ``outbound``.
+_SENT_BY_CLOSE = frozenset({"draft", "scheduled", "outbox"})
+
+SCHEDULE_MIN_AHEAD = timedelta(minutes=5)
+SCHEDULE_MAX_AHEAD = timedelta(days=30)
+
+
+def scheduled_dates(now: datetime) -> SearchStrategy[str]:
+    """``date_scheduled`` values strictly in the future: ``now + 5 min .. now + 30 days``."""
+    return datetimes_with_offsets(
+        min_value=now + SCHEDULE_MIN_AHEAD, max_value=now + SCHEDULE_MAX_AHEAD
+    )
+
+
+@st.composite
+def create_bodies(
+    draw: st.DrawFn,
+    fixtures: Fixtures,
+    now: datetime,
+    statuses: Sequence[str],
+    *,
+    allow_template: bool = True,
+) -> dict[str, Any]:
+    """The unchecked core of :func:`create_payloads`; also the base the invalid families
+    break. ``allow_template=False`` always sends ``text``."""
+    status = draw(st.sampled_from(statuses))
+    body: dict[str, Any] = {
+        "status": status,
+        "local_phone": draw(st.sampled_from(fixtures.internal_phones)),
+        "remote_phone": draw(st.sampled_from(fixtures.remote_phones)),
+    }
+    lead = draw(st.none() | st.sampled_from(fixtures.leads))
+    if lead is not None:
+        body["lead_id"], body["contact_id"] = lead
+    if allow_template and lead == fixtures.leads[0] and draw(st.booleans()):
+        body["template_id"] = fixtures.template_id
+    else:
+        body["text"] = draw(texts())
+    if draw(st.booleans()):
+        directions = ("outbound",) if status in _SENT_BY_CLOSE else ("inbound", "outbound")
+        body["direction"] = draw(st.sampled_from(directions))
+    if draw(st.booleans()):
+        body["attachments"] = draw(attachments(min_size=1))
+    if status == "scheduled":
+        body["date_scheduled"] = draw(scheduled_dates(now))
+    if status == "outbox" and draw(st.booleans()):
+        body["send_in"] = draw(st.integers(0, 59))
+    return body
+
+
+def create_payloads(
+    fixtures: Fixtures, *, now: datetime, status: str | None = None
+) -> SearchStrategy[dict[str, Any]]:
+    """Returns a strategy which generates valid ``POST /activity/sms/`` bodies.
+
+    ``status`` is the given one, or any of ``draft``, ``inbox``, ``sent``, ``outbox``,
+    ``scheduled``. Every body has ``status``, a ``local_phone`` from
+    ``fixtures.internal_phones`` and a ``remote_phone`` from ``fixtures.remote_phones``;
+    optionally a ``lead_id``/``contact_id`` pair from ``fixtures.leads``; either a
+    ``text`` from :func:`texts` or, only with the first lead's pair (so the rendering is
+    ``fixtures.rendered_template``), ``template_id=fixtures.template_id`` and no
+    ``text``; optionally ``direction`` (always ``outbound`` for statuses Close sends:
+    draft, scheduled, outbox); optionally one to three ``attachments``. ``scheduled``
+    bodies carry a ``date_scheduled`` with an offset between ``now + 5 min`` and
+    ``now + 30 days``; ``outbox`` bodies may carry ``send_in`` in ``0..59``.
+
+    ``now`` must be an aware datetime; ``status`` must be one of the five above, else
+    ``InvalidArgument``.
+
+    Shrinks towards a minimal draft-like body:
+    ``{"status": "draft", "local_phone": <first internal>, "remote_phone": <first
+    remote>, "text": ""}`` (for a fixed ``status``, that status plus what it requires).
+    """
+    check_fixtures(fixtures)
+    check_aware("now", now)
+    if status is None:
+        statuses: tuple[str, ...] = CREATE_STATUSES
+    else:
+        statuses = (check_one_of("status", status, CREATE_STATUSES),)
+    return create_bodies(fixtures, now, statuses)
+
+
+_UPDATE_FIELDS = ("remote_phone", "text", "local_phone", "lead", "attachments", "activity_at")
+
+
+@st.composite
+def _update_bodies(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> dict[str, Any]:
+    chosen = draw(st.lists(st.sampled_from(_UPDATE_FIELDS), min_size=1, max_size=3, unique=True))
+    body: dict[str, Any] = {}
+    for name in chosen:
+        if name == "text":
+            body["text"] = draw(texts())
+        elif name == "remote_phone":
+            body["remote_phone"] = draw(st.sampled_from(fixtures.remote_phones))
+        elif name == "local_phone":
+            body["local_phone"] = draw(st.sampled_from(fixtures.internal_phones))
+        elif name == "lead":
+            body["lead_id"], body["contact_id"] = draw(st.sampled_from(fixtures.leads))
+        elif name == "attachments":
+            body["attachments"] = draw(attachments())
+        else:
+            body["activity_at"] = draw(
+                datetimes_with_offsets(min_value=now - timedelta(days=365), max_value=now)
+            )
+    return body
+
+
+def update_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrategy[dict[str, Any]]:
+    """Returns a strategy which generates valid partial ``PUT /activity/sms/{id}/`` bodies
+    for editing a draft: one to three of ``text`` (from :func:`texts`), ``remote_phone``
+    (from ``fixtures.remote_phones``), ``local_phone`` (an internal number), a
+    ``lead_id``/``contact_id`` pair (counted as one), ``attachments`` (zero to three; an
+    empty list clears them) and ``activity_at`` (with an offset, within the year before
+    ``now``). Never ``status``.
+
+    Shrinks towards a single-field edit, ``{"remote_phone": <first remote phone>}``.
+    """
+    check_fixtures(fixtures)
+    check_aware("now", now)
+    return _update_bodies(fixtures, now)
