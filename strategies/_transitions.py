@@ -18,12 +18,12 @@ __all__ = ["TRANSITION_KINDS", "Transition", "transition_sequences", "transition
 
 TransitionKind = Literal["edit", "schedule", "send", "cancel", "wait", "delete"]
 
-#: In shrink order: an edit is the least eventful step.
+#: In shrink order: cancelling (a no-op on a draft) is the least eventful step.
 TRANSITION_KINDS: tuple[TransitionKind, ...] = (
+    "cancel",
     "edit",
     "schedule",
     "send",
-    "cancel",
     "wait",
     "delete",
 )
@@ -93,8 +93,8 @@ def transitions() -> SearchStrategy[Transition]:
     within 15 minutes), ``send`` (optional ``send_in`` in ``0..59``), ``cancel``,
     ``wait`` (``0..120`` seconds) and ``delete``.
 
-    Shrinks towards ``Transition("edit", text="")``; parameters shrink towards the
-    smallest delay and no ``send_in``.
+    Shrinks towards ``Transition("cancel")`` (a no-op on a draft), then ``edit`` with an
+    empty text; parameters shrink towards the smallest delay and no ``send_in``.
     """
     return _transitions()
 
