@@ -122,7 +122,10 @@ def _broken_items(draw: st.DrawFn) -> Any:
     elif kind == "wrong-type-value":
         item[draw(st.sampled_from(("content_type", *_REQUIRED_KEYS[:2])))] = draw(_WRONG_TYPED)
     else:
-        return draw(st.one_of(st.just(item["url"]), st.integers(0, 10), st.lists(st.just(1))))
+        not_objects = st.one_of(
+            st.just(item["url"]), st.integers(0, 10), st.lists(st.just(1), max_size=2)
+        )
+        return draw(not_objects)
     return item
 
 

@@ -196,3 +196,9 @@ def test_tz_offsets_shrink_to_zero_and_include_negative_zero():
     assert find(tz_offsets(), lambda v: True) == "0"
     assert find(tz_offsets(), lambda v: v == "-0.0") == "-0.0"
     assert find(tz_offsets(), lambda v: v == "5.5") == "5.5"
+
+
+def test_invalid_attachments_shrink_to_one_item_without_url():
+    found = find(invalid_attachments(), lambda items: True)
+    assert len(found) == 1
+    assert set(found[0]) == {"filename", "content_type"}
