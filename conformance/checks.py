@@ -1,0 +1,187 @@
+"""The check registry: every check names the catalogue rules it can judge.
+
+A check is a plain function ``(step) -> Iterable[Finding]`` registered with
+:func:`check`, which fails at import time on a rule id the catalogue does not know or on
+a second registration of the same function, naming ``module.function``::
+
+    @check("sms/create/direction-default", on=("create",))
+    def direction_defaults_by_status(step):
+        ...
+        yield step.finding("sms/create/direction-default", ok, expected=..., actual=...)
+
+A check yields one :class:`Finding` per observation, passed or not. Whether a failed
+finding is a violation or only an observation is decided in one place, by the rule's
+level (see :func:`is_violation`), never by the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance.catalogue import CATALOGUE, Level
+
+if TYPE_CHECKING:
+    from conformance.model import Expectation, ListExpectation, Model, SmsRecord, TimeWindow
+    from conformance.records import Exchange
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckDefinitionError",
+    "Finding",
+    "Step",
+    "check",
+    "checks_for",
+    "covered_rules",
+    "is_violation",
+]
+
+OPERATIONS = frozenset(
+    {
+        "create",
+        "update",
+        "get",
+        "delete",
+        "list",
+        "list-walk",
+        "method",
+        "auth-none",
+        "auth-wrong",
+        "isolation-get",
+        "isolation-list",
+        "isolation-modify",
+        "observe",
+    }
+)
+
+
+class CheckDefinitionError(Exception):
+    """A check was registered wrongly: unknown rule id, unknown operation or a duplicate.
+    Raised at import time; a user never sees it unless they write checks."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One observation of one rule: ``ok`` False means the server did something the rule
+    does not allow (a violation for MUST/SHOULD rules, an observation for unspecified)."""
+
+    rule: str
+    ok: bool
+    expected: str = ""
+    actual: str = ""
+    message: str = ""
+
+
+@dataclass(slots=True)
+class Step:
+    """What checks see of one machine step: the operation, its exchanges, and what the
+    model expected. ``record`` is the model's SMS before the step (get, update, delete);
+    ``exchanges`` holds several entries for a pagination walk."""
+
+    operation: str
+    exchanges: list[Exchange]
+    window: TimeWindow
+    model: Model
+    expectation: Expectation | None = None
+    list_expectation: ListExpectation | None = None
+    record: SmsRecord | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tz_offset: str | None = None
+    auth: str = "basic"
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.exchanges[-1]
+
+    @property
+    def status_code(self) -> int | None:
+        response = self.exchange.response
+        return response.status_code if response is not None else None
+
+    @property
+    def request_body(self) -> Any:
+        return self.exchange.request.body
+
+    @property
+    def body(self) -> Any:
+        response = self.exchange.response
+        return response.body if response is not None else None
+
+    @property
+    def succeeded(self) -> bool:
+        code = self.status_code
+        return code is not None and 200 <= code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A registered check: the rules it judges and the operations it looks at."""
+
+    name: str
+    rules: tuple[str, ...]
+    operations: frozenset[str]
+    function: Callable[[Step], Iterable[Finding] | None]
+
+    def run(self, step: Step) -> Iterator[Finding]:
+        for finding in self.function(step) or ():
+            if finding.rule not in self.rules:
+                raise CheckDefinitionError(
+                    f"{self.name} reported rule {finding.rule!r}, which it does not declare; "
+                    f"add it to @check(...) (declared: {', '.join(self.rules)})"
+                )
+            yield finding
+
+
+CHECKS: dict[str, Check] = {}
+_BY_OPERATION: dict[str, list[Check]] = {}
+
+
+def check(
+    *rules: str, on: Iterable[str] = OPERATIONS
+) -> Callable[[Callable[[Step], Iterable[Finding] | None]], Callable[[Step], Any]]:
+    """Register a check for ``rules``, run on steps whose operation is in ``on``."""
+    operations = frozenset(on)
+
+    def register(function: Callable[[Step], Iterable[Finding] | None]) -> Callable[[Step], Any]:
+        name = f"{function.__module__}.{function.__qualname__}".replace("<locals>.", "")
+        if not rules:
+            raise CheckDefinitionError(f"@check on {name} names no rule")
+        for rule in rules:
+            if rule not in CATALOGUE:
+                CATALOGUE[rule]  # raises UnknownRule with close matches
+        unknown = operations - OPERATIONS
+        if unknown:
+            raise CheckDefinitionError(
+                f"@check on {name} names unknown operations {sorted(unknown)}; "
+                f"known: {sorted(OPERATIONS)}"
+            )
+        if name in CHECKS:
+            raise CheckDefinitionError(f"{name} is registered twice")
+        registered = Check(name, tuple(rules), operations, function)
+        CHECKS[name] = registered
+        for operation in operations:
+            _BY_OPERATION.setdefault(operation, []).append(registered)
+        return function
+
+    return register
+
+
+def checks_for(operation: str) -> list[Check]:
+    """Return the checks that look at ``operation`` steps, in registration order."""
+    return _BY_OPERATION.get(operation, [])
+
+
+def covered_rules() -> set[str]:
+    """Return the ids of every rule some registered check can judge."""
+    return {rule for registered in CHECKS.values() for rule in registered.rules}
+
+
+def is_violation(finding: Finding) -> bool:
+    """True when a failed finding breaks a documented rule (MUST or SHOULD).
+
+    Findings on ``unspecified`` rules are observations: where the docs are silent, the
+    suite reports what the server did and never fails it.
+    """
+    return not finding.ok and CATALOGUE[finding.rule].level is not Level.UNSPECIFIED

@@ -1,0 +1,184 @@
+"""The ``sms-conformance`` command: a thin shell over the engine and the reference server.
+
+Usage: sms-conformance [OPTIONS] COMMAND [ARGS]...
+
+Commands:
+  run    Check a server (or, with no --base-url, the embedded reference server).
+  serve  Serve the reference implementation of the Close SMS API over HTTP.
+
+Exit codes of ``run``: 0 every checked rule held, 1 a rule was violated, 2 usage or
+configuration error, 3 inconclusive (target unreachable, credentials rejected).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import click
+
+from conformance.profiles import PROFILES
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sms-conformance")
+def main() -> None:
+    """Property-based conformance suite for the Close CRM SMS activity API."""
+
+
+@main.command()
+@click.option(
+    "--base-url",
+    envvar="CLOSE_API_URL",
+    help="Target ending in /api/v1 (default: the embedded reference server).",
+)
+@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
+@click.option(
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token (env CLOSE_OAUTH_TOKEN)."
+)
+@click.option(
+    "--second-api-key",
+    envvar="CLOSE_SECOND_API_KEY",
+    help="API key of a second organisation; enables the isolation rules.",
+)
+@click.option(
+    "--allow-send",
+    is_flag=True,
+    help="Permit statuses that deliver an SMS (outbox, scheduled) against a non-embedded target.",
+)
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="ci", show_default=True)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=None,
+    help="Seed (default: random, printed so the run can be repeated).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+@click.option(
+    "--fault",
+    default=None,
+    hidden=True,
+    help="Embedded target only: switch on one of the reference server's faults.",
+)
+def run(
+    base_url: str | None,
+    api_key: str | None,
+    oauth_token: str | None,
+    second_api_key: str | None,
+    allow_send: bool,
+    profile: str,
+    seed_value: int | None,
+    report_dir: Path,
+    fault: str | None,
+) -> None:
+    """Check a server against every documented rule; write report.json, junit.xml and
+    report.html to --report-dir."""
+    from conformance.client import Credentials
+    from conformance.engine import run_target
+    from conformance.reporting import write_reports
+    from conformance.target import ConfigurationError, embedded_target, remote_target
+
+    seed_value = random.randrange(2**32) if seed_value is None else seed_value
+    try:
+        if base_url:
+            if fault:
+                raise ConfigurationError("--fault applies to the embedded server only")
+            target = remote_target(
+                base_url, Credentials(api_key, oauth_token, second_api_key), allow_send=allow_send
+            )
+        else:
+            target = embedded_target(faults=[fault] if fault else [])
+    except (ConfigurationError, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"sms-conformance: checking {target.name} (profile {profile}, seed {seed_value})")
+    report = _with_progress(
+        lambda on_event: run_target(
+            target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+        )
+    )
+    paths = write_reports(report, report_dir)
+    _summarise(report, paths)
+    sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+def _with_progress(job):
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("running", spinner="dots") as status:
+
+        def on_event(event) -> None:
+            if event.kind == "violation":
+                console.print(f"[red]violated[/red] {event.detail}")
+            else:
+                status.update(event.detail)
+
+        return job(on_event)
+
+
+def _summarise(report, paths) -> None:
+    counts = {status: 0 for status in ("pass", "fail", "informational", "not-run")}
+    for rule in report.rules:
+        counts[rule.status] += 1
+    click.echo(
+        ", ".join(f"{n} {status}" for status, n in counts.items()) + " rules; "
+        f"{report.stats.requests} requests in {report.stats.duration:.1f}s"
+    )
+    for failure in report.failures:
+        click.echo(
+            f"  FAIL {failure.rule}: expected {failure.expected}; got {failure.actual}"
+            f" ({len(failure.steps)} requests to reproduce)"
+        )
+    click.echo(f"verdict: {report.verdict} - {report.reason}")
+    click.echo("reports: " + ", ".join(str(path) for path in paths.values()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port", default=8765, show_default=True, type=int, help="Port (0 picks a free one)."
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=":memory:",
+    show_default=True,
+    help="SQLite file that keeps the data across restarts.",
+)
+@click.option("--fault", "faults", multiple=True, help="Switch on a known bug (repeatable).")
+@click.option("--rate-limit", type=int, default=None, help="Requests per second per key.")
+def serve(
+    host: str, port: int, db_path: str, faults: tuple[str, ...], rate_limit: int | None
+) -> None:
+    """Serve the reference implementation of the Close SMS API over HTTP."""
+    from conformance.refserver import FAULTS
+    from conformance.refserver.serve import serve as serve_forever
+
+    unknown = [name for name in faults if name not in FAULTS]
+    if unknown:
+        click.echo(
+            f"error: unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    serve_forever(
+        host=host,
+        port=port,
+        db_path=db_path,
+        faults=faults,
+        rate_limit=rate_limit,
+        out=lambda line: click.echo(line),
+    )
+
+
+if __name__ == "__main__":
+    main()

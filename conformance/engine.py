@@ -1,0 +1,223 @@
+"""The engine: run the state machine against a target and turn what it saw into a report.
+
+:func:`run` goes in rounds. Each round runs the state machine until a documented rule is
+broken; Hypothesis shrinks the example, the engine records the failure, mutes that rule
+and starts the next round to look for others. The engine emits events to ``on_event``
+and never prints; the CLI and the self-test decide what to show.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis.errors import Flaky
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance.catalogue import CATALOGUE, Level
+from conformance.checks import covered_rules
+from conformance.client import TargetUnreachable
+from conformance.machine import RuleViolation, Session, build_machine
+from conformance.profiles import Profile
+from conformance.records import Failure, RuleResult, RunReport, RunStats
+from conformance.target import ConfigurationError, Target, TargetRejected
+
+__all__ = ["Event", "run_target"]
+
+SENDING_RULES = frozenset(
+    rule.id
+    for rule in CATALOGUE.values()
+    if rule.id.startswith("sms/send/")
+    or rule.id
+    in {
+        "sms/create/status-scheduled",
+        "sms/create/status-outbox",
+        "sms/create/scheduled-requires-date-scheduled",
+        "sms/create/send-in-below-60",
+        "sms/create/send-in-accepted",
+        "sms/create/send-in-invalid-type",
+        "sms/create/send-in-negative",
+        "sms/create/local-phone-required",
+        "sms/create/local-phone-internal",
+        "sms/update/draft-to-scheduled",
+        "sms/update/draft-to-outbox",
+        "sms/update/cancel-scheduled",
+        "sms/update/cancel-outbox",
+        "sms/update/scheduled-requires-date-scheduled",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the engine did: ``kind`` is one of ``started``, ``round``, ``violation``,
+    ``finished``; ``detail`` a one-line description."""
+
+    kind: str
+    detail: str
+    rule: str | None = None
+
+
+@dataclass
+class _Run:
+    target: Target
+    profile: Profile
+    seed: int
+    on_event: Callable[[Event], None]
+    failures: list[Failure] = field(default_factory=list)
+    lengths: dict[str, int] = field(default_factory=dict)
+
+
+def run_target(
+    target: Target,
+    *,
+    profile: Profile,
+    seed_value: int,
+    on_event: Callable[[Event], None] = lambda event: None,
+) -> RunReport:
+    """Run the suite against ``target`` and return the report; never raises for what the
+    target does (an unreachable or refusing target gives an ``inconclusive`` report)."""
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat()
+    state = _Run(target, profile, seed_value, on_event)
+    session = Session(target)
+    if not target.embedded:
+        session.schedule_seconds = (2, 20)
+    reason = None
+    inconclusive = False
+    try:
+        on_event(Event("started", f"{target.name}, profile {profile.name}, seed {seed_value}"))
+        target.discover()
+        _rounds(state, session)
+    except (TargetUnreachable, TargetRejected) as error:
+        inconclusive, reason = True, str(error)
+    finally:
+        try:
+            target.close()
+        except TargetUnreachable:
+            pass
+    stats = RunStats(
+        requests=target.api.requests,
+        duration=round(time.monotonic() - started, 3),
+        steps=session.tally.steps,
+        examples=session.tally.examples,
+        rate_limited=target.api.rate_limited,
+    )
+    rules = _rule_results(state, session)
+    if inconclusive:
+        verdict = "inconclusive"
+    elif state.failures:
+        verdict = "fail"
+        reason = f"{len(state.failures)} rule(s) violated: " + ", ".join(
+            f.rule for f in state.failures
+        )
+    else:
+        verdict = "pass"
+        reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    on_event(Event("finished", reason or verdict))
+    return RunReport(
+        verdict=verdict,
+        seed=seed_value,
+        target=_public_url(target),
+        profile=profile.name,
+        rules=rules,
+        failures=state.failures,
+        stats=stats,
+        reason=reason,
+        started_at=started_at,
+    )
+
+
+def _public_url(target: Target) -> str:
+    return str(target.api.http.base_url).rstrip("/")
+
+
+def _rounds(state: _Run, session: Session) -> None:
+    profile = state.profile
+    for round_number in range(1, profile.max_failures + 1):
+        machine = seed(state.seed)(build_machine(session))
+        state.on_event(Event("round", f"round {round_number}"))
+        try:
+            run_state_machine_as_test(
+                machine,
+                settings=settings(
+                    max_examples=profile.max_examples,
+                    stateful_step_count=profile.steps,
+                    deadline=None,
+                    database=None,
+                    derandomize=False,
+                    report_multiple_bugs=False,
+                    print_blob=False,
+                    phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
+            return
+        except RuleViolation as violation:
+            finding = violation.finding
+            session.muted.add(finding.rule)
+            state.lengths[finding.rule] = violation.steps
+            rule = CATALOGUE[finding.rule]
+            state.failures.append(
+                Failure(
+                    rule=finding.rule,
+                    message=f"{rule.statement} {finding.message}".strip(),
+                    expected=finding.expected,
+                    actual=finding.actual,
+                    steps=violation.transcript,
+                )
+            )
+            state.on_event(
+                Event("violation", f"{finding.rule}: {finding.actual}", rule=finding.rule)
+            )
+        except Flaky as error:
+            state.on_event(Event("violation", f"flaky: {error}"))
+            return
+
+
+def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
+    failed = {failure.rule for failure in state.failures}
+    covered = covered_rules()
+    tally = session.tally
+    results = []
+    for rule in CATALOGUE.values():
+        checked = tally.passed[rule.id] + tally.failed[rule.id]
+        reason = None
+        observations = list(tally.observations.get(rule.id, []))
+        if rule.id in failed:
+            status = "fail"
+        elif rule.level is Level.UNSPECIFIED and observations:
+            status = "informational"
+        elif checked and rule.level is not Level.UNSPECIFIED:
+            status = "pass"
+        else:
+            status = "not-run"
+            if rule.untested:
+                reason = f"untested: {rule.untested}"
+            elif rule.id not in covered:
+                reason = "no check judges this rule yet"
+            elif rule.id in SENDING_RULES and not state.target.allow_send:
+                reason = "needs --allow-send: it would put an SMS into a status that sends it"
+            else:
+                reason = "the run never produced a request this rule judges"
+        results.append(
+            RuleResult(
+                id=rule.id,
+                status=status,
+                level=str(rule.level),
+                statement=rule.statement,
+                quote=rule.quote,
+                source=rule.url,
+                checked=checked,
+                observations=observations,
+                reason=reason,
+            )
+        )
+    return results
+
+
+def configuration_error(message: str) -> ConfigurationError:
+    return ConfigurationError(message)

@@ -1,0 +1,497 @@
+"""The stateful test: a Hypothesis state machine with one rule per API operation.
+
+Each rule is a fixed pipeline (the schemathesis ``APIStateMachine`` shape): draw a
+request, ask the model what the docs allow, send it, run the registered checks on the
+exchange, then let the model adopt what the server did. A violated rule raises
+:class:`RuleViolation` carrying the example's transcript, so Hypothesis shrinks it to the
+shortest request sequence that still breaks the rule.
+
+Users never subclass this: :func:`build_machine` returns a machine class bound to one
+run's :class:`Session`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+import conformance.rules  # noqa: F401  (registers the checks)
+import strategies as sms_st
+from conformance.checks import Finding, Step, checks_for, is_violation
+from conformance.model import SENDING, Expectation, Model, TimeWindow
+from conformance.records import Exchange
+from conformance.target import Target
+
+__all__ = ["RuleViolation", "Session", "Tally", "build_machine"]
+
+SMS = "activity/sms/"
+MAX_OBSERVATIONS = 5
+WALK_MAX_PAGES = 30
+
+
+class RuleViolation(AssertionError):
+    """A documented rule was broken. Carries the transcript that led to it."""
+
+    def __init__(self, finding: Finding, transcript: list[Exchange], steps: int) -> None:
+        super().__init__(f"{finding.rule}: expected {finding.expected}; got {finding.actual}")
+        self.finding = finding
+        self.transcript = tuple(transcript)
+        self.steps = steps
+
+
+@dataclass
+class Tally:
+    """Per-rule counts over a whole run, and observations on undocumented behaviour."""
+
+    passed: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    observations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    steps: int = 0
+    examples: int = 0
+
+    def record(self, finding: Finding) -> None:
+        if finding.ok:
+            self.passed[finding.rule] += 1
+            return
+        self.failed[finding.rule] += 1
+        if not is_violation(finding):
+            notes = self.observations[finding.rule]
+            note = " ".join(filter(None, (finding.message, f"-> {finding.actual}")))
+            if len(notes) < MAX_OBSERVATIONS and note not in notes:
+                notes.append(note)
+
+
+@dataclass
+class Session:
+    """What every example of one run shares: the target, rules already found broken
+    (muted, so the next round looks for others), and the tally."""
+
+    target: Target
+    muted: set[str] = field(default_factory=set)
+    tally: Tally = field(default_factory=Tally)
+    schedule_seconds: tuple[int, int] = (300, 30 * 86400)
+    max_wait: int = 120
+
+
+def build_machine(session: Session) -> type[RuleBasedStateMachine]:
+    """Return a state machine class bound to ``session``."""
+
+    class SmsMachine(_SmsMachine):
+        pass
+
+    SmsMachine.session = session
+    return SmsMachine
+
+
+class _SmsMachine(RuleBasedStateMachine):
+    session: Session
+
+    def __init__(self) -> None:
+        super().__init__()
+        target = self.session.target
+        assert target.fixtures is not None
+        self.target = target
+        self.fixtures = target.fixtures
+        self.model = Model(target.fixtures, target.timing)
+        self.transcript: list[Exchange] = []
+        self.steps = 0
+        self.strays: list[str] = []
+        self.session.tally.examples += 1
+
+    # -- the pipeline ----------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> tuple[Exchange, TimeWindow]:
+        exchange, window = self.target.api.send(method, path, **kwargs)
+        self.transcript.append(exchange)
+        return exchange, window
+
+    def _judge(self, step: Step) -> None:
+        """Run every check registered for the step's operation; raise on a violation."""
+        violation = None
+        for registered in checks_for(step.operation):
+            for finding in registered.run(step):
+                self.session.tally.record(finding)
+                if (
+                    violation is None
+                    and is_violation(finding)
+                    and (finding.rule not in self.session.muted)
+                ):
+                    violation = finding
+        if violation is not None:
+            raise RuleViolation(violation, self.transcript, self.steps)
+
+    def _step(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        expectation: Expectation | None = None,
+        record: Any = None,
+        **kwargs: Any,
+    ) -> Step:
+        self.steps += 1
+        self.session.tally.steps += 1
+        exchange, window = self._send(method, path, **kwargs)
+        step = Step(
+            operation,
+            [exchange],
+            window,
+            self.model,
+            expectation=expectation,
+            record=record,
+            auth=kwargs.get("auth", "basic"),
+            params={k: str(v) for k, v in (kwargs.get("params") or {}).items()},
+        )
+        self._judge(step)
+        return step
+
+    def _now(self):
+        return self.target.clock.now()
+
+    def _pick(self, data: st.DataObject, *statuses: str) -> Any:
+        records = self.model.in_status(*statuses) if statuses else list(self.model.records.values())
+        return data.draw(st.sampled_from(records), label="sms")
+
+    def _has(*statuses: str):  # noqa: N805 - a precondition factory used in the class body
+        return precondition(lambda self: bool(self.model.in_status(*statuses)))
+
+    def _observe_statuses(self, step: Step) -> None:
+        """Let the model adopt the statuses the server showed (already judged allowed)."""
+        for exchange in step.exchanges:
+            body = exchange.response.body if exchange.response else None
+            items = body.get("data") if isinstance(body, dict) and "data" in body else [body]
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and item.get("id") in self.model.records:
+                    record = self.model.records[item["id"]]
+                    if isinstance(item.get("status"), str):
+                        self.model.apply(record.observe_status(item["status"]))
+
+    # -- create ----------------------------------------------------------------------------
+
+    def _create(self, body: dict[str, Any]) -> None:
+        expectation = self.model.expect_create(body, _window(self._now()))
+        step = self._step("create", "POST", SMS, json_body=body, expectation=expectation)
+        if not step.succeeded or not isinstance(step.body, dict) or "id" not in step.body:
+            return
+        if expectation.record is None or expectation.accept is False:
+            self._discard(step.body["id"])  # accepted what it must not: keep lists clean
+            return
+        record = self.model.add(expectation.record, step.body, step.window)
+        self.model.apply(record.observe_status(step.body.get("status", record.status)))
+
+    def _discard(self, sms_id: str) -> None:
+        self._send("DELETE", f"{SMS}{sms_id}/")
+
+    @initialize(data=st.data())
+    def start_with_an_sms(self, data: st.DataObject) -> None:
+        self.create_sms(data)
+
+    @rule(data=st.data())
+    def create_sms(self, data: st.DataObject) -> None:
+        statuses = sms_st.CREATE_STATUSES if self.target.allow_send else ("inbox", "draft", "sent")
+        status = data.draw(st.sampled_from(statuses), label="status")
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=self._now(), status=status))
+        if status == "scheduled":
+            body["date_scheduled"] = self._future(data)
+        self._create(body)
+
+    @rule(data=st.data())
+    def create_invalid_sms(self, data: st.DataObject) -> None:
+        invalid = data.draw(sms_st.invalid_create_payloads(self.fixtures, now=self._now()))
+        body = invalid.body
+        if not self.target.allow_send and body.get("status") in SENDING:
+            body = (
+                {**body, "status": "draft"} if invalid.violation.startswith("protocol/") else body
+            )
+            if body.get("status") in SENDING:
+                return
+        self._create(body)
+
+    def _future(self, data: st.DataObject) -> str:
+        low, high = self.session.schedule_seconds
+        seconds = data.draw(st.integers(low, high), label="seconds ahead")
+        return (self._now() + timedelta(seconds=seconds)).isoformat()
+
+    # -- update ----------------------------------------------------------------------------
+
+    def _update(self, record: Any, body: dict[str, Any]) -> None:
+        expectation = self.model.expect_update(record.id, body, _window(self._now()))
+        step = self._step(
+            "update",
+            "PUT",
+            f"{SMS}{record.id}/",
+            json_body=body,
+            expectation=expectation,
+            record=record,
+        )
+        if not step.succeeded:
+            if expectation.rule.startswith("sms/update/cancel-") and expectation.accept is None:
+                self.model.apply(replace(record, status="delivered", due=None))
+            return
+        if expectation.record is not None and expectation.accept is not False:
+            updated = expectation.record
+            if updated.status == "outbox":
+                updated = replace(updated, due=step.window.start)
+            self.model.apply(updated)
+            self._observe_statuses(step)
+
+    @_has("draft")
+    @rule(data=st.data())
+    def edit_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "draft")
+        self._update(record, data.draw(sms_st.update_payloads(self.fixtures, now=self._now())))
+
+    @_has("draft")
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data())
+    def schedule_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "draft")
+        self._update(record, {"status": "scheduled", "date_scheduled": self._future(data)})
+
+    @_has("draft")
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data())
+    def send_draft(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, "draft"), {"status": "outbox"})
+
+    @_has(*SENDING)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, *SENDING), {"status": "draft"})
+
+    @_has("inbox", "sent", "error", "delivered", *SENDING)
+    @rule(data=st.data())
+    def edit_non_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "inbox", "sent", "error", "delivered", *SENDING)
+        text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
+        self._update(record, {"text": text})
+
+    @_has("inbox", "sent", "error", "delivered")
+    @rule(data=st.data())
+    def cancel_non_cancellable(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, "inbox", "sent", "error", "delivered"), {"status": "draft"})
+
+    # -- read, delete ----------------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data(), with_fields=st.booleans())
+    def get_sms(self, data: st.DataObject, with_fields: bool) -> None:
+        record = self._pick(data)
+        auths = ["basic", "bearer"] if self.target.has_oauth else ["basic"]
+        auth = data.draw(st.sampled_from(auths), label="auth")
+        params = {}
+        if with_fields:
+            fields = data.draw(
+                st.lists(
+                    st.sampled_from(
+                        ("id", "status", "text", "lead_id", "local_phone", "direction")
+                    ),
+                    min_size=1,
+                    max_size=3,
+                    unique=True,
+                ),
+                label="_fields",
+            )
+            params["_fields"] = ",".join(fields)
+        expectation = Expectation("sms/get/returns-object", True)
+        step = self._step(
+            "get",
+            "GET",
+            f"{SMS}{record.id}/",
+            params=params,
+            auth=auth,
+            expectation=expectation,
+            record=record,
+        )
+        self._observe_statuses(step)
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data())
+    def delete_sms(self, data: st.DataObject) -> None:
+        record = self._pick(data)
+        self._step(
+            "delete",
+            "DELETE",
+            f"{SMS}{record.id}/",
+            expectation=self.model.expect_delete(record.id),
+        )
+        self.model.forget(record.id)
+
+    @precondition(lambda self: bool(self.model.deleted))
+    @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
+    def touch_deleted_sms(self, data: st.DataObject, method: str) -> None:
+        sms_id = data.draw(st.sampled_from(sorted(self.model.deleted)), label="deleted id")
+        rule_id = {
+            "GET": "sms/delete/then-get-404",
+            "PUT": "sms/update/unknown-id-404",
+            "DELETE": "sms/delete/unknown-id-404",
+        }[method]
+        operation = {"GET": "get", "PUT": "update", "DELETE": "delete"}[method]
+        body = {"text": "after delete"} if method == "PUT" else None
+        self._step(
+            operation,
+            method,
+            f"{SMS}{sms_id}/",
+            json_body=body,
+            expectation=Expectation(rule_id, False),
+        )
+
+    @rule(method=st.sampled_from(["GET", "PUT", "DELETE"]))
+    def touch_unknown_sms(self, method: str) -> None:
+        sms_id = "acti_" + uuid.UUID(int=self.steps + 1).hex  # never issued by a server
+        rule_id = {
+            "GET": "sms/get/unknown-id-404",
+            "PUT": "sms/update/unknown-id-404",
+            "DELETE": "sms/delete/unknown-id-404",
+        }[method]
+        operation = {"GET": "get", "PUT": "update", "DELETE": "delete"}[method]
+        body = {"text": "nobody"} if method == "PUT" else None
+        self._step(
+            operation,
+            method,
+            f"{SMS}{sms_id}/",
+            json_body=body,
+            expectation=Expectation(rule_id, False),
+        )
+
+    # -- lists -----------------------------------------------------------------------------
+
+    def _scoped(self, params: dict[str, Any]) -> dict[str, str]:
+        """Scope a list query to this run's leads, so other SMS on the target don't count."""
+        params = {k: str(v) for k, v in params.items()}
+        if "lead_id" not in params and "id__in" not in params:
+            params["lead_id"] = ",".join(lead for lead, _ in self.fixtures.leads)
+        if "_fields" in params and "id" not in params["_fields"].split(","):
+            params["_fields"] += ",id"
+        return params
+
+    @rule(data=st.data())
+    def list_sms(self, data: st.DataObject) -> None:
+        records = list(self.model.records.values())
+        dates = [d for r in records for d in (r.date_created, r.activity_at) if d is not None]
+        query = data.draw(
+            sms_st.list_queries(
+                self.fixtures, known_ids=[r.id for r in records], reference_dates=dates
+            )
+        )
+        params = self._scoped(query.params)
+        headers = {"x-tz-offset": query.tz_offset} if query.tz_offset is not None else {}
+        self.steps += 1
+        self.session.tally.steps += 1
+        exchange, window = self._send("GET", SMS, params=params, headers=headers)
+        step = Step(
+            "list",
+            [exchange],
+            window,
+            self.model,
+            params=params,
+            tz_offset=query.tz_offset,
+            list_expectation=self.model.expect_list(params, query.tz_offset),
+        )
+        self._judge(step)
+        self._observe_statuses(step)
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(limit=st.integers(1, 4))
+    def walk_all_pages(self, limit: int) -> None:
+        params = self._scoped({})
+        self.steps += 1
+        self.session.tally.steps += 1
+        exchanges, start = [], self._now()
+        for page in range(WALK_MAX_PAGES):
+            exchange, window = self._send(
+                "GET", SMS, params={**params, "_skip": str(page * limit), "_limit": str(limit)}
+            )
+            exchanges.append(exchange)
+            body = exchange.response.body if exchange.response else None
+            if not isinstance(body, dict) or body.get("has_more") is not True:
+                break
+        step = Step(
+            "list-walk",
+            exchanges,
+            TimeWindow(start, window.end),
+            self.model,
+            params=params,
+            list_expectation=replace(self.model.expect_list(params), skip=0, limit=limit),
+        )
+        self._judge(step)
+        self._observe_statuses(step)
+
+    # -- time ------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.target.embedded)
+    @rule(seconds=st.one_of(st.integers(0, 90), st.sampled_from([300, 3600, 86400 * 31])))
+    def wait(self, seconds: int) -> None:
+        self.steps += 1
+        self.target.clock.sleep(seconds)
+
+    # -- protocol, auth, isolation ---------------------------------------------------------
+
+    @rule(kind=st.sampled_from(["auth-none", "auth-wrong"]), data=st.data())
+    def request_without_valid_credentials(self, kind: str, data: st.DataObject) -> None:
+        path = SMS
+        if self.model.records and data.draw(st.booleans(), label="one sms"):
+            path = f"{SMS}{self._pick(data).id}/"
+        self._step(kind, "GET", path, auth="none" if kind == "auth-none" else "wrong")
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data(), method=st.sampled_from(["PATCH", "POST"]))
+    def unsupported_method(self, data: st.DataObject, method: str) -> None:
+        self._step("method", method, f"{SMS}{self._pick(data).id}/", json_body={"text": "x"})
+
+    @precondition(lambda self: bool(self.model.records) and self.target.has_second_org)
+    @rule(data=st.data(), kind=st.sampled_from(["get", "list", "put", "delete"]))
+    def another_organisation_reaches_in(self, data: st.DataObject, kind: str) -> None:
+        record = self._pick(data)
+        if kind == "list":
+            params = {"id__in": record.id}
+            self._step("isolation-list", "GET", SMS, params=params, auth="second-org")
+        elif kind == "get":
+            self._step("isolation-get", "GET", f"{SMS}{record.id}/", auth="second-org")
+        else:
+            body = {"text": "not yours"} if kind == "put" else None
+            self._step(
+                "isolation-modify",
+                kind.upper(),
+                f"{SMS}{record.id}/",
+                json_body=body,
+                auth="second-org",
+            )
+
+    # -- the end of an example -------------------------------------------------------------
+
+    def teardown(self) -> None:
+        try:
+            self._check_due_times()
+        finally:
+            ids = list(self.model.records)
+            self.target.delete_sms(ids)
+
+    def _check_due_times(self) -> None:
+        """Let every due time pass (instantly on a virtual clock), then read each SMS whose
+        fate depends on time: pending ones must now be sent, cancelled ones must not."""
+        timed = [r for r in self.model.records.values() if r.due is not None or r.cancelled]
+        if not timed or not self.target.embedded:
+            return
+        latest = max((r.due for r in timed if r.due is not None), default=self._now())
+        wait = (latest - self._now()).total_seconds() + self.target.timing.grace + 1
+        self.target.clock.sleep(max(wait, 1))
+        for record in timed:
+            self._step(
+                "get",
+                "GET",
+                f"{SMS}{record.id}/",
+                record=self.model.records[record.id],
+                expectation=Expectation("sms/get/returns-object", True),
+            )
+
+
+def _window(now: Any) -> TimeWindow:
+    return TimeWindow(now, now)

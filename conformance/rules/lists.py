@@ -1,0 +1,198 @@
+"""Listing (1.2, 2.3, 2.7): filters return exactly the matching SMS, pages tile the result.
+
+No order is documented, so a single page is judged as a set: its items must all match,
+its size must be what ``_skip``/``_limit`` leave of the matching set, and a walk over all
+pages must return every match exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.checks import Finding, Step, check
+from conformance.model import _matches
+from conformance.rules._util import shown
+
+FILTER_RULES = {
+    "lead_id": "sms/list/filter-lead-id",
+    "user_id": "sms/list/filter-user-id",
+    "contact_id": "sms/list/filter-contact-id",
+    "id__in": "sms/list/filter-id-in",
+    "date_created": "sms/list/filter-date-created",
+    "activity_at": "sms/list/filter-activity-at",
+}
+
+
+def _page(body: Any) -> tuple[list[Any], Any] | None:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return None
+    return body["data"], body.get("has_more")
+
+
+def _filter_rule(name: str) -> str:
+    return FILTER_RULES.get(name) or FILTER_RULES.get(name.rsplit("__", 1)[0], "")
+
+
+def _blame_missing(step: Step) -> str:
+    """The rule to blame for a matching SMS the server left out."""
+    date_params = [
+        name for name in step.params if _filter_rule(name).endswith(("date-created", "activity-at"))
+    ]
+    if step.tz_offset is not None and any(
+        "T" not in step.params[name] or not any(sign in step.params[name][10:] for sign in "+-Z")
+        for name in date_params
+    ):
+        return "sms/list/tz-offset"
+    for name in [*date_params, *step.params]:
+        rule = _filter_rule(name)
+        if rule:
+            return rule
+    return "sms/list/pagination"
+
+
+def _blame_extra(step: Step, sms_id: Any) -> str:
+    """The rule to blame for an SMS the server listed that does not match."""
+    if sms_id in step.model.deleted:
+        return "sms/delete/then-not-listed"
+    record = step.model.records.get(sms_id)
+    for name, value in step.params.items():
+        rule = _filter_rule(name)
+        if not rule:
+            continue
+        if record is None or not _matches(record, {name: value}, step.tz_offset):
+            date_filter = rule.endswith(("date-created", "activity-at"))
+            if (
+                date_filter
+                and step.tz_offset is not None
+                and "T" in value
+                and not any(sign in value[10:] for sign in "+-Z")
+            ):
+                return "sms/list/tz-offset"
+            return rule
+    return "sms/list/filter-id-in" if "id__in" in step.params else "sms/list/filter-lead-id"
+
+
+FILTERS_AND_PAGES = (
+    "sms/list/shape",
+    "sms/list/pagination",
+    "sms/list/has-more",
+    "sms/list/limit-default",
+    "sms/list/tz-offset",
+    "sms/list/filter-bare-date",
+    "sms/delete/then-not-listed",
+    *FILTER_RULES.values(),
+)
+
+
+@check(*FILTERS_AND_PAGES, on=("list",))
+def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
+    expected = step.list_expectation
+    if expected is None or not step.succeeded:
+        return
+    page = _page(step.body)
+    yield Finding(
+        "sms/list/shape",
+        page is not None and isinstance(page[1], bool),
+        '{"data": [...], "has_more": true|false}',
+        shown(step.body),
+    )
+    if page is None:
+        return
+    data, has_more = page
+    ids = [item.get("id") if isinstance(item, dict) else None for item in data]
+    extra = [sms_id for sms_id in ids if sms_id not in expected.ids]
+    for sms_id in extra[:1]:
+        yield Finding(
+            _blame_extra(step, sms_id),
+            False,
+            f"only SMS matching {step.params}",
+            f"listed {sms_id}",
+            message=f"query {step.params}",
+        )
+    if extra:
+        return
+    duplicates = [sms_id for sms_id, n in Counter(ids).items() if n > 1]
+    size_ok = len(ids) == expected.page_size and not duplicates
+    if not size_ok:
+        full_set = expected.skip == 0 and expected.limit >= len(expected.ids)
+        rule = (
+            _blame_missing(step)
+            if full_set and len(ids) < expected.page_size
+            else ("sms/list/pagination")
+        )
+        if "_limit" not in step.params and len(ids) > 100:
+            rule = "sms/list/limit-default"
+        yield Finding(
+            rule,
+            False,
+            f"{expected.page_size} distinct SMS of {len(expected.ids)}"
+            f" matching, after _skip={expected.skip} _limit={expected.limit}",
+            f"{len(ids)} SMS ({len(duplicates)} repeated)",
+            message=f"query {step.params}",
+        )
+        return
+    for name in step.params:
+        rule = _filter_rule(name)
+        if rule:
+            yield Finding(rule, True)
+            if rule.endswith(("date-created", "activity-at")) and "T" not in step.params[name]:
+                yield Finding("sms/list/filter-bare-date", True)
+            if step.tz_offset is not None and rule.endswith(("date-created", "activity-at")):
+                yield Finding("sms/list/tz-offset", True)
+    yield Finding("sms/list/pagination", True)
+    yield Finding(
+        "sms/list/has-more",
+        has_more == expected.has_more,
+        f"has_more {expected.has_more}",
+        f"has_more {has_more}",
+        message=f"{len(expected.ids)} matching, _skip={expected.skip}, _limit={expected.limit}",
+    )
+
+
+@check("sms/list/pagination", "sms/list/has-more", "sms/delete/then-not-listed", on=("list-walk",))
+def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
+    expected = step.list_expectation
+    if expected is None:
+        return
+    seen: list[Any] = []
+    for index, exchange in enumerate(step.exchanges):
+        response = exchange.response
+        page = _page(response.body) if response is not None else None
+        if page is None or response is None or response.status_code != 200:
+            return
+        data, has_more = page
+        seen.extend(item.get("id") if isinstance(item, dict) else None for item in data)
+        last = index == len(step.exchanges) - 1
+        if len(data) > expected.limit:
+            yield Finding(
+                "sms/list/pagination",
+                False,
+                f"at most {expected.limit} per page",
+                f"{len(data)} on page {index + 1}",
+            )
+            return
+        yield Finding(
+            "sms/list/has-more",
+            has_more is (not last),
+            f"has_more {not last} on page {index + 1} of {len(step.exchanges)}",
+            f"has_more {has_more}",
+        )
+    counts = Counter(seen)
+    duplicates = sorted(str(k) for k, n in counts.items() if n > 1)
+    gaps = sorted(expected.ids - set(counts))
+    extra = [k for k in counts if k not in expected.ids]
+    deleted = [k for k in extra if k in step.model.deleted]
+    if deleted:
+        yield Finding(
+            "sms/delete/then-not-listed", False, "deleted SMS not listed", f"listed {deleted}"
+        )
+        return
+    yield Finding(
+        "sms/list/pagination",
+        not duplicates and not gaps and not extra,
+        f"all {len(expected.ids)} matching SMS exactly once across pages of {expected.limit}",
+        f"repeated {duplicates}, missing {gaps}, extra {extra}",
+        message=f"query {step.params}",
+    )

@@ -1,0 +1,216 @@
+"""The SMS object: its schema (1.7), and what you write is what you read back.
+
+Each SMS object the server returns for a known SMS is compared with the values the run
+wrote to it. A mismatch is blamed on the rule that promised the value: a field an update
+did not touch belongs to ``sms/update/partial``, a rendered template to
+``sms/create/template-renders``, the text to ``roundtrip/text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from conformance.checks import Finding, Step, check
+from conformance.model import SmsRecord, parse_datetime
+from conformance.rules._util import shown
+
+NULLABLE_STRINGS = (
+    "activity_at contact_id cost created_by date_scheduled date_sent error_message lead_id "
+    "local_country_iso local_phone local_phone_formatted remote_country_iso remote_phone "
+    "remote_phone_formatted template_id text updated_by user_id"
+).split()
+STRINGS = ("_type", "date_created", "date_updated", "id", "organization_id")
+ENUMS = {
+    "direction": ("inbound", "outbound"),
+    "source": ("Close.io", "External"),
+    "status": ("inbox", "draft", "scheduled", "outbox", "sent", "error"),
+}
+DATES = ("activity_at", "date_created", "date_scheduled", "date_sent", "date_updated")
+COMPARED = (
+    "text",
+    "local_phone",
+    "remote_phone",
+    "lead_id",
+    "contact_id",
+    "template_id",
+    "direction",
+    "attachments",
+    "date_scheduled",
+)
+
+
+def schema_problems(obj: Any) -> list[str]:
+    """Return what keeps ``obj`` from being a valid SMSActivity (extra fields are fine)."""
+    if not isinstance(obj, dict):
+        return [f"not a JSON object: {shown(obj)}"]
+    problems = []
+    for name in NULLABLE_STRINGS:
+        if name not in obj:
+            problems.append(f"{name} missing")
+        elif obj[name] is not None and not isinstance(obj[name], str):
+            problems.append(f"{name} is {shown(obj[name])}, not a string or null")
+    for name in STRINGS:
+        if not isinstance(obj.get(name), str):
+            problems.append(f"{name} is {shown(obj.get(name))}, not a string")
+    for name, allowed in ENUMS.items():
+        if obj.get(name) not in allowed:
+            problems.append(f"{name} is {shown(obj.get(name))}, not one of {list(allowed)}")
+    if not isinstance(obj.get("users"), list):
+        problems.append(f"users is {shown(obj.get('users'))}, not a list")
+    return problems
+
+
+def observed_objects(step: Step) -> Iterator[tuple[SmsRecord, Any, str]]:
+    """Yield ``(record, object, context)`` for each known SMS the step's answer shows."""
+    if not step.succeeded:
+        return
+    if step.operation in ("create", "update"):
+        if step.expectation is not None and step.expectation.record is not None:
+            yield step.expectation.record, step.body, step.operation
+    elif step.operation == "get" and step.record is not None:
+        yield step.record, step.body, "read"
+    elif step.operation in ("list", "list-walk"):
+        for exchange in step.exchanges:
+            body = exchange.response.body if exchange.response else None
+            data = body.get("data") if isinstance(body, dict) else None
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict) and item.get("id") in step.model.records:
+                    yield step.model.records[item["id"]], item, "read"
+
+
+@check(
+    "sms/object/schema",
+    "sms/object/dates-iso8601",
+    on=("create", "update", "get", "list", "list-walk"),
+)
+def objects_follow_the_schema(step: Step) -> Iterator[Finding]:
+    if "_fields" in step.params:
+        return
+    for _record, obj, _context in observed_objects(step):
+        problems = schema_problems(obj)
+        yield Finding(
+            "sms/object/schema", not problems, "an SMSActivity object", "; ".join(problems[:5])
+        )
+        if isinstance(obj, dict):
+            bad = [
+                name
+                for name in DATES
+                if obj.get(name) is not None and parse_datetime(obj[name]) is None
+            ]
+            yield Finding(
+                "sms/object/dates-iso8601",
+                not bad,
+                "ISO 8601 date-times",
+                ", ".join(f"{name}={shown(obj[name])}" for name in bad),
+            )
+
+
+def _same(name: str, written: Any, actual: Any) -> bool:
+    if name == "date_scheduled":
+        return written == parse_datetime(actual)
+    if name == "attachments":
+        if not isinstance(actual, list) or len(actual) != len(written):
+            return False
+        return all(
+            isinstance(got, dict)
+            and all(got.get(key) == want[key] for key in ("url", "filename", "content_type"))
+            and isinstance(got.get("media_id"), str)
+            and got["media_id"]
+            for want, got in zip(written, actual, strict=True)
+        )
+    if name == "text" and written is None:
+        return actual in (None, "")
+    return written == actual
+
+
+def _blame(name: str, record: SmsRecord, context: str, request: Mapping[str, Any]) -> str:
+    if name == "text" and "template_id" in record.written and "text" not in request:
+        return "sms/create/template-renders" if context == "create" else "roundtrip/text"
+    if name == "text":
+        return "roundtrip/text"
+    if context == "update":
+        return "roundtrip/update-readback" if name in request else "sms/update/partial"
+    if name in record.updated:
+        return "roundtrip/update-readback"
+    if name == "attachments":
+        return "sms/create/attachments"
+    if name == "direction" and context == "create":
+        explicit = "direction" in request
+        return "sms/create/direction-explicit" if explicit else "sms/create/direction-default"
+    return "roundtrip/create-readback"
+
+
+@check(
+    "roundtrip/create-readback",
+    "roundtrip/update-readback",
+    "roundtrip/text",
+    "roundtrip/text-whitespace",
+    "sms/update/partial",
+    "sms/create/template-renders",
+    "sms/create/attachments",
+    "sms/create/direction-default",
+    "sms/create/direction-explicit",
+    "sms/get/returns-object",
+    on=("create", "update", "get", "list", "list-walk"),
+)
+def what_was_written_reads_back(step: Step) -> Iterator[Finding]:
+    fields = set(step.params["_fields"].split(",")) if "_fields" in step.params else None
+    request = step.request_body if isinstance(step.request_body, dict) else {}
+    for record, obj, context in observed_objects(step):
+        if not isinstance(obj, dict):
+            yield Finding("sms/get/returns-object", False, "an SMS object", shown(obj))
+            continue
+        if record.id and obj.get("id") != record.id:
+            yield Finding("sms/get/returns-object", False, f"id {record.id}", shown(obj.get("id")))
+            continue
+        for name in COMPARED:
+            if name not in record.written or (fields is not None and name not in fields):
+                continue
+            written, actual = record.written[name], obj.get(name)
+            if name == "text" and record.text_choices is not None:
+                ok = actual in record.text_choices
+                rule = "sms/create/template-and-text"
+                if not ok:
+                    yield Finding(
+                        "roundtrip/text", False, shown(list(record.text_choices)), shown(actual)
+                    )
+                continue
+            rule = _blame(name, record, context, request)
+            ok = _same(name, written, actual)
+            if (
+                not ok
+                and name == "text"
+                and isinstance(written, str)
+                and isinstance(actual, str)
+                and actual == written.strip()
+            ):
+                rule = "roundtrip/text-whitespace"
+            yield Finding(
+                rule,
+                ok,
+                expected=f"{name} = {shown(written)}",
+                actual=f"{name} = {shown(actual)}",
+                message=f"SMS {record.id or '(new)'} as seen by {step.operation}",
+            )
+
+
+@check("sms/get/fields", "sms/list/fields", on=("get", "list"))
+def fields_parameter_trims_objects(step: Step) -> Iterator[Finding]:
+    if "_fields" not in step.params or not step.succeeded:
+        return
+    wanted = set(step.params["_fields"].split(","))
+    if step.operation == "get":
+        objects, rule = [step.body], "sms/get/fields"
+    else:
+        body = step.body if isinstance(step.body, dict) else {}
+        objects, rule = body.get("data") or [], "sms/list/fields"
+    for obj in objects:
+        keys = set(obj) if isinstance(obj, dict) else set()
+        missing, extra = wanted - keys, keys - wanted - {"id"}
+        yield Finding(
+            rule,
+            not missing and not extra,
+            expected=f"exactly the fields {sorted(wanted)}",
+            actual=f"missing {sorted(missing)}, extra {sorted(extra)}",
+        )

@@ -1,0 +1,150 @@
+"""Accept or reject: does the server's answer fall among those the model allows?
+
+The model names the rule that decides each request (a create with ``send_in`` = 60 is
+decided by ``sms/create/send-in-below-60``); this check compares the answer's class with
+it. Where the docs are silent the model allows both, and the answer is only observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conformance.checks import Finding, Step, check
+from conformance.rules._util import shown, status_text
+
+DECIDING_RULES = (
+    "protocol/no-5xx",
+    "sms/create/status-inbox",
+    "sms/create/status-draft",
+    "sms/create/status-scheduled",
+    "sms/create/status-outbox",
+    "sms/create/status-sent",
+    "sms/create/status-required",
+    "sms/create/status-unknown-rejected",
+    "sms/create/status-error",
+    "sms/create/scheduled-requires-date-scheduled",
+    "sms/create/send-in-below-60",
+    "sms/create/send-in-accepted",
+    "sms/create/send-in-invalid-type",
+    "sms/create/send-in-negative",
+    "sms/create/send-in-other-status",
+    "sms/create/local-phone-required",
+    "sms/create/local-phone-internal",
+    "sms/create/local-phone-logging",
+    "sms/create/phone-malformed",
+    "sms/create/template-unknown-rejected",
+    "sms/create/template-and-text",
+    "sms/create/attachment-invalid",
+    "sms/update/drafts-only",
+    "sms/update/draft-edit",
+    "sms/update/draft-to-scheduled",
+    "sms/update/draft-to-outbox",
+    "sms/update/scheduled-requires-date-scheduled",
+    "sms/update/draft-to-other-status",
+    "sms/update/cancel-scheduled",
+    "sms/update/cancel-outbox",
+    "sms/update/cancel-refused-after-send",
+    "sms/update/cancel-with-edits",
+    "sms/update/unknown-id-404",
+    "sms/get/returns-object",
+    "sms/get/unknown-id-404",
+    "sms/delete/answers-200-empty",
+    "sms/delete/then-get-404",
+    "sms/delete/unknown-id-404",
+)
+NOT_FOUND_RULES = frozenset(
+    {
+        "sms/update/unknown-id-404",
+        "sms/get/unknown-id-404",
+        "sms/delete/then-get-404",
+        "sms/delete/unknown-id-404",
+    }
+)
+
+
+@check(*DECIDING_RULES, on=("create", "update", "get", "delete"))
+def answer_is_among_those_the_docs_allow(step: Step) -> Iterator[Finding]:
+    expectation = step.expectation
+    code = step.status_code
+    if expectation is None or code is None or code >= 500:
+        return  # a 5xx is protocol/no-5xx's to report
+    accepted = 200 <= code < 300
+    if expectation.accept is None:
+        yield Finding(
+            expectation.rule,
+            False,
+            expected="not documented",
+            actual=f"{status_text(code)} {shown(step.body)}",
+            message=f"{step.operation}: {expectation.note or 'the docs leave this open'}; "
+            f"request {shown(step.request_body)}",
+        )
+        return
+    if expectation.rule in NOT_FOUND_RULES:
+        yield Finding(expectation.rule, code == 404, "HTTP 404", status_text(code))
+        return
+    if expectation.accept:
+        expected = "a 2xx success"
+    else:
+        where = f" naming {expectation.field!r}" if expectation.field else ""
+        expected = f"a 4xx rejection{where}"
+    yield Finding(
+        expectation.rule,
+        accepted == expectation.accept and (accepted or 400 <= code < 500),
+        expected=expected,
+        actual=f"{status_text(code)} {shown(step.body)}",
+        message=f"{step.operation} with {shown(step.request_body)}",
+    )
+
+
+@check("sms/create/answers-200", on=("create",))
+def create_answers_200(step: Step) -> Iterator[Finding]:
+    if step.succeeded:
+        yield Finding(
+            "sms/create/answers-200",
+            step.status_code == 200,
+            "HTTP 200",
+            status_text(step.status_code),
+        )
+
+
+@check("sms/delete/answers-200-empty", on=("delete",))
+def delete_answers_200_with_an_empty_object(step: Step) -> Iterator[Finding]:
+    if step.expectation is None or not step.expectation.accept or not step.succeeded:
+        return
+    yield Finding(
+        "sms/delete/answers-200-empty",
+        step.status_code == 200 and step.body in ({}, None, ""),
+        expected="HTTP 200 with {}",
+        actual=f"{status_text(step.status_code)} {shown(step.body)}",
+    )
+
+
+@check(
+    "isolation/get",
+    "isolation/modify",
+    "isolation/list",
+    on=("isolation-get", "isolation-modify", "isolation-list"),
+)
+def one_organisation_never_sees_another(step: Step) -> Iterator[Finding]:
+    code = step.status_code
+    if code is None:
+        return
+    if step.operation == "isolation-list":
+        ours = set(step.params.get("id__in", "").split(","))
+        leaked = (
+            [
+                item.get("id")
+                for item in (step.body or {}).get("data", [])
+                if isinstance(item, dict) and item.get("id") in ours
+            ]
+            if isinstance(step.body, dict) and isinstance(step.body.get("data"), list)
+            else []
+        )
+        yield Finding(
+            "isolation/list", not leaked, "none of the first organisation's SMS", f"listed {leaked}"
+        )
+        return
+    rule = "isolation/get" if step.operation == "isolation-get" else "isolation/modify"
+    yield Finding(
+        rule, code in (401, 403, 404), "HTTP 403 or 404", f"{status_text(code)} {shown(step.body)}"
+    )

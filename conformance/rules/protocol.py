@@ -1,0 +1,81 @@
+"""HTTP conventions every SMS response follows (2.6 HTTP response codes and error bodies)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conformance.checks import Finding, Step, check
+from conformance.rules._util import shown, status_text
+
+SMS_OPERATIONS = ("create", "update", "get", "delete", "list", "list-walk", "method")
+
+
+@check("protocol/no-5xx")
+def never_answers_with_a_server_error(step: Step) -> Iterator[Finding]:
+    for exchange in step.exchanges:
+        if exchange.response is None:
+            continue
+        code = exchange.response.status_code
+        yield Finding(
+            "protocol/no-5xx",
+            code < 500,
+            expected="a 2xx or 4xx status",
+            actual=status_text(code),
+            message=f"{exchange.request.method} {exchange.request.path} answered {code}",
+        )
+
+
+@check("protocol/json-content-type", on=SMS_OPERATIONS)
+def answers_with_json(step: Step) -> Iterator[Finding]:
+    for exchange in step.exchanges:
+        response = exchange.response
+        if response is None or response.status_code >= 500 or response.status_code == 204:
+            continue
+        content_type = response.headers.get("content-type", "")
+        yield Finding(
+            "protocol/json-content-type",
+            content_type.split(";")[0].strip().lower() == "application/json",
+            expected="content-type: application/json",
+            actual=f"content-type: {content_type or '(none)'}",
+        )
+
+
+@check(
+    "protocol/error-body",
+    "protocol/field-error-names-field",
+    on=("create", "update", "list"),
+)
+def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
+    if step.status_code != 400:
+        return
+    body = step.body
+    well_formed = isinstance(body, dict) and (
+        isinstance(body.get("errors"), list) or isinstance(body.get("field-errors"), dict)
+    )
+    yield Finding(
+        "protocol/error-body",
+        well_formed,
+        expected='a JSON object with "errors" (list) and/or "field-errors" (object)',
+        actual=shown(body),
+    )
+    field = step.expectation.field if step.expectation else None
+    if well_formed and field:
+        field_errors = body.get("field-errors") or {}
+        named = field in field_errors or any(key.split(".")[0] == field for key in field_errors)
+        yield Finding(
+            "protocol/field-error-names-field",
+            named,
+            expected=f'"field-errors" naming {field!r}',
+            actual=shown(body),
+        )
+
+
+@check("protocol/method-not-allowed", on=("method",))
+def unsupported_methods_answer_405(step: Step) -> Iterator[Finding]:
+    yield Finding(
+        "protocol/method-not-allowed",
+        step.status_code == 405,
+        expected="HTTP 405",
+        actual=status_text(step.status_code),
+        message=f"{step.exchange.request.method} {step.exchange.request.path}",
+    )

@@ -1,0 +1,55 @@
+"""Rate-limit headers (2.8): every 429 says when to come back."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+
+from conformance.checks import Finding, Step, check
+
+_PARAM = re.compile(r"\s*([a-z]+)\s*=\s*([0-9.]+)\s*")
+
+
+def parse_ratelimit(value: str) -> dict[str, float] | None:
+    """Parse ``limit=100, remaining=50, reset=5`` (``,`` or ``;`` separated); None if malformed."""
+    parsed: dict[str, float] = {}
+    for part in re.split(r"[,;]", value):
+        match = _PARAM.fullmatch(part)
+        if not match:
+            return None
+        parsed[match.group(1)] = float(match.group(2))
+    return parsed if {"limit", "remaining", "reset"} <= parsed.keys() else None
+
+
+@check("ratelimit/429-headers", "ratelimit/header-format", "ratelimit/retry-after-matches-reset")
+def rate_limit_headers_are_well_formed(step: Step) -> Iterator[Finding]:
+    for exchange in step.exchanges:
+        response = exchange.response
+        if response is None:
+            continue
+        header = response.headers.get("ratelimit")
+        parsed = parse_ratelimit(header) if header is not None else None
+        if header is not None:
+            yield Finding(
+                "ratelimit/header-format",
+                parsed is not None,
+                expected="RateLimit: limit=N, remaining=N, reset=S",
+                actual=f"RateLimit: {header}",
+            )
+        if response.status_code != 429:
+            continue
+        retry_after = response.headers.get("retry-after")
+        yield Finding(
+            "ratelimit/429-headers",
+            header is not None and retry_after is not None,
+            expected="a 429 with RateLimit and Retry-After headers",
+            actual=f"RateLimit: {header!r}, Retry-After: {retry_after!r}",
+        )
+        if parsed is not None and retry_after is not None and retry_after.isdigit():
+            yield Finding(
+                "ratelimit/retry-after-matches-reset",
+                int(retry_after) == math.ceil(parsed["reset"]),
+                expected=f"Retry-After: {math.ceil(parsed['reset'])}",
+                actual=f"Retry-After: {retry_after}",
+            )

@@ -1,0 +1,90 @@
+"""Time: the sender (1.3 rules 1-3). An ``outbox`` SMS is sent once ``send_in`` seconds have
+passed, a ``scheduled`` one at ``date_scheduled``, and a cancelled one never.
+
+Each status the server shows for a known SMS is judged against the statuses the model
+allows at the time the server answered; outside the grace period both outcomes are fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conformance.checks import Finding, Step, check
+from conformance.model import DELIVERED, SENDING, SmsRecord
+from conformance.rules.objects import observed_objects
+
+
+def _blame(record: SmsRecord, shown_status: str, context: str) -> str:
+    if record.status in SENDING and shown_status in DELIVERED:
+        return (
+            "sms/send/send-in-delays"
+            if record.status == "outbox"
+            else ("sms/send/scheduled-not-early")
+        )
+    if record.status in SENDING and shown_status == record.status:
+        return "sms/send/outbox-sent" if record.status == "outbox" else "sms/send/scheduled-sent"
+    if record.cancelled and shown_status in (*DELIVERED, *SENDING):
+        return "sms/send/cancelled-never-sent"
+    if context == "create":
+        return (
+            f"sms/create/status-{record.status}"
+            if record.status != "error"
+            else ("sms/create/status-error")
+        )
+    if context == "update":
+        return "roundtrip/update-readback"
+    return "sms/get/returns-object"
+
+
+@check(
+    "sms/send/outbox-sent",
+    "sms/send/send-in-delays",
+    "sms/send/scheduled-sent",
+    "sms/send/scheduled-not-early",
+    "sms/send/cancelled-never-sent",
+    "sms/create/status-inbox",
+    "sms/create/status-draft",
+    "sms/create/status-scheduled",
+    "sms/create/status-outbox",
+    "sms/create/status-sent",
+    "sms/create/status-error",
+    "roundtrip/update-readback",
+    "sms/get/returns-object",
+    on=("create", "update", "get", "list", "list-walk", "observe"),
+)
+def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
+    if "_fields" in step.params and "status" not in step.params["_fields"].split(","):
+        return
+    for record, obj, context in observed_objects(step):
+        if not isinstance(obj, dict) or "status" not in obj:
+            continue
+        allowed = record.allowed_statuses(step.window, step.model.timing)
+        shown_status = obj["status"]
+        ok = shown_status in allowed
+        rule = (
+            _blame(record, shown_status, context)
+            if not ok
+            else (
+                "sms/send/cancelled-never-sent"
+                if record.cancelled
+                else _passing_rule(record, context)
+            )
+        )
+        yield Finding(
+            rule,
+            ok,
+            expected=f"status in {sorted(allowed)}",
+            actual=f"status {shown_status!r}",
+            message=f"SMS {record.id or '(new)'} due {record.due.isoformat() if record.due else '-'},"
+            f" seen by {step.operation} at {step.window.start.isoformat()}",
+        )
+
+
+def _passing_rule(record: SmsRecord, context: str) -> str:
+    if record.status == "outbox":
+        return "sms/send/send-in-delays"
+    if record.status == "scheduled":
+        return "sms/send/scheduled-not-early"
+    if context == "create":
+        return f"sms/create/status-{record.status}"
+    return "sms/get/returns-object"

@@ -1,0 +1,188 @@
+"""Targets: where a run sends its requests, and the fixtures it needs there.
+
+:func:`embedded_target` starts the reference server in-process on a virtual clock;
+:func:`remote_target` points at a base URL over real HTTP. Either way the fixtures (user,
+internal numbers, leads with contacts, a template) come from the documented endpoints,
+and what the run created is deleted by :meth:`Target.close`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import httpx
+
+from conformance.client import ApiClient, Credentials
+from conformance.clock import Clock, SystemClock, VirtualClock
+from conformance.fixtures import Fixtures
+from conformance.model import Timing
+
+__all__ = ["ConfigurationError", "Target", "TargetRejected", "embedded_target", "remote_target"]
+
+TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
+CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
+
+
+class ConfigurationError(Exception):
+    """The run cannot start as configured (a missing prerequisite, a bad option)."""
+
+
+class TargetRejected(Exception):
+    """The target refused the credentials or answered a fixture request unusably."""
+
+
+@dataclass
+class Target:
+    """A server under test, its clock, credentials and the fixtures found on it."""
+
+    name: str
+    api: ApiClient
+    clock: Clock
+    timing: Timing
+    embedded: bool
+    allow_send: bool
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    fixtures: Fixtures | None = None
+    created: list[str] = field(default_factory=list)  # fixture paths to DELETE at the end
+    server: object | None = None
+
+    @property
+    def has_second_org(self) -> bool:
+        return bool(self.api.credentials.second_api_key)
+
+    @property
+    def has_oauth(self) -> bool:
+        return bool(self.api.credentials.oauth_token)
+
+    def _json(self, method: str, path: str, body: object = None) -> dict:
+        exchange, _ = self.api.send(method, path, json_body=body)
+        response = exchange.response
+        assert response is not None
+        if response.status_code in (401, 403):
+            raise TargetRejected(
+                f"the target refused the credentials ({method} {path} answered "
+                f"{response.status_code})"
+            )
+        if not 200 <= response.status_code < 300 or not isinstance(response.body, dict):
+            raise TargetRejected(
+                f"{method} {path} answered {response.status_code}; cannot set up fixtures"
+            )
+        return response.body
+
+    def discover(self) -> Fixtures:
+        """Find or create the fixtures through the documented endpoints."""
+        me = self._json("GET", "me/")
+        organizations = me.get("organizations") or [{}]
+        organization_id = organizations[0].get("id") or me.get("organization_id") or ""
+        numbers = self._json("GET", "phone_number/", None).get("data") or []
+        internal = tuple(n["number"] for n in numbers if n.get("type") == "internal")
+        external = tuple(n["number"] for n in numbers if n.get("type") == "external")
+        if not internal:
+            raise ConfigurationError(
+                "the target has no Phone Number of type 'internal' (GET /phone_number/), "
+                "which every SMS needs as local_phone"
+            )
+        leads = []
+        for index, contact_name in enumerate(CONTACT_NAMES):
+            lead = self._json(
+                "POST",
+                "lead/",
+                {
+                    "name": f"sms-conformance {self.run_id} lead {index}",
+                    "contacts": [
+                        {
+                            "name": contact_name,
+                            "phones": [{"type": "mobile", "phone": f"+1555555010{index}"}],
+                        }
+                    ],
+                },
+            )
+            self.created.append(f"lead/{lead['id']}/")
+            leads.append((lead["id"], lead["contacts"][0]["id"]))
+        template = self._json(
+            "POST",
+            "sms_template/",
+            {
+                "name": f"sms-conformance {self.run_id}",
+                "text": TEMPLATE_TEXT,
+            },
+        )
+        self.created.append(f"sms_template/{template['id']}/")
+        first_name = CONTACT_NAMES[0].split()[0]
+        self.fixtures = Fixtures(
+            organization_id=organization_id,
+            user_id=me.get("id", ""),
+            internal_phones=internal,
+            external_phones=external,
+            leads=tuple(leads),
+            contact_first_name=first_name,
+            template_id=template["id"],
+            template_text=TEMPLATE_TEXT,
+            rendered_template=TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name),
+        )
+        return self.fixtures
+
+    def delete_sms(self, ids: Iterable[str]) -> None:
+        for sms_id in ids:
+            self.api.send("DELETE", f"activity/sms/{sms_id}/")
+
+    def close(self) -> None:
+        """Delete the fixtures this run created (in reverse order) and close the client."""
+        for path in reversed(self.created):
+            self.api.send("DELETE", path)
+        self.created.clear()
+        self.api.http.close()
+
+
+def embedded_target(*, faults: Iterable[str] = ()) -> Target:
+    """Return a target backed by the reference server, in-process, on a virtual clock."""
+    from conformance.refserver import ReferenceServer
+    from conformance.transport import SyncASGITransport
+
+    clock = VirtualClock()
+    server = ReferenceServer(clock=clock, faults=faults)
+    org, other = server.orgs[0], server.orgs[1]
+    http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
+    credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
+    return Target(
+        name="embedded reference server" + (f" (fault: {', '.join(faults)})" if faults else ""),
+        api=ApiClient(http, credentials, clock),
+        clock=clock,
+        timing=Timing(early=0.0, grace=0.0),
+        embedded=True,
+        allow_send=True,
+        server=server,
+    )
+
+
+def remote_target(
+    base_url: str,
+    credentials: Credentials,
+    *,
+    allow_send: bool,
+    timing: Timing | None = None,
+    timeout: float = 10.0,
+) -> Target:
+    """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP."""
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"--base-url must start with http:// or https://, got {base_url!r}"
+        )
+    if not base_url.rstrip("/").endswith("/api/v1"):
+        raise ConfigurationError(f"--base-url must end in /api/v1, got {base_url!r}")
+    if not (credentials.api_key or credentials.oauth_token):
+        raise ConfigurationError("a remote target needs --api-key or --oauth-token")
+    clock = SystemClock()
+    http = httpx.Client(
+        base_url=base_url.rstrip("/") + "/", timeout=timeout, follow_redirects=False
+    )
+    return Target(
+        name=base_url,
+        api=ApiClient(http, credentials, clock),
+        clock=clock,
+        timing=timing or Timing(early=2.0, grace=10.0),
+        embedded=False,
+        allow_send=allow_send,
+    )
