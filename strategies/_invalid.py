@@ -233,6 +233,9 @@ def _wrong_json_type(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> Inva
     body = draw(create_bodies(fixtures, now, statuses, allow_template=template))
     if key == "template_id":
         body.pop("text", None)
+    if key in ("lead_id", "contact_id") and "lead_id" not in body:
+        # Break one half of a real pair, never send half a pair.
+        body["lead_id"], body["contact_id"] = draw(st.sampled_from(fixtures.leads))
     body[key] = draw(values)
     return InvalidPayload(body, NO_5XX, key)
 

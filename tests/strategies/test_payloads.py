@@ -150,7 +150,7 @@ def broken_rules(body: dict[str, Any]) -> set[tuple[str, str]]:
         elif not all(_valid_attachment(item) for item in items):
             broken.add(("sms/create/attachment-invalid", "attachments"))
     if "direction" in body:
-        allowed = {"inbound", "outbound"} if status in ("inbox", "sent") else {"outbound"}
+        allowed = ("inbound", "outbound") if status in ("inbox", "sent") else ("outbound",)
         if body["direction"] not in allowed:
             broken.add(("protocol/no-5xx", "direction"))
     if "source" in body and body["source"] not in ("Close.io", "External"):
