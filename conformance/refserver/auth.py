@@ -1,0 +1,33 @@
+"""Authentication: who is calling, from the ``Authorization`` header.
+
+``Basic base64("<api_key>:")`` (the password is ignored) or ``Bearer <oauth_token>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+
+from conformance.refserver.seed import OrgCredentials
+
+__all__ = ["authenticate"]
+
+
+def authenticate(header: str | None, orgs: Iterable[OrgCredentials]) -> OrgCredentials | None:
+    """Return the organisation whose credentials ``header`` carries, or ``None`` when the
+    header is missing, malformed or names no known key or token. Never raises."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        api_key = decoded.partition(":")[0]
+        return next((org for org in orgs if api_key and org.api_key == api_key), None)
+    if scheme.lower() == "bearer":
+        return next((org for org in orgs if value and org.oauth_token == value), None)
+    return None

@@ -1,0 +1,37 @@
+"""Errors a handler raises to answer with a 4xx; the app turns them into JSON responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ApiError", "NotFound", "ValidationFailed"]
+
+
+class ApiError(Exception):
+    """An error answer: ``status`` and a JSON ``body``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class NotFound(ApiError):
+    """404 ``{"error": "Not found"}`` for unknown ids and other organisations' ids."""
+
+    def __init__(self) -> None:
+        super().__init__(404, {"error": "Not found"})
+
+
+class ValidationFailed(ApiError):
+    """400 ``{"errors": [], "field-errors": {field: message}}``; ``field=None`` gives a
+    general error in ``errors`` instead."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        if field is None:
+            body: dict[str, Any] = {"errors": [message], "field-errors": {}}
+        else:
+            body = {"errors": [], "field-errors": {field: message}}
+        super().__init__(400, body)
+        self.field = field
+        self.message = message

@@ -1,0 +1,100 @@
+"""Query strings of list endpoints: pagination, SMS filters and ``_fields``.
+
+- ``_skip`` (default 0) and ``_limit`` (default 100, at most 100) must be non-negative
+  integers, else 400 naming the parameter.
+- ``lead_id``, ``contact_id``, ``user_id``, ``id__in``: comma-separated; repeated parameters
+  add up; empty items are dropped and a parameter with no items is no filter.
+- ``date_created__gt/__gte/__lt/__lte`` and ``activity_at__...``: an ISO date-time with or
+  without offset, or a bare date (local midnight); without offset the value is local in the
+  ``x-tz-offset`` header's offset (no header: UTC). Unparseable values are a 400.
+- ``_fields=a,b``: each object keeps only those fields (unknown names are skipped; an
+  empty value means all fields).
+- Unknown parameters (``_type``, ``organization_id``, ...) are ignored: the organisation is
+  always the caller's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from conformance.refserver.context import RequestContext
+from conformance.refserver.dates import format_dt, parse_datetime
+from conformance.refserver.errors import ValidationFailed
+from conformance.refserver.storage import Storage
+
+__all__ = ["MAX_LIMIT", "page", "sms_list", "trim_fields"]
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 100
+_DIGITS = re.compile(r"^\d{1,18}$")
+_LIST_FILTERS = {"lead_id": "lead_id", "contact_id": "contact_id", "user_id": "user_id",
+                 "id__in": "id"}  # fmt: skip
+_RANGE_COLUMNS = ("date_created", "activity_at")
+_OPERATORS = ("gt", "gte", "lt", "lte")
+
+
+class Params(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def getlist(self, key: str) -> list[str]: ...
+    def __contains__(self, key: object) -> bool: ...
+
+
+def _integer(params: Params, name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not _DIGITS.match(text):
+        raise ValidationFailed(name, f"Must be a non-negative integer, got {raw!r}.")
+    return int(text)
+
+
+def page(params: Params) -> tuple[int, int]:
+    """Return ``(skip, limit)``; 400 when either is not a non-negative integer or
+    ``_limit`` exceeds :data:`MAX_LIMIT`."""
+    skip = _integer(params, "_skip", 0)
+    limit = _integer(params, "_limit", DEFAULT_LIMIT)
+    if limit > MAX_LIMIT:
+        raise ValidationFailed("_limit", f"Must be at most {MAX_LIMIT}, got {limit}.")
+    return skip, limit
+
+
+def trim_fields(doc: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
+    """Return ``doc`` reduced to the comma-separated ``fields`` (all when empty/None)."""
+    names = [n.strip() for n in (fields or "").split(",") if n.strip()]
+    if not names:
+        return dict(doc)
+    return {name: doc[name] for name in names if name in doc}
+
+
+def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str, Any]:
+    """Return ``{"data": [...], "has_more": bool}`` for ``GET /activity/sms/``."""
+    skip, limit = page(params)
+    if skip > 0 and "skip-off-by-one" in ctx.faults:
+        skip += 1
+    any_of: dict[str, list[str]] = {}
+    for name, column in _LIST_FILTERS.items():
+        values = [v.strip() for raw in params.getlist(name) for v in raw.split(",") if v.strip()]
+        if values:
+            any_of[column] = values
+    ranges = []
+    for column in _RANGE_COLUMNS:
+        for op in _OPERATORS:
+            name = f"{column}__{op}"
+            raw = params.get(name)
+            if raw is None:
+                continue
+            value = parse_datetime(raw, ctx.tz)
+            if value is None:
+                raise ValidationFailed(name, f"Must be an ISO 8601 date or date-time, got {raw!r}.")
+            ranges.append((column, op, format_dt(value)))
+    rows = storage.select(
+        "sms", ctx.org.organization_id, any_of=any_of, ranges=ranges, skip=skip, limit=limit + 1
+    )
+    fields = params.get("_fields")
+    return {
+        "data": [trim_fields(row, fields) for row in rows[:limit]],
+        "has_more": len(rows) > limit,
+    }

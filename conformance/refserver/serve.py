@@ -1,0 +1,86 @@
+"""Run the reference server over real HTTP with uvicorn (``sms-conformance serve``)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterable
+
+import uvicorn
+
+from conformance.clock import SystemClock
+from conformance.refserver.server import ReferenceServer
+
+__all__ = ["SENDER_INTERVAL", "serve"]
+
+SENDER_INTERVAL = 0.2  # seconds between background sender runs, so real time works alone
+
+
+def _sender_loop(server: ReferenceServer, stop: threading.Event) -> None:
+    while not stop.wait(SENDER_INTERVAL):
+        try:
+            server.run_sender()
+        except Exception:  # a closed database at shutdown; never kill the loop otherwise
+            if stop.is_set():
+                return
+            raise
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db_path: str = ":memory:",
+    faults: Iterable[str] = (),
+    rate_limit: int | None = None,
+    out: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve the reference API at ``http://host:port/api/v1`` until interrupted.
+
+    Prints (via ``out``) the base URL, with the real port when ``port=0``, and each
+    organisation's test credentials. Returns after SIGINT/SIGTERM (when run on the main
+    thread) or once ``stop`` is set. Raises ``ValueError`` for an unknown fault and
+    ``OSError`` when the address cannot be bound.
+    """
+    server = ReferenceServer(
+        clock=SystemClock(), db_path=db_path, faults=faults, rate_limit=rate_limit
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    finished = threading.Event()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        real_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+        out(f"Reference server: http://{shown_host}:{real_port}/api/v1")
+        if server.faults:
+            out(f"Faults: {', '.join(sorted(server.faults))}")
+        for org in server.orgs:
+            out(
+                f"  {org.organization_name} ({org.organization_id}): api key {org.api_key}"
+                f"  oauth token {org.oauth_token}"
+                f"  internal numbers {', '.join(org.internal_numbers)}"
+            )
+        config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
+        http_server = uvicorn.Server(config)
+        sender = threading.Thread(
+            target=_sender_loop, args=(server, finished), name="refserver-sender", daemon=True
+        )
+        sender.start()
+        if stop is not None:
+
+            def watch() -> None:
+                while not finished.is_set():
+                    if stop.wait(0.05):
+                        http_server.should_exit = True
+                        return
+
+            threading.Thread(target=watch, name="refserver-stop", daemon=True).start()
+        http_server.run(sockets=[sock])
+    finally:
+        finished.set()
+        sock.close()
+        server.close()

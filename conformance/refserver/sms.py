@@ -1,0 +1,402 @@
+"""SMS activities: validation, the documented lifecycle and its transitions.
+
+Choices where the docs are silent (each is what the reference server does):
+
+- ``status`` on create is one of inbox, draft, scheduled, outbox, sent; ``error`` is in the
+  enum but not a documented create option, so it is a 400 on ``status``.
+- ``local_phone`` is required for every status and must be an ``internal`` number of the
+  caller's organisation. ``remote_phone`` is optional but must be E.164 when given.
+- ``send_in`` is validated wherever it is given (0 <= send_in < 60, a number) and only used
+  with ``outbox``. ``date_scheduled`` is validated wherever given, kept on drafts and
+  scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in the past is sent on the
+  sender's next run. Dates without an offset are local in ``x-tz-offset``.
+- ``template_id`` renders the template into ``text``; with both given the rendering wins.
+  A PUT re-renders only when it carries ``template_id``.
+- ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
+  Close sends (draft, scheduled, outbox). ``cost`` is null until the sender sends the SMS,
+  then ``"1"``; logged SMS keep a null cost. A logged ``sent`` SMS has
+  ``date_sent = date_created``.
+- A contact given without a lead brings its lead; a contact on another lead than
+  ``lead_id`` is a 400 on ``contact_id``. A PUT that moves the SMS to another lead without
+  naming a contact drops a contact that is not on the new lead.
+- PUT ignores ``direction``, ``source``, ``organization_id``, ``date_created`` and unknown
+  fields. ``{}`` is a no-op on any status. On a scheduled or unsent outbox SMS the only
+  accepted change is ``status: draft`` (cancel); edits in the same body are applied to the
+  resulting draft. Cancelling forgets the due time (the SMS is never sent) and keeps
+  ``date_scheduled``, so a later ``status: scheduled`` may reuse it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from conformance.refserver.context import RequestContext
+from conformance.refserver.crm import Crm
+from conformance.refserver.dates import format_dt
+from conformance.refserver.errors import NotFound, ValidationFailed
+from conformance.refserver.ids import new_id
+from conformance.refserver.phones import country_iso, format_phone
+from conformance.refserver.storage import KEEP, Storage
+from conformance.refserver.templates import RenderContext, render
+from conformance.refserver.validation import (
+    REQUIRED,
+    Checker,
+    attachments,
+    date_value,
+    enum_value,
+    phone_value,
+    send_in_value,
+    string_value,
+)
+
+__all__ = ["CREATE_STATUSES", "STATUSES", "SmsService"]
+
+STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent", "error")
+CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
+DIRECTIONS = ("inbound", "outbound")
+SOURCES = ("Close.io", "External")
+LOGGED = frozenset({"inbox", "sent"})
+# Fields a PUT may change (on drafts); anything else in a PUT body is ignored.
+EDITABLE = (
+    "text", "template_id", "local_phone", "remote_phone", "lead_id", "contact_id",
+    "attachments", "activity_at", "date_scheduled", "user_id", "send_in",
+)  # fmt: skip
+NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
+
+
+class SmsService:
+    """Create, read, update, delete and list SMS activities of the calling organisation."""
+
+    def __init__(self, storage: Storage, crm: Crm) -> None:
+        self.storage = storage
+        self.crm = crm
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, ctx: RequestContext, sms_id: str) -> dict[str, Any]:
+        """Return the SMS; 404 when unknown, deleted or another organisation's."""
+        doc = self.storage.get("sms", ctx.org.organization_id, sms_id)
+        if doc is None:
+            raise NotFound()
+        return doc
+
+    def delete(self, ctx: RequestContext, sms_id: str) -> None:
+        """Delete the SMS (it is then never sent); 404 when unknown."""
+        if not self.storage.delete("sms", ctx.org.organization_id, sms_id):
+            raise NotFound()
+
+    # -- create -----------------------------------------------------------------------
+
+    def create(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an SMS from a POST body and return it.
+
+        Raises a 400 whose ``field-errors`` name every invalid field.
+        """
+        check = Checker()
+        status = body.get("status")
+        if status is None:
+            check.fail("status", REQUIRED)
+        elif not isinstance(status, str) or status not in CREATE_STATUSES:
+            check.fail("status", f"Must be one of: {', '.join(CREATE_STATUSES)}.")
+            status = None
+        direction = check.run(lambda: enum_value(body, "direction", DIRECTIONS))
+        source = check.run(lambda: enum_value(body, "source", SOURCES))
+        org_id = check.run(lambda: string_value(body, "organization_id"))
+        if org_id is not None and org_id != ctx.org.organization_id:
+            check.fail("organization_id", "Must be your organization's id.")
+        user_id = check.run(lambda: self._user(ctx, body, "user_id"))
+        created_by = check.run(lambda: self._user(ctx, body, "created_by_id"))
+        local_phone = check.run(lambda: self._local_phone(ctx, body, required=True))
+        remote_phone = check.run(lambda: phone_value(body, "remote_phone"))
+        text = check.run(lambda: string_value(body, "text"))
+        pair = check.run(lambda: self._lead_contact(ctx, body, None, None)) or (None, None)
+        files = check.run(lambda: attachments(body)) or []
+        date_created = check.run(lambda: date_value(body, "date_created", ctx.tz))
+        activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
+        date_scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
+        send_in = check.run(
+            lambda: send_in_value(body, allow_60="send-in-60-accepted" in ctx.faults)
+        )
+        template = check.run(lambda: self._template(ctx, body))
+        if (
+            status == "scheduled"
+            and date_scheduled is None
+            and "date_scheduled" not in (check.field_errors)
+        ):
+            check.fail("date_scheduled", "Required when status is scheduled.")
+        check.raise_if_any()
+        assert isinstance(status, str)
+
+        created = date_created or ctx.now
+        doc = self._blank(ctx, new_id("acti"), created, user_id or ctx.org.user_id)
+        doc.update(
+            status=status,
+            direction=direction or ("inbound" if status == "inbox" else "outbound"),
+            source=source or ("External" if status in LOGGED else "Close.io"),
+            created_by=created_by or ctx.org.user_id,
+            activity_at=format_dt(activity_at or created),
+            text=text,
+            attachments=files,
+            date_scheduled=format_dt(date_scheduled)
+            if date_scheduled and status in ("draft", "scheduled")
+            else None,
+            date_sent=format_dt(created) if status == "sent" else None,
+        )
+        doc["lead_id"], doc["contact_id"] = pair
+        self._set_phones(doc, local_phone, remote_phone)
+        if template is not None:
+            doc["template_id"] = template["id"]
+            doc["text"] = self._render(ctx, template, doc)
+        due = self._due_time(ctx, status, date_scheduled, send_in or 0.0)
+        self.storage.insert("sms", doc, due_at=due)
+        return doc
+
+    # -- update -----------------------------------------------------------------------
+
+    def update(self, ctx: RequestContext, sms_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a partial PUT to the SMS and return it.
+
+        Drafts may be edited and moved to scheduled or outbox; a scheduled or unsent outbox
+        SMS may only be cancelled (``status: draft``); nothing else may change. Raises 404
+        for unknown ids and a 400 naming the offending field otherwise.
+        """
+        doc = self.get(ctx, sms_id)
+        current = doc["status"]
+        requested = body.get("status", current) if "status" in body else current
+        if requested is None or not isinstance(requested, str) or requested not in STATUSES:
+            raise ValidationFailed("status", f"Must be one of: {', '.join(STATUSES)}.")
+        edits = [field for field in body if field in EDITABLE]
+        if current == "draft":
+            return self._update_draft(ctx, doc, body, requested)
+        if current in ("scheduled", "outbox") and "status" in body and requested == "draft":
+            if current == "outbox" and "cancel-refused" in ctx.faults:
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+            # Cancel: forget the due time, so it is never sent, then edit the new draft.
+            forget_due = "cancelled-still-sent" not in ctx.faults
+            doc["status"] = "draft"
+            return self._update_draft(ctx, doc, body, "draft", due_at=None if forget_due else KEEP)
+        if current == "sent" and edits and "edit-sent-accepted" in ctx.faults:
+            return self._update_draft(ctx, doc, body, "draft", keep_status=True)
+        if "status" in body and requested != current:
+            raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+        if edits or "status" in body:
+            field = edits[0] if edits else "status"
+            raise ValidationFailed(field, NOT_DRAFT.format(status=current))
+        return doc  # {} or only ignored fields: nothing to change
+
+    def _update_draft(
+        self,
+        ctx: RequestContext,
+        doc: dict[str, Any],
+        body: Mapping[str, Any],
+        requested: str,
+        *,
+        due_at: Any = KEEP,
+        keep_status: bool = False,
+    ) -> dict[str, Any]:
+        if requested not in ("draft", "scheduled", "outbox"):
+            raise ValidationFailed(
+                "status", "A draft can only be changed to scheduled, outbox or draft."
+            )
+        check = Checker()
+        if "text" in body:
+            text = check.run(lambda: string_value(body, "text"))
+            if "text" not in check.field_errors:
+                doc["text"] = text
+        if "local_phone" in body:
+            local = check.run(lambda: self._local_phone(ctx, body, required=True))
+            if local is not None:
+                self._set_phones(doc, local, doc["remote_phone"])
+        if "remote_phone" in body:
+            remote = check.run(lambda: phone_value(body, "remote_phone"))
+            if "remote_phone" not in check.field_errors:
+                self._set_phones(doc, doc["local_phone"], remote)
+        if "lead_id" in body or "contact_id" in body:
+            pair = check.run(
+                lambda: self._lead_contact(ctx, body, doc["lead_id"], doc["contact_id"])
+            )
+            if pair is not None:
+                doc["lead_id"], doc["contact_id"] = pair
+        if "attachments" in body:
+            files = check.run(lambda: attachments(body))
+            if files is not None:
+                doc["attachments"] = files
+        if "activity_at" in body:
+            activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
+            if "activity_at" not in check.field_errors:
+                doc["activity_at"] = format_dt(activity_at) if activity_at else None
+        if "date_scheduled" in body:
+            scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
+            if "date_scheduled" not in check.field_errors:
+                doc["date_scheduled"] = format_dt(scheduled) if scheduled else None
+        if "user_id" in body:
+            user = check.run(lambda: self._user(ctx, body, "user_id"))
+            if "user_id" not in check.field_errors:
+                doc["user_id"] = user or ctx.org.user_id
+        send_in = 0.0
+        if requested == "outbox":
+            send_in = (
+                check.run(lambda: send_in_value(body, allow_60="send-in-60-accepted" in ctx.faults))
+                or 0.0
+            )
+        template = check.run(lambda: self._template(ctx, body)) if "template_id" in body else None
+        if requested == "scheduled" and not doc["date_scheduled"]:
+            check.fail("date_scheduled", "Required when status is scheduled.")
+        check.raise_if_any()
+        if "template_id" in body:
+            doc["template_id"] = template["id"] if template else None
+            if template is not None:
+                doc["text"] = self._render(ctx, template, doc)
+        if not keep_status:
+            doc["status"] = requested
+        if requested == "outbox":
+            doc["date_scheduled"] = None
+            due_at = format_dt(ctx.now + timedelta(seconds=send_in))
+        elif requested == "scheduled":
+            due_at = doc["date_scheduled"]
+        doc["updated_by"] = ctx.org.user_id
+        doc["date_updated"] = format_dt(ctx.now)
+        self.storage.update("sms", doc, due_at=due_at)
+        return doc
+
+    # -- helpers ----------------------------------------------------------------------
+
+    @staticmethod
+    def _due_time(
+        ctx: RequestContext, status: str, date_scheduled: datetime | None, send_in: float
+    ) -> str | None:
+        if status == "outbox":
+            return format_dt(ctx.now + timedelta(seconds=send_in))
+        if status == "scheduled" and date_scheduled is not None:
+            return format_dt(date_scheduled)
+        return None
+
+    def _blank(
+        self, ctx: RequestContext, sms_id: str, created: datetime, user_id: str
+    ) -> dict[str, Any]:
+        when = format_dt(created)
+        full_name = f"{ctx.org.user_first_name} {ctx.org.user_last_name}"
+        return {
+            "_type": "SMS",
+            "id": sms_id,
+            "organization_id": ctx.org.organization_id,
+            "lead_id": None,
+            "contact_id": None,
+            "user_id": user_id,
+            "user_name": full_name,
+            "users": [],
+            "created_by": ctx.org.user_id,
+            "created_by_name": full_name,
+            "updated_by": ctx.org.user_id,
+            "updated_by_name": full_name,
+            "date_created": when,
+            "date_updated": format_dt(ctx.now),
+            "activity_at": when,
+            "direction": "outbound",
+            "status": "draft",
+            "source": "Close.io",
+            "text": None,
+            "template_id": None,
+            "local_phone": None,
+            "local_phone_formatted": None,
+            "local_country_iso": None,
+            "remote_phone": None,
+            "remote_phone_formatted": None,
+            "remote_country_iso": None,
+            "attachments": [],
+            "cost": None,
+            "date_scheduled": None,
+            "date_sent": None,
+            "error_message": None,
+            "caller_id_mode": None,
+            "caller_id_reason": None,
+            "agent_action_reason": None,
+            "agent_config_id": None,
+            "sequence_id": None,
+            "sequence_name": None,
+            "sequence_subscription_id": None,
+        }
+
+    @staticmethod
+    def _set_phones(doc: dict[str, Any], local: str | None, remote: str | None) -> None:
+        doc["local_phone"] = local
+        doc["local_phone_formatted"] = format_phone(local)
+        doc["local_country_iso"] = country_iso(local)
+        doc["remote_phone"] = remote
+        doc["remote_phone_formatted"] = format_phone(remote)
+        doc["remote_country_iso"] = country_iso(remote)
+
+    @staticmethod
+    def _user(ctx: RequestContext, body: Mapping[str, Any], field: str) -> str | None:
+        value = string_value(body, field)
+        if value is not None and value != ctx.org.user_id:
+            raise ValidationFailed(field, f"Unknown user {value!r} in this organization.")
+        return value
+
+    def _local_phone(
+        self, ctx: RequestContext, body: Mapping[str, Any], *, required: bool
+    ) -> str | None:
+        value = phone_value(body, "local_phone")
+        if value is None:
+            if required:
+                raise ValidationFailed("local_phone", REQUIRED)
+            return None
+        if value not in ctx.org.internal_numbers:
+            raise ValidationFailed(
+                "local_phone",
+                f"{value} is not an internal Phone Number of this organization.",
+            )
+        return value
+
+    def _lead_contact(
+        self,
+        ctx: RequestContext,
+        body: Mapping[str, Any],
+        lead_id: str | None,
+        contact_id: str | None,
+    ) -> tuple[str | None, str | None]:
+        """Return the (lead_id, contact_id) pair after applying the body's values."""
+        lead_given, contact_given = "lead_id" in body, "contact_id" in body
+        new_lead = string_value(body, "lead_id") if lead_given else lead_id
+        new_contact = string_value(body, "contact_id") if contact_given else contact_id
+        if new_lead is not None and self.crm.find_lead(ctx, new_lead) is None:
+            raise ValidationFailed("lead_id", f"Unknown lead {new_lead!r}.")
+        if new_contact is None:
+            return new_lead, None
+        contact = self.crm.get_contact(ctx, new_contact)
+        if contact is None:
+            raise ValidationFailed("contact_id", f"Unknown contact {new_contact!r}.")
+        if contact["lead_id"] == new_lead:
+            return new_lead, new_contact
+        if contact_given and (not lead_given or new_lead is None):
+            return contact["lead_id"], new_contact  # a contact brings its lead
+        if not contact_given:
+            return new_lead, None  # moved to another lead: the old contact does not follow
+        raise ValidationFailed("contact_id", "The contact does not belong to lead_id.")
+
+    def _template(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        template_id = string_value(body, "template_id")
+        if template_id is None:
+            return None
+        template = self.crm.storage.get("sms_template", ctx.org.organization_id, template_id)
+        if template is None:
+            raise ValidationFailed("template_id", f"Unknown SMS template {template_id!r}.")
+        return template
+
+    def _render(
+        self, ctx: RequestContext, template: Mapping[str, Any], doc: Mapping[str, Any]
+    ) -> str:
+        lead = self.crm.find_lead(ctx, doc["lead_id"]) if doc["lead_id"] else None
+        contact = self.crm.get_contact(ctx, doc["contact_id"]) if doc["contact_id"] else None
+        if contact is None and lead is not None and lead.get("contact_ids"):
+            contact = self.crm.get_contact(ctx, lead["contact_ids"][0])
+        context = RenderContext(
+            contact=contact,
+            lead=lead,
+            user_first_name=ctx.org.user_first_name,
+            user_last_name=ctx.org.user_last_name,
+            organization_name=ctx.org.organization_name,
+        )
+        return render(str(template.get("text") or ""), context)

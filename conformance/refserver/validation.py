@@ -1,0 +1,198 @@
+"""Field validators shared by SMS create and update, and by the fixture endpoints.
+
+Each validator reads one field of a JSON body and returns its clean value, or raises
+:class:`ValidationFailed` naming that field. :class:`Checker` runs several and reports all
+field errors at once, as one 400.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from conformance.refserver.dates import format_dt, parse_datetime
+from conformance.refserver.errors import ValidationFailed
+from conformance.refserver.ids import new_id
+from conformance.refserver.phones import is_e164
+
+__all__ = [
+    "ATTACHMENT_CONTENT_TYPES",
+    "Checker",
+    "attachments",
+    "date_value",
+    "enum_value",
+    "phone_value",
+    "send_in_value",
+    "string_value",
+]
+
+T = TypeVar("T")
+
+REQUIRED = "This field is required."
+
+ATTACHMENT_CONTENT_TYPES = frozenset(
+    [
+        "application/pdf",
+        "application/vcard",
+        "audio/3gpp",
+        "audio/3gpp2",
+        "audio/L24",
+        "audio/ac3",
+        "audio/amr",
+        "audio/amr-nb",
+        "audio/basic",
+        "audio/mp4",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/vnd.rn-realaudio",
+        "audio/vnd.wave",
+        "audio/webm",
+        "image/bmp",
+        "image/gif",
+        "image/jpeg",
+        "image/jpg",
+        "image/png",
+        "image/tiff",
+        "text/calendar",
+        "text/csv",
+        "text/directory",
+        "text/richtext",
+        "text/rtf",
+        "text/vcard",
+        "text/x-vcard",
+        "video/3gpp",
+        "video/3gpp-tt",
+        "video/3gpp2",
+        "video/H261",
+        "video/H263",
+        "video/H263-1998",
+        "video/H263-2000",
+        "video/H264",
+        "video/mp4",
+        "video/mpeg",
+        "video/quicktime",
+        "video/webm",
+    ]
+)
+
+
+class Checker:
+    """Collects field errors from several validators and raises them together."""
+
+    def __init__(self) -> None:
+        self.field_errors: dict[str, str] = {}
+
+    def run(self, fn: Callable[[], T]) -> T | None:
+        """Return ``fn()``, or record its :class:`ValidationFailed` and return ``None``."""
+        try:
+            return fn()
+        except ValidationFailed as error:
+            if error.field is None:
+                raise
+            self.field_errors.setdefault(error.field, error.message)
+            return None
+
+    def fail(self, field: str, message: str) -> None:
+        self.field_errors.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        """Raise one 400 carrying every recorded field error, if there is any."""
+        if self.field_errors:
+            error = ValidationFailed(None, "Invalid request.")
+            error.body = {"errors": [], "field-errors": dict(self.field_errors)}
+            raise error
+
+
+def string_value(body: Mapping[str, Any], field: str) -> str | None:
+    """Return ``body[field]`` if it is a string or null/absent (``None``); else 400."""
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(field, f"Must be a string or null, got {type(value).__name__}.")
+    return value
+
+
+def enum_value(body: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> str | None:
+    """Return ``body[field]`` if it is one of ``allowed``, ``None`` if null/absent; else 400."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationFailed(field, f"Must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def phone_value(body: Mapping[str, Any], field: str) -> str | None:
+    """Return ``body[field]`` if it is an E.164 number, ``None`` if null/absent; else 400."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not is_e164(value):
+        raise ValidationFailed(field, "Must be a phone number in E.164 format, e.g. +16505550100.")
+    return value
+
+
+def date_value(body: Mapping[str, Any], field: str, tz: Any) -> datetime | None:
+    """Return ``body[field]`` parsed as an ISO 8601 date(time) (no offset: local in ``tz``),
+    ``None`` if null/absent; else 400."""
+    value = body.get(field)
+    if value is None:
+        return None
+    parsed = parse_datetime(value, tz)
+    if parsed is None:
+        raise ValidationFailed(field, "Must be an ISO 8601 date-time, e.g. 2026-01-01T12:00:00Z.")
+    # The stored form must survive formatting (years 1..9999 in UTC).
+    format_dt(parsed)
+    return parsed
+
+
+def send_in_value(body: Mapping[str, Any], *, allow_60: bool = False) -> float:
+    """Return ``send_in`` in seconds (absent or null: 0): a number with 0 <= send_in < 60.
+
+    Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``.
+    ``allow_60`` is the ``send-in-60-accepted`` fault.
+    """
+    value = body.get("send_in")
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationFailed("send_in", "Must be a number of seconds.")
+    if not math.isfinite(value) or value < 0 or value >= 60 and not (allow_60 and value == 60):
+        raise ValidationFailed("send_in", "Must be at least 0 and less than 60 seconds.")
+    return float(value)
+
+
+def attachments(body: Mapping[str, Any], field: str = "attachments") -> list[dict[str, Any]]:
+    """Return the response form of ``body[field]`` (null/absent: ``[]``).
+
+    Each request item needs ``url`` and ``filename`` (non-empty strings) and a
+    ``content_type`` from the documented enum; the response item adds ``media_id`` and a
+    null ``size`` (the reference server never fetches the file). Else 400 on ``field``.
+    """
+    value = body.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationFailed(field, "Must be a list of {url, filename, content_type}.")
+    result = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ValidationFailed(field, f"Item {index} must be an object.")
+        for key in ("url", "filename", "content_type"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise ValidationFailed(field, f"Item {index}: {key} is required (a string).")
+        if item["content_type"] not in ATTACHMENT_CONTENT_TYPES:
+            raise ValidationFailed(
+                field, f"Item {index}: content_type {item['content_type']!r} is not supported."
+            )
+        result.append(
+            {
+                "url": item["url"],
+                "filename": item["filename"],
+                "content_type": item["content_type"],
+                "size": None,
+                "media_id": new_id("media"),
+            }
+        )
+    return result
