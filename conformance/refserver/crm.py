@@ -54,9 +54,10 @@ class Crm:
         lead_id = new_id("lead")
         now = format_dt(ctx.now)
         for index, raw in enumerate(contacts_in):
-            contact = checker.run(lambda raw=raw, i=index: self._contact(ctx, lead_id, raw, i, now))
-            if contact is not None:
-                contacts.append(contact)
+            try:
+                contacts.append(self._contact(ctx, lead_id, raw, index, now))
+            except ValidationFailed as error:
+                checker.fail("contacts", error.message)
         checker.raise_if_any()
         display_name = name or (contacts[0]["name"] if contacts else "") or ""
         lead = {

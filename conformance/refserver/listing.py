@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
+
+from starlette.datastructures import QueryParams as Params
 
 from conformance.refserver.context import RequestContext
 from conformance.refserver.dates import format_dt, parse_datetime
@@ -33,12 +35,6 @@ _LIST_FILTERS = {"lead_id": "lead_id", "contact_id": "contact_id", "user_id": "u
                  "id__in": "id"}  # fmt: skip
 _RANGE_COLUMNS = ("date_created", "activity_at")
 _OPERATORS = ("gt", "gte", "lt", "lte")
-
-
-class Params(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
-    def getlist(self, key: str) -> list[str]: ...
-    def __contains__(self, key: object) -> bool: ...
 
 
 def _integer(params: Params, name: str, default: int) -> int:
