@@ -47,12 +47,14 @@ OPERATIONS = frozenset(
         "list",
         "list-walk",
         "method",
+        "format",
         "auth-none",
         "auth-wrong",
         "isolation-get",
         "isolation-list",
         "isolation-modify",
         "observe",
+        "throttled",
     }
 )
 

@@ -93,6 +93,7 @@ class ApiClient:
         self.max_rate_limit_waits = max_rate_limit_waits
         self.requests = 0
         self.rate_limited = 0
+        self.last_throttled: list[Exchange] = []  # the 429s the last send() waited out
 
     def send(
         self,
@@ -100,14 +101,17 @@ class ApiClient:
         path: str,
         *,
         json_body: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: str = "basic",
     ) -> tuple[Exchange, TimeWindow]:
-        """Send one request; return its recorded exchange and the server's time window."""
+        """Send one request; return its recorded exchange and the server's time window.
+
+        ``json_body`` is sent as JSON; ``content`` as raw bytes with the given headers."""
         request_headers = dict(headers or {})
         request_headers.update(self.credentials.headers_for(auth))
-        content = None
+        recorded_body = json_body if content is None else content.decode(errors="replace")
         if json_body is not None:
             content = json.dumps(json_body).encode()
             request_headers["content-type"] = "application/json"
@@ -117,9 +121,10 @@ class ApiClient:
             method=method,
             path=shown_path,
             headers={k: v for k, v in request_headers.items() if k in RECORDED_REQUEST_HEADERS},
-            body=json_body,
+            body=recorded_body,
             auth=auth,
         )
+        self.last_throttled = []
         for _attempt in range(self.max_rate_limit_waits + 1):
             start = self.clock.now()
             try:
@@ -137,18 +142,22 @@ class ApiClient:
             if response.status_code != 429 or _attempt == self.max_rate_limit_waits:
                 break
             self.rate_limited += 1
+            self.last_throttled.append(Exchange(recorded_request, _record(response)))
             self.clock.sleep(_retry_after(response))
-        recorded_response = RecordedResponse(
-            status_code=response.status_code,
-            headers={
-                k.lower(): v
-                for k, v in response.headers.items()
-                if k.lower() not in DROPPED_RESPONSE_HEADERS
-            },
-            body=_decode(response),
-        )
         elapsed = response.elapsed.total_seconds() if hasattr(response, "_elapsed") else 0.0
-        return Exchange(recorded_request, recorded_response, elapsed), TimeWindow(start, end)
+        return Exchange(recorded_request, _record(response), elapsed), TimeWindow(start, end)
+
+
+def _record(response: httpx.Response) -> RecordedResponse:
+    return RecordedResponse(
+        status_code=response.status_code,
+        headers={
+            k.lower(): v
+            for k, v in response.headers.items()
+            if k.lower() not in DROPPED_RESPONSE_HEADERS
+        },
+        body=_decode(response),
+    )
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -8,6 +8,7 @@ and never prints; the CLI and the self-test decide what to show.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,10 +96,8 @@ def run_target(
     except (TargetUnreachable, TargetRejected) as error:
         inconclusive, reason = True, str(error)
     finally:
-        try:
+        with contextlib.suppress(TargetUnreachable):
             target.close()
-        except TargetUnreachable:
-            pass
     stats = RunStats(
         requests=target.api.requests,
         duration=round(time.monotonic() - started, 3),

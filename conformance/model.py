@@ -41,12 +41,48 @@ DIRECTIONS = ("inbound", "outbound")
 SOURCES = ("Close.io", "External")
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 ATTACHMENT_TYPES = frozenset(
-    """application/pdf application/vcard audio/3gpp audio/3gpp2 audio/L24 audio/ac3 audio/amr
-    audio/amr-nb audio/basic audio/mp4 audio/mpeg audio/ogg audio/vnd.rn-realaudio
-    audio/vnd.wave audio/webm image/bmp image/gif image/jpeg image/jpg image/png image/tiff
-    text/calendar text/csv text/directory text/richtext text/rtf text/vcard text/x-vcard
-    video/3gpp video/3gpp-tt video/3gpp2 video/H261 video/H263 video/H263-1998
-    video/H263-2000 video/H264 video/mp4 video/mpeg video/quicktime video/webm""".split()
+    [
+        "application/pdf",
+        "application/vcard",
+        "audio/3gpp",
+        "audio/3gpp2",
+        "audio/L24",
+        "audio/ac3",
+        "audio/amr",
+        "audio/amr-nb",
+        "audio/basic",
+        "audio/mp4",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/vnd.rn-realaudio",
+        "audio/vnd.wave",
+        "audio/webm",
+        "image/bmp",
+        "image/gif",
+        "image/jpeg",
+        "image/jpg",
+        "image/png",
+        "image/tiff",
+        "text/calendar",
+        "text/csv",
+        "text/directory",
+        "text/richtext",
+        "text/rtf",
+        "text/vcard",
+        "text/x-vcard",
+        "video/3gpp",
+        "video/3gpp-tt",
+        "video/3gpp2",
+        "video/H261",
+        "video/H263",
+        "video/H263-1998",
+        "video/H263-2000",
+        "video/H264",
+        "video/mp4",
+        "video/mpeg",
+        "video/quicktime",
+        "video/webm",
+    ]
 )
 # Request fields and the JSON types the schema gives them (all nullable but status).
 STRING_FIELDS = (
@@ -214,9 +250,8 @@ def _wrong_type(body: Mapping[str, Any]) -> str | None:
         return "direction"
     if "source" in body and body["source"] is not None and body["source"] not in SOURCES:
         return "source"
-    if "attachments" in body and body["attachments"] is not None:
-        if not isinstance(body["attachments"], list):
-            return "attachments"
+    if body.get("attachments") is not None and not isinstance(body["attachments"], list):
+        return "attachments"
     return None
 
 
@@ -249,7 +284,7 @@ class Model:
     fixtures: Fixtures
     timing: Timing = field(default_factory=Timing)
     records: dict[str, SmsRecord] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
+    deleted: dict[str, None] = field(default_factory=dict)  # ordered, unlike a set
 
     # -- create --------------------------------------------------------------------------
 
@@ -297,6 +332,8 @@ class Model:
             return Expectation("sms/create/send-in-other-status", None, record=record)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
             return Expectation("sms/create/send-in-negative", None, record=record)
+        if status == "outbox" and "send_in" in body:
+            return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
             local_phone is None or local_phone not in self.fixtures.internal_phones
         ):
@@ -387,6 +424,14 @@ class Model:
                     return Expectation(
                         "sms/update/scheduled-requires-date-scheduled", False, "date_scheduled"
                     )
+                if "date_scheduled" not in body:
+                    # Reusing a date kept from before a cancel is not documented either way.
+                    return Expectation(
+                        "sms/update/draft-to-other-status",
+                        None,
+                        note="status scheduled with no date_scheduled in the body, reusing one"
+                        " kept from before a cancel",
+                    )
                 edited = self._edited(record, body)
                 return Expectation(
                     "sms/update/draft-to-scheduled",
@@ -457,7 +502,7 @@ class Model:
 
     def forget(self, sms_id: str) -> None:
         self.records.pop(sms_id, None)
-        self.deleted.add(sms_id)
+        self.deleted[sms_id] = None
 
     def expect_list(
         self, params: Mapping[str, str], tz_offset: str | None = None

@@ -23,6 +23,7 @@ __all__ = ["ConfigurationError", "Target", "TargetRejected", "embedded_target", 
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
+EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
 
 
 class ConfigurationError(Exception):
@@ -142,7 +143,9 @@ def embedded_target(*, faults: Iterable[str] = ()) -> Target:
     from conformance.transport import SyncASGITransport
 
     clock = VirtualClock()
-    server = ReferenceServer(clock=clock, faults=faults)
+    # A rate limit on the virtual clock: every few hundred requests the engine meets a 429,
+    # waits it out (instantly), and the rate-limit rules get judged.
+    server = ReferenceServer(clock=clock, faults=faults, rate_limit=EMBEDDED_RATE_LIMIT)
     org, other = server.orgs[0], server.orgs[1]
     http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)

@@ -66,9 +66,17 @@ def _raw_texts(*, fidelity: bool) -> SearchStrategy[str]:
         st.text(_ASCII, max_size=40),
         _mixed_texts(),
         st.text(_UNICODE, max_size=60),
-        # Longer than one 160-character segment (and than 70 UCS-2 characters).
-        st.text(st.one_of(_ASCII, _UNICODE), min_size=161, max_size=400),
+        # Longer than one 160-character segment (and than 70 UCS-2 characters), built by
+        # repeating a short mix so a long text costs a state machine few choices.
+        st.builds(_repeat_past_160, _mixed_texts(), st.integers(0, 240)),
     )
+
+
+def _repeat_past_160(piece: str, extra: int) -> str:
+    """Repeat ``piece`` until the text is longer than 160 characters, plus ``extra`` more."""
+    piece = piece.strip() or "x"
+    times = (161 + extra) // len(piece) + 1
+    return (piece * times)[: 161 + extra].strip() or "x" * 161
 
 
 @st.composite

@@ -142,6 +142,10 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
             if step.tz_offset is not None and rule.endswith(("date-created", "activity-at")):
                 yield Finding("sms/list/tz-offset", True)
     yield Finding("sms/list/pagination", True)
+    if step.model.deleted:
+        yield Finding("sms/delete/then-not-listed", True)
+    if "_limit" not in step.params:
+        yield Finding("sms/list/limit-default", True)
     yield Finding(
         "sms/list/has-more",
         has_more == expected.has_more,
@@ -195,4 +199,37 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
         f"all {len(expected.ids)} matching SMS exactly once across pages of {expected.limit}",
         f"repeated {duplicates}, missing {gaps}, extra {extra}",
         message=f"query {step.params}",
+    )
+
+
+@check("sms/list/order", on=("list-walk",))
+def order_is_observed(step: Step) -> Iterator[Finding]:
+    """No order is documented; report the one seen across a walk over every page."""
+    created = []
+    for exchange in step.exchanges:
+        page = _page(exchange.response.body) if exchange.response is not None else None
+        for item in page[0] if page else []:
+            if isinstance(item, dict) and isinstance(item.get("date_created"), str):
+                created.append(item["date_created"])
+    if len(created) < 3:
+        return
+    order = (
+        "newest first"
+        if created == sorted(created, reverse=True)
+        else "oldest first"
+        if created == sorted(created)
+        else "not by date_created"
+    )
+    yield Finding("sms/list/order", False, "not documented", order)
+
+
+@check("sms/list/limit-maximum", on=("list",))
+def large_limit_is_observed(step: Step) -> Iterator[Finding]:
+    if int(step.params.get("_limit", "0")) <= 100:
+        return
+    yield Finding(
+        "sms/list/limit-maximum",
+        False,
+        "not documented",
+        f"_limit={step.params['_limit']} answered HTTP {step.status_code}",
     )

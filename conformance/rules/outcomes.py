@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, check
 from conformance.rules._util import shown, status_text
 
@@ -70,9 +71,11 @@ def answer_is_among_those_the_docs_allow(step: Step) -> Iterator[Finding]:
         return  # a 5xx is protocol/no-5xx's to report
     accepted = 200 <= code < 300
     if expectation.accept is None:
+        # Either answer is allowed. On an unspecified rule the answer is worth reporting
+        # (ok=False makes it an observation); on a documented one it simply holds.
         yield Finding(
             expectation.rule,
-            False,
+            CATALOGUE[expectation.rule].level is not Level.UNSPECIFIED,
             expected="not documented",
             actual=f"{status_text(code)} {shown(step.body)}",
             message=f"{step.operation}: {expectation.note or 'the docs leave this open'}; "

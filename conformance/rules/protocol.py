@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from conformance.checks import Finding, Step, check
 from conformance.rules._util import shown, status_text
 
-SMS_OPERATIONS = ("create", "update", "get", "delete", "list", "list-walk", "method")
+SMS_OPERATIONS = ("create", "update", "get", "delete", "list", "list-walk", "method", "format")
 
 
 @check("protocol/no-5xx")
@@ -78,4 +78,15 @@ def unsupported_methods_answer_405(step: Step) -> Iterator[Finding]:
         expected="HTTP 405",
         actual=status_text(step.status_code),
         message=f"{step.exchange.request.method} {step.exchange.request.path}",
+    )
+
+
+@check("protocol/unsupported-format", on=("format",))
+def unsupported_format_is_observed(step: Step) -> Iterator[Finding]:
+    yield Finding(
+        "protocol/unsupported-format",
+        False,
+        "HTTP 415 (documented code)",
+        status_text(step.status_code),
+        message="POST with content-type text/plain",
     )

@@ -1,0 +1,60 @@
+"""The check registry fails loudly on mistakes, and every documented rule is judged."""
+
+from __future__ import annotations
+
+import pytest
+
+import conformance.rules  # noqa: F401
+from conformance.catalogue import CATALOGUE, Level, UnknownRule
+from conformance.checks import CHECKS, CheckDefinitionError, Finding, check, covered_rules
+
+
+def test_registering_a_check_for_an_unknown_rule_fails_with_a_suggestion():
+    with pytest.raises(UnknownRule, match="sms/create/status-inbox"):
+        check("sms/create/status-inboxx")(lambda step: ())
+
+
+def test_registering_the_same_function_twice_fails():
+    def twice(step):
+        return ()
+
+    check("sms/get/returns-object", on=("get",))(twice)
+    try:
+        with pytest.raises(CheckDefinitionError, match="registered twice"):
+            check("sms/get/returns-object", on=("get",))(twice)
+    finally:
+        CHECKS.pop(f"{__name__}.{twice.__qualname__}".replace("<locals>.", ""), None)
+
+
+def test_a_check_on_an_unknown_operation_fails():
+    with pytest.raises(CheckDefinitionError, match="unknown operations"):
+        check("sms/get/returns-object", on=("fetch",))(lambda step: ())
+
+
+def test_a_check_reporting_a_rule_it_did_not_declare_fails():
+    from conformance.checks import Check
+
+    rogue = Check(
+        "rogue",
+        ("sms/get/returns-object",),
+        frozenset({"get"}),
+        lambda step: [Finding("auth/wrong-rejected", True)],
+    )
+    with pytest.raises(CheckDefinitionError, match="does not declare"):
+        list(rogue.run(None))
+
+
+def test_every_documented_rule_has_a_check_or_says_why_not():
+    covered = covered_rules()
+    orphans = [
+        rule.id for rule in CATALOGUE.values() if rule.id not in covered and not rule.untested
+    ]
+    assert orphans == []
+
+
+def test_every_unspecified_rule_is_only_observed():
+    from conformance.checks import is_violation
+
+    for rule in CATALOGUE.values():
+        finding = Finding(rule.id, False)
+        assert is_violation(finding) is (rule.level is not Level.UNSPECIFIED)
