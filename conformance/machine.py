@@ -110,6 +110,7 @@ class _SmsMachine(RuleBasedStateMachine):
         self.transcript: list[Exchange] = []
         self.steps = 0
         self.failed = False  # once a step broke a rule, teardown only cleans up
+        self.created: dict[str, None] = {}  # every SMS the server created, to delete at the end
         if target.embedded:
             # Start every example in a fresh rate-limit window at a whole second, so the
             # same choices meet the same 429s and the same clock: Hypothesis needs a replay
@@ -126,6 +127,10 @@ class _SmsMachine(RuleBasedStateMachine):
             self.transcript.extend(self.target.api.last_throttled)
             self._judge(Step("throttled", list(self.target.api.last_throttled), window, self.model))
         self.transcript.append(exchange)
+        response = exchange.response
+        if method == "POST" and response is not None and 200 <= response.status_code < 300:
+            if isinstance(response.body, dict) and isinstance(response.body.get("id"), str):
+                self.created[response.body["id"]] = None
         return exchange, window
 
     def _judge(self, step: Step) -> None:
@@ -262,7 +267,154 @@ class _SmsMachine(RuleBasedStateMachine):
         )
         expectation = step.expectation
         assert expectation is not None
+        if not step.succeeded:
+            if expectation.rule.startswith("sms/update/cancel-") and expectation.accept is None:
+                # A refused cancel in the grace period: the sender got there first.
+                self.model.apply(replace(record, status="delivered", due=None))
+            return
+        if expectation.record is None:
+            # Accepted where the docs say nothing of the result: the model cannot follow,
+            # so the SMS leaves the run.
+            self._discard(record.id)
+            self.model.forget(record.id)
+            return
+        if expectation.accept is not False:
+            updated = expectation.record
+            if updated.status == "outbox":
+                updated = replace(updated, due=step.window.start)
+            self.model.apply(updated)
+            self._observe_statuses(step)
+
+    @_has("draft")
+    @rule(data=st.data())
+    def edit_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "draft")
+        self._update(record, data.draw(sms_st.update_payloads(self.fixtures, now=STRATEGY_NOW)))
+
+    @_has("draft")
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data())
+    def schedule_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "draft")
+        self._update(record, {"status": "scheduled", "date_scheduled": self._future(data)})
+
+    @_has("draft")
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data())
+    def send_draft(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, "draft"), {"status": "outbox"})
+
+    @_has(*SENDING)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, *SENDING), {"status": "draft"})
+
+    @_has("inbox", "sent", "error", "delivered", *SENDING)
+    @rule(data=st.data())
+    def edit_non_draft(self, data: st.DataObject) -> None:
+        record = self._pick(data, "inbox", "sent", "error", "delivered", *SENDING)
+        text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
+        self._update(record, {"text": text})
+
+    @_has("inbox", "sent", "error", "delivered")
+    @rule(data=st.data())
+    def cancel_non_cancellable(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, "inbox", "sent", "error", "delivered"), {"status": "draft"})
+
+    # -- read, delete ----------------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data(), with_fields=st.booleans())
+    def get_sms(self, data: st.DataObject, with_fields: bool) -> None:
+        record = self._pick(data)
+        auths = ["basic", "bearer"] if self.target.has_oauth else ["basic"]
+        auth = data.draw(st.sampled_from(auths), label="auth")
+        params = {}
+        if with_fields:
+            fields = data.draw(
+                st.lists(
+                    st.sampled_from(
+                        ("id", "status", "text", "lead_id", "local_phone", "direction")
+                    ),
+                    min_size=1,
+                    max_size=3,
+                    unique=True,
+                ),
+                label="_fields",
+            )
+            params["_fields"] = ",".join(fields)
+        expectation = Expectation("sms/get/returns-object", True)
+        step = self._step(
+            "get",
+            "GET",
+            f"{SMS}{record.id}/",
+            params=params,
+            auth=auth,
+            expectation=expectation,
+            record=record,
+        )
         self._observe_statuses(step)
+
+    @_has("draft")
+    @rule(data=st.data(), to=st.sampled_from(["inbox", "sent", "error"]))
+    def move_draft_to_an_undocumented_status(self, data: st.DataObject, to: str) -> None:
+        self._update(self._pick(data, "draft"), {"status": to})
+
+    @_has(*SENDING)
+    @rule(data=st.data())
+    def cancel_and_edit_at_once(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, *SENDING), {"status": "draft", "text": "cancel+edit"})
+
+    @_has("draft")
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data())
+    def schedule_draft_without_a_date(self, data: st.DataObject) -> None:
+        self._update(self._pick(data, "draft"), {"status": "scheduled"})
+
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(
+            [
+                "error",
+                "send-in-negative",
+                "send-in-draft",
+                "external-logged",
+                "template-and-text",
+                "whitespace",
+            ]
+        ),
+    )
+    def create_where_the_docs_are_silent(self, data: st.DataObject, kind: str) -> None:
+        fixtures = self.fixtures
+        body = data.draw(sms_st.create_payloads(fixtures, now=STRATEGY_NOW, status="draft"))
+        if kind == "error":
+            body["status"] = "error"
+        elif kind == "send-in-negative":
+            if not self.target.allow_send:
+                return
+            body.update(status="outbox", send_in=data.draw(st.integers(-100, -1)))
+        elif kind == "send-in-draft":
+            body["send_in"] = data.draw(st.integers(0, 59))
+        elif kind == "external-logged":
+            if not fixtures.external_phones:
+                return
+            body.update(
+                status=data.draw(st.sampled_from(["inbox", "sent", "draft"])),
+                local_phone=fixtures.external_phones[0],
+            )
+        elif kind == "template-and-text":
+            body.update(
+                lead_id=fixtures.lead_id,
+                contact_id=fixtures.contact_id,
+                template_id=fixtures.template_id,
+                text="explicit text",
+            )
+        else:
+            body["text"] = data.draw(
+                sms_st.texts(edge_whitespace=True).filter(lambda text: text != text.strip())
+            )
+            body.pop("template_id", None)
+        self._create(body)
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data())
@@ -449,8 +601,8 @@ class _SmsMachine(RuleBasedStateMachine):
             if not self.failed:
                 self._check_due_times()
         finally:
-            ids = list(self.model.records)
-            self.target.delete_sms(ids)
+            gone = self.model.deleted
+            self.target.delete_sms([sms_id for sms_id in self.created if sms_id not in gone])
 
     def _check_due_times(self) -> None:
         """Let every due time pass (instantly on a virtual clock), then read each SMS whose
@@ -458,7 +610,8 @@ class _SmsMachine(RuleBasedStateMachine):
         timed = [r for r in self.model.records.values() if r.due is not None or r.cancelled]
         if not timed or not self.target.embedded:
             return
-        latest = max((r.due for r in timed if r.due is not None), default=self._now())
+        dues = [moment for r in timed for moment in (r.due, r.was_due) if moment is not None]
+        latest = max(dues, default=self._now())
         wait = (latest - self._now()).total_seconds() + self.target.timing.grace + 1
         self.target.clock.sleep(max(wait, 1))
         for record in timed:

@@ -180,6 +180,7 @@ class SmsRecord:
     user_id: str | None = None
     text_choices: tuple[Any, ...] | None = None  # when the text read back may be one of several
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
+    was_due: datetime | None = None  # when a cancelled SMS would have been sent
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``."""
@@ -455,6 +456,7 @@ class Model:
                 record,
                 status="draft",
                 due=None,
+                was_due=record.due,
                 cancelled=True,
                 written={**record.written, "status": "draft"},
             )

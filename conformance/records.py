@@ -70,6 +70,7 @@ class Failure:
     expected: str
     actual: str
     steps: tuple[Exchange, ...] = ()
+    length: int = 0  # state-machine steps in the shrunk counterexample
 
 
 @dataclass(slots=True)

@@ -63,6 +63,7 @@ def _failure(failure: Failure, target: str) -> dict[str, Any]:
         "message": failure.message,
         "expected": failure.expected,
         "actual": failure.actual,
+        "length": failure.length,
         "steps": [_exchange(step) for step in failure.steps],
         "replay": {"curl": replayed.curl, "python": replayed.python},
     }
