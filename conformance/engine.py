@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, Phase, seed, settings
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, FlakyFailure
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
@@ -69,7 +69,7 @@ class _Run:
     seed: int
     on_event: Callable[[Event], None]
     failures: list[Failure] = field(default_factory=list)
-    lengths: dict[str, int] = field(default_factory=dict)
+    flaky: str | None = None
 
 
 def run_target(
@@ -106,6 +106,8 @@ def run_target(
         rate_limited=target.api.rate_limited,
     )
     rules = _rule_results(state, session)
+    if not inconclusive and state.flaky and not state.failures:
+        inconclusive, reason = True, state.flaky
     if inconclusive:
         verdict = "inconclusive"
     elif state.failures:
@@ -156,25 +158,41 @@ def _rounds(state: _Run, session: Session) -> None:
             )
             return
         except RuleViolation as violation:
-            finding = violation.finding
-            session.muted.add(finding.rule)
-            state.lengths[finding.rule] = violation.steps
-            rule = CATALOGUE[finding.rule]
-            state.failures.append(
-                Failure(
-                    rule=finding.rule,
-                    message=f"{rule.statement} {finding.message}".strip(),
-                    expected=finding.expected,
-                    actual=finding.actual,
-                    steps=violation.transcript,
-                )
-            )
-            state.on_event(
-                Event("violation", f"{finding.rule}: {finding.actual}", rule=finding.rule)
-            )
+            _record_violation(state, session, violation)
+        except FlakyFailure as group:
+            # The violation did not happen again when the same requests were replayed: a
+            # racy or stateful bug. Report it unshrunk rather than not at all.
+            violations = [e for e in group.exceptions if isinstance(e, RuleViolation)]
+            if not violations:
+                raise
+            note = " (did not reproduce when replayed; the transcript is not shrunk)"
+            _record_violation(state, session, violations[0], note=note)
         except Flaky as error:
-            state.on_event(Event("violation", f"flaky: {error}"))
+            state.flaky = (
+                "the target answered the same requests differently when they were replayed, "
+                f"so no failure could be pinned down ({type(error).__name__})"
+            )
+            state.on_event(Event("flaky", state.flaky))
             return
+
+
+def _record_violation(
+    state: _Run, session: Session, violation: RuleViolation, note: str = ""
+) -> None:
+    finding = violation.finding
+    session.muted.add(finding.rule)
+    rule = CATALOGUE[finding.rule]
+    state.failures.append(
+        Failure(
+            rule=finding.rule,
+            message=f"{rule.statement} {finding.message}{note}".strip(),
+            expected=finding.expected,
+            actual=finding.actual,
+            steps=violation.transcript,
+            length=violation.steps,
+        )
+    )
+    state.on_event(Event("violation", f"{finding.rule}: {finding.actual}", rule=finding.rule))
 
 
 def _rule_results(state: _Run, session: Session) -> list[RuleResult]:

@@ -128,9 +128,9 @@ class _SmsMachine(RuleBasedStateMachine):
             self._judge(Step("throttled", list(self.target.api.last_throttled), window, self.model))
         self.transcript.append(exchange)
         response = exchange.response
-        if method == "POST" and response is not None and 200 <= response.status_code < 300:
-            if isinstance(response.body, dict) and isinstance(response.body.get("id"), str):
-                self.created[response.body["id"]] = None
+        body = response.body if response is not None else None
+        if method == "POST" and isinstance(body, dict) and isinstance(body.get("id"), str):
+            self.created[body["id"]] = None  # whatever the status: delete it at the end
         return exchange, window
 
     def _judge(self, step: Step) -> None:
