@@ -3,8 +3,9 @@
 Usage: sms-conformance [OPTIONS] COMMAND [ARGS]...
 
 Commands:
-  run    Check a server (or, with no --base-url, the embedded reference server).
-  serve  Serve the reference implementation of the Close SMS API over HTTP.
+  run        Check a server (or, with no --base-url, the embedded reference server).
+  self-test  Prove detection: clean server passes, every faulty variant is caught.
+  serve      Serve the reference implementation of the Close SMS API over HTTP.
 
 Exit codes of ``run``: 0 every checked rule held, 1 a rule was violated, 2 usage or
 configuration error, 3 inconclusive (target unreachable, credentials rejected).
@@ -141,6 +142,90 @@ def _summarise(report, paths) -> None:
         )
     click.echo(f"verdict: {report.verdict} - {report.reason}")
     click.echo("reports: " + ", ".join(str(path) for path in paths.values()))
+
+
+@main.command("self-test")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="ci", show_default=True)
+@click.option(
+    "--seed",
+    "seeds",
+    type=int,
+    multiple=True,
+    help="Seed for the clean runs (repeatable; default 1, 2, 3). Faults use the first.",
+)
+@click.option("--fault", "faults", multiple=True, help="Only these faults (repeatable).")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Runs in parallel.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+def self_test(
+    profile: str, seeds: tuple[int, ...], faults: tuple[str, ...], jobs: int, report_dir: Path
+) -> None:
+    """Prove detection: the clean reference server passes on every seed, and every faulty
+    variant is caught. Writes selftest.json; exit 0 only if both hold."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from conformance.selftest import run_self_test
+
+    seeds = seeds or (1, 2, 3)
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    try:
+        from conformance.refserver import FAULTS
+
+        total = len(seeds) + len(faults or FAULTS)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("self-test", total=total)
+
+            def advance(_outcome: object) -> None:
+                progress.advance(task)
+
+            report = run_self_test(
+                profile=PROFILES[profile],
+                seeds=seeds,
+                faults=faults or None,
+                jobs=jobs,
+                on_clean=advance,
+                on_kill=advance,
+            )
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    table = Table(title="kill matrix")
+    for column in ("variant", "caught", "rule", "steps", "minimal", "seconds"):
+        table.add_column(column)
+    for kill in report.kills:
+        rule = kill.rule or "-"
+        if kill.caught and not kill.right_rule:
+            rule += f" (expected {kill.expected_rule})"
+        table.add_row(
+            kill.fault,
+            "yes" if kill.caught else "[red]NO[/red]",
+            rule,
+            str(kill.steps or "-"),
+            str(kill.minimal_steps or "-"),
+            f"{kill.seconds:.1f}",
+        )
+    console.print(table)
+    for run in report.clean:
+        console.print(
+            f"clean server, seed {run.seed}: {run.verdict}"
+            + (f" ({', '.join(run.failures)})" if run.failures else "")
+        )
+    path = report.write(report_dir / "selftest.json")
+    summary = report.summary()
+    console.print(", ".join(f"{key}={value}" for key, value in summary.items()))
+    console.print(f"written: {path}")
+    if not report.ok:
+        console.print(
+            f"[red]self-test failed[/red]: missed {report.missed}, "
+            f"{report.false_alarms} false alarm(s)"
+        )
+    sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
 
 
 @main.command()

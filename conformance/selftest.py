@@ -1,0 +1,189 @@
+"""The self-test: proof that the suite catches bugs and does not cry wolf.
+
+Runs the suite against the clean reference server on several seeds (every run must pass)
+and against every faulty variant (every run must fail). The kill matrix records, for each
+variant, whether it was caught, which rule caught it, how long the shrunk counterexample
+is next to the known minimal one, and how many seconds it took.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from conformance.engine import run_target
+from conformance.profiles import Profile
+from conformance.target import embedded_target
+
+__all__ = ["CleanRun", "Kill", "SelfTestReport", "run_self_test"]
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    """One faulty variant's row of the kill matrix."""
+
+    fault: str
+    expected_rule: str
+    caught: bool
+    rule: str | None
+    steps: int | None
+    minimal_steps: int | None
+    seconds: float
+
+    @property
+    def right_rule(self) -> bool:
+        return self.rule == self.expected_rule
+
+    @property
+    def extra_steps(self) -> int | None:
+        if self.steps is None or self.minimal_steps is None:
+            return None
+        return self.steps - self.minimal_steps
+
+
+@dataclass(frozen=True, slots=True)
+class CleanRun:
+    seed: int
+    verdict: str
+    failures: tuple[str, ...]
+    seconds: float
+
+
+@dataclass
+class SelfTestReport:
+    seeds: tuple[int, ...]
+    profile: str
+    clean: list[CleanRun] = field(default_factory=list)
+    kills: list[Kill] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def false_alarms(self) -> int:
+        return sum(run.verdict != "pass" for run in self.clean)
+
+    @property
+    def missed(self) -> list[str]:
+        return [kill.fault for kill in self.kills if not kill.caught]
+
+    @property
+    def ok(self) -> bool:
+        return not self.false_alarms and not self.missed
+
+    def summary(self) -> dict[str, object]:
+        caught = [kill for kill in self.kills if kill.caught]
+        times = [kill.seconds for kill in caught]
+        extra = [kill.extra_steps for kill in caught if kill.extra_steps is not None]
+        return {
+            "variants": len(self.kills),
+            "caught": len(caught),
+            "kill_rate": round(len(caught) / len(self.kills), 4) if self.kills else None,
+            "named_expected_rule": sum(kill.right_rule for kill in caught),
+            "false_alarms": self.false_alarms,
+            "clean_seeds": list(self.seeds),
+            "median_seconds_to_catch": round(statistics.median(times), 2) if times else None,
+            "worst_seconds_to_catch": round(max(times), 2) if times else None,
+            "median_extra_steps": statistics.median(extra) if extra else None,
+            "worst_extra_steps": max(extra) if extra else None,
+            "seconds": round(self.seconds, 1),
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "summary": self.summary(),
+            "clean": [asdict(run) for run in self.clean],
+            "kills": [
+                {**asdict(kill), "right_rule": kill.right_rule, "extra_steps": kill.extra_steps}
+                for kill in self.kills
+            ],
+        }
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def _one_failure_profile(profile: Profile) -> Profile:
+    # A variant is caught by its first violation; looking for more would only cost time.
+    return Profile(profile.name, profile.max_examples, profile.steps, max_failures=1)
+
+
+def _clean_run(profile: Profile, seed: int) -> CleanRun:
+    began = time.monotonic()
+    result = run_target(embedded_target(), profile=profile, seed_value=seed)
+    return CleanRun(
+        seed,
+        result.verdict,
+        tuple(f.rule for f in result.failures),
+        round(time.monotonic() - began, 2),
+    )
+
+
+def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
+    from conformance.refserver import FAULTS
+
+    fault = FAULTS[name]
+    began = time.monotonic()
+    result = run_target(embedded_target(faults=[name]), profile=profile, seed_value=seed)
+    first = result.failures[0] if result.failures else None
+    return Kill(
+        fault=name,
+        expected_rule=fault.rule,
+        caught=result.verdict == "fail",
+        rule=first.rule if first else None,
+        steps=first.length if first else None,
+        minimal_steps=getattr(fault, "minimal_steps", None),
+        seconds=round(time.monotonic() - began, 2),
+    )
+
+
+def run_self_test(
+    *,
+    profile: Profile,
+    seeds: Iterable[int],
+    faults: Iterable[str] | None = None,
+    jobs: int = 1,
+    on_clean: Callable[[CleanRun], None] = lambda run: None,
+    on_kill: Callable[[Kill], None] = lambda kill: None,
+) -> SelfTestReport:
+    """Run the clean server on each seed and every fault (or those named) on the first seed,
+    ``jobs`` runs at a time (each in its own process, with its own server)."""
+    from conformance.refserver import FAULTS
+
+    seeds = tuple(seeds)
+    if not seeds:
+        raise ValueError("the self-test needs at least one seed")
+    names = list(FAULTS) if faults is None else list(faults)
+    unknown = [name for name in names if name not in FAULTS]
+    if unknown:
+        raise ValueError(f"unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}")
+    report = SelfTestReport(seeds=seeds, profile=profile.name)
+    started = time.monotonic()
+    quick = _one_failure_profile(profile)
+    if jobs <= 1:
+        for seed in seeds:
+            report.clean.append(_clean_run(profile, seed))
+            on_clean(report.clean[-1])
+        for name in names:
+            report.kills.append(_kill_run(quick, seeds[0], name))
+            on_kill(report.kills[-1])
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            cleans = [pool.submit(_clean_run, profile, seed) for seed in seeds]
+            kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
+            for future in as_completed([*cleans, *kills]):
+                outcome = future.result()
+                if isinstance(outcome, CleanRun):
+                    on_clean(outcome)
+                else:
+                    on_kill(outcome)
+            report.clean = [future.result() for future in cleans]
+            report.kills = [future.result() for future in kills]
+    report.seconds = time.monotonic() - started
+    return report
