@@ -65,6 +65,13 @@ def main() -> None:
     show_default=True,
 )
 @click.option(
+    "--grace",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds a remote target may take to send an SMS once it is due.",
+)
+@click.option(
     "--fault",
     default=None,
     hidden=True,
@@ -79,12 +86,14 @@ def run(
     profile: str,
     seed_value: int | None,
     report_dir: Path,
+    grace: float,
     fault: str | None,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir."""
     from conformance.client import Credentials
     from conformance.engine import run_target
+    from conformance.model import Timing
     from conformance.reporting import write_reports
     from conformance.target import ConfigurationError, embedded_target, remote_target
 
@@ -93,8 +102,13 @@ def run(
         if base_url:
             if fault:
                 raise ConfigurationError("--fault applies to the embedded server only")
+            if grace < 0:
+                raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(
-                base_url, Credentials(api_key, oauth_token, second_api_key), allow_send=allow_send
+                base_url,
+                Credentials(api_key, oauth_token, second_api_key),
+                allow_send=allow_send,
+                timing=Timing(early=2.0, grace=grace),
             )
         else:
             target = embedded_target(faults=[fault] if fault else [])

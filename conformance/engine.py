@@ -21,6 +21,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import covered_rules
 from conformance.client import TargetUnreachable
+from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
 from conformance.profiles import Profile
 from conformance.records import Failure, RuleResult, RunReport, RunStats
@@ -92,7 +93,17 @@ def run_target(
     try:
         on_event(Event("started", f"{target.name}, profile {profile.name}, seed {seed_value}"))
         target.discover()
-        _rounds(state, session)
+        ledger = None
+        if not target.embedded and target.allow_send:
+            ledger = TimingLedger(target, session.tally)
+            ledger.open()
+        try:
+            _rounds(state, session)
+        finally:
+            if ledger is not None:
+                ledger.close()
+                failed = {failure.rule for failure in state.failures}
+                state.failures.extend(f for f in ledger.failures if f.rule not in failed)
     except (TargetUnreachable, TargetRejected) as error:
         inconclusive, reason = True, str(error)
     finally:

@@ -489,7 +489,16 @@ class Model:
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
         updated = record.updated | {key for key in body if key not in ("status", "send_in")}
-        return replace(record, written=written, text_choices=text_choices, updated=updated)
+        activity_at = record.activity_at
+        if isinstance(body.get("activity_at"), str):
+            activity_at = parse_datetime(body["activity_at"])
+        return replace(
+            record,
+            written=written,
+            text_choices=text_choices,
+            updated=updated,
+            activity_at=activity_at,
+        )
 
     def apply(self, record: SmsRecord) -> None:
         """Adopt ``record`` as the known state of its SMS (after the server accepted it)."""

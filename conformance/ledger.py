@@ -1,0 +1,134 @@
+"""The timing ledger: sending rules checked on real time without sleeping per SMS.
+
+Against a target on real time, an SMS sent after ``send_in`` seconds or at
+``date_scheduled`` can only be judged once that time has passed. Instead of waiting in
+every example, the engine opens a ledger before the state machine runs: a handful of
+SMS with due times a few seconds ahead (some cancelled at once). They fall due while the
+machine works; at the end one wait covers them all, and each is read back and judged by
+the same checks as any other step. Ledger SMS carry no lead, so the machine's lists
+(always scoped to the run's leads) never see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from conformance.checks import Finding, Step, checks_for, is_violation
+from conformance.machine import Tally
+from conformance.model import Expectation, Model, SmsRecord
+from conformance.records import Exchange, Failure
+from conformance.target import Target
+
+__all__ = ["TimingLedger"]
+
+SMS = "activity/sms/"
+# (status, seconds until due, cancel right away)
+PROBES = (
+    ("outbox", 0, False),
+    ("outbox", 3, False),
+    ("outbox", 10, True),
+    ("scheduled", 5, False),
+    ("scheduled", 8, True),
+)
+
+
+@dataclass
+class TimingLedger:
+    target: Target
+    tally: Tally
+    model: Model = field(init=False)
+    transcripts: dict[str, list[Exchange]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        assert self.target.fixtures is not None
+        self.model = Model(self.target.fixtures, self.target.timing)
+
+    def open(self) -> None:
+        """Create the probe SMS (and cancel those meant to be cancelled)."""
+        fixtures = self.target.fixtures
+        assert fixtures is not None
+        for status, seconds, cancel in PROBES:
+            body: dict[str, Any] = {
+                "status": status,
+                "local_phone": fixtures.internal_phones[0],
+                "remote_phone": fixtures.remote_phones[0],
+                "text": f"sms-conformance {self.target.run_id} timing probe",
+            }
+            now = self.target.clock.now()
+            if status == "outbox":
+                body["send_in"] = seconds
+            else:
+                body["date_scheduled"] = (now + timedelta(seconds=seconds)).isoformat()
+            exchange, window = self.target.api.send("POST", SMS, json_body=body)
+            transcript = [exchange]
+            expectation = self.model.expect_create(body, window)
+            response = exchange.response
+            if (
+                response is None
+                or response.status_code != 200
+                or not isinstance(response.body, dict)
+                or "id" not in response.body
+            ):
+                continue  # the create itself is judged by the state machine's rules
+            record = self.model.add(expectation.record, response.body, window)  # type: ignore[arg-type]
+            self.transcripts[record.id] = transcript
+            if cancel:
+                update = self.model.expect_update(record.id, {"status": "draft"}, window)
+                exchange, window = self.target.api.send(
+                    "PUT", f"{SMS}{record.id}/", json_body={"status": "draft"}
+                )
+                transcript.append(exchange)
+                if exchange.response is not None and exchange.response.status_code == 200:
+                    if update.record is not None:
+                        self.model.apply(update.record)
+                else:
+                    self.model.forget(record.id)  # a refused cancel is the machine's to judge
+
+    def close(self) -> None:
+        """Wait until every probe is due plus the grace period, judge each, delete them."""
+        try:
+            dues = [
+                moment
+                for r in self.model.records.values()
+                for moment in (r.due, r.was_due)
+                if moment is not None
+            ]
+            if dues:
+                ready = max(dues) + timedelta(seconds=self.target.timing.grace + 1)
+                self.target.clock.sleep((ready - self.target.clock.now()).total_seconds())
+            for record in list(self.model.records.values()):
+                self._judge(record)
+        finally:
+            self.target.delete_sms(list(self.transcripts))
+
+    def _judge(self, record: SmsRecord) -> None:
+        exchange, window = self.target.api.send("GET", f"{SMS}{record.id}/")
+        transcript = self.transcripts[record.id]
+        transcript.append(exchange)
+        step = Step(
+            "get",
+            [exchange],
+            window,
+            self.model,
+            record=record,
+            expectation=Expectation("sms/get/returns-object", True),
+        )
+        for registered in checks_for("get"):
+            for finding in registered.run(step):
+                self.tally.record(finding)
+                if is_violation(finding) and not any(f.rule == finding.rule for f in self.failures):
+                    self.failures.append(_failure(finding, transcript))
+
+
+def _failure(finding: Finding, transcript: list[Exchange]) -> Failure:
+    return Failure(
+        rule=finding.rule,
+        message=f"{finding.message} (timing ledger: the SMS was read back once due)",
+        expected=finding.expected,
+        actual=finding.actual,
+        steps=tuple(transcript),
+        length=len(transcript),
+    )
