@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route, Router
 
 from conformance.refserver.auth import authenticate
@@ -89,18 +89,20 @@ def build_app(server: ReferenceServer) -> Starlette:
         async def run(request: Request) -> Response:
             headers: dict[str, str] = {}
             try:
-                org = authenticate(request.headers.get("authorization"), server.orgs)
+                org = authenticate(request.headers.get("authorization"), server.orgs, server.faults)
                 if org is None:
+                    message = (
+                        "Authentication required: send an API key (HTTP Basic "
+                        "username, empty password) or an OAuth Bearer token."
+                    )
+                    key = "detail" if "unauthorized-without-error" in server.faults else "error"
                     return JSONResponse(
-                        {
-                            "error": "Authentication required: send an API key (HTTP Basic "
-                            "username, empty password) or an OAuth Bearer token."
-                        },
+                        {key: message},
                         status_code=401,
                         headers={"WWW-Authenticate": 'Basic realm="api"'},
                     )
                 decision = server.limiter.hit(org.api_key, server.clock.now())
-                headers = decision.headers()
+                headers = decision.headers(server.faults)
                 if not decision.allowed:
                     return JSONResponse(
                         {"error": "Rate limit exceeded; retry after the reset time."},
@@ -122,7 +124,13 @@ def build_app(server: ReferenceServer) -> Starlette:
                     return result
                 return JSONResponse(result, headers=headers)
             except ApiError as error:
-                return JSONResponse(error.body, status_code=error.status, headers=headers)
+                if error.status == 404 and "not-found-html" in server.faults:
+                    page = "<html><body><h1>404 Not Found</h1></body></html>"
+                    return HTMLResponse(page, status_code=404, headers=headers)
+                body = error.body
+                if error.status == 400 and "error-body-plain" in server.faults:
+                    body = {"error": "Invalid request."}
+                return JSONResponse(body, status_code=error.status, headers=headers)
             except Exception:  # a bug: report it as a 5xx, as a real server would
                 logger.exception("reference server bug on %s %s", request.method, request.url)
                 return JSONResponse({"error": "Internal server error"}, status_code=500)
@@ -142,17 +150,28 @@ def build_app(server: ReferenceServer) -> Starlette:
     def list_sms(ctx: RequestContext, request: Request, _: Any) -> dict[str, Any]:
         return sms_list(server.storage, ctx, request.query_params)
 
-    def create_sms(ctx: RequestContext, request: Request, body: Any) -> dict[str, Any]:
+    def create_sms(ctx: RequestContext, request: Request, body: Any) -> Response | dict[str, Any]:
+        if "create-answers-201" in ctx.faults:
+            return JSONResponse(sms.create(ctx, body), status_code=201)
         return sms.create(ctx, body)
 
     def get_sms(ctx: RequestContext, request: Request, _: Any) -> dict[str, Any]:
-        return trim_fields(sms.get(ctx, path_id(request)), fields(request))
+        doc = sms.get(ctx, path_id(request), leak="isolation-get-leak", read=True)
+        if "fields-ignored-on-get" in ctx.faults:
+            return doc
+        return trim_fields(doc, fields(request))
 
     def update_sms(ctx: RequestContext, request: Request, body: Any) -> dict[str, Any]:
         return sms.update(ctx, path_id(request), body)
 
-    def delete_sms(ctx: RequestContext, request: Request, _: Any) -> dict[str, Any]:
+    def delete_sms(ctx: RequestContext, request: Request, _: Any) -> Response | dict[str, Any]:
+        if "delete-returns-object" in ctx.faults:
+            doc = sms.get(ctx, path_id(request))
+            sms.delete(ctx, path_id(request))
+            return doc
         sms.delete(ctx, path_id(request))
+        if "delete-answers-204" in ctx.faults:
+            return Response(status_code=204)
         return {}
 
     # -- me and phone numbers ---------------------------------------------------------
@@ -255,6 +274,12 @@ def build_app(server: ReferenceServer) -> Starlette:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if (
+            exc.status_code == 405
+            and request.method == "PATCH"
+            and "patch-answers-404" in server.faults
+        ):
+            return JSONResponse({"error": "Not found"}, status_code=404)
         message = "Not found" if exc.status_code == 404 else exc.detail
         return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 

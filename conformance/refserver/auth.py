@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from conformance.refserver.seed import OrgCredentials
 
 __all__ = ["authenticate"]
 
 
-def authenticate(header: str | None, orgs: Iterable[OrgCredentials]) -> OrgCredentials | None:
+def authenticate(
+    header: str | None, orgs: Sequence[OrgCredentials], faults: Iterable[str] = ()
+) -> OrgCredentials | None:
     """Return the organisation whose credentials ``header`` carries, or ``None`` when the
     header is missing, malformed or names no known key or token. Never raises."""
+    faults = frozenset(faults)
     if not header:
-        return None
+        return orgs[0] if "missing-credentials-accepted" in faults else None
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
     if scheme.lower() == "basic":
@@ -27,7 +30,10 @@ def authenticate(header: str | None, orgs: Iterable[OrgCredentials]) -> OrgCrede
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
         api_key = decoded.partition(":")[0]
-        return next((org for org in orgs if api_key and org.api_key == api_key), None)
+        fallback = orgs[0] if "wrong-key-accepted" in faults else None
+        return next((org for org in orgs if api_key and org.api_key == api_key), fallback)
+    if scheme.lower() == "bearer" and "bearer-refused" in faults:
+        return None
     if scheme.lower() == "bearer":
         return next((org for org in orgs if value and org.oauth_token == value), None)
     return None

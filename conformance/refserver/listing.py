@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from starlette.datastructures import QueryParams as Params
@@ -35,6 +36,13 @@ _LIST_FILTERS = {"lead_id": "lead_id", "contact_id": "contact_id", "user_id": "u
                  "id__in": "id"}  # fmt: skip
 _RANGE_COLUMNS = ("date_created", "activity_at")
 _OPERATORS = ("gt", "gte", "lt", "lte")
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Faulty variants: a filter the server forgets, and a bound compared inclusively.
+_IGNORED_FILTER_FAULTS = {"lead_id": "lead-filter-ignored", "contact_id": "contact-filter-ignored",
+                          "id__in": "id-in-filter-ignored"}  # fmt: skip
+_INCLUSIVE_FAULTS = {("date_created", "gt"): "date-created-gt-inclusive",
+                     ("date_created", "lt"): "date-created-lt-inclusive",
+                     ("activity_at", "gt"): "activity-at-gt-inclusive"}  # fmt: skip
 
 
 def _integer(params: Params, name: str, default: int) -> int:
@@ -67,11 +75,20 @@ def trim_fields(doc: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
 
 def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str, Any]:
     """Return ``{"data": [...], "has_more": bool}`` for ``GET /activity/sms/``."""
+    faults = ctx.faults
     skip, limit = page(params)
-    if skip > 0 and "skip-off-by-one" in ctx.faults:
+    if skip > 0 and "skip-off-by-one" in faults:
         skip += 1
+    if "limit-ignored" in faults:
+        limit = DEFAULT_LIMIT
+    if "_limit" not in params and "default-limit-unbounded" in faults:
+        limit = 2**31
     any_of: dict[str, list[str]] = {}
     for name, column in _LIST_FILTERS.items():
+        if _IGNORED_FILTER_FAULTS.get(name) in faults:
+            continue
+        if name == "user_id" and "user-filter-wrong-column" in faults:
+            column = "contact_id"
         values = [v.strip() for raw in params.getlist(name) for v in raw.split(",") if v.strip()]
         if values:
             any_of[column] = values
@@ -82,15 +99,38 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
             raw = params.get(name)
             if raw is None:
                 continue
-            value = parse_datetime(raw, ctx.tz)
+            bare = _BARE_DATE.match(raw.strip()) is not None
+            if bare and "bare-date-rejected" in faults:
+                raise ValidationFailed(name, f"Must be an ISO 8601 date-time, got {raw!r}.")
+            tz = ctx.tz
+            if "tz-offset-ignored" in faults or (bare and "bare-date-as-utc" in faults):
+                tz = UTC
+            value = parse_datetime(raw, tz)
             if value is None:
                 raise ValidationFailed(name, f"Must be an ISO 8601 date or date-time, got {raw!r}.")
+            if _INCLUSIVE_FAULTS.get((column, op)) in faults:
+                op += "e"  # gt -> gte, lt -> lte
             ranges.append((column, op, format_dt(value)))
+    org: str | None = ctx.org.organization_id
+    if "id" in any_of and "isolation-list-leak" in faults:
+        org = None  # ids are unique, so the organisation is "not needed"
+    kinds = ("sms", "sms_deleted") if "deleted-still-listed" in faults else ("sms",)
     rows = storage.select(
-        "sms", ctx.org.organization_id, any_of=any_of, ranges=ranges, skip=skip, limit=limit + 1
+        kinds,
+        org,
+        any_of=any_of,
+        ranges=ranges,
+        skip=skip,
+        limit=limit + 1,
+        oldest_first=skip > 0 and "later-pages-oldest-first" in faults,
     )
     fields = params.get("_fields")
+    has_more = len(rows) > limit
+    if "has-more-always-false" in faults:
+        has_more = False
+    if "has-more-on-full-page" in faults:
+        has_more = len(rows) >= limit
     return {
         "data": [trim_fields(row, fields) for row in rows[:limit]],
-        "has_more": len(rows) > limit,
+        "has_more": has_more,
     }

@@ -28,12 +28,15 @@ class RateDecision:
     remaining: int
     reset: float  # seconds until the window ends
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, faults: frozenset[str] = frozenset()) -> dict[str, str]:
         """Return ``RateLimit`` (and ``Retry-After`` when refused) response headers."""
         reset = max(1, math.ceil(self.reset))
-        headers = {"RateLimit": f"limit={self.limit}, remaining={self.remaining}, reset={reset}"}
-        if not self.allowed:
-            headers["Retry-After"] = str(reset)
+        separator = " " if "ratelimit-header-malformed" in faults else ", "
+        parts = (f"limit={self.limit}", f"remaining={self.remaining}", f"reset={reset}")
+        headers = {"RateLimit": separator.join(parts)}
+        if not self.allowed and "429-without-retry-after" not in faults:
+            retry_after = reset + 1 if "retry-after-off-by-one" in faults else reset
+            headers["Retry-After"] = str(retry_after)
         return headers
 
 

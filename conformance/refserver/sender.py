@@ -16,11 +16,14 @@ from conformance.refserver.storage import Storage
 __all__ = ["send_due"]
 
 
-def send_due(storage: Storage, now: datetime) -> int:
+def send_due(storage: Storage, now: datetime, faults: frozenset[str] = frozenset()) -> int:
     """Send every SMS due at or before ``now``; return how many were sent."""
     sent = 0
     for due_at, doc in storage.due("sms", format_dt(now)):
-        doc.update(status="sent", date_sent=due_at, date_updated=due_at, cost="1")
+        if doc["status"] == "outbox" and "outbox-never-sent" in faults:
+            continue  # the sender only picks up scheduled SMS
+        cost: str | int = 1 if "cost-as-int" in faults else "1"
+        doc.update(status="sent", date_sent=due_at, date_updated=due_at, cost=cost)
         storage.update("sms", doc, due_at=None)
         sent += 1
     return sent

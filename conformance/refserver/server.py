@@ -59,7 +59,7 @@ class ReferenceServer:
     def run_sender(self, now: datetime | None = None) -> int:
         """Send every SMS due at ``now`` (default: the clock's now); return how many."""
         with self.lock:
-            return send_due(self.storage, self.clock.now() if now is None else now)
+            return send_due(self.storage, self.clock.now() if now is None else now, self.faults)
 
     def client(self, org: int = 0, *, auth: str = "basic") -> httpx.Client:
         """Return an in-process client for organisation ``org`` (index into :attr:`orgs`).

@@ -28,8 +28,9 @@ Choices where the docs are silent (each is what the reference server does):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance.refserver.context import RequestContext
@@ -64,6 +65,21 @@ EDITABLE = (
     "attachments", "activity_at", "date_scheduled", "user_id", "send_in",
 )  # fmt: skip
 NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
+DELETED = "sms_deleted"  # the kind of soft-deleted SMS (faulty variants only)
+CANCEL_RACE_SECONDS = 5  # the cancel-race-still-sent fault's window before the due time
+
+
+def _stored_text(ctx: RequestContext, text: str | None) -> str | None:
+    """Return ``text`` as it is stored (unchanged, unless a fault mangles it)."""
+    if text is None:
+        return None
+    if "emoji-dropped" in ctx.faults:
+        text = "".join(ch for ch in text if ord(ch) <= 0xFFFF)
+    if "text-nfc-normalised" in ctx.faults:
+        text = unicodedata.normalize("NFC", text)
+    if "text-truncated-160" in ctx.faults:
+        text = text[:160]
+    return text
 
 
 class SmsService:
@@ -75,16 +91,30 @@ class SmsService:
 
     # -- reading ----------------------------------------------------------------------
 
-    def get(self, ctx: RequestContext, sms_id: str) -> dict[str, Any]:
-        """Return the SMS; 404 when unknown, deleted or another organisation's."""
-        doc = self.storage.get("sms", ctx.org.organization_id, sms_id)
-        if doc is None:
+    def get(
+        self, ctx: RequestContext, sms_id: str, *, leak: str = "", read: bool = False
+    ) -> dict[str, Any]:
+        """Return the SMS; 404 when unknown, deleted or another organisation's. ``leak``
+        names the isolation fault of the calling operation (its owner check is missing);
+        ``read`` is true for GET by id."""
+        org = None if leak in ctx.faults else ctx.org.organization_id
+        doc = self.storage.get("sms", org, sms_id)
+        if doc is None and read and "deleted-still-readable" in ctx.faults:
+            doc = self.storage.get(DELETED, org, sms_id)
+        if doc is None and "unknown-id-500" not in ctx.faults:
             raise NotFound()
-        return doc
+        return doc  # type: ignore[return-value]  # None only with unknown-id-500
 
     def delete(self, ctx: RequestContext, sms_id: str) -> None:
         """Delete the SMS (it is then never sent); 404 when unknown."""
-        if not self.storage.delete("sms", ctx.org.organization_id, sms_id):
+        org = ctx.org.organization_id
+        if ctx.faults & {"deleted-still-readable", "deleted-still-listed"}:
+            if not self.storage.set_kind("sms", org, sms_id, DELETED):
+                raise NotFound()
+            return
+        owner = None if "isolation-delete-leak" in ctx.faults else org
+        deleted = self.storage.delete("sms", owner, sms_id)
+        if not deleted and "delete-missing-answers-200" not in ctx.faults:
             raise NotFound()
 
     # -- create -----------------------------------------------------------------------
@@ -97,10 +127,16 @@ class SmsService:
         check = Checker()
         status = body.get("status")
         if status is None:
-            check.fail("status", REQUIRED)
+            if "missing-status-draft" in ctx.faults:
+                status = "draft"
+            else:
+                check.fail("status", REQUIRED)
         elif not isinstance(status, str) or status not in CREATE_STATUSES:
-            check.fail("status", f"Must be one of: {', '.join(CREATE_STATUSES)}.")
-            status = None
+            if "unknown-status-draft" in ctx.faults:
+                status = "draft"
+            else:
+                check.fail("status", f"Must be one of: {', '.join(CREATE_STATUSES)}.")
+                status = None
         direction = check.run(lambda: enum_value(body, "direction", DIRECTIONS))
         source = check.run(lambda: enum_value(body, "source", SOURCES))
         org_id = check.run(lambda: string_value(body, "organization_id"))
@@ -108,47 +144,77 @@ class SmsService:
             check.fail("organization_id", "Must be your organization's id.")
         user_id = check.run(lambda: self._user(ctx, body, "user_id"))
         created_by = check.run(lambda: self._user(ctx, body, "created_by_id"))
-        local_phone = check.run(lambda: self._local_phone(ctx, body, required=True))
-        remote_phone = check.run(lambda: phone_value(body, "remote_phone"))
+        local_phone = check.run(
+            lambda: self._local_phone(ctx, body, required="local-phone-optional" not in ctx.faults)
+        )
+        remote_phone = check.run(
+            lambda: phone_value(
+                body, "remote_phone", lenient="malformed-phone-accepted" in ctx.faults
+            )
+        )
+        if (
+            "non-string-text-500" in ctx.faults
+            and body.get("text") is not None
+            and len(body["text"].encode("utf-8")) > 1600  # runs before the type check
+        ):
+            check.fail("text", "Too long.")
         text = check.run(lambda: string_value(body, "text"))
         pair = check.run(lambda: self._lead_contact(ctx, body, None, None)) or (None, None)
-        files = check.run(lambda: attachments(body)) or []
+        files = check.run(lambda: attachments(body, faults=ctx.faults)) or []
         date_created = check.run(lambda: date_value(body, "date_created", ctx.tz))
         activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
         date_scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
-        send_in = check.run(
-            lambda: send_in_value(body, allow_60="send-in-60-accepted" in ctx.faults)
-        )
+        send_in = check.run(lambda: send_in_value(body, faults=ctx.faults))
         template = check.run(lambda: self._template(ctx, body))
         if (
             status == "scheduled"
             and date_scheduled is None
             and "date_scheduled" not in (check.field_errors)
+            and "scheduled-without-date-accepted" not in ctx.faults
         ):
             check.fail("date_scheduled", "Required when status is scheduled.")
+        if "phone-errors-as-phone" in ctx.faults:
+            for name in ("local_phone", "remote_phone"):
+                if name in check.field_errors:
+                    check.field_errors["phone"] = check.field_errors.pop(name)
         check.raise_if_any()
         assert isinstance(status, str)
 
         created = date_created or ctx.now
         doc = self._blank(ctx, new_id("acti"), created, user_id or ctx.org.user_id)
+        if "direction-ignored" in ctx.faults:
+            direction = None
+        default_direction = "inbound" if status == "inbox" else "outbound"
+        if "inbox-direction-outbound" in ctx.faults:
+            default_direction = "outbound"
+        date_sent = format_dt(created) if status == "sent" else None
+        if date_sent and "date-sent-http-date" in ctx.faults:
+            date_sent = created.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
         doc.update(
             status=status,
-            direction=direction or ("inbound" if status == "inbox" else "outbound"),
+            direction=direction or default_direction,
             source=source or ("External" if status in LOGGED else "Close.io"),
             created_by=created_by or ctx.org.user_id,
             activity_at=format_dt(activity_at or created),
-            text=text,
-            attachments=files,
+            text=_stored_text(ctx, text),
+            attachments=[] if "attachments-dropped" in ctx.faults else files,
             date_scheduled=format_dt(date_scheduled)
             if date_scheduled and status in ("draft", "scheduled")
             else None,
-            date_sent=format_dt(created) if status == "sent" else None,
+            date_sent=date_sent,
         )
         doc["lead_id"], doc["contact_id"] = pair
         self._set_phones(doc, local_phone, remote_phone)
+        if "remote-phone-reformatted" in ctx.faults:
+            doc["remote_phone"] = doc["remote_phone_formatted"]
         if template is not None:
             doc["template_id"] = template["id"]
-            doc["text"] = self._render(ctx, template, doc)
+            if "template-unrendered" in ctx.faults:
+                doc["text"] = template.get("text")
+            elif "template-ignored" not in ctx.faults:
+                doc["text"] = _stored_text(ctx, self._render(ctx, template, doc))
+        if "send-in-ignored" in ctx.faults:
+            send_in = 0.0
         due = self._due_time(ctx, status, date_scheduled, send_in or 0.0)
         self.storage.insert("sms", doc, due_at=due)
         return doc
@@ -162,23 +228,44 @@ class SmsService:
         SMS may only be cancelled (``status: draft``); nothing else may change. Raises 404
         for unknown ids and a 400 naming the offending field otherwise.
         """
-        doc = self.get(ctx, sms_id)
+        doc = self.get(ctx, sms_id, leak="isolation-update-leak")
         current = doc["status"]
         requested = body.get("status", current) if "status" in body else current
         if requested is None or not isinstance(requested, str) or requested not in STATUSES:
             raise ValidationFailed("status", f"Must be one of: {', '.join(STATUSES)}.")
         edits = [field for field in body if field in EDITABLE]
         if current == "draft":
-            return self._update_draft(ctx, doc, body, requested)
+            if edits and requested == "draft" and "draft-edit-refused" in ctx.faults:
+                raise ValidationFailed(edits[0], NOT_DRAFT.format(status=current))
+            store = requested != "draft" or "update-not-stored" not in ctx.faults
+            return self._update_draft(ctx, doc, body, requested, store=store)
         if current in ("scheduled", "outbox") and "status" in body and requested == "draft":
             if current == "outbox" and "cancel-refused" in ctx.faults:
                 raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+            if current == "scheduled" and "cancel-scheduled-refused" in ctx.faults:
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
             # Cancel: forget the due time, so it is never sent, then edit the new draft.
             forget_due = "cancelled-still-sent" not in ctx.faults
+            if "cancel-race-still-sent" in ctx.faults:
+                due = self.storage.due_at("sms", doc["id"])
+                close = ctx.now + timedelta(seconds=CANCEL_RACE_SECONDS)
+                forget_due = due is None or due > format_dt(close)  # already queued: missed
             doc["status"] = "draft"
             return self._update_draft(ctx, doc, body, "draft", due_at=None if forget_due else KEEP)
         if current == "sent" and edits and "edit-sent-accepted" in ctx.faults:
             return self._update_draft(ctx, doc, body, "draft", keep_status=True)
+        if current == "inbox" and edits and "edit-inbox-accepted" in ctx.faults:
+            return self._update_draft(ctx, doc, body, "draft", keep_status=True)
+        if (
+            current == "scheduled"
+            and "text" in body
+            and "status" not in body
+            and "edit-scheduled-text-accepted" in ctx.faults
+        ):
+            return self._update_draft(ctx, doc, body, "draft", keep_status=True)
+        if current == "sent" and requested == "draft" and "cancel-sent-accepted" in ctx.faults:
+            doc["status"] = "draft"
+            return self._update_draft(ctx, doc, body, "draft")
         if "status" in body and requested != current:
             raise ValidationFailed("status", NOT_DRAFT.format(status=current))
         if edits or "status" in body:
@@ -195,7 +282,12 @@ class SmsService:
         *,
         due_at: Any = KEEP,
         keep_status: bool = False,
+        store: bool = True,
     ) -> dict[str, Any]:
+        if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
+            raise ValidationFailed("status", "A draft can only be changed to outbox or draft.")
+        if requested == "outbox" and "send-draft-refused" in ctx.faults:
+            raise ValidationFailed("status", "A draft can only be changed to scheduled or draft.")
         if requested not in ("draft", "scheduled", "outbox"):
             raise ValidationFailed(
                 "status", "A draft can only be changed to scheduled, outbox or draft."
@@ -204,7 +296,7 @@ class SmsService:
         if "text" in body:
             text = check.run(lambda: string_value(body, "text"))
             if "text" not in check.field_errors:
-                doc["text"] = text
+                doc["text"] = _stored_text(ctx, text)
         if "local_phone" in body:
             local = check.run(lambda: self._local_phone(ctx, body, required=True))
             if local is not None:
@@ -219,8 +311,10 @@ class SmsService:
             )
             if pair is not None:
                 doc["lead_id"], doc["contact_id"] = pair
+        elif "put-clears-lead" in ctx.faults:
+            doc["lead_id"] = doc["contact_id"] = None  # treated as a full replace
         if "attachments" in body:
-            files = check.run(lambda: attachments(body))
+            files = check.run(lambda: attachments(body, faults=ctx.faults))
             if files is not None:
                 doc["attachments"] = files
         if "activity_at" in body:
@@ -237,28 +331,30 @@ class SmsService:
                 doc["user_id"] = user or ctx.org.user_id
         send_in = 0.0
         if requested == "outbox":
-            send_in = (
-                check.run(lambda: send_in_value(body, allow_60="send-in-60-accepted" in ctx.faults))
-                or 0.0
-            )
+            send_in = check.run(lambda: send_in_value(body, faults=ctx.faults)) or 0.0
         template = check.run(lambda: self._template(ctx, body)) if "template_id" in body else None
-        if requested == "scheduled" and not doc["date_scheduled"]:
+        if (
+            requested == "scheduled"
+            and not doc["date_scheduled"]
+            and "schedule-without-date-accepted" not in ctx.faults
+        ):
             check.fail("date_scheduled", "Required when status is scheduled.")
         check.raise_if_any()
         if "template_id" in body:
             doc["template_id"] = template["id"] if template else None
             if template is not None:
-                doc["text"] = self._render(ctx, template, doc)
+                doc["text"] = _stored_text(ctx, self._render(ctx, template, doc))
         if not keep_status:
             doc["status"] = requested
         if requested == "outbox":
             doc["date_scheduled"] = None
             due_at = format_dt(ctx.now + timedelta(seconds=send_in))
-        elif requested == "scheduled":
+        elif requested == "scheduled" and "scheduled-never-sent" not in ctx.faults:
             due_at = doc["date_scheduled"]
         doc["updated_by"] = ctx.org.user_id
         doc["date_updated"] = format_dt(ctx.now)
-        self.storage.update("sms", doc, due_at=due_at)
+        if store:
+            self.storage.update("sms", doc, due_at=due_at)
         return doc
 
     # -- helpers ----------------------------------------------------------------------
@@ -269,6 +365,10 @@ class SmsService:
     ) -> str | None:
         if status == "outbox":
             return format_dt(ctx.now + timedelta(seconds=send_in))
+        if status == "scheduled" and "scheduled-sent-at-creation" in ctx.faults:
+            return format_dt(ctx.now)
+        if status == "scheduled" and "scheduled-never-sent" in ctx.faults:
+            return None
         if status == "scheduled" and date_scheduled is not None:
             return format_dt(date_scheduled)
         return None
@@ -277,8 +377,11 @@ class SmsService:
         self, ctx: RequestContext, sms_id: str, created: datetime, user_id: str
     ) -> dict[str, Any]:
         when = format_dt(created)
+        updated = format_dt(ctx.now)
+        if "dates-without-t" in ctx.faults:
+            when, updated = when.replace("T", " "), updated.replace("T", " ")
         full_name = f"{ctx.org.user_first_name} {ctx.org.user_last_name}"
-        return {
+        doc = {
             "_type": "SMS",
             "id": sms_id,
             "organization_id": ctx.org.organization_id,
@@ -292,8 +395,8 @@ class SmsService:
             "updated_by": ctx.org.user_id,
             "updated_by_name": full_name,
             "date_created": when,
-            "date_updated": format_dt(ctx.now),
-            "activity_at": when,
+            "date_updated": updated,
+            "activity_at": format_dt(created),
             "direction": "outbound",
             "status": "draft",
             "source": "Close.io",
@@ -318,6 +421,9 @@ class SmsService:
             "sequence_name": None,
             "sequence_subscription_id": None,
         }
+        if "users-missing" in ctx.faults:
+            del doc["users"]
+        return doc
 
     @staticmethod
     def _set_phones(doc: dict[str, Any], local: str | None, remote: str | None) -> None:
@@ -343,7 +449,12 @@ class SmsService:
             if required:
                 raise ValidationFailed("local_phone", REQUIRED)
             return None
-        if value not in ctx.org.internal_numbers:
+        if "unknown-local-phone-accepted" in ctx.faults:
+            return value  # only the E.164 shape is checked
+        known = ctx.org.internal_numbers
+        if "external-local-phone-accepted" in ctx.faults:
+            known = (*known, *ctx.org.external_numbers)  # the type is not checked
+        if value not in known:
             raise ValidationFailed(
                 "local_phone",
                 f"{value} is not an internal Phone Number of this organization.",
@@ -381,6 +492,8 @@ class SmsService:
         if template_id is None:
             return None
         template = self.crm.storage.get("sms_template", ctx.org.organization_id, template_id)
+        if template is None and "unknown-template-ignored" in ctx.faults:
+            return None
         if template is None:
             raise ValidationFailed("template_id", f"Unknown SMS template {template_id!r}.")
         return template

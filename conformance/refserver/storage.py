@@ -106,26 +106,49 @@ class Storage:
                     (*columns, due_at, json.dumps(doc), doc["id"], kind),
                 )
 
-    def get(self, kind: str, org: str, doc_id: object) -> dict[str, Any] | None:
+    def get(self, kind: str, org: str | None, doc_id: object) -> dict[str, Any] | None:
         """Return the ``kind`` document ``doc_id`` of ``org``, or ``None`` (also for ids that
-        are not strings or belong to another organisation)."""
+        are not strings or belong to another organisation). ``org=None`` matches any
+        organisation (only faulty variants ask for that)."""
         if not isinstance(doc_id, str) or not _storable(doc_id):
             return None
         with self._lock:
             row = self._connection.execute(
-                "SELECT body FROM documents WHERE id=? AND kind=? AND org=?", (doc_id, kind, org)
+                "SELECT body FROM documents WHERE id=? AND kind=? AND (? IS NULL OR org=?)",
+                (doc_id, kind, org, org),
             ).fetchone()
         return None if row is None else json.loads(row[0])
 
-    def delete(self, kind: str, org: str, doc_id: str) -> bool:
-        """Delete one document; return whether it existed."""
+    def delete(self, kind: str, org: str | None, doc_id: str) -> bool:
+        """Delete one document; return whether it existed (``org=None``: any organisation)."""
         if not _storable(doc_id):
             return False
         with self._lock:
             cursor = self._connection.execute(
-                "DELETE FROM documents WHERE id=? AND kind=? AND org=?", (doc_id, kind, org)
+                "DELETE FROM documents WHERE id=? AND kind=? AND (? IS NULL OR org=?)",
+                (doc_id, kind, org, org),
             )
         return cursor.rowcount > 0
+
+    def set_kind(self, kind: str, org: str, doc_id: str, new_kind: str) -> bool:
+        """Move one document to another ``kind`` (a soft delete), forgetting its due time;
+        return whether it existed."""
+        if not _storable(doc_id):
+            return False
+        with self._lock:
+            cursor = self._connection.execute(
+                "UPDATE documents SET kind=?, due_at=NULL WHERE id=? AND kind=? AND org=?",
+                (new_kind, doc_id, kind, org),
+            )
+        return cursor.rowcount > 0
+
+    def due_at(self, kind: str, doc_id: str) -> str | None:
+        """Return the stored due time of one document (``None``: not waiting to be sent)."""
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT due_at FROM documents WHERE id=? AND kind=?", (doc_id, kind)
+            ).fetchone()
+        return None if row is None else row[0]
 
     def delete_where(self, kind: str, org: str, column: str, value: str) -> int:
         """Delete every ``kind`` document of ``org`` whose ``column`` equals ``value``."""
@@ -139,23 +162,30 @@ class Storage:
 
     def select(
         self,
-        kind: str,
-        org: str,
+        kind: str | tuple[str, ...],
+        org: str | None,
         *,
         any_of: Mapping[str, Sequence[str]] | None = None,
         ranges: Sequence[tuple[str, str, str]] = (),
         skip: int = 0,
         limit: int | None = None,
+        oldest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """Return ``org``'s ``kind`` documents, newest ``date_created`` first (ties by id,
         descending, so pages are stable).
 
         ``any_of`` maps a column to accepted values (an empty sequence matches nothing);
         ``ranges`` holds ``(column, op, value)`` with op in gt/gte/lt/lte, comparing UTC ISO
-        strings. Rows with a null column never match a range on it.
+        strings. Rows with a null column never match a range on it. ``kind`` may name
+        several kinds and ``org=None`` any organisation, and ``oldest_first`` reverses the
+        order (only faulty variants use those).
         """
-        clauses = ["kind=?", "org=?"]
-        params: list[Any] = [kind, org]
+        kinds = (kind,) if isinstance(kind, str) else kind
+        clauses = [f"kind IN ({', '.join('?' for _ in kinds)})"]
+        params: list[Any] = [*kinds]
+        if org is not None:
+            clauses.append("org=?")
+            params.append(org)
         for column, values in (any_of or {}).items():
             if column not in _FILTERABLE:
                 raise ValueError(f"cannot filter on {column!r}")
@@ -170,7 +200,8 @@ class Storage:
             clauses.append(f"{column} {_OPERATORS[op]} ?")
             params.append(value)
         sql = f"SELECT body FROM documents WHERE {' AND '.join(clauses)}"
-        sql += " ORDER BY date_created DESC, id DESC LIMIT ? OFFSET ?"
+        order = "ASC" if oldest_first else "DESC"
+        sql += f" ORDER BY date_created {order}, id {order} LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, min(max(skip, 0), _MAX_OFFSET)]
         with self._lock:
             rows = self._connection.execute(sql, params).fetchall()

@@ -123,11 +123,14 @@ def enum_value(body: Mapping[str, Any], field: str, allowed: tuple[str, ...]) ->
     return value
 
 
-def phone_value(body: Mapping[str, Any], field: str) -> str | None:
-    """Return ``body[field]`` if it is an E.164 number, ``None`` if null/absent; else 400."""
+def phone_value(body: Mapping[str, Any], field: str, *, lenient: bool = False) -> str | None:
+    """Return ``body[field]`` if it is an E.164 number, ``None`` if null/absent; else 400.
+    ``lenient`` (the ``malformed-phone-accepted`` fault) takes any string."""
     value = body.get(field)
     if value is None:
         return None
+    if lenient and isinstance(value, str):
+        return value
     if not is_e164(value):
         raise ValidationFailed(field, "Must be a phone number in E.164 format, e.g. +16505550100.")
     return value
@@ -147,23 +150,30 @@ def date_value(body: Mapping[str, Any], field: str, tz: Any) -> datetime | None:
     return parsed
 
 
-def send_in_value(body: Mapping[str, Any], *, allow_60: bool = False) -> float:
+def send_in_value(body: Mapping[str, Any], *, faults: frozenset[str] = frozenset()) -> float:
     """Return ``send_in`` in seconds (absent or null: 0): a number with 0 <= send_in < 60.
 
     Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``.
-    ``allow_60`` is the ``send-in-60-accepted`` fault.
+    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused`` and
+    ``send-in-non-numeric-ignored``.
     """
     value = body.get("send_in")
     if value is None:
         return 0.0
     if isinstance(value, bool) or not isinstance(value, int | float):
+        if "send-in-non-numeric-ignored" in faults:
+            return 0.0
         raise ValidationFailed("send_in", "Must be a number of seconds.")
-    if not math.isfinite(value) or value < 0 or value >= 60 and not (allow_60 and value == 60):
+    limit = 59 if "send-in-59-refused" in faults else 60
+    allow_60 = "send-in-60-accepted" in faults
+    if not math.isfinite(value) or value < 0 or value >= limit and not (allow_60 and value == 60):
         raise ValidationFailed("send_in", "Must be at least 0 and less than 60 seconds.")
     return float(value)
 
 
-def attachments(body: Mapping[str, Any], field: str = "attachments") -> list[dict[str, Any]]:
+def attachments(
+    body: Mapping[str, Any], field: str = "attachments", *, faults: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Return the response form of ``body[field]`` (null/absent: ``[]``).
 
     Each request item needs ``url`` and ``filename`` (non-empty strings) and a
@@ -182,17 +192,21 @@ def attachments(body: Mapping[str, Any], field: str = "attachments") -> list[dic
         for key in ("url", "filename", "content_type"):
             if not isinstance(item.get(key), str) or not item[key]:
                 raise ValidationFailed(field, f"Item {index}: {key} is required (a string).")
-        if item["content_type"] not in ATTACHMENT_CONTENT_TYPES:
+        if (
+            item["content_type"] not in ATTACHMENT_CONTENT_TYPES
+            and "attachment-type-unchecked" not in faults
+        ):
             raise ValidationFailed(
                 field, f"Item {index}: content_type {item['content_type']!r} is not supported."
             )
-        result.append(
-            {
-                "url": item["url"],
-                "filename": item["filename"],
-                "content_type": item["content_type"],
-                "size": None,
-                "media_id": new_id("media"),
-            }
-        )
+        stored = {
+            "url": item["url"],
+            "filename": item["filename"],
+            "content_type": item["content_type"],
+            "size": None,
+            "media_id": new_id("media"),
+        }
+        if "attachment-media-id-missing" in faults:
+            del stored["media_id"]
+        result.append(stored)
     return result

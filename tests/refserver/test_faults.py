@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime, timedelta
+
 import pytest
 
 from conformance.catalogue import load_catalogue
@@ -103,3 +106,319 @@ def test_cancelled_still_sent(faulty):
 
 def test_faults_are_off_by_default(server):
     assert server.faults == frozenset()
+
+
+# -- every fault, one scenario each ---------------------------------------------------------
+#
+# A scenario drives a fresh server through a short request sequence and returns what it
+# observed. Run once on a clean server and once with the fault switched on, the two
+# observations must differ: the fault changes behaviour, and its check is on the path the
+# scenario takes.
+
+REMOTE = "+15555550100"
+FUTURE = "2026-01-02T12:00:00+00:00"  # a day after VirtualClock's default start
+UNKNOWN_ID = "acti_0000000000000000000000"
+
+
+class World:
+    """A server on a virtual clock, with clients for both organisations."""
+
+    def __init__(self, faults, rate_limit=None):
+        self.clock = VirtualClock()
+        self.server = ReferenceServer(clock=self.clock, faults=faults, rate_limit=rate_limit)
+        self.c = self.server.client()
+        self.other = self.server.client(1)
+
+    def post(self, **fields):
+        body = {"status": "draft", "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+        body.update(fields)
+        return self.c.post("activity/sms/", json={k: v for k, v in body.items() if v is not ...})
+
+    def sms(self, **fields):
+        response = self.post(**fields)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def path(self, sms):
+        return f"activity/sms/{sms['id']}/"
+
+    def put(self, sms, body):
+        return self.c.put(self.path(sms), json=body)
+
+    def read(self, sms, key):
+        return self.c.get(self.path(sms)).json()[key]
+
+    def listed(self, **params):
+        return self.c.get("activity/sms/", params=params).json()
+
+    def count(self, **params):
+        return len(self.listed(**params)["data"])
+
+    def lead(self):
+        body = {"name": "Acme", "contacts": [{"name": "Ada Lovelace"}]}
+        lead = self.c.post("lead/", json=body).json()
+        return lead["id"], lead["contacts"][0]["id"]
+
+    def template(self):
+        body = {"name": "t", "text": "Hi {{ contact.first_name }}"}
+        return self.c.post("sms_template/", json=body).json()["id"]
+
+
+def _put_code(status, body, **create):
+    def scenario(w):
+        return w.put(w.sms(status=status, **create), body).status_code
+
+    return scenario
+
+
+def _create_code(**fields):
+    return lambda w: w.post(**fields).status_code
+
+
+def _created(key, **fields):
+    return lambda w: w.sms(**fields)[key]
+
+
+def _status_after(seconds, cancel=False, **fields):
+    def scenario(w):
+        sms = w.sms(**fields)
+        if cancel:
+            assert w.put(sms, {"status": "draft"}).status_code == 200
+        w.clock.advance(seconds)
+        return w.read(sms, "status")
+
+    return scenario
+
+
+def _with_lead_edit(w):
+    lead, contact = w.lead()
+    sms = w.sms(lead_id=lead, contact_id=contact)
+    w.put(sms, {"text": "edited"})
+    return w.read(sms, "lead_id")
+
+
+def _not_stored(w):
+    sms = w.sms()
+    w.put(sms, {"text": "edited"})
+    return w.read(sms, "text")
+
+
+def _template_text(w):
+    lead, contact = w.lead()
+    return w.sms(lead_id=lead, contact_id=contact, template_id=w.template(), text=...)["text"]
+
+
+def _several(n, w, **fields):
+    made = []
+    for _ in range(n):
+        made.append(w.sms(**fields))
+        w.clock.advance(1)
+    return made
+
+
+def _bound(column, op):
+    def scenario(w):
+        sms = w.sms()
+        return w.count(**{f"{column}__{op}": sms[column]})
+
+    return scenario
+
+
+def _tz_offset(w):
+    sms = w.sms()
+    local = datetime.fromisoformat(sms["date_created"]) + timedelta(hours=2)
+    params = {"date_created__gte": local.replace(tzinfo=None).isoformat()}
+    return len(w.c.get("activity/sms/", params=params, headers={"x-tz-offset": "2"}).json()["data"])
+
+
+def _bare_date_utc(w):
+    w.sms()  # created 2026-01-01T12:00Z; at +14 the 2nd starts at 2026-01-01T10:00Z
+    params = {"date_created__gte": "2026-01-02"}
+    return len(
+        w.c.get("activity/sms/", params=params, headers={"x-tz-offset": "14"}).json()["data"]
+    )
+
+
+def _later_page(w):
+    _several(3, w)
+    return [s["id"] for s in w.listed(_skip=1, _limit=1)["data"]]
+
+
+def _deleted(then):
+    def scenario(w):
+        sms = w.sms()
+        w.c.delete(w.path(sms))
+        return w.c.get(w.path(sms)).status_code if then == "get" else w.count()
+
+    return scenario
+
+
+def _delete_answer(w):
+    response = w.c.delete(w.path(w.sms()))
+    return response.status_code, response.content
+
+
+def _auth(header):
+    def scenario(w):
+        client = w.server.client(auth="none")
+        headers = {} if header is None else {"Authorization": header}
+        response = client.get("activity/sms/", headers=headers)
+        return response.status_code, sorted(response.json())
+
+    return scenario
+
+
+def _other_org(method):
+    def scenario(w):
+        sms = w.sms()
+        if method == "list":
+            return len(w.other.get("activity/sms/", params={"id__in": sms["id"]}).json()["data"])
+        body = {"text": "not yours"} if method == "PUT" else None
+        return w.other.request(method, w.path(sms), json=body).status_code
+
+    return scenario
+
+
+def _throttled(header):
+    def scenario(w):
+        w.c.get("activity/sms/")
+        return w.c.get("activity/sms/").headers.get(header)
+
+    return scenario
+
+
+SCENARIOS = {
+    # editing and transitions
+    "edit-sent-accepted": _put_code("sent", {"text": "x"}),
+    "edit-inbox-accepted": _put_code("inbox", {"text": "x"}),
+    "edit-scheduled-text-accepted": _put_code("scheduled", {"text": "x"}, date_scheduled=FUTURE),
+    "cancel-refused": _put_code("outbox", {"status": "draft"}, send_in=30),
+    "cancel-scheduled-refused": _put_code("scheduled", {"status": "draft"}, date_scheduled=FUTURE),
+    "cancel-sent-accepted": _put_code("sent", {"status": "draft"}),
+    "draft-edit-refused": _put_code("draft", {"text": "x"}),
+    "schedule-draft-refused": _put_code("draft", {"status": "scheduled", "date_scheduled": FUTURE}),
+    "send-draft-refused": _put_code("draft", {"status": "outbox"}),
+    "schedule-without-date-accepted": _put_code("draft", {"status": "scheduled"}),
+    "update-not-stored": _not_stored,
+    "put-clears-lead": _with_lead_edit,
+    # create validation
+    "send-in-60-accepted": _create_code(status="outbox", send_in=60),
+    "send-in-59-refused": _create_code(status="outbox", send_in=59),
+    "send-in-non-numeric-ignored": _create_code(status="outbox", send_in="ten"),
+    "scheduled-without-date-accepted": _create_code(status="scheduled"),
+    "external-local-phone-accepted": _create_code(status="outbox", local_phone="+14151231230"),
+    "unknown-local-phone-accepted": _create_code(status="outbox", local_phone="+14155550000"),
+    "local-phone-optional": _create_code(status="outbox", local_phone=...),
+    "malformed-phone-accepted": _create_code(remote_phone="call me"),
+    "unknown-template-ignored": _create_code(template_id="smstmpl_nope", text=...),
+    "unknown-status-draft": _create_code(status="pending"),
+    "missing-status-draft": _create_code(status=...),
+    "attachment-type-unchecked": _create_code(
+        attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "text/html"}]
+    ),
+    "create-answers-201": _create_code(),
+    # templates and defaults
+    "template-ignored": _template_text,
+    "template-unrendered": _template_text,
+    "inbox-direction-outbound": _created("direction", status="inbox"),
+    "direction-ignored": _created("direction", status="sent", direction="inbound"),
+    # time
+    "outbox-never-sent": _status_after(1, status="outbox"),
+    "send-in-ignored": _status_after(0, status="outbox", send_in=30),
+    "scheduled-sent-at-creation": _status_after(0, status="scheduled", date_scheduled=FUTURE),
+    "scheduled-never-sent": _status_after(2 * 86400, status="scheduled", date_scheduled=FUTURE),
+    "cancelled-still-sent": _status_after(31, cancel=True, status="outbox", send_in=30),
+    "cancel-race-still-sent": _status_after(4, cancel=True, status="outbox", send_in=3),
+    # lists
+    "skip-off-by-one": lambda w: (_several(2, w), w.count(_skip=1))[1],
+    "lead-filter-ignored": lambda w: (w.sms(), w.count(lead_id="lead_nope"))[1],
+    "user-filter-wrong-column": lambda w: (w.sms(), w.count(user_id="user_reference_a"))[1],
+    "contact-filter-ignored": lambda w: (w.sms(), w.count(contact_id="cont_nope"))[1],
+    "id-in-filter-ignored": lambda w: w.count(id__in=_several(2, w)[0]["id"]),
+    "date-created-gt-inclusive": _bound("date_created", "gt"),
+    "date-created-lt-inclusive": _bound("date_created", "lt"),
+    "activity-at-gt-inclusive": _bound("activity_at", "gt"),
+    "tz-offset-ignored": _tz_offset,
+    "bare-date-rejected": lambda w: (
+        w.c.get("activity/sms/", params={"date_created__gte": "2026-01-01"}).status_code
+    ),
+    "bare-date-as-utc": _bare_date_utc,
+    "limit-ignored": lambda w: (_several(2, w), w.count(_limit=1))[1],
+    "has-more-always-false": lambda w: (_several(2, w), w.listed(_limit=1)["has_more"])[1],
+    "has-more-on-full-page": lambda w: (w.sms(), w.listed(_limit=1)["has_more"])[1],
+    "later-pages-oldest-first": _later_page,
+    "default-limit-unbounded": lambda w: (_several(101, w), w.count())[1],
+    "fields-ignored-on-get": lambda w: sorted(
+        w.c.get(w.path(w.sms()), params={"_fields": "id,text"}).json()
+    ),
+    # round-trip fidelity
+    "emoji-dropped": _created("text", text="hi 😀"),
+    "text-nfc-normalised": _created("text", text="e\u0301"),
+    "text-truncated-160": _created("text", text="x" * 200),
+    "attachments-dropped": lambda w: len(
+        w.sms(
+            attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
+        )["attachments"]
+    ),
+    "attachment-media-id-missing": lambda w: sorted(
+        w.sms(
+            attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
+        )["attachments"][0]
+    ),
+    "remote-phone-reformatted": _created("remote_phone"),
+    # deletion
+    "deleted-still-readable": _deleted("get"),
+    "deleted-still-listed": _deleted("list"),
+    "delete-answers-204": _delete_answer,
+    "delete-returns-object": _delete_answer,
+    "delete-missing-answers-200": lambda w: w.c.delete(f"activity/sms/{UNKNOWN_ID}/").status_code,
+    # protocol and schema
+    "not-found-html": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").headers["content-type"],
+    "cost-as-int": lambda w: (w.clock.advance(0), w.read(w.sms(status="outbox"), "cost"))[1],
+    "users-missing": lambda w: "users" in w.sms(),
+    "dates-without-t": _created("date_created"),
+    "date-sent-http-date": _created("date_sent", status="sent"),
+    "non-string-text-500": _create_code(text=5),
+    "unknown-id-500": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").status_code,
+    "error-body-plain": lambda w: sorted(w.post(status=...).json()),
+    "phone-errors-as-phone": lambda w: sorted(
+        w.post(remote_phone="call me").json()["field-errors"]
+    ),
+    "patch-answers-404": lambda w: w.c.patch(w.path(w.sms()), json={"text": "x"}).status_code,
+    # auth and isolation
+    "missing-credentials-accepted": _auth(None),
+    "wrong-key-accepted": _auth("Basic " + base64.b64encode(b"wrong-key:").decode()),
+    "bearer-refused": lambda w: w.server.client(auth="bearer").get("activity/sms/").status_code,
+    "unauthorized-without-error": _auth(None),
+    "isolation-get-leak": _other_org("GET"),
+    "isolation-list-leak": _other_org("list"),
+    "isolation-update-leak": _other_org("PUT"),
+    "isolation-delete-leak": _other_org("DELETE"),
+    # rate limits
+    "429-without-retry-after": _throttled("retry-after"),
+    "ratelimit-header-malformed": _throttled("ratelimit"),
+    "retry-after-off-by-one": _throttled("retry-after"),
+}
+RATE_LIMITED = {"429-without-retry-after", "ratelimit-header-malformed", "retry-after-off-by-one"}
+
+
+def test_every_fault_has_a_scenario():
+    assert sorted(SCENARIOS) == sorted(FAULTS)
+
+
+def _observe(name, faults):
+    world = World(faults, rate_limit=1 if name in RATE_LIMITED else None)
+    try:
+        return SCENARIOS[name](world)
+    finally:
+        world.server.close()
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_every_fault_changes_behaviour(name):
+    assert _observe(name, []) != _observe(name, [name])
+
+
+def test_minimal_steps_are_positive():
+    for fault in FAULTS.values():
+        assert isinstance(fault.minimal_steps, int) and fault.minimal_steps >= 1, fault.name
