@@ -284,10 +284,6 @@ class SmsService:
         keep_status: bool = False,
         store: bool = True,
     ) -> dict[str, Any]:
-        if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
-            raise ValidationFailed("status", "A draft can only be changed to outbox or draft.")
-        if requested == "outbox" and "send-draft-refused" in ctx.faults:
-            raise ValidationFailed("status", "A draft can only be changed to scheduled or draft.")
         if requested not in ("draft", "scheduled", "outbox"):
             raise ValidationFailed(
                 "status", "A draft can only be changed to scheduled, outbox or draft."
@@ -339,6 +335,10 @@ class SmsService:
             and "schedule-without-date-accepted" not in ctx.faults
         ):
             check.fail("date_scheduled", "Required when status is scheduled.")
+        if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
+            check.fail("status", "A draft can only be changed to outbox or draft.")
+        if requested == "outbox" and "send-draft-refused" in ctx.faults:
+            check.fail("status", "A draft can only be changed to scheduled or draft.")
         check.raise_if_any()
         if "template_id" in body:
             doc["template_id"] = template["id"] if template else None
