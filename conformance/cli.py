@@ -4,6 +4,7 @@ Usage: sms-conformance [OPTIONS] COMMAND [ARGS]...
 
 Commands:
   run        Check a server (or, with no --base-url, the embedded reference server).
+  cleanup    Delete what earlier runs left on a target.
   self-test  Prove detection: clean server passes, every faulty variant is caught.
   serve      Serve the reference implementation of the Close SMS API over HTTP.
 
@@ -14,7 +15,9 @@ configuration error, 3 inconclusive (target unreachable, credentials rejected).
 from __future__ import annotations
 
 import random
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -72,6 +75,12 @@ def main() -> None:
     help="Seconds a remote target may take to send an SMS once it is due.",
 )
 @click.option(
+    "--max-requests",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Request budget: stop (and clean up) once this many requests are sent.",
+)
+@click.option(
     "--fault",
     default=None,
     hidden=True,
@@ -87,6 +96,7 @@ def run(
     seed_value: int | None,
     report_dir: Path,
     grace: float,
+    max_requests: int | None,
     fault: str | None,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
@@ -109,6 +119,7 @@ def run(
                 Credentials(api_key, oauth_token, second_api_key),
                 allow_send=allow_send,
                 timing=Timing(early=2.0, grace=grace),
+                max_requests=max_requests,
             )
         else:
             target = embedded_target(faults=[fault] if fault else [])
@@ -116,14 +127,56 @@ def run(
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"sms-conformance: checking {target.name} (profile {profile}, seed {seed_value})")
-    report = _with_progress(
-        lambda on_event: run_target(
-            target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+    _sigterm_interrupts()
+    try:
+        report = _with_progress(
+            lambda on_event: run_target(
+                target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+            )
         )
-    )
+    except ConfigurationError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
     paths = write_reports(report, report_dir)
     _summarise(report, paths)
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+def _sigterm_interrupts() -> None:
+    """Make SIGTERM behave as Ctrl-C, so a killed run still deletes what it created."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+@main.command()
+@click.option("--base-url", envvar="CLOSE_API_URL", required=True, help="Target ending in /api/v1.")
+@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
+@click.option("--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token.")
+@click.option("--run-id", default=None, help="Only what this run created (default: every run).")
+def cleanup(
+    base_url: str, api_key: str | None, oauth_token: str | None, run_id: str | None
+) -> None:
+    """Delete what earlier runs left behind: leads and templates named 'sms-conformance
+    <run id> ...', and the SMS on those leads."""
+    from conformance.cleanup import clean_up
+    from conformance.client import Credentials, RunAborted
+    from conformance.target import ConfigurationError, remote_target
+
+    try:
+        target = remote_target(base_url, Credentials(api_key, oauth_token), allow_send=False)
+    except ConfigurationError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        result = clean_up(target.api, run_id=run_id)
+    except RunAborted as error:
+        click.echo(f"inconclusive: {error}", err=True)
+        sys.exit(EXIT_INCONCLUSIVE)
+    click.echo(f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)")
 
 
 def _with_progress(job):

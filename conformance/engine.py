@@ -9,6 +9,7 @@ and never prints; the CLI and the self-test decide what to show.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import covered_rules
-from conformance.client import TargetUnreachable
+from conformance.client import BudgetExhausted, RunAborted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
 from conformance.profiles import Profile
@@ -90,6 +91,7 @@ def run_target(
         session.schedule_seconds = (2, 20)
     reason = None
     inconclusive = False
+    note = None  # why the run stopped early, when it did
     try:
         on_event(Event("started", f"{target.name}, profile {profile.name}, seed {seed_value}"))
         target.discover()
@@ -99,15 +101,19 @@ def run_target(
             ledger.open()
         try:
             _rounds(state, session)
+        except BudgetExhausted as error:
+            note = str(error)
         finally:
             if ledger is not None:
-                ledger.close()
+                ledger.close(wait=note is None and sys.exc_info()[0] is None)
                 failed = {failure.rule for failure in state.failures}
                 state.failures.extend(f for f in ledger.failures if f.rule not in failed)
-    except (TargetUnreachable, TargetRejected) as error:
+    except (RunAborted, TargetRejected) as error:
         inconclusive, reason = True, str(error)
+    except KeyboardInterrupt:
+        inconclusive, reason = True, "interrupted; what the run created was deleted"
     finally:
-        with contextlib.suppress(TargetUnreachable):
+        with contextlib.suppress(RunAborted):
             target.close()
     stats = RunStats(
         requests=target.api.requests,
@@ -115,10 +121,14 @@ def run_target(
         steps=session.tally.steps,
         examples=session.tally.examples,
         rate_limited=target.api.rate_limited,
+        transient_errors=target.api.transient,
     )
     rules = _rule_results(state, session)
     if not inconclusive and state.flaky and not state.failures:
         inconclusive, reason = True, state.flaky
+    if inconclusive and state.failures:
+        # What was found before the run had to stop is real; say both.
+        inconclusive, note = False, reason
     if inconclusive:
         verdict = "inconclusive"
     elif state.failures:
@@ -129,6 +139,8 @@ def run_target(
     else:
         verdict = "pass"
         reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    if note and not inconclusive:
+        reason = f"{reason}; stopped early: {note}"
     on_event(Event("finished", reason or verdict))
     return RunReport(
         verdict=verdict,

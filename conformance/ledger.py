@@ -5,8 +5,8 @@ Against a target on real time, an SMS sent after ``send_in`` seconds or at
 every example, the engine opens a ledger before the state machine runs: a handful of
 SMS with due times a few seconds ahead (some cancelled at once). They fall due while the
 machine works; at the end one wait covers them all, and each is read back and judged by
-the same checks as any other step. Ledger SMS carry no lead, so the machine's lists
-(always scoped to the run's leads) never see them.
+the same checks as any other step. Ledger SMS hang off a lead of their own, so the
+machine's lists (always scoped to the run's other leads) never see them.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ class TimingLedger:
         """Create the probe SMS (and cancel those meant to be cancelled)."""
         fixtures = self.target.fixtures
         assert fixtures is not None
+        lead = self.target.create_lead("ledger")
         for status, seconds, cancel in PROBES:
             body: dict[str, Any] = {
+                "lead_id": lead,
                 "status": status,
                 "local_phone": fixtures.internal_phones[0],
                 "remote_phone": fixtures.remote_phones[0],
@@ -87,9 +89,12 @@ class TimingLedger:
                 else:
                     self.model.forget(record.id)  # a refused cancel is the machine's to judge
 
-    def close(self) -> None:
-        """Wait until every probe is due plus the grace period, judge each, delete them."""
+    def close(self, *, wait: bool = True) -> None:
+        """Wait until every probe is due plus the grace period, judge each, delete them.
+        With ``wait=False`` (the run was cut short) only delete them."""
         try:
+            if not wait:
+                return
             dues = [
                 moment
                 for r in self.model.records.values()

@@ -27,6 +27,7 @@ import conformance.rules  # noqa: F401  (registers the checks)
 import strategies as sms_st
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
+from conformance.client import TRANSIENT_STATUSES
 from conformance.model import SENDING, Expectation, Model, TimeWindow
 from conformance.records import Exchange
 from conformance.target import Target
@@ -213,6 +214,9 @@ class _SmsMachine(RuleBasedStateMachine):
         )
         expectation = step.expectation
         assert expectation is not None
+        if _transient(step):
+            self._find_strays(body, step.window)
+            return
         if not step.succeeded or not isinstance(step.body, dict) or "id" not in step.body:
             return
         if expectation.record is None or expectation.accept is False:
@@ -223,6 +227,25 @@ class _SmsMachine(RuleBasedStateMachine):
 
     def _discard(self, sms_id: str) -> None:
         self._send("DELETE", f"{SMS}{sms_id}/")
+
+    def _find_strays(self, body: dict[str, Any], window: TimeWindow) -> None:
+        """A create got no usable answer: it may or may not have happened. Look for an SMS
+        the run does not know on the body's lead, created since, and delete it."""
+        lead = body.get("lead_id") if isinstance(body.get("lead_id"), str) else None
+        since = (window.start - timedelta(seconds=5)).isoformat()
+        leads = lead or ",".join(lead_id for lead_id, _ in self.fixtures.leads)
+        exchange, _ = self._send("GET", SMS, params={"lead_id": leads, "date_created__gte": since})
+        listed = exchange.response.body if exchange.response is not None else None
+        for item in listed.get("data", []) if isinstance(listed, dict) else []:
+            sms_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(sms_id, str) and sms_id not in self.model.records:
+                self.created[sms_id] = None
+                self._discard(sms_id)
+
+    def _lose(self, record: Any) -> None:
+        """An update or delete got no usable answer: the SMS leaves the run, deleted."""
+        self._discard(record.id)
+        self.model.forget(record.id)
 
     @initialize(data=st.data())
     def start_with_an_sms(self, data: st.DataObject) -> None:
@@ -235,6 +258,10 @@ class _SmsMachine(RuleBasedStateMachine):
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
         if status == "scheduled":
             body["date_scheduled"] = self._future(data)
+        if not self.target.embedded and "lead_id" not in body:
+            # On a live target every SMS hangs off one of the run's tagged leads, so that
+            # `sms-conformance cleanup` can always find what a run left behind.
+            body["lead_id"], body["contact_id"] = self.fixtures.leads[-1]
         if status == "outbox" and "send_in" not in body and data.draw(st.booleans()):
             # Mostly with an undo window: only then is a cancel sure to be owed.
             body["send_in"] = data.draw(st.integers(1, 59), label="send_in")
@@ -270,6 +297,9 @@ class _SmsMachine(RuleBasedStateMachine):
         )
         expectation = step.expectation
         assert expectation is not None
+        if _transient(step):
+            self._lose(record)
+            return
         if not step.succeeded:
             timing_decides = expectation.rule in (
                 "sms/update/cancel-outbox",
@@ -427,12 +457,14 @@ class _SmsMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def delete_sms(self, data: st.DataObject) -> None:
         record = self._pick(data)
-        self._step(
+        step = self._step(
             "delete",
             "DELETE",
             f"{SMS}{record.id}/",
             expectation=self.model.expect_delete(record.id),
         )
+        if _transient(step):
+            self._lose(record)
         self.model.forget(record.id)
 
     @precondition(lambda self: bool(self.model.deleted))
@@ -631,5 +663,7 @@ class _SmsMachine(RuleBasedStateMachine):
             )
 
 
-def _window(now: Any) -> TimeWindow:
-    return TimeWindow(now, now)
+def _transient(step: Step) -> bool:
+    """True when the step got no usable answer: nothing, or a 502/503/504."""
+    response = step.exchange.response
+    return response is None or response.status_code in TRANSIENT_STATUSES

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.client import ApiClient, Credentials
+from conformance.client import ApiClient, Credentials, TargetUnreachable
 from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.fixtures import Fixtures
 from conformance.model import Timing
@@ -23,6 +23,7 @@ __all__ = ["ConfigurationError", "Target", "TargetRejected", "embedded_target", 
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
+TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> ..."
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
 
 
@@ -60,7 +61,8 @@ class Target:
     def _json(self, method: str, path: str, body: object = None) -> dict:
         exchange, _ = self.api.send(method, path, json_body=body)
         response = exchange.response
-        assert response is not None
+        if response is None:
+            raise TargetUnreachable(f"{method} {path}: {exchange.error}")
         if response.status_code in (401, 403):
             raise TargetRejected(
                 f"the target refused the credentials ({method} {path} answered "
@@ -85,28 +87,12 @@ class Target:
                 "the target has no Phone Number of type 'internal' (GET /phone_number/), "
                 "which every SMS needs as local_phone"
             )
-        leads = []
-        for index, contact_name in enumerate(CONTACT_NAMES):
-            lead = self._json(
-                "POST",
-                "lead/",
-                {
-                    "name": f"sms-conformance {self.run_id} lead {index}",
-                    "contacts": [
-                        {
-                            "name": contact_name,
-                            "phones": [{"type": "mobile", "phone": f"+1555555010{index}"}],
-                        }
-                    ],
-                },
-            )
-            self.created.append(f"lead/{lead['id']}/")
-            leads.append((lead["id"], lead["contacts"][0]["id"]))
+        leads = [self._lead(f"lead {index}", name) for index, name in enumerate(CONTACT_NAMES)]
         template = self._json(
             "POST",
             "sms_template/",
             {
-                "name": f"sms-conformance {self.run_id}",
+                "name": f"{TAG} {self.run_id} template",
                 "text": TEMPLATE_TEXT,
             },
         )
@@ -124,6 +110,20 @@ class Target:
             rendered_template=TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name),
         )
         return self.fixtures
+
+    def _lead(self, label: str, contact_name: str) -> tuple[str, str]:
+        """Create a lead named after this run (the tag `cleanup` looks for) with one contact."""
+        lead = self._json("POST", "lead/", {
+            "name": f"{TAG} {self.run_id} {label}",
+            "contacts": [{"name": contact_name,
+                          "phones": [{"type": "mobile", "phone": "+15555550100"}]}],
+        })  # fmt: skip
+        self.created.append(f"lead/{lead['id']}/")
+        return lead["id"], lead["contacts"][0]["id"]
+
+    def create_lead(self, label: str) -> str:
+        """Create one more tagged lead (deleted at the end) and return its id."""
+        return self._lead(label, CONTACT_NAMES[0])[0]
 
     def delete_sms(self, ids: Iterable[str]) -> None:
         for sms_id in ids:
@@ -167,6 +167,7 @@ def remote_target(
     allow_send: bool,
     timing: Timing | None = None,
     timeout: float = 10.0,
+    max_requests: int | None = None,
 ) -> Target:
     """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP."""
     if not base_url.startswith(("http://", "https://")):
@@ -183,7 +184,7 @@ def remote_target(
     )
     return Target(
         name=base_url,
-        api=ApiClient(http, credentials, clock),
+        api=ApiClient(http, credentials, clock, max_requests=max_requests),
         clock=clock,
         timing=timing or Timing(early=2.0, grace=10.0),
         embedded=False,

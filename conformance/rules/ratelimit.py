@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
-
-_PARAM = re.compile(r"\s*([a-z]+)\s*=\s*([0-9.]+)\s*")
-
-
-def parse_ratelimit(value: str) -> dict[str, float] | None:
-    """Parse ``limit=100, remaining=50, reset=5`` (``,`` or ``;`` separated); None if malformed."""
-    parsed: dict[str, float] = {}
-    for part in re.split(r"[,;]", value):
-        match = _PARAM.fullmatch(part)
-        if not match:
-            return None
-        parsed[match.group(1)] = float(match.group(2))
-    return parsed if {"limit", "remaining", "reset"} <= parsed.keys() else None
+from conformance.client import parse_ratelimit
 
 
 @check("ratelimit/429-headers", "ratelimit/header-format", "ratelimit/retry-after-matches-reset")
