@@ -131,7 +131,9 @@ class ApiClient:
 
     ``max_requests`` is the run's request budget (DELETEs, which clean up, are exempt);
     ``max_transient`` how many transient failures are tolerated before the run stops
-    (default: 20, or 5% of the requests made, whichever is more).
+    (default: 20, or 5% of the requests made, whichever is more); ``pace=False`` runs into
+    429s instead of waiting when ``remaining`` reaches 0 (the embedded target does, so the
+    rate-limit rules get exercised).
     """
 
     def __init__(
@@ -144,6 +146,7 @@ class ApiClient:
         max_requests: int | None = None,
         max_transient: int | None = None,
         max_body_bytes: int = 1_000_000,
+        pace: bool = True,
     ) -> None:
         self.http = http
         self.credentials = credentials
@@ -152,6 +155,7 @@ class ApiClient:
         self.max_requests = max_requests
         self.max_transient = max_transient
         self.max_body_bytes = max_body_bytes
+        self.pace = pace
         self.requests = 0
         self.rate_limited = 0
         self.transient = 0
@@ -265,7 +269,7 @@ class ApiClient:
 
     def _pace(self, header: str | None) -> None:
         """When the RateLimit header says nothing is left, wait for the reset first."""
-        parsed = parse_ratelimit(header)
+        parsed = parse_ratelimit(header) if self.pace else None
         if parsed is not None and parsed["remaining"] <= 0:
             self._pause_seconds = min(max(parsed["reset"], 0.0), 60.0)
 

@@ -24,6 +24,7 @@ from conformance.checks import covered_rules
 from conformance.client import BudgetExhausted, RunAborted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
+from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import Failure, RuleResult, RunReport, RunStats
 from conformance.target import ConfigurationError, Target, TargetRejected
@@ -101,6 +102,10 @@ def run_target(
             ledger.open()
         try:
             _rounds(state, session)
+            failed = {failure.rule for failure in state.failures}
+            state.failures.extend(
+                f for f in probe_default_limit(target, session.tally) if f.rule not in failed
+            )
         except BudgetExhausted as error:
             note = str(error)
         finally:

@@ -39,6 +39,7 @@ SMS = "activity/sms/"
 # draw the same shapes in every example, and the clock moves on between examples. Dates
 # that must be relative to the real now (date_scheduled) are drawn as offsets instead.
 STRATEGY_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 MAX_OBSERVATIONS = 5
 WALK_MAX_PAGES = 30
 
@@ -262,9 +263,14 @@ class _SmsMachine(RuleBasedStateMachine):
             # On a live target every SMS hangs off one of the run's tagged leads, so that
             # `sms-conformance cleanup` can always find what a run left behind.
             body["lead_id"], body["contact_id"] = self.fixtures.leads[-1]
-        if status == "outbox" and "send_in" not in body and data.draw(st.booleans()):
-            # Mostly with an undo window: only then is a cancel sure to be owed.
-            body["send_in"] = data.draw(st.integers(1, 59), label="send_in")
+        if status == "outbox":
+            # Mostly with an undo window (only then is a cancel sure to be owed), and often
+            # at its edges.
+            send_in = data.draw(SEND_IN, label="send_in")
+            if send_in is None:
+                body.pop("send_in", None)
+            else:
+                body["send_in"] = send_in
         self._create(body)
 
     @rule(data=st.data())
@@ -574,6 +580,41 @@ class _SmsMachine(RuleBasedStateMachine):
     def wait(self, seconds: int) -> None:
         self.steps += 1
         self.target.clock.sleep(seconds)
+
+    @precondition(lambda self: self.target.embedded and bool(self._pending()))
+    @rule(data=st.data(), before=st.integers(1, 5))
+    def wait_until_just_before_a_due_time(self, data: st.DataObject, before: int) -> None:
+        """Races live here: a cancel a moment before the sender runs must still win."""
+        record = data.draw(st.sampled_from(self._pending()), label="sms")
+        self.steps += 1
+        ahead = (record.due - self._now()).total_seconds() - before
+        if ahead > 0:
+            self.target.clock.sleep(ahead)
+
+    def _pending(self) -> list[Any]:
+        now = self._now()
+        return [r for r in self.model.in_status(*SENDING) if r.due is not None and r.due > now]
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data())
+    def list_one_exactly_full_page(self, data: st.DataObject) -> None:
+        """A page that holds exactly what is left: ``has_more`` must be false."""
+        lead = data.draw(st.sampled_from([lead for lead, _ in self.fixtures.leads]))
+        matching = len(self.model.expect_list({"lead_id": lead}).ids)
+        params = {"lead_id": lead, "_limit": str(max(matching, 1))}
+        self.steps += 1
+        self.session.tally.steps += 1
+        exchange, window = self._send("GET", SMS, params=params)
+        step = Step(
+            "list",
+            [exchange],
+            window,
+            self.model,
+            params=params,
+            list_expectation=self.model.expect_list(params),
+        )
+        self._judge(step)
+        self._observe_statuses(step)
 
     # -- protocol, auth, isolation ---------------------------------------------------------
 

@@ -151,7 +151,7 @@ def embedded_target(*, faults: Iterable[str] = ()) -> Target:
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
         name="embedded reference server" + (f" (fault: {', '.join(faults)})" if faults else ""),
-        api=ApiClient(http, credentials, clock),
+        api=ApiClient(http, credentials, clock, pace=False),
         clock=clock,
         timing=Timing(early=0.0, grace=0.0),
         embedded=True,

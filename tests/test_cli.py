@@ -43,10 +43,10 @@ def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
         "--report-dir",
         str(tmp_path),
         "--fault",
-        "cancel-refused",
+        "create-answers-201",
     )
     assert result.exit_code == 1
-    assert "FAIL sms/update/cancel-outbox" in result.output
+    assert "FAIL sms/create/answers-200" in result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["failures"][0]["replay"]["curl"]
     assert_no_secret_in(result.output, (tmp_path / "report.html").read_text())
@@ -111,7 +111,7 @@ def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
         "--jobs",
         "1",
         "--fault",
-        "cancel-refused",
+        "create-answers-201",
         "--fault",
         "edit-sent-accepted",
         "--report-dir",
@@ -121,7 +121,10 @@ def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
     matrix = json.loads((tmp_path / "selftest.json").read_text())
     assert matrix["summary"]["kill_rate"] == 1.0
     assert matrix["summary"]["false_alarms"] == 0
-    assert {kill["fault"] for kill in matrix["kills"]} == {"cancel-refused", "edit-sent-accepted"}
+    assert {kill["fault"] for kill in matrix["kills"]} == {
+        "create-answers-201",
+        "edit-sent-accepted",
+    }
 
 
 def test_serve_rejects_an_unknown_fault():

@@ -35,17 +35,27 @@ def _filter_rule(name: str) -> str:
     return FILTER_RULES.get(name) or FILTER_RULES.get(name.rsplit("__", 1)[0], "")
 
 
+def _date_rule(step: Step, name: str) -> str:
+    """The rule a date filter value answers to: a bare date, a local time read with
+    ``x-tz-offset``, or the filter itself."""
+    value = step.params[name]
+    if "T" not in value:
+        return "sms/list/filter-bare-date"
+    if step.tz_offset is not None and not any(sign in value[10:] for sign in "+-Z"):
+        return "sms/list/tz-offset"
+    return _filter_rule(name)
+
+
+def _is_date(name: str) -> bool:
+    return _filter_rule(name).endswith(("date-created", "activity-at"))
+
+
 def _blame_missing(step: Step) -> str:
     """The rule to blame for a matching SMS the server left out."""
-    date_params = [
-        name for name in step.params if _filter_rule(name).endswith(("date-created", "activity-at"))
-    ]
-    if step.tz_offset is not None and any(
-        "T" not in step.params[name] or not any(sign in step.params[name][10:] for sign in "+-Z")
-        for name in date_params
-    ):
-        return "sms/list/tz-offset"
-    for name in [*date_params, *step.params]:
+    date_params = [name for name in step.params if _is_date(name)]
+    for name in date_params:
+        return _date_rule(step, name)
+    for name in step.params:
         rule = _filter_rule(name)
         if rule:
             return rule
@@ -59,19 +69,20 @@ def _blame_extra(step: Step, sms_id: Any) -> str:
     record = step.model.records.get(sms_id)
     for name, value in step.params.items():
         rule = _filter_rule(name)
-        if not rule:
-            continue
-        if record is None or not _matches(record, {name: value}, step.tz_offset):
-            date_filter = rule.endswith(("date-created", "activity-at"))
-            if (
-                date_filter
-                and step.tz_offset is not None
-                and "T" in value
-                and not any(sign in value[10:] for sign in "+-Z")
-            ):
-                return "sms/list/tz-offset"
-            return rule
+        if rule and (record is None or not _matches(record, {name: value}, step.tz_offset)):
+            return _date_rule(step, name) if _is_date(name) else rule
     return "sms/list/filter-id-in" if "id__in" in step.params else "sms/list/filter-lead-id"
+
+
+def _blame_refusal(step: Step) -> str:
+    """The rule to blame for a valid list query the server refused."""
+    for name in step.params:
+        if _is_date(name):
+            return _date_rule(step, name)
+    for name in step.params:
+        if _filter_rule(name):
+            return _filter_rule(name)
+    return "sms/list/shape"
 
 
 FILTERS_AND_PAGES = (
@@ -89,7 +100,18 @@ FILTERS_AND_PAGES = (
 @check(*FILTERS_AND_PAGES, on=("list",))
 def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
     expected = step.list_expectation
-    if expected is None or not step.succeeded:
+    code = step.status_code
+    if expected is None or code is None or code >= 500:
+        return
+    if not step.succeeded:
+        # Every query the machine sends is valid: refusing it breaks the filter it uses.
+        yield Finding(
+            _blame_refusal(step),
+            code in (401, 429),
+            "HTTP 200 with the page",
+            f"HTTP {code} {shown(step.body)}",
+            message=f"query {step.params}",
+        )
         return
     page = _page(step.body)
     yield Finding(

@@ -126,6 +126,8 @@ def _same(name: str, written: Any, actual: Any) -> bool:
 
 
 def _blame(name: str, record: SmsRecord, context: str, request: Mapping[str, Any]) -> str:
+    if context == "read" and name in record.updated:
+        return "roundtrip/update-readback"  # an update answered, but not what is stored
     if name == "text" and "template_id" in record.written and "text" not in request:
         return "sms/create/template-renders" if context == "create" else "roundtrip/text"
     if name == "text":
