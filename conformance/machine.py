@@ -16,7 +16,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
@@ -39,6 +39,10 @@ SMS = "activity/sms/"
 # draw the same shapes in every example, and the clock moves on between examples. Dates
 # that must be relative to the real now (date_scheduled) are drawn as offsets instead.
 STRATEGY_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# Offsets far from UTC put a local midnight on the other side of noon UTC, where examples run.
+TZ_OFFSETS = ("0", "-4", "5.5", "-0.0", "14", "-11.5")
+FOCUSED_FILTERS = ("lead_id", "contact_id", "user_id", "id__in", "date_created", "activity_at")
+NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400]))
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 MAX_OBSERVATIONS = 5
 WALK_MAX_PAGES = 30
@@ -114,11 +118,12 @@ class _SmsMachine(RuleBasedStateMachine):
         self.failed = False  # once a step broke a rule, teardown only cleans up
         self.created: dict[str, None] = {}  # every SMS the server created, to delete at the end
         if target.embedded:
-            # Start every example in a fresh rate-limit window at a whole second, so the
-            # same choices meet the same 429s and the same clock: Hypothesis needs a replay
-            # to behave as the original did.
+            # Start every example at noon UTC of a new day: a fresh rate-limit window and
+            # the same time of day, so the same choices meet the same 429s and the same
+            # date boundaries. Hypothesis needs a replay to behave as the original did.
             now = target.clock.now()
-            target.clock.sleep(1 - now.microsecond / 1e6)
+            noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+            target.clock.sleep((noon - now).total_seconds())
         self.session.tally.examples += 1
 
     # -- the pipeline ----------------------------------------------------------------------
@@ -521,6 +526,63 @@ class _SmsMachine(RuleBasedStateMachine):
             params["_fields"] += ",id"
         return params
 
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data(), kind=st.sampled_from(["date_created", "activity_at"]))
+    def list_at_a_date_boundary(self, data: st.DataObject, kind: str) -> None:
+        """A date filter whose bound is (mostly) exactly some SMS's own date."""
+        self.list_with_one_filter(data, kind)
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data(), kind=st.sampled_from(FOCUSED_FILTERS))
+    def list_with_one_filter(self, data: st.DataObject, kind: str) -> None:
+        """One filter at a time, its bound often exactly at an SMS's own date: where an
+        off-by-one lives. (Many random filters at once mostly match nothing.)"""
+        records = list(self.model.records.values())
+        params: dict[str, Any] = {}
+        tz_offset = None
+        if kind == "lead_id":
+            params["lead_id"] = data.draw(
+                st.sampled_from([lead for lead, _ in self.fixtures.leads])
+            )
+        elif kind == "contact_id":
+            contacts = [contact for _, contact in self.fixtures.leads]
+            params["contact_id"] = data.draw(st.sampled_from(contacts))
+        elif kind == "user_id":
+            params["user_id"] = self.fixtures.user_id
+        elif kind == "id__in":
+            chosen = data.draw(st.lists(st.sampled_from(records), min_size=1, max_size=3))
+            params["id__in"] = ",".join(dict.fromkeys(record.id for record in chosen))
+        else:
+            op = data.draw(st.sampled_from(["gt", "gte", "lt", "lte"]), label="op")
+            dated = [r for r in records if getattr(r, kind) is not None]
+            if not dated:
+                return
+            moment = getattr(data.draw(st.sampled_from(dated), label="at"), kind)
+            moment += timedelta(seconds=data.draw(NUDGES, label="nudge"))
+            style = data.draw(st.sampled_from(["offset", "local", "date"]), label="style")
+            if style != "offset":
+                tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
+            params[f"{kind}__{op}"] = _render_bound(moment, style, tz_offset)
+        if data.draw(st.booleans(), label="paged"):
+            params["_limit"] = data.draw(st.integers(1, 5), label="_limit")
+            params["_skip"] = data.draw(st.integers(0, 3), label="_skip")
+        params = self._scoped(params)
+        headers = {"x-tz-offset": tz_offset} if tz_offset is not None else {}
+        self.steps += 1
+        self.session.tally.steps += 1
+        exchange, window = self._send("GET", SMS, params=params, headers=headers)
+        step = Step(
+            "list",
+            [exchange],
+            window,
+            self.model,
+            params=params,
+            tz_offset=tz_offset,
+            list_expectation=self.model.expect_list(params, tz_offset),
+        )
+        self._judge(step)
+        self._observe_statuses(step)
+
     @rule(data=st.data())
     def list_sms(self, data: st.DataObject) -> None:
         records = list(self.model.records.values())
@@ -702,6 +764,17 @@ class _SmsMachine(RuleBasedStateMachine):
                 record=self.model.records[record.id],
                 expectation=Expectation("sms/get/returns-object", True),
             )
+
+
+def _render_bound(moment: datetime, style: str, tz_offset: str | None) -> str:
+    """A date filter value: with an offset, as local time at ``tz_offset`` without one, or
+    as the bare local date."""
+    if style == "offset":
+        return moment.isoformat()
+    local = moment.astimezone(timezone(timedelta(hours=float(tz_offset or 0))))
+    if style == "date":
+        return local.date().isoformat()
+    return local.replace(tzinfo=None).isoformat()
 
 
 def _transient(step: Step) -> bool:
