@@ -55,6 +55,7 @@ OPERATIONS = frozenset(
         "isolation-modify",
         "observe",
         "throttled",
+        "schema",
     }
 )
 
@@ -92,6 +93,7 @@ class Step:
     params: dict[str, str] = field(default_factory=dict)
     tz_offset: str | None = None
     auth: str = "basic"
+    findings: list[Finding] = field(default_factory=list)  # made elsewhere (schema phase)
 
     @property
     def exchange(self) -> Exchange:

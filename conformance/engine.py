@@ -20,10 +20,11 @@ from hypothesis.errors import Flaky, FlakyFailure
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import covered_rules
+from conformance.checks import Step, checks_for, covered_rules
 from conformance.client import BudgetExhausted, RunAborted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
+from conformance.model import Model, TimeWindow
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import Failure, RuleResult, RunReport, RunStats
@@ -102,6 +103,7 @@ def run_target(
             ledger.open()
         try:
             _rounds(state, session)
+            _schema_phase(state, session)
             failed = {failure.rule for failure in state.failures}
             state.failures.extend(
                 f for f in probe_default_limit(target, session.tally) if f.rule not in failed
@@ -121,7 +123,7 @@ def run_target(
         with contextlib.suppress(RunAborted):
             target.close()
     stats = RunStats(
-        requests=target.api.requests,
+        requests=target.api.requests + session.schema_requests,
         duration=round(time.monotonic() - started, 3),
         steps=session.tally.steps,
         examples=session.tally.examples,
@@ -221,6 +223,36 @@ def _record_violation(
         )
     )
     state.on_event(Event("violation", f"{finding.rule}: {finding.actual}", rule=finding.rule))
+
+
+def _schema_phase(state: _Run, session: Session) -> None:
+    """Run schemathesis with the project's OpenAPI document; fold its verdicts in."""
+    profile = state.profile
+    if not profile.schema_examples:
+        return
+    from conformance.schema_phase import run_schema_phase
+
+    state.on_event(Event("round", "schema phase (schemathesis)"))
+    result = run_schema_phase(
+        state.target,
+        seed=state.seed,
+        max_examples=profile.schema_examples,
+        phases=profile.schema_phases,
+    )
+    session.schema_requests += result.requests
+    window = TimeWindow(state.target.clock.now(), state.target.clock.now())
+    step = Step("schema", [], window, Model(state.target.fixtures), findings=result.findings)
+    for registered in checks_for("schema"):
+        for finding in registered.run(step):
+            session.tally.record(finding)
+    failed = {failure.rule for failure in state.failures}
+    for failure in result.failures:
+        if failure.rule not in failed:
+            failed.add(failure.rule)
+            state.failures.append(failure)
+            state.on_event(
+                Event("violation", f"{failure.rule}: {failure.actual}", rule=failure.rule)
+            )
 
 
 def _rule_results(state: _Run, session: Session) -> list[RuleResult]:

@@ -39,6 +39,18 @@ SMS = "activity/sms/"
 # draw the same shapes in every example, and the clock moves on between examples. Dates
 # that must be relative to the real now (date_scheduled) are drawn as offsets instead.
 STRATEGY_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+WRONG_TYPE_FIELDS = (
+    "text",
+    "lead_id",
+    "contact_id",
+    "local_phone",
+    "remote_phone",
+    "template_id",
+    "direction",
+    "date_scheduled",
+    "activity_at",
+    "attachments",
+)
 # Offsets far from UTC put a local midnight on the other side of noon UTC, where examples run.
 TZ_OFFSETS = ("0", "-4", "5.5", "-0.0", "14", "-11.5")
 FOCUSED_FILTERS = ("lead_id", "contact_id", "user_id", "id__in", "date_created", "activity_at")
@@ -90,6 +102,7 @@ class Session:
     muted: set[str] = field(default_factory=set)
     tally: Tally = field(default_factory=Tally)
     schedule_seconds: tuple[int, int] = (300, 30 * 86400)
+    schema_requests: int = 0
     max_wait: int = 120
 
 
@@ -645,13 +658,24 @@ class _SmsMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.target.embedded and bool(self._pending()))
     @rule(data=st.data(), before=st.integers(1, 5))
-    def wait_until_just_before_a_due_time(self, data: st.DataObject, before: int) -> None:
+    def cancel_a_moment_before_it_is_sent(self, data: st.DataObject, before: int) -> None:
         """Races live here: a cancel a moment before the sender runs must still win."""
         record = data.draw(st.sampled_from(self._pending()), label="sms")
-        self.steps += 1
         ahead = (record.due - self._now()).total_seconds() - before
         if ahead > 0:
             self.target.clock.sleep(ahead)
+        self._update(self.model.records[record.id], {"status": "draft"})
+
+    @rule(
+        data=st.data(),
+        field=st.sampled_from(WRONG_TYPE_FIELDS),
+        value=st.sampled_from([12345, 1.5, True, ["x"], {"x": 1}]),
+    )
+    def create_with_a_wrong_type(self, data: st.DataObject, field: str, value: Any) -> None:
+        """Bad input must get a 4xx, never a 5xx: one field of the wrong JSON type."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="draft"))
+        body[field] = value
+        self._create(body)
 
     def _pending(self) -> list[Any]:
         now = self._now()

@@ -14,13 +14,24 @@ class Profile:
     max_examples: int  # state-machine examples per round
     steps: int  # at most this many steps per example
     max_failures: int  # rounds: stop after this many distinct violated rules
+    schema_examples: int = 0  # schemathesis examples per operation (0: no schema phase)
+    schema_phases: tuple[str, ...] = ()
 
 
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("quick", max_examples=25, steps=20, max_failures=5),
-        Profile("ci", max_examples=120, steps=30, max_failures=10),
-        Profile("deep", max_examples=1000, steps=50, max_failures=30),
+        Profile("quick", 25, 20, 5, schema_examples=5, schema_phases=("examples",)),
+        Profile(
+            "ci", 120, 30, 10, schema_examples=15, schema_phases=("examples", "coverage", "fuzzing")
+        ),
+        Profile(
+            "deep",
+            1000,
+            50,
+            30,
+            schema_examples=100,
+            schema_phases=("examples", "coverage", "fuzzing", "stateful"),
+        ),
     )
 }

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from conformance.engine import run_target
@@ -111,7 +111,7 @@ class SelfTestReport:
 
 def _one_failure_profile(profile: Profile) -> Profile:
     # A variant is caught by its first violation; looking for more would only cost time.
-    return Profile(profile.name, profile.max_examples, profile.steps, max_failures=1)
+    return replace(profile, max_failures=1)
 
 
 def _clean_run(profile: Profile, seed: int) -> CleanRun:

@@ -9,5 +9,6 @@ from conformance.rules import (  # noqa: F401
     outcomes,
     protocol,
     ratelimit,
+    schema,
     sending,
 )
