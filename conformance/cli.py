@@ -308,9 +308,26 @@ def self_test(
     help="SQLite file that keeps the data across restarts.",
 )
 @click.option("--fault", "faults", multiple=True, help="Switch on a known bug (repeatable).")
-@click.option("--rate-limit", type=int, default=None, help="Requests per second per key.")
+@click.option(
+    "--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per second per key."
+)
+@click.option(
+    "--transient-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of SMS requests answered 503 (before) or 504 (after handling).",
+)
+@click.option(
+    "--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds added to every response."
+)
 def serve(
-    host: str, port: int, db_path: str, faults: tuple[str, ...], rate_limit: int | None
+    host: str,
+    port: int,
+    db_path: str,
+    faults: tuple[str, ...],
+    rate_limit: int | None,
+    transient_share: float,
+    latency: float,
 ) -> None:
     """Serve the reference implementation of the Close SMS API over HTTP."""
     from conformance.refserver import FAULTS
@@ -328,6 +345,8 @@ def serve(
         db_path=db_path,
         faults=faults,
         rate_limit=rate_limit,
+        transient_share=transient_share,
+        latency=latency,
         out=lambda line: click.echo(line),
     )
 

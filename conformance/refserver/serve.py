@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 import uvicorn
 
 from conformance.clock import SystemClock
+from conformance.refserver.noise import Noise
 from conformance.refserver.server import ReferenceServer
 
 __all__ = ["SENDER_INTERVAL", "serve"]
@@ -33,6 +34,8 @@ def serve(
     db_path: str = ":memory:",
     faults: Iterable[str] = (),
     rate_limit: int | None = None,
+    transient_share: float = 0.0,
+    latency: float = 0.0,
     out: Callable[[str], None] = print,
     stop: threading.Event | None = None,
 ) -> None:
@@ -67,7 +70,14 @@ def serve(
                 f"  oauth token {org.oauth_token}"
                 f"  internal numbers {', '.join(org.internal_numbers)}"
             )
-        config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
+        app = server.app
+        if transient_share or latency:
+            app = Noise(app, transient_share=transient_share, latency=latency)
+            out(
+                f"Noise: {transient_share:.0%} transient 503/504 on SMS endpoints, "
+                f"{latency * 1000:.0f} ms latency"
+            )
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         http_server = uvicorn.Server(config)
         sender = threading.Thread(
             target=_sender_loop, args=(server, finished), name="refserver-sender", daemon=True

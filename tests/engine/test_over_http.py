@@ -77,3 +77,73 @@ def test_a_broken_server_over_http_fails_naming_the_rule(reference_over_http, tm
         result, report = run_against(base_url, tmp_path, "--allow-send")
     assert result.exit_code == 1
     assert report["failures"][0]["rule"] == "sms/update/drafts-only"
+
+
+def test_a_rate_limited_noisy_server_still_passes_and_the_noise_is_counted(reference_over_http):
+    from conformance.client import Credentials
+    from conformance.engine import run_target
+    from conformance.model import Timing
+    from conformance.profiles import Profile
+    from conformance.target import remote_target
+
+    with reference_over_http(rate_limit=5, transient_share=0.02) as base_url:
+        target = remote_target(
+            base_url,
+            Credentials(ORGS[0].api_key, None, ORGS[1].api_key),
+            allow_send=True,
+            timing=Timing(early=2, grace=2),
+        )
+        report = run_target(target, profile=Profile("tiny", 8, 15, 3), seed_value=1)
+    assert report.verdict == "pass", (report.reason, report.failures)
+    assert report.stats.transient_errors > 0
+
+
+def test_an_interrupted_run_leaves_nothing_behind(reference_over_http, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with reference_over_http(latency=0.01) as base_url:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "run",
+                "--base-url",
+                base_url,
+                "--api-key",
+                ORGS[0].api_key,
+                "--allow-send",
+                "--profile",
+                "deep",
+                "--report-dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        client = httpx.Client(base_url=base_url + "/", auth=(ORGS[0].api_key, ""))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # wait until the run is creating SMS
+            leads = client.get("lead/").json()["data"]
+            if (
+                leads
+                and client.get("activity/sms/", params={"lead_id": leads[0]["id"]}).json()["data"]
+            ):
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 3, output
+        assert "interrupted" in output
+        leads = client.get("lead/").json()["data"]
+        assert [lead for lead in leads if lead["name"].startswith("sms-conformance")] == []
+        assert client.get("sms_template/").json()["data"] == []
+        assert client.get("activity/sms/").json()["data"] == []
