@@ -28,3 +28,20 @@ def test_a_kill_names_how_far_its_counterexample_is_from_the_minimal_one():
 def test_an_unknown_fault_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown fault"):
         run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["nope"])
+
+
+def test_every_documented_rule_is_broken_by_some_faulty_variant_or_says_why_not():
+    from conformance.catalogue import CATALOGUE, Level
+    from conformance.refserver.faults import UNBROKEN
+
+    broken = {fault.rule for fault in FAULTS.values()}
+    untested = [
+        rule.id
+        for rule in CATALOGUE.values()
+        if rule.level is not Level.UNSPECIFIED
+        and rule.id not in broken
+        and rule.id not in UNBROKEN
+        and not rule.untested
+    ]
+    assert untested == [], "add a fault to conformance/refserver/faults.py for each"
+    assert set(UNBROKEN) <= set(CATALOGUE.ids())

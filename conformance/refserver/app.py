@@ -82,6 +82,16 @@ async def _json_body(request: Request) -> Any:
     return body
 
 
+# fault -> (status asked for on create, status stored instead; None: refused)
+STATUS_MIX_UPS = {
+    "inbox-stored-as-sent": ("inbox", "sent"),
+    "draft-create-refused": ("draft", None),
+    "scheduled-stored-as-draft": ("scheduled", "draft"),
+    "outbox-create-refused": ("outbox", None),
+    "sent-stored-as-inbox": ("sent", "inbox"),
+}
+
+
 def build_app(server: ReferenceServer) -> Starlette:
     """Return the ASGI app serving ``server``'s API under ``/api/v1``."""
 
@@ -150,21 +160,45 @@ def build_app(server: ReferenceServer) -> Starlette:
     # -- SMS --------------------------------------------------------------------------
 
     def list_sms(ctx: RequestContext, request: Request, _: Any) -> dict[str, Any]:
-        return sms_list(server.storage, ctx, request.query_params)
+        page = sms_list(server.storage, ctx, request.query_params)
+        if "has-more-as-string" in ctx.faults:
+            page["has_more"] = str(page["has_more"]).lower()
+        return page
 
     def create_sms(ctx: RequestContext, request: Request, body: Any) -> Response | dict[str, Any]:
+        status = body.get("status") if isinstance(body, dict) else None
+        for fault, (original, stored) in STATUS_MIX_UPS.items():
+            if fault in ctx.faults and status == original:
+                if stored is None:
+                    raise ValidationFailed("status", f"Cannot create an SMS with status {status}.")
+                body = {**body, "status": stored}
         if "create-answers-201" in ctx.faults:
             return JSONResponse(sms.create(ctx, body), status_code=201)
         return sms.create(ctx, body)
 
-    def get_sms(ctx: RequestContext, request: Request, _: Any) -> dict[str, Any]:
+    def get_sms(ctx: RequestContext, request: Request, _: Any) -> Response | dict[str, Any]:
+        if "get-unknown-id-400" in ctx.faults:
+            _known_or_400(ctx, path_id(request))
         doc = sms.get(ctx, path_id(request), leak="isolation-get-leak", read=True)
+        if "get-wraps-object" in ctx.faults:
+            return {"data": trim_fields(doc, fields(request))}
+        if "get-answers-203" in ctx.faults:
+            return JSONResponse(trim_fields(doc, fields(request)), status_code=203)
         if "fields-ignored-on-get" in ctx.faults:
             return doc
         return trim_fields(doc, fields(request))
 
     def update_sms(ctx: RequestContext, request: Request, body: Any) -> dict[str, Any]:
+        if "put-unknown-id-400" in ctx.faults:
+            _known_or_400(ctx, path_id(request))
         return sms.update(ctx, path_id(request), body)
+
+    def _known_or_400(ctx: RequestContext, sms_id: str) -> None:
+        """The bug: an unknown id treated as bad input (400) instead of not found (404)."""
+        try:
+            sms.get(ctx, sms_id)
+        except NotFound:
+            raise ValidationFailed("id", "Unknown SMS id.") from None
 
     def delete_sms(ctx: RequestContext, request: Request, _: Any) -> Response | dict[str, Any]:
         if "delete-returns-object" in ctx.faults:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+
+from conformance.checks import Step
+from conformance.model import SmsRecord
 
 MAX_SHOWN = 200
 
@@ -19,3 +23,21 @@ def shown(value: Any) -> str:
 
 def status_text(code: int | None) -> str:
     return "no response" if code is None else f"HTTP {code}"
+
+
+def observed_objects(step: Step) -> Iterator[tuple[SmsRecord, Any, str]]:
+    """Yield ``(record, object, context)`` for each known SMS the step's answer shows."""
+    if not step.succeeded:
+        return
+    if step.operation in ("create", "update"):
+        if step.expectation is not None and step.expectation.record is not None:
+            yield step.expectation.record, step.body, step.operation
+    elif step.operation == "get" and step.record is not None:
+        yield step.record, step.body, "read"
+    elif step.operation in ("list", "list-walk"):
+        for exchange in step.exchanges:
+            body = exchange.response.body if exchange.response else None
+            data = body.get("data") if isinstance(body, dict) else None
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict) and item.get("id") in step.model.records:
+                    yield step.model.records[item["id"]], item, "read"

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.checks import Finding, Step, check
 from conformance.model import SmsRecord, parse_datetime
-from conformance.rules._util import shown
+from conformance.rules._util import observed_objects, shown
 
 NULLABLE_STRINGS = (
     "activity_at", "contact_id", "cost", "created_by", "date_scheduled", "date_sent",
@@ -60,24 +60,6 @@ def schema_problems(obj: Any) -> list[str]:
     if not isinstance(obj.get("users"), list):
         problems.append(f"users is {shown(obj.get('users'))}, not a list")
     return problems
-
-
-def observed_objects(step: Step) -> Iterator[tuple[SmsRecord, Any, str]]:
-    """Yield ``(record, object, context)`` for each known SMS the step's answer shows."""
-    if not step.succeeded:
-        return
-    if step.operation in ("create", "update"):
-        if step.expectation is not None and step.expectation.record is not None:
-            yield step.expectation.record, step.body, step.operation
-    elif step.operation == "get" and step.record is not None:
-        yield step.record, step.body, "read"
-    elif step.operation in ("list", "list-walk"):
-        for exchange in step.exchanges:
-            body = exchange.response.body if exchange.response else None
-            data = body.get("data") if isinstance(body, dict) else None
-            for item in data if isinstance(data, list) else []:
-                if isinstance(item, dict) and item.get("id") in step.model.records:
-                    yield step.model.records[item["id"]], item, "read"
 
 
 @check(

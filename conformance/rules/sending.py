@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
 from conformance.model import DELIVERED, SENDING, SmsRecord
-from conformance.rules.objects import observed_objects
+from conformance.rules._util import observed_objects
 
 
 def _blame(record: SmsRecord, shown_status: str, context: str) -> str:

@@ -317,6 +317,16 @@ SCENARIOS = {
         attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "text/html"}]
     ),
     "create-answers-201": _create_code(),
+    "inbox-stored-as-sent": _created("status", status="inbox"),
+    "draft-create-refused": _create_code(),
+    "scheduled-stored-as-draft": _created("status", status="scheduled", date_scheduled=FUTURE),
+    "outbox-create-refused": _create_code(status="outbox", send_in=30),
+    "sent-stored-as-inbox": _created("status", status="sent"),
+    "put-unknown-id-400": lambda w: w.c.put(f"activity/sms/{UNKNOWN_ID}/", json={}).status_code,
+    "get-unknown-id-400": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").status_code,
+    "get-wraps-object": lambda w: sorted(w.c.get(w.path(w.sms())).json())[:3],
+    "get-answers-203": lambda w: w.c.get(w.path(w.sms())).status_code,
+    "has-more-as-string": lambda w: w.listed()["has_more"],
     # templates and defaults
     "template-ignored": _template_text,
     "template-unrendered": _template_text,
