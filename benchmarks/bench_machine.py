@@ -38,8 +38,15 @@ def main() -> None:
 
     def recording_send(method, path, **kwargs):
         exchange, window = original(method, path, **kwargs)
-        sent.append((method, path, kwargs.get("json_body"), dict(kwargs.get("params") or {}),
-                     exchange.response.body if exchange.response else None))
+        sent.append(
+            (
+                method,
+                path,
+                kwargs.get("json_body"),
+                dict(kwargs.get("params") or {}),
+                exchange.response.body if exchange.response else None,
+            )
+        )
         return exchange, window
 
     target.api.send = recording_send
@@ -49,8 +56,11 @@ def main() -> None:
 
     server = ReferenceServer()
     org = server.orgs[0]
-    bare = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/",
-                        auth=(org.api_key, ""))
+    bare = httpx.Client(
+        transport=SyncASGITransport(server.app),
+        base_url=server.base_url + "/",
+        auth=(org.api_key, ""),
+    )
     rebound: dict[str, str] = {}
 
     def rebind(text: str) -> str:
@@ -59,23 +69,37 @@ def main() -> None:
     started = time.perf_counter()
     for method, path, body, params, old_response in sent:
         content = rebind(json.dumps(body)).encode() if body is not None else None
-        response = bare.request(method, rebind(path), params={k: rebind(str(v))
-                                for k, v in params.items()}, content=content,
-                                headers={"content-type": "application/json"} if content else {})
+        response = bare.request(
+            method,
+            rebind(path),
+            params={k: rebind(str(v)) for k, v in params.items()},
+            content=content,
+            headers={"content-type": "application/json"} if content else {},
+        )
         if method == "POST" and isinstance(old_response, dict) and "id" in old_response:
-            new = response.json() if response.headers.get("content-type") == "application/json" else {}
+            new = (
+                response.json()
+                if response.headers.get("content-type") == "application/json"
+                else {}
+            )
             if isinstance(new, dict) and "id" in new:
                 rebound[old_response["id"]] = new["id"]
     bare_seconds = time.perf_counter() - started
 
     steps, requests = report.stats.steps, len(sent)
     print(f"profile {args.profile}, seed {args.seed}: verdict {report.verdict}")
-    print(f"engine : {steps} steps, {requests} requests in {engine_seconds:.2f}s "
-          f"= {steps / engine_seconds:.0f} steps/s, {requests / engine_seconds:.0f} requests/s")
-    print(f"bare   : {requests} requests in {bare_seconds:.2f}s = {requests / bare_seconds:.0f} "
-          "requests/s (same requests, plain httpx, fresh server)")
-    print(f"ratio  : the engine runs at {bare_seconds / engine_seconds:.2f} of the bare request "
-          f"rate ({engine_seconds / bare_seconds:.2f}x the bare wall time)")
+    print(
+        f"engine : {steps} steps, {requests} requests in {engine_seconds:.2f}s "
+        f"= {steps / engine_seconds:.0f} steps/s, {requests / engine_seconds:.0f} requests/s"
+    )
+    print(
+        f"bare   : {requests} requests in {bare_seconds:.2f}s = {requests / bare_seconds:.0f} "
+        "requests/s (same requests, plain httpx, fresh server)"
+    )
+    print(
+        f"ratio  : the engine runs at {bare_seconds / engine_seconds:.2f} of the bare request "
+        f"rate ({engine_seconds / bare_seconds:.2f}x the bare wall time)"
+    )
     print(f"wall time of the {args.profile} profile: {engine_seconds:.2f}s")
 
 

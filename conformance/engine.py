@@ -103,11 +103,14 @@ def run_target(
             ledger.open()
         try:
             _rounds(state, session)
-            _schema_phase(state, session)
-            failed = {failure.rule for failure in state.failures}
-            state.failures.extend(
-                f for f in probe_default_limit(target, session.tally) if f.rule not in failed
-            )
+            # Looking further only pays while the profile still wants more failures.
+            if len(state.failures) < profile.max_failures:
+                _schema_phase(state, session)
+            if len(state.failures) < profile.max_failures:
+                failed = {failure.rule for failure in state.failures}
+                state.failures.extend(
+                    f for f in probe_default_limit(target, session.tally) if f.rule not in failed
+                )
         except BudgetExhausted as error:
             note = str(error)
         finally:

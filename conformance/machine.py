@@ -54,6 +54,7 @@ WRONG_TYPE_FIELDS = (
 # Offsets far from UTC put a local midnight on the other side of noon UTC, where examples run.
 TZ_OFFSETS = ("0", "-4", "5.5", "-0.0", "14", "-11.5")
 FOCUSED_FILTERS = ("lead_id", "contact_id", "user_id", "id__in", "date_created", "activity_at")
+BOUNDARY_NUDGES = st.sampled_from([0, 0, -1e-6, 1e-6])
 NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400]))
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 MAX_OBSERVATIONS = 5
@@ -542,12 +543,18 @@ class _SmsMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data(), kind=st.sampled_from(["date_created", "activity_at"]))
     def list_at_a_date_boundary(self, data: st.DataObject, kind: str) -> None:
-        """A date filter whose bound is (mostly) exactly some SMS's own date."""
-        self.list_with_one_filter(data, kind)
+        """A date filter whose bound is exactly some SMS's own date, or a microsecond off."""
+        self.list_with_one_filter(data, kind, nudges=BOUNDARY_NUDGES, styles=("offset", "local"))
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data(), kind=st.sampled_from(FOCUSED_FILTERS))
-    def list_with_one_filter(self, data: st.DataObject, kind: str) -> None:
+    def list_with_one_filter(
+        self,
+        data: st.DataObject,
+        kind: str,
+        nudges: st.SearchStrategy[float] | None = None,
+        styles: tuple[str, ...] = ("offset", "local", "date"),
+    ) -> None:
         """One filter at a time, its bound often exactly at an SMS's own date: where an
         off-by-one lives. (Many random filters at once mostly match nothing.)"""
         records = list(self.model.records.values())
@@ -571,8 +578,10 @@ class _SmsMachine(RuleBasedStateMachine):
             if not dated:
                 return
             moment = getattr(data.draw(st.sampled_from(dated), label="at"), kind)
-            moment += timedelta(seconds=data.draw(NUDGES, label="nudge"))
-            style = data.draw(st.sampled_from(["offset", "local", "date"]), label="style")
+            moment += timedelta(
+                seconds=data.draw(NUDGES if nudges is None else nudges, label="nudge")
+            )
+            style = data.draw(st.sampled_from(styles), label="style")
             if style != "offset":
                 tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
             params[f"{kind}__{op}"] = _render_bound(moment, style, tz_offset)

@@ -23,7 +23,7 @@ PROFILES = {
     for profile in (
         Profile("quick", 25, 20, 5, schema_examples=5, schema_phases=("examples",)),
         Profile(
-            "ci", 120, 30, 10, schema_examples=15, schema_phases=("examples", "coverage", "fuzzing")
+            "ci", 300, 30, 10, schema_examples=15, schema_phases=("examples", "coverage", "fuzzing")
         ),
         Profile(
             "deep",
