@@ -82,6 +82,8 @@ async def _json_body(request: Request) -> Any:
     return body
 
 
+OPENAPI_ROUTE = "/openapi.json"  # the OpenAPI document, beside (not under) /api/v1
+
 # fault -> (status asked for on create, status stored instead; None: refused)
 STATUS_MIX_UPS = {
     "inbox-stored-as-sent": ("inbox", "sent"),
@@ -322,8 +324,14 @@ def build_app(server: ReferenceServer) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "Internal server error"}, status_code=500)
 
+    async def openapi(request: Request) -> Response:
+        """The project's OpenAPI document for these endpoints, unauthenticated."""
+        from conformance.openapi import load_openapi
+
+        return JSONResponse(load_openapi())
+
     app = Starlette(
-        routes=[Mount("/api/v1", app=api)],
+        routes=[Route(OPENAPI_ROUTE, openapi, methods=["GET"]), Mount("/api/v1", app=api)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.router.redirect_slashes = False

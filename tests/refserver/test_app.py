@@ -143,3 +143,14 @@ def test_base_url_and_client_point_at_api_v1(server):
     assert server.base_url == "http://reference.invalid/api/v1"
     assert isinstance(server.client(), httpx.Client)
     assert str(server.client().base_url) == "http://reference.invalid/api/v1/"
+
+
+def test_the_openapi_document_is_served_beside_the_api(server):
+    import httpx
+
+    from conformance.transport import SyncASGITransport
+
+    client = httpx.Client(transport=SyncASGITransport(server.app), base_url="http://ref")
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert "/activity/sms/" in document["paths"]
