@@ -75,6 +75,12 @@ def main() -> None:
     help="Seconds a remote target may take to send an SMS once it is due.",
 )
 @click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    help="A sink number to address SMS to (repeatable; default: fictional 555-01xx numbers).",
+)
+@click.option(
     "--max-requests",
     type=click.IntRange(min=1),
     default=None,
@@ -96,6 +102,7 @@ def run(
     seed_value: int | None,
     report_dir: Path,
     grace: float,
+    recipients: tuple[str, ...],
     max_requests: int | None,
     fault: str | None,
 ) -> None:
@@ -120,6 +127,7 @@ def run(
                 allow_send=allow_send,
                 timing=Timing(early=2.0, grace=grace),
                 max_requests=max_requests,
+                **({"recipients": recipients} if recipients else {}),
             )
         else:
             target = embedded_target(faults=[fault] if fault else [])

@@ -17,12 +17,14 @@ import httpx
 from conformance.client import ApiClient, Credentials, TargetUnreachable
 from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.fixtures import Fixtures
-from conformance.model import Timing
+from conformance.model import E164, Timing
 
 __all__ = ["ConfigurationError", "Target", "TargetRejected", "embedded_target", "remote_target"]
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
+# Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody.
+FICTIONAL_RECIPIENTS = ("+15555550100", "+15555550101")
 TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> ..."
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
 
@@ -49,6 +51,7 @@ class Target:
     fixtures: Fixtures | None = None
     created: list[str] = field(default_factory=list)  # fixture paths to DELETE at the end
     server: object | None = None
+    recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS  # remote_phone values the run may use
 
     @property
     def has_second_org(self) -> bool:
@@ -108,6 +111,7 @@ class Target:
             template_id=template["id"],
             template_text=TEMPLATE_TEXT,
             rendered_template=TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name),
+            remote_phones=self.recipients,
         )
         return self.fixtures
 
@@ -168,6 +172,7 @@ def remote_target(
     timing: Timing | None = None,
     timeout: float = 10.0,
     max_requests: int | None = None,
+    recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS,
 ) -> Target:
     """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP."""
     if not base_url.startswith(("http://", "https://")):
@@ -176,6 +181,9 @@ def remote_target(
         )
     if not base_url.rstrip("/").endswith("/api/v1"):
         raise ConfigurationError(f"--base-url must end in /api/v1, got {base_url!r}")
+    bad = [number for number in recipients if not E164.match(number)]
+    if bad or not recipients:
+        raise ConfigurationError(f"--recipient must be E.164 numbers like +15555550100, got {bad}")
     if not (credentials.api_key or credentials.oauth_token):
         raise ConfigurationError("a remote target needs --api-key or --oauth-token")
     clock = SystemClock()
@@ -189,4 +197,5 @@ def remote_target(
         timing=timing or Timing(early=2.0, grace=10.0),
         embedded=False,
         allow_send=allow_send,
+        recipients=recipients,
     )

@@ -59,6 +59,7 @@ def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
         (["--base-url", "ftp://example.test/api/v1", "--api-key", "k"], "http:// or https://"),
         (["--base-url", "http://example.test/api/v1"], "needs --api-key or --oauth-token"),
         (["--fault", "no-such-fault"], "unknown fault"),
+        (["--base-url", "http://x.test/api/v1", "--api-key", "k", "--recipient", "555"], "E.164"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_clear_line(tmp_path, args, message):
