@@ -75,6 +75,23 @@ def main() -> None:
     help="Seconds a remote target may take to send an SMS once it is due.",
 )
 @click.option(
+    "--lead-id",
+    "lead_ids",
+    multiple=True,
+    help="Use this lead (with a contact) instead of creating leads (repeatable).",
+)
+@click.option(
+    "--local-phone",
+    "local_phones",
+    multiple=True,
+    help="An internal number to send from, instead of listing /phone_number/.",
+)
+@click.option(
+    "--template-id",
+    default=None,
+    help="Use this SMS template (text may use {{ contact.first_name }}).",
+)
+@click.option(
     "--recipient",
     "recipients",
     multiple=True,
@@ -102,6 +119,9 @@ def run(
     seed_value: int | None,
     report_dir: Path,
     grace: float,
+    lead_ids: tuple[str, ...],
+    local_phones: tuple[str, ...],
+    template_id: str | None,
     recipients: tuple[str, ...],
     max_requests: int | None,
     fault: str | None,
@@ -112,7 +132,12 @@ def run(
     from conformance.engine import run_target
     from conformance.model import Timing
     from conformance.reporting import write_reports
-    from conformance.target import ConfigurationError, embedded_target, remote_target
+    from conformance.target import (
+        ConfigurationError,
+        GivenFixtures,
+        embedded_target,
+        remote_target,
+    )
 
     seed_value = random.randrange(2**32) if seed_value is None else seed_value
     try:
@@ -128,6 +153,7 @@ def run(
                 timing=Timing(early=2.0, grace=grace),
                 max_requests=max_requests,
                 **({"recipients": recipients} if recipients else {}),
+                given=GivenFixtures(lead_ids, local_phones, template_id),
             )
         else:
             target = embedded_target(faults=[fault] if fault else [])

@@ -8,6 +8,7 @@ and what the run created is deleted by :meth:`Target.close`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.fixtures import Fixtures
 from conformance.model import E164, Timing
 
-__all__ = ["ConfigurationError", "Target", "TargetRejected", "embedded_target", "remote_target"]
+__all__ = [
+    "ConfigurationError",
+    "GivenFixtures",
+    "Target",
+    "TargetRejected",
+    "embedded_target",
+    "remote_target",
+]
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
@@ -37,6 +45,17 @@ class TargetRejected(Exception):
     """The target refused the credentials or answered a fixture request unusably."""
 
 
+@dataclass(frozen=True, slots=True)
+class GivenFixtures:
+    """Fixtures named by the user, for targets that restrict the endpoints that make them:
+    the run uses these instead of creating leads or a template or listing phone numbers,
+    and does not delete them."""
+
+    lead_ids: tuple[str, ...] = ()
+    local_phones: tuple[str, ...] = ()
+    template_id: str | None = None
+
+
 @dataclass
 class Target:
     """A server under test, its clock, credentials and the fixtures found on it."""
@@ -52,6 +71,7 @@ class Target:
     created: list[str] = field(default_factory=list)  # fixture paths to DELETE at the end
     server: object | None = None
     recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS  # remote_phone values the run may use
+    given: GivenFixtures = field(default_factory=lambda: GivenFixtures())
 
     @property
     def has_second_org(self) -> bool:
@@ -82,25 +102,48 @@ class Target:
         me = self._json("GET", "me/")
         organizations = me.get("organizations") or [{}]
         organization_id = organizations[0].get("id") or me.get("organization_id") or ""
-        numbers = self._json("GET", "phone_number/", None).get("data") or []
-        internal = tuple(n["number"] for n in numbers if n.get("type") == "internal")
-        external = tuple(n["number"] for n in numbers if n.get("type") == "external")
+        given = self.given
+        if given.local_phones:
+            internal, external = given.local_phones, ()
+        else:
+            numbers = self._json("GET", "phone_number/", None).get("data") or []
+            internal = tuple(n["number"] for n in numbers if n.get("type") == "internal")
+            external = tuple(n["number"] for n in numbers if n.get("type") == "external")
         if not internal:
             raise ConfigurationError(
                 "the target has no Phone Number of type 'internal' (GET /phone_number/), "
-                "which every SMS needs as local_phone"
+                "which every SMS needs as local_phone; name one with --local-phone"
             )
-        leads = [self._lead(f"lead {index}", name) for index, name in enumerate(CONTACT_NAMES)]
-        template = self._json(
-            "POST",
-            "sms_template/",
-            {
-                "name": f"{TAG} {self.run_id} template",
-                "text": TEMPLATE_TEXT,
-            },
-        )
-        self.created.append(f"sms_template/{template['id']}/")
-        first_name = CONTACT_NAMES[0].split()[0]
+        if given.lead_ids:
+            leads, names = [], []
+            for lead_id in given.lead_ids:
+                lead = self._json("GET", f"lead/{lead_id}/")
+                contacts = lead.get("contacts") or []
+                if not contacts:
+                    raise ConfigurationError(f"--lead-id {lead_id} has no contact; SMS need one")
+                leads.append((lead_id, contacts[0]["id"]))
+                names.append(str(contacts[0].get("name") or ""))
+            first_name = (names[0].split() or [""])[0]
+        else:
+            leads = [self._lead(f"lead {i}", name) for i, name in enumerate(CONTACT_NAMES)]
+            first_name = CONTACT_NAMES[0].split()[0]
+        if given.template_id:
+            template = self._json("GET", f"sms_template/{given.template_id}/")
+            text = str(template.get("text") or "")
+            rendered = re.sub(r"\{\{\s*contact\.first_name\s*\}\}", first_name, text)
+            if "{{" in rendered:
+                raise ConfigurationError(
+                    f"--template-id {given.template_id} uses variables besides "
+                    "contact.first_name; its rendering cannot be predicted"
+                )
+        else:
+            template = self._json(
+                "POST", "sms_template/", {"name": f"{TAG} {self.run_id} template",
+                                          "text": TEMPLATE_TEXT},
+            )  # fmt: skip
+            self.created.append(f"sms_template/{template['id']}/")
+            text = TEMPLATE_TEXT
+            rendered = TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name)
         self.fixtures = Fixtures(
             organization_id=organization_id,
             user_id=me.get("id", ""),
@@ -109,8 +152,8 @@ class Target:
             leads=tuple(leads),
             contact_first_name=first_name,
             template_id=template["id"],
-            template_text=TEMPLATE_TEXT,
-            rendered_template=TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name),
+            template_text=text,
+            rendered_template=rendered,
             remote_phones=self.recipients,
         )
         return self.fixtures
@@ -173,6 +216,7 @@ def remote_target(
     timeout: float = 10.0,
     max_requests: int | None = None,
     recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS,
+    given: GivenFixtures | None = None,
 ) -> Target:
     """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP."""
     if not base_url.startswith(("http://", "https://")):
@@ -198,4 +242,5 @@ def remote_target(
         embedded=False,
         allow_send=allow_send,
         recipients=recipients,
+        given=given or GivenFixtures(),
     )

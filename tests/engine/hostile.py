@@ -58,9 +58,7 @@ class HostileApi:
         if method == "DELETE":
             return httpx.Response(200, json={})
         if (method, path) == ("GET", "me/"):
-            return httpx.Response(
-                200, json={"id": "user_1", "organizations": [{"id": "orga_1"}]}
-            )
+            return httpx.Response(200, json={"id": "user_1", "organizations": [{"id": "orga_1"}]})
         if (method, path) == ("GET", "phone_number/"):
             return httpx.Response(200, json={"data": PHONE_NUMBERS, "has_more": False})
         if (method, path) == ("POST", "lead/"):
@@ -98,6 +96,7 @@ class Hostile:
 
     api: HostileApi
     requests: list[httpx.Request] = field(default_factory=list)  # every one, in order
+    requests_verify: list[object] = field(default_factory=list)  # `verify` of each requests call
 
     def record(self, answer: Misbehaviour) -> Misbehaviour:
         def answer_and_record(request: httpx.Request) -> httpx.Response:
@@ -118,19 +117,43 @@ class Hostile:
                 assert "authorization" not in request.headers
 
 
-def _requests_through_httpx(client: httpx.Client):
+class _Chunks(io.RawIOBase):
+    """A file over an iterator of byte chunks, read lazily (so what is never read is never
+    produced)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            self._left = next(self._chunks, b"")
+            if not self._left:
+                return 0
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size
+
+
+def _requests_through_httpx(client: httpx.Client, hostile: Hostile):
     """A replacement for ``requests.adapters.HTTPAdapter.send`` that sends the prepared
-    request through httpx (hence through respx) and turns the answer back into a
+    request through httpx (hence through respx) and streams the answer back as a
     ``requests`` response; httpx errors become the ``requests`` errors they stand for."""
 
     def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        hostile.requests_verify.append(verify)
         body = request.body
         if isinstance(body, str):
             body = body.encode()
+        outgoing = client.build_request(
+            request.method, request.url, headers=dict(request.headers), content=body or b""
+        )
         try:
-            answer = client.request(
-                request.method, request.url, headers=dict(request.headers), content=body or b""
-            )
+            answer = client.send(outgoing, stream=True)
         except httpx.ConnectTimeout as error:
             raise requests.exceptions.ConnectTimeout(str(error), request=request) from error
         except httpx.ReadTimeout as error:
@@ -140,9 +163,8 @@ def _requests_through_httpx(client: httpx.Client):
         headers = urllib3.HTTPHeaderDict()
         for name, value in answer.headers.multi_items():
             headers.add(name, value)
-        headers.discard("content-encoding")  # httpx has decoded the body already
         raw = urllib3.HTTPResponse(
-            body=io.BytesIO(answer.content),
+            body=io.BufferedReader(_Chunks(answer.iter_raw())),
             headers=headers,
             status=answer.status_code,
             reason=answer.reason_phrase,
@@ -175,7 +197,7 @@ def hostile_target(
         router.route().mock(side_effect=hostile.record(lambda _: httpx.Response(200, json={})))
         with httpx.Client() as bridge:
             monkeypatch.setattr(
-                requests.adapters.HTTPAdapter, "send", _requests_through_httpx(bridge)
+                requests.adapters.HTTPAdapter, "send", _requests_through_httpx(bridge, hostile)
             )
             yield hostile
 

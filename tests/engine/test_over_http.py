@@ -147,3 +147,30 @@ def test_an_interrupted_run_leaves_nothing_behind(reference_over_http, tmp_path)
         assert [lead for lead in leads if lead["name"].startswith("sms-conformance")] == []
         assert client.get("sms_template/").json()["data"] == []
         assert client.get("activity/sms/").json()["data"] == []
+
+
+def test_fixtures_named_by_option_are_used_and_kept(reference_over_http, tmp_path):
+    import httpx
+
+    with reference_over_http() as base_url:
+        client = httpx.Client(base_url=base_url + "/", auth=(ORGS[0].api_key, ""))
+        lead = client.post("lead/", json={"name": "Mine", "contacts": [{"name": "Zoe Q"}]}).json()
+        template = client.post(
+            "sms_template/", json={"name": "mine", "text": "Yo {{contact.first_name}}!"}
+        ).json()
+        result, report = run_against(
+            base_url,
+            tmp_path,
+            "--lead-id",
+            lead["id"],
+            "--template-id",
+            template["id"],
+            "--local-phone",
+            ORGS[0].internal_numbers[1],
+        )
+        assert result.exit_code == 0, result.output
+        status = {rule["id"]: rule["status"] for rule in report["rules"]}
+        assert status["sms/create/template-renders"] == "pass"
+        assert client.get(f"lead/{lead['id']}/").status_code == 200
+        assert client.get(f"sms_template/{template['id']}/").status_code == 200
+        assert client.get("activity/sms/", params={"lead_id": lead["id"]}).json()["data"] == []
