@@ -104,6 +104,7 @@ class Session:
     tally: Tally = field(default_factory=Tally)
     schedule_seconds: tuple[int, int] = (300, 30 * 86400)
     schema_requests: int = 0
+    first_violation: RuleViolation | None = None
     max_wait: int = 120
 
 
@@ -168,7 +169,10 @@ class _SmsMachine(RuleBasedStateMachine):
                     violation = finding
         if violation is not None:
             self.failed = True
-            raise RuleViolation(violation, self.transcript, self.steps)
+            error = RuleViolation(violation, self.transcript, self.steps)
+            if self.session.first_violation is None:
+                self.session.first_violation = error  # kept in case replays differ (flaky)
+            raise error
 
     def _step(
         self,

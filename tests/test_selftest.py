@@ -11,7 +11,7 @@ from conformance.selftest import run_self_test
 
 @pytest.mark.slow
 def test_every_faulty_variant_is_caught_and_the_clean_server_passes_on_three_seeds():
-    report = run_self_test(profile=PROFILES["ci"], seeds=(1, 2, 3), jobs=1)
+    report = run_self_test(profile=PROFILES["ci"], seeds=(1, 2, 3), jobs=2)
     assert report.false_alarms == 0, report.clean
     assert report.missed == []
     assert len(report.kills) == len(FAULTS)
