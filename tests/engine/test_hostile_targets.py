@@ -37,7 +37,7 @@ from .hostile import (
     hostile_target,
     log_text,
     report_texts,
-    sms_object,
+    requests_carrying_the_key,
 )
 
 QUICK = PROFILES["quick"]
@@ -49,22 +49,23 @@ HUGE = 5 * 1024 * 1024
 # -- the misbehaviours -----------------------------------------------------------------------
 
 
-def malformed_json(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(
-        200, content=b'{"id": "acti_1", "status": ', headers={"content-type": "application/json"}
-    )
+def malformed_json(request: httpx.Request, reference) -> httpx.Response:
+    """The right status and content type; the body cut off half-way."""
+    right = reference(request)
+    cut = right.content[: max(len(right.content) // 2, 1)]
+    headers = {k: v for k, v in right.headers.items() if k != "content-length"}
+    return httpx.Response(right.status_code, content=cut, headers=headers)
 
 
-def wrong_content_type(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(
-        200,
-        content=json.dumps(sms_object(request)).encode(),
-        headers={"content-type": "text/plain"},
-    )
+def wrong_content_type(request: httpx.Request, reference) -> httpx.Response:
+    """The right answer, labelled text/plain."""
+    right = reference(request)
+    headers = {**right.headers, "content-type": "text/plain; charset=utf-8"}
+    return httpx.Response(right.status_code, content=right.content, headers=headers)
 
 
 def html_error_page(status: int):
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx.Request, reference) -> httpx.Response:
         page = f"<html><body><h1>{status} Service Unavailable</h1><p>nginx</p></body></html>"
         return httpx.Response(status, text=page, headers={"content-type": "text/html"})
 
@@ -72,14 +73,14 @@ def html_error_page(status: int):
 
 
 def raises(error: type[httpx.TransportError]):
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx.Request, reference) -> httpx.Response:
         raise error(f"simulated {error.__name__}", request=request)
 
     return answer
 
 
 def redirect(status: int):
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx.Request, reference) -> httpx.Response:
         return httpx.Response(status, headers={"location": EVIL_LOCATION})
 
     return answer
@@ -92,7 +93,7 @@ class HugeAnswers:
     def __init__(self) -> None:
         self.pulled: list[int] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx.Request, reference) -> httpx.Response:
         self.pulled.append(0)
         index = len(self.pulled) - 1
 
@@ -106,7 +107,7 @@ class HugeAnswers:
         return httpx.Response(200, content=chunks(), headers={"content-type": "application/json"})
 
 
-def slow_then_timeout(request: httpx.Request) -> httpx.Response:
+def slow_then_timeout(request: httpx.Request, reference) -> httpx.Response:
     time.sleep(0.02)  # a server slower than the read timeout: httpx gives up with ReadTimeout
     raise httpx.ReadTimeout("simulated slow answer", request=request)
 
@@ -226,9 +227,8 @@ def test_a_redirect_stops_the_run_naming_the_location_and_nothing_goes_elsewhere
     assert not any(request.url.host == "evil.test" for request in hostile.requests)
     assert_contained(hostile, texts)
     # What the run created was still deleted, on the target's own host.
-    deleted = {r.url.path for r in hostile.requests if r.method == "DELETE"}
-    assert {"/api/v1/lead/lead_1/", "/api/v1/lead/lead_2/"} <= deleted
-    assert any(path.startswith("/api/v1/sms_template/") for path in deleted)
+    deleted = [r.url.path.split("/")[3] for r in hostile.requests if r.method == "DELETE"]
+    assert sorted(deleted) == ["lead", "lead", "sms_template"]
 
 
 def test_a_huge_answer_is_read_only_up_to_the_bound_and_judged(monkeypatch, tmp_path, caplog):
@@ -254,12 +254,38 @@ def test_a_huge_answer_is_read_only_up_to_the_bound_and_judged(monkeypatch, tmp_
     "1 MB bound of ApiClient does not hold for the run: a target answering 5 GB would be "
     "read into memory",
 )
-def test_no_part_of_the_run_reads_a_huge_answer_past_the_bound(monkeypatch, tmp_path, caplog):
+def test_the_schema_phase_reads_a_huge_answer_only_up_to_the_bound(monkeypatch):
+    from conformance.schema_phase import run_schema_phase
+
     huge = HugeAnswers()
-    report, hostile, texts = run_engine(huge, monkeypatch, tmp_path, caplog)
-    assert report.verdict == "fail"
-    assert_contained(hostile, texts)
+    with hostile_target(huge, monkeypatch):
+        target = remote_target(BASE_URL, Credentials(SECRET), allow_send=False)
+        target.discover()
+        try:
+            run_schema_phase(target, seed=1, max_examples=1, phases=("examples",))
+        finally:
+            target.close()
+    assert huge.pulled
     assert max(huge.pulled) <= MAX_BODY // CHUNK + 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: the API key leaks as test data. schema_phase passes the key as "
+    "schemathesis basic_auth; schemathesis (>= 4.x, "
+    "specs/openapi/auth_jwt.seed_pool_from_basic_auth) seeds the Basic username into its "
+    "pool of ids, so the schema phase sends the key in URL paths "
+    "(PUT activity/sms/<key>/) and bodies (lead_id, user_id) to the target, and httpx's "
+    "INFO log line 'HTTP Request: PUT .../activity/sms/<key>/' puts it in our logs",
+)
+def test_the_schema_phase_never_sends_the_key_as_data(monkeypatch, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    with hostile_target(wrong_content_type, monkeypatch, key_as_test_data=True) as hostile:
+        target = remote_target(BASE_URL, Credentials(SECRET), allow_send=False)
+        report = run_target(target, profile=QUICK, seed_value=1)
+    assert report.verdict == "fail"
+    assert requests_carrying_the_key(hostile.requests) == []
+    assert_no_secret_in(log_text(caplog.records))
 
 
 def test_the_schema_phase_also_goes_only_to_the_target_with_tls_verified(
@@ -270,7 +296,9 @@ def test_the_schema_phase_also_goes_only_to_the_target_with_tls_verified(
         r for r in hostile.requests if r.headers.get("user-agent", "").startswith("schemathesis")
     ]
     assert schema_requests, "the schema phase sent nothing (is the bridge to requests broken?)"
-    assert hostile.requests_verify and all(v is True for v in hostile.requests_verify)
+    # requests turns verify=True into the path of its CA bundle; False would mean no check.
+    assert hostile.requests_verify
+    assert all(v is True or isinstance(v, str) for v in hostile.requests_verify)
     assert_contained(hostile, texts)
 
 
