@@ -2,9 +2,10 @@
 and the credential never leaves the target's host nor shows up in any output.
 
 The target is faked at the HTTP-client level (``hostile.py``): ``https://hostile.test``
-answers the fixture endpoints as Close does and misbehaves on ``/activity/sms/`` in one way
-per case. ``SystemClock.sleep`` is a no-op in these tests (see ``hostile_target``), so the
-client's GET backoff (0.5 + 1 + 2 s) costs nothing; only real waiting is skipped.
+is the reference server behind respx (so the fixture endpoints answer as Close does), and
+``/activity/sms/`` misbehaves in one way per case, usually by spoiling the right answer.
+``SystemClock.sleep`` is a no-op in these tests (see ``hostile_target``), so the client's
+GET backoff (0.5 + 1 + 2 s) costs nothing; only real waiting is skipped.
 """
 
 from __future__ import annotations
@@ -87,13 +88,17 @@ def redirect(status: int):
 
 
 class HugeAnswers:
-    """Every SMS answer is a 5 MB JSON object (one long ``text``), streamed in 64 KiB
-    chunks; ``pulled`` counts the chunks each answer had read from it."""
+    """Every successful SMS answer is a 5 MB JSON object (one long ``text``), streamed in
+    64 KiB chunks; ``pulled`` counts the chunks each answer had read from it. Refusals
+    (401, 404, ...) stay the reference server's own."""
 
     def __init__(self) -> None:
         self.pulled: list[int] = []
 
     def __call__(self, request: httpx.Request, reference) -> httpx.Response:
+        right = reference(request)
+        if right.status_code >= 300:
+            return right
         self.pulled.append(0)
         index = len(self.pulled) - 1
 
