@@ -274,15 +274,6 @@ def test_the_schema_phase_reads_a_huge_answer_only_up_to_the_bound(monkeypatch):
     assert max(huge.pulled) <= MAX_BODY // CHUNK + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: the API key leaks as test data. schema_phase passes the key as "
-    "schemathesis basic_auth; schemathesis (>= 4.x, "
-    "specs/openapi/auth_jwt.seed_pool_from_basic_auth) seeds the Basic username into its "
-    "pool of ids, so the schema phase sends the key in URL paths "
-    "(PUT activity/sms/<key>/) and bodies (lead_id, user_id) to the target, and httpx's "
-    "INFO log line 'HTTP Request: PUT .../activity/sms/<key>/' puts it in our logs",
-)
 def test_the_schema_phase_never_sends_the_key_as_data(monkeypatch, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     with hostile_target(wrong_content_type, monkeypatch, key_as_test_data=True) as hostile:
