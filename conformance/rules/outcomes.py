@@ -151,3 +151,18 @@ def one_organisation_never_sees_another(step: Step) -> Iterator[Finding]:
     yield Finding(
         rule, code in (401, 403, 404), "HTTP 403 or 404", f"{status_text(code)} {shown(step.body)}"
     )
+
+
+@check("protocol/documented-status-code", on=("get", "update", "list", "list-walk"))
+def success_is_answered_200(step: Step) -> Iterator[Finding]:
+    """Reads, updates and lists document 200 as their one success code (1.1)."""
+    for exchange in step.exchanges:
+        response = exchange.response
+        if response is not None and 200 <= response.status_code < 300:
+            yield Finding(
+                "protocol/documented-status-code",
+                response.status_code == 200,
+                "HTTP 200",
+                status_text(response.status_code),
+                message=f"{exchange.request.method} {exchange.request.path}",
+            )
