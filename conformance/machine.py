@@ -105,6 +105,7 @@ class Session:
     schedule_seconds: tuple[int, int] = (300, 30 * 86400)
     schema_requests: int = 0
     first_violation: RuleViolation | None = None
+    gone: set[str] = field(default_factory=set)  # every SMS the run deleted
     max_wait: int = 120
 
 
@@ -127,7 +128,9 @@ class _SmsMachine(RuleBasedStateMachine):
         assert target.fixtures is not None
         self.target = target
         self.fixtures = target.fixtures
-        self.model = Model(target.fixtures, target.timing)
+        self.model = Model(
+            target.fixtures, target.timing, deleted_before=frozenset(self.session.gone)
+        )
         self.transcript: list[Exchange] = []
         self.steps = 0
         self.failed = False  # once a step broke a rule, teardown only cleans up
@@ -782,6 +785,7 @@ class _SmsMachine(RuleBasedStateMachine):
         finally:
             gone = self.model.deleted
             self.target.delete_sms([sms_id for sms_id in self.created if sms_id not in gone])
+            self.session.gone.update(self.created)
 
     def _check_due_times(self) -> None:
         """The example's last word: every known SMS reads back as the model has it. On a

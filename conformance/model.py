@@ -286,6 +286,12 @@ class Model:
     timing: Timing = field(default_factory=Timing)
     records: dict[str, SmsRecord] = field(default_factory=dict)
     deleted: dict[str, None] = field(default_factory=dict)  # ordered, unlike a set
+    # SMS deleted by earlier examples of the run: never drawn from (a replay must draw the
+    # same things), only consulted to name the rule when one of them shows up again.
+    deleted_before: frozenset[str] = frozenset()
+
+    def was_deleted(self, sms_id: object) -> bool:
+        return sms_id in self.deleted or sms_id in self.deleted_before
 
     # -- create --------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ def _blame_missing(step: Step) -> str:
 
 def _blame_extra(step: Step, sms_id: Any) -> str:
     """The rule to blame for an SMS the server listed that does not match."""
-    if sms_id in step.model.deleted:
+    if step.model.was_deleted(sms_id):
         return "sms/delete/then-not-listed"
     record = step.model.records.get(sms_id)
     for name, value in step.params.items():
@@ -209,7 +209,7 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
     duplicates = sorted(str(k) for k, n in counts.items() if n > 1)
     gaps = sorted(expected.ids - set(counts))
     extra = [k for k in counts if k not in expected.ids]
-    deleted = [k for k in extra if k in step.model.deleted]
+    deleted = [k for k in extra if step.model.was_deleted(k)]
     if deleted:
         yield Finding(
             "sms/delete/then-not-listed", False, "deleted SMS not listed", f"listed {deleted}"

@@ -69,6 +69,8 @@ def answer_is_among_those_the_docs_allow(step: Step) -> Iterator[Finding]:
     code = step.status_code
     if expectation is None or code is None or code >= 500:
         return  # a 5xx is protocol/no-5xx's to report
+    if code == 401 and step.exchange.request.auth in ("basic", "bearer"):
+        return  # valid credentials refused: the auth rules' to report
     accepted = 200 <= code < 300
     if expectation.accept is None:
         # Either answer is allowed. On an unspecified rule the answer is worth reporting
