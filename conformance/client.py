@@ -290,7 +290,8 @@ class ApiClient:
             )
 
 
-def _decode(content: bytes) -> Any:
+def decode_body(content: bytes) -> Any:
+    """A response body as JSON when it parses, else its text (cut to a readable length)."""
     if not content:
         return None
     text = content.decode("utf-8", errors="replace")
@@ -308,7 +309,7 @@ def _record(response: httpx.Response, content: bytes) -> RecordedResponse:
             for k, v in response.headers.items()
             if k.lower() not in DROPPED_RESPONSE_HEADERS
         },
-        body=_decode(content),
+        body=decode_body(content),
     )
 
 

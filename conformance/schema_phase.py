@@ -47,7 +47,7 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from conformance.checks import Finding
-from conformance.client import parse_ratelimit
+from conformance.client import decode_body, parse_ratelimit
 from conformance.openapi import SMS_PATHS, load_openapi
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 
@@ -61,7 +61,6 @@ PREFIX = "sms_conformance_"
 SMS_CREATE = ("POST", "/activity/sms/")
 SENDING_STATUSES = frozenset({"outbox", "scheduled"})
 RECORDED_HEADERS = ("content-type", "x-tz-offset")
-MAX_BODY_CHARS = 4000
 # The operations the phase exercises: every SMS operation, and only reads of the fixtures
 # (creating leads or templates is the target's job, not this phase's).
 TESTED_OPERATIONS = (
@@ -508,7 +507,7 @@ def _exchange(interaction: Any, base_path: str) -> Exchange:
     headers = {k.lower(): v for k, v in _flatten(request.headers).items()}
     body: Any = None
     if request.body:
-        body = _decode(request.body)
+        body = decode_body(request.body)
     response = interaction.response
     recorded_response = None
     if response is not None:
@@ -519,7 +518,7 @@ def _exchange(interaction: Any, base_path: str) -> Exchange:
                 for k, v in _flatten(response.headers).items()
                 if k.lower() != "set-cookie"
             },
-            body=_decode(response.content or b""),
+            body=decode_body(response.content or b""),
         )
     return Exchange(
         RecordedRequest(
@@ -545,16 +544,6 @@ def _flatten(headers: Any) -> dict[str, str]:
     for key, value in dict(headers or {}).items():
         flat[key] = ", ".join(value) if isinstance(value, list) else str(value)
     return flat
-
-
-def _decode(content: bytes) -> Any:
-    if not content:
-        return None
-    text = content.decode("utf-8", errors="replace")
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text[:MAX_BODY_CHARS]
 
 
 def _redact(text: str) -> str:
