@@ -161,7 +161,7 @@ def run(
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"sms-conformance: checking {target.name} (profile {profile}, seed {seed_value})")
-    _sigterm_interrupts()
+    _signals_interrupt(target.api)
     try:
         report = _with_progress(
             lambda on_event: run_target(
@@ -176,13 +176,19 @@ def run(
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
 
 
-def _sigterm_interrupts() -> None:
-    """Make SIGTERM behave as Ctrl-C, so a killed run still deletes what it created."""
+def _signals_interrupt(api) -> None:
+    """Make Ctrl-C and SIGTERM stop the run, which then deletes what it created.
+
+    The handler raises ``KeyboardInterrupt`` (to cut a wait short) and also tells the client,
+    so the run stops at its next request even when that exception is swallowed on the way
+    (Python drops one raised in a ``__del__`` or a gc callback)."""
 
     def interrupt(signum: int, frame: object) -> None:
+        api.interrupt()
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)
         signal.signal(signal.SIGTERM, interrupt)
 
 

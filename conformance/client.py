@@ -80,6 +80,13 @@ class TooManyTransientErrors(RunAborted):
     """So many 502/503/504s, timeouts or resets that the verdict would mean little."""
 
 
+class Interrupted(RunAborted):
+    """The user stopped the run (Ctrl-C, SIGTERM); only the clean-up DELETEs still go out."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted; what the run created was deleted")
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """Secrets for the target; ``repr`` never shows them."""
@@ -162,6 +169,14 @@ class ApiClient:
         self._failures_in_a_row = 0
         self._pause_seconds = 0.0
         self.last_throttled: list[Exchange] = []  # the 429s the last send() waited out
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        """Stop the run at its next request: every later send but a DELETE raises
+        :class:`Interrupted`. Called from a signal handler, so that a ``KeyboardInterrupt``
+        swallowed on its way up (Python ignores one raised inside a ``__del__`` or a gc
+        callback) still ends the run."""
+        self.interrupted = True
 
     def send(
         self,
@@ -178,6 +193,8 @@ class ApiClient:
 
         ``json_body`` is sent as JSON; ``content`` as raw bytes with the given headers.
         The exchange's ``response`` is None when no answer came (``error`` says why)."""
+        if self.interrupted and method != "DELETE":
+            raise Interrupted()
         if (
             self.max_requests is not None
             and self.requests >= self.max_requests

@@ -115,7 +115,9 @@ def run_target(
             note = str(error)
         finally:
             if ledger is not None:
-                ledger.close(wait=note is None and sys.exc_info()[0] is None)
+                ledger.close(
+                    wait=note is None and sys.exc_info()[0] is None and not target.api.interrupted
+                )
                 failed = {failure.rule for failure in state.failures}
                 state.failures.extend(f for f in ledger.failures if f.rule not in failed)
     except (RunAborted, TargetRejected) as error:

@@ -47,7 +47,7 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from conformance.checks import Finding
-from conformance.client import decode_body, parse_ratelimit
+from conformance.client import ApiClient, Interrupted, decode_body, parse_ratelimit
 from conformance.openapi import SMS_PATHS, load_openapi
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 
@@ -384,7 +384,7 @@ def run_schema_phase(
         with mock.patch(
             "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth", _seed_nothing
         ):
-            _collect(from_schema(schema).execute(), result, base_url)
+            _collect(from_schema(schema).execute(), result, base_url, target.api)
     finally:
         _GUARDS.remove(guard)
         result.created = list(dict.fromkeys(guard.created))
@@ -408,11 +408,14 @@ def _auth_headers(target: Target) -> dict[str, str] | None:
     return target.api.credentials.headers_for("basic")
 
 
-def _collect(stream: Any, result: SchemaPhaseResult, base_url: str) -> None:
+def _collect(stream: Any, result: SchemaPhaseResult, base_url: str, api: ApiClient) -> None:
     seen_failures: set[tuple[str, str]] = set()
     seen_requests: set[int] = set()
     base_path = urlsplit(base_url).path.rstrip("/")
     for event in stream:
+        # schemathesis turns Ctrl-C into an event and carries on to its end; the run stops.
+        if api.interrupted or isinstance(event, events.Interrupted):
+            raise Interrupted()
         if isinstance(event, events.NonFatalError):
             result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
         elif isinstance(event, events.FatalError):

@@ -90,3 +90,35 @@ def test_a_report_never_holds_a_credential():
     for secret in ("ref-key-org-a", "ref-key-org-b", "ref-oauth-org-a"):
         assert secret not in text
     assert isinstance(report.target, str) and httpx.URL(report.target).path == "/api/v1"
+
+
+def test_an_interrupt_whose_keyboard_interrupt_was_swallowed_still_stops_the_run():
+    # Python drops a KeyboardInterrupt raised inside a gc callback or a __del__; the signal
+    # handler also tells the client, so the run stops at its next request all the same.
+    target = embedded_target()
+    server = target.server
+
+    def interrupt_once_creating(event) -> None:
+        if event.kind == "round":
+            target.api.interrupt()
+
+    report = run_target(target, profile=QUICK, seed_value=1, on_event=interrupt_once_creating)
+    assert report.verdict == "inconclusive"
+    assert report.reason.startswith("interrupted")
+    assert report.stats.steps <= 1
+    assert server.client().get("activity/sms/").json()["data"] == []
+
+
+def test_an_interrupt_during_the_schema_phase_stops_the_run_and_deletes_what_it_created():
+    target = embedded_target()
+    server = target.server
+
+    def interrupt_in_schema_phase(event) -> None:
+        if event.kind == "round" and "schema" in event.detail:
+            target.api.interrupt()
+
+    profile = Profile("schema", max_examples=2, steps=3, max_failures=1, schema_examples=5)
+    report = run_target(target, profile=profile, seed_value=1, on_event=interrupt_in_schema_phase)
+    assert report.verdict == "inconclusive"
+    assert report.reason.startswith("interrupted")
+    assert server.client().get("activity/sms/").json()["data"] == []
