@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from conformance.bounded_requests import bounded_sessions
 from conformance.checks import Finding
 from conformance.client import ApiClient, Interrupted, decode_body, parse_ratelimit
 from conformance.openapi import SMS_PATHS, load_openapi
@@ -381,8 +382,11 @@ def run_schema_phase(
         # schemathesis seeds the Basic-auth username into its pool of ids; for Close that
         # username IS the API key, which would then travel in paths and bodies (and land in
         # the target's logs and data). Never let it.
-        with mock.patch(
-            "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth", _seed_nothing
+        with (
+            mock.patch(
+                "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth", _seed_nothing
+            ),
+            bounded_sessions(target.api.max_body_bytes),
         ):
             _collect(from_schema(schema).execute(), result, base_url, target.api)
     finally:
