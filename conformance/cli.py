@@ -133,6 +133,7 @@ def run(
     from conformance.model import Timing
     from conformance.reporting import write_reports
     from conformance.target import (
+        FICTIONAL_RECIPIENTS,
         ConfigurationError,
         GivenFixtures,
         embedded_target,
@@ -152,7 +153,7 @@ def run(
                 allow_send=allow_send,
                 timing=Timing(early=2.0, grace=grace),
                 max_requests=max_requests,
-                **({"recipients": recipients} if recipients else {}),
+                recipients=recipients or FICTIONAL_RECIPIENTS,
                 given=GivenFixtures(lead_ids, local_phones, template_id),
             )
         else:
@@ -303,7 +304,7 @@ def self_test(
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     table = Table(title="kill matrix")
-    for column in ("variant", "caught", "rule", "steps", "minimal", "seconds"):
+    for column in ("variant", "caught", "rule", "steps", "minimal", "seconds", "schema phase"):
         table.add_column(column)
     for kill in report.kills:
         rule = kill.rule or "-"
@@ -316,6 +317,7 @@ def self_test(
             str(kill.steps or "-"),
             str(kill.minimal_steps or "-"),
             f"{kill.seconds:.1f}",
+            _schema_cell(kill.schema_rules),
         )
     console.print(table)
     for run in report.clean:
@@ -333,6 +335,13 @@ def self_test(
             f"{report.false_alarms} false alarm(s)"
         )
     sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
+
+
+def _schema_cell(rules: tuple[str, ...] | None) -> str:
+    """What the schema phase alone found on a variant: its rules, 'no', or '-' (not run)."""
+    if rules is None:
+        return "-"
+    return ", ".join(rules) if rules else "no"
 
 
 @main.command()

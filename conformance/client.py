@@ -243,7 +243,8 @@ class ApiClient:
                 response is not None and response.status_code in TRANSIENT_STATUSES
             )
             if transient:
-                self._note_transient(f"{method} {shown_path}: {error or response.status_code}")
+                what = error or (response.status_code if response is not None else "no answer")
+                self._note_transient(f"{method} {shown_path}: {what}")
                 if method == "GET" and retries < GET_RETRIES:
                     self.clock.sleep(0.5 * 2**retries)
                     retries += 1

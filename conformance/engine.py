@@ -27,7 +27,7 @@ from conformance.machine import RuleViolation, Session, build_machine
 from conformance.model import Model, TimeWindow
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
-from conformance.records import Failure, RuleResult, RunReport, RunStats
+from conformance.records import Failure, RuleResult, RuleStatus, RunReport, RunStats, Verdict
 from conformance.target import ConfigurationError, Target, TargetRejected
 
 __all__ = ["Event", "run_target"]
@@ -141,6 +141,7 @@ def run_target(
     if inconclusive and state.failures:
         # What was found before the run had to stop is real; say both.
         inconclusive, note = False, reason
+    verdict: Verdict
     if inconclusive:
         verdict = "inconclusive"
     elif state.failures:
@@ -249,6 +250,7 @@ def _schema_phase(state: _Run, session: Session) -> None:
     )
     session.schema_requests += result.requests
     window = TimeWindow(state.target.clock.now(), state.target.clock.now())
+    assert state.target.fixtures is not None  # discovered before any phase runs
     step = Step("schema", [], window, Model(state.target.fixtures), findings=result.findings)
     for registered in checks_for("schema"):
         for finding in registered.run(step):
@@ -272,6 +274,7 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
         checked = tally.passed[rule.id] + tally.failed[rule.id]
         reason = None
         observations = list(tally.observations.get(rule.id, []))
+        status: RuleStatus
         if rule.id in failed:
             status = "fail"
         elif rule.level is Level.UNSPECIFIED and observations:

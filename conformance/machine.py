@@ -723,7 +723,7 @@ class _SmsMachine(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["auth-none", "auth-wrong"]), data=st.data())
     def request_without_valid_credentials(self, kind: str, data: st.DataObject) -> None:
         path = SMS
-        if self.model.records and data.draw(st.booleans(), label="one sms"):
+        if self.model.records and data.draw(st.booleans(), label="one sms"):  # type: ignore[arg-type]
             path = f"{SMS}{self._pick(data).id}/"
         self._step(kind, "GET", path, auth="none" if kind == "auth-none" else "wrong")
 

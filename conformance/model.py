@@ -347,7 +347,8 @@ class Model:
             return Expectation("sms/create/local-phone-logging", None, record=record)
         if template_id is not None and body.get("text") is not None:
             return Expectation("sms/create/template-and-text", None, record=record)
-        if status == "scheduled" and parse_datetime(body["date_scheduled"]) <= window.start:
+        scheduled_at = parse_datetime(body.get("date_scheduled"))
+        if status == "scheduled" and scheduled_at is not None and scheduled_at <= window.start:
             return Expectation(
                 "sms/create/status-scheduled", None, record=record, note="date in the past"
             )

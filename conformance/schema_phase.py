@@ -370,7 +370,7 @@ def run_schema_phase(
         max_examples=max_examples,
         database="none",
     )
-    schema = schemathesis.openapi.from_dict(load_openapi(), config=config)
+    schema: Any = schemathesis.openapi.from_dict(load_openapi(), config=config)
     schema = schema.include(name=list(TESTED_OPERATIONS))
     if target.embedded and target.server is not None:
         schema.app = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]

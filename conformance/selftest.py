@@ -3,16 +3,19 @@
 Runs the suite against the clean reference server on several seeds (every run must pass)
 and against every faulty variant (every run must fail). The kill matrix records, for each
 variant, whether it was caught, which rule caught it, how long the shrunk counterexample
-is next to the known minimal one, and how many seconds it took.
+is next to the known minimal one, and how many seconds it took; and, when the profile has a
+schema phase, which rules that phase alone (schemathesis with the suite's OpenAPI document,
+on a fresh server) finds broken, so the matrix shows what it adds on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +37,11 @@ class Kill:
     steps: int | None
     minimal_steps: int | None
     seconds: float
+    schema_rules: tuple[str, ...] | None = None  # None: the profile has no schema phase
+
+    @property
+    def caught_by_schema_phase(self) -> bool:
+        return bool(self.schema_rules)
 
     @property
     def right_rule(self) -> bool:
@@ -87,6 +95,11 @@ class SelfTestReport:
             "clean_seeds": list(self.seeds),
             "median_seconds_to_catch": round(statistics.median(times), 2) if times else None,
             "worst_seconds_to_catch": round(max(times), 2) if times else None,
+            "caught_by_schema_phase_alone": (
+                sum(kill.caught_by_schema_phase for kill in self.kills)
+                if any(kill.schema_rules is not None for kill in self.kills)
+                else None
+            ),
             "median_extra_steps": statistics.median(extra) if extra else None,
             "worst_extra_steps": max(extra) if extra else None,
             "seconds": round(self.seconds, 1),
@@ -98,7 +111,12 @@ class SelfTestReport:
             "summary": self.summary(),
             "clean": [asdict(run) for run in self.clean],
             "kills": [
-                {**asdict(kill), "right_rule": kill.right_rule, "extra_steps": kill.extra_steps}
+                {
+                    **asdict(kill),
+                    "right_rule": kill.right_rule,
+                    "extra_steps": kill.extra_steps,
+                    "caught_by_schema_phase": kill.caught_by_schema_phase,
+                }
                 for kill in self.kills
             ],
         }
@@ -140,7 +158,31 @@ def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
         steps=first.length if first else None,
         minimal_steps=getattr(fault, "minimal_steps", None),
         seconds=round(time.monotonic() - began, 2),
+        schema_rules=_schema_phase_alone(profile, seed, name),
     )
+
+
+def _schema_phase_alone(profile: Profile, seed: int, name: str) -> tuple[str, ...] | None:
+    """The rules the schema phase alone finds broken on the variant ``name`` (None when the
+    profile has no schema phase; empty when it finds nothing or cannot run)."""
+    if not profile.schema_examples:
+        return None
+    from conformance.client import RunAborted
+    from conformance.schema_phase import run_schema_phase
+    from conformance.target import TargetRejected
+
+    target = embedded_target(faults=[name])
+    try:
+        target.discover()
+        result = run_schema_phase(
+            target, seed=seed, max_examples=profile.schema_examples, phases=profile.schema_phases
+        )
+    except (RunAborted, TargetRejected):
+        return ()
+    finally:
+        with contextlib.suppress(RunAborted):
+            target.close()
+    return tuple(sorted({failure.rule for failure in result.failures}))
 
 
 def run_self_test(
@@ -177,11 +219,12 @@ def run_self_test(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             cleans = [pool.submit(_clean_run, profile, seed) for seed in seeds]
             kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
-            for future in as_completed([*cleans, *kills]):
+            futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills]
+            for future in as_completed(futures):
                 outcome = future.result()
                 if isinstance(outcome, CleanRun):
                     on_clean(outcome)
-                else:
+                elif isinstance(outcome, Kill):
                     on_kill(outcome)
             report.clean = [future.result() for future in cleans]
             report.kills = [future.result() for future in kills]

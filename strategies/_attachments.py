@@ -58,7 +58,7 @@ def attachments(*, min_size: int = 0, max_size: int = 3) -> SearchStrategy[list[
     return st.lists(_attachment_items(), min_size=min_size, max_size=max_size)
 
 
-_WRONG_TYPED = st.one_of(
+_WRONG_TYPED: st.SearchStrategy[object] = st.one_of(
     st.integers(-10, 10),
     st.booleans(),
     st.none(),

@@ -14,7 +14,7 @@ __all__ = ["e164_numbers", "malformed_phone_numbers", "texts"]
 #: Printable ASCII, space included; the alphabet the shrinker heads for.
 _ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 #: Any code point JSON can carry and a database will store: no surrogates, no NUL.
-_UNICODE = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_UNICODE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 _FRAGMENTS = (
     "😀",  # astral plane (two UTF-16 code units)

@@ -25,6 +25,32 @@ def test_a_kill_names_how_far_its_counterexample_is_from_the_minimal_one():
     assert report.summary()["kill_rate"] == 1.0
 
 
+def test_a_kill_says_which_rules_the_schema_phase_alone_finds_broken():
+    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["unknown-id-500"])
+    (kill,) = report.kills
+    assert kill.schema_rules == ("protocol/no-5xx",)
+    assert report.summary()["caught_by_schema_phase_alone"] == 1
+    assert report.to_json()["kills"][0]["caught_by_schema_phase"] is True
+
+
+def test_a_variant_the_schema_cannot_see_is_not_credited_to_the_schema_phase():
+    # Whether an edit of a sent SMS is allowed is a business rule no schema states.
+    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["edit-inbox-accepted"])
+    (kill,) = report.kills
+    assert kill.caught
+    assert kill.schema_rules == ()
+    assert report.summary()["caught_by_schema_phase_alone"] == 0
+
+
+def test_without_a_schema_phase_the_kill_says_so_rather_than_no():
+    from dataclasses import replace
+
+    profile = replace(PROFILES["quick"], schema_examples=0)
+    report = run_self_test(profile=profile, seeds=(1,), faults=["unknown-id-500"])
+    assert report.kills[0].schema_rules is None
+    assert report.summary()["caught_by_schema_phase_alone"] is None
+
+
 def test_an_unknown_fault_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown fault"):
         run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["nope"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import uvicorn
 
@@ -70,7 +71,7 @@ def serve(
                 f"  oauth token {org.oauth_token}"
                 f"  internal numbers {', '.join(org.internal_numbers)}"
             )
-        app = server.app
+        app: Any = server.app
         if transient_share or latency:
             app = Noise(app, transient_share=transient_share, latency=latency)
             out(

@@ -381,7 +381,7 @@ class SmsService:
         if "dates-without-t" in ctx.faults:
             when, updated = when.replace("T", " "), updated.replace("T", " ")
         full_name = f"{ctx.org.user_first_name} {ctx.org.user_last_name}"
-        doc = {
+        doc: dict[str, Any] = {
             "_type": "SMS",
             "id": sms_id,
             "organization_id": ctx.org.organization_id,
