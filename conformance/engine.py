@@ -9,11 +9,14 @@ and never prints; the CLI and the self-test decide what to show.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.errors import Flaky
@@ -172,7 +175,61 @@ def _public_url(target: Target) -> str:
     return str(target.api.http.base_url).rstrip("/")
 
 
+@contextlib.contextmanager
+def _one_run_per_seed() -> Iterator[None]:
+    """Hypothesis mixes literals found in every *local* module imported so far into what it
+    generates (``providers._get_local_constants``): which modules happen to be loaded (a
+    test suite, a plugin) and how the suite is installed (editable or not) would change the
+    run a seed gives. Within the block that pool is always the same: the literals of the
+    suite's own source (status names, field names, phone numbers, boundaries), a dictionary
+    worth keeping (without it, three of the self-test's variants go unseen)."""
+    from hypothesis.internal.conjecture import providers
+
+    pool = _suite_constants()
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        with mock.patch.object(providers, "_get_local_constants", lambda: pool):
+            yield
+    finally:
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+@functools.cache
+def _suite_constants() -> Any:
+    """The literals of every module of ``conformance`` and ``strategies``, in sorted sets
+    (a plain set of strings would iterate in a hash-seed order)."""
+    import importlib
+    import pkgutil
+
+    from hypothesis.internal.conjecture.floats import float_to_int
+    from hypothesis.internal.conjecture.providers import Constants
+    from hypothesis.internal.constants_ast import constants_from_module
+    from sortedcontainers import SortedSet
+
+    import conformance
+    import strategies
+
+    pool = Constants(
+        integers=SortedSet(),
+        floats=SortedSet(key=float_to_int),
+        bytes=SortedSet(),
+        strings=SortedSet(),
+    )
+    for package in (conformance, strategies):
+        names = [package.__name__] + [
+            info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        ]
+        for name in sorted(names):
+            pool = pool | constants_from_module(importlib.import_module(name))
+    return pool
+
+
 def _rounds(state: _Run, session: Session) -> None:
+    with _one_run_per_seed():
+        _rounds_of(state, session)
+
+
+def _rounds_of(state: _Run, session: Session) -> None:
     profile = state.profile
     for round_number in range(1, profile.max_failures + 1):
         session.first_violation = None

@@ -595,7 +595,11 @@ class _SmsMachine(RuleBasedStateMachine):
         if data.draw(st.booleans(), label="paged"):
             params["_limit"] = data.draw(st.integers(1, 5), label="_limit")
             params["_skip"] = data.draw(st.integers(0, 3), label="_skip")
-        params = self._scoped(params)
+        self._list(self._scoped(params), tz_offset)
+
+    def _list(self, params: dict[str, str], tz_offset: str | None = None) -> None:
+        """One list request (``tz_offset`` sent as ``x-tz-offset``), judged against the
+        model's expectation of exactly which SMS it returns."""
         headers = {"x-tz-offset": tz_offset} if tz_offset is not None else {}
         self.steps += 1
         self.session.tally.steps += 1
@@ -621,22 +625,7 @@ class _SmsMachine(RuleBasedStateMachine):
                 self.fixtures, known_ids=[r.id for r in records], reference_dates=dates
             )
         )
-        params = self._scoped(query.params)
-        headers = {"x-tz-offset": query.tz_offset} if query.tz_offset is not None else {}
-        self.steps += 1
-        self.session.tally.steps += 1
-        exchange, window = self._send("GET", SMS, params=params, headers=headers)
-        step = Step(
-            "list",
-            [exchange],
-            window,
-            self.model,
-            params=params,
-            tz_offset=query.tz_offset,
-            list_expectation=self.model.expect_list(params, query.tz_offset),
-        )
-        self._judge(step)
-        self._observe_statuses(step)
+        self._list(self._scoped(query.params), query.tz_offset)
 
     @precondition(lambda self: bool(self.model.records))
     @rule(limit=st.integers(1, 4))
@@ -703,20 +692,7 @@ class _SmsMachine(RuleBasedStateMachine):
         """A page that holds exactly what is left: ``has_more`` must be false."""
         lead = data.draw(st.sampled_from([lead for lead, _ in self.fixtures.leads]))
         matching = len(self.model.expect_list({"lead_id": lead}).ids)
-        params = {"lead_id": lead, "_limit": str(max(matching, 1))}
-        self.steps += 1
-        self.session.tally.steps += 1
-        exchange, window = self._send("GET", SMS, params=params)
-        step = Step(
-            "list",
-            [exchange],
-            window,
-            self.model,
-            params=params,
-            list_expectation=self.model.expect_list(params),
-        )
-        self._judge(step)
-        self._observe_statuses(step)
+        self._list({"lead_id": lead, "_limit": str(max(matching, 1))})
 
     # -- protocol, auth, isolation ---------------------------------------------------------
 

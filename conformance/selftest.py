@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 from conformance.engine import run_target
@@ -216,7 +217,10 @@ def run_self_test(
             report.kills.append(_kill_run(quick, seeds[0], name))
             on_kill(report.kills[-1])
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # Spawned, not forked: a forked worker inherits the parent's module state without its
+        # threads (schemathesis keeps one global event-loop thread for its ASGI client, and a
+        # forked copy waits on it forever).
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             cleans = [pool.submit(_clean_run, profile, seed) for seed in seeds]
             kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
             futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills]

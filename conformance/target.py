@@ -34,6 +34,7 @@ CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
 # Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody.
 FICTIONAL_RECIPIENTS = ("+15555550100", "+15555550101")
 TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> ..."
+EMBEDDED_ID_SEED = 0
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
 
 
@@ -192,7 +193,10 @@ def embedded_target(*, faults: Iterable[str] = ()) -> Target:
     clock = VirtualClock()
     # A rate limit on the virtual clock: every few hundred requests the engine meets a 429,
     # waits it out (instantly), and the rate-limit rules get judged.
-    server = ReferenceServer(clock=clock, faults=faults, rate_limit=EMBEDDED_RATE_LIMIT)
+    # Seeded ids: the same seed gives the same run (list pages order ties by id).
+    server = ReferenceServer(
+        clock=clock, faults=faults, rate_limit=EMBEDDED_RATE_LIMIT, id_seed=EMBEDDED_ID_SEED
+    )
     org, other = server.orgs[0], server.orgs[1]
     http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)

@@ -34,8 +34,10 @@ def test_a_kill_says_which_rules_the_schema_phase_alone_finds_broken():
 
 
 def test_a_variant_the_schema_cannot_see_is_not_credited_to_the_schema_phase():
-    # Whether an edit of a sent SMS is allowed is a business rule no schema states.
-    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["edit-inbox-accepted"])
+    # That only drafts may be edited is a business rule no schema states.
+    report = run_self_test(
+        profile=PROFILES["quick"], seeds=(1,), faults=["edit-scheduled-text-accepted"]
+    )
     (kill,) = report.kills
     assert kill.caught
     assert kill.schema_rules == ()

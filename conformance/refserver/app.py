@@ -129,7 +129,9 @@ def build_app(server: ReferenceServer) -> Starlette:
                 with server.lock:
                     now = server.clock.now()
                     server.run_sender(now)
-                    ctx = RequestContext(org=org, now=now, tz=tz, faults=server.faults)
+                    ctx = RequestContext(
+                        org=org, now=now, tz=tz, faults=server.faults, new_id=server.new_id
+                    )
                     result = handler(ctx, request, body)
                 if isinstance(result, Response):
                     result.headers.update(headers)

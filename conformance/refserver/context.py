@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -13,9 +14,10 @@ __all__ = ["RequestContext"]
 @dataclass(frozen=True, slots=True)
 class RequestContext:
     """Who calls (``org`` and its user), when (``now``), their ``x-tz-offset`` as ``tz``,
-    and the faults the server runs with."""
+    the faults the server runs with, and how it makes ids (``new_id("acti")``)."""
 
     org: OrgCredentials
     now: datetime
     tz: tzinfo
     faults: frozenset[str]
+    new_id: Callable[[str], str]

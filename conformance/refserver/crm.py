@@ -13,7 +13,6 @@ from typing import Any
 from conformance.refserver.context import RequestContext
 from conformance.refserver.dates import format_dt
 from conformance.refserver.errors import NotFound, ValidationFailed
-from conformance.refserver.ids import new_id
 from conformance.refserver.phones import country_iso, format_phone
 from conformance.refserver.storage import Storage
 from conformance.refserver.validation import REQUIRED, Checker, string_value
@@ -51,7 +50,7 @@ class Crm:
             checker.fail("contacts", "Must be a list of contacts.")
             contacts_in = []
         contacts = []
-        lead_id = new_id("lead")
+        lead_id = ctx.new_id("lead")
         now = format_dt(ctx.now)
         for index, raw in enumerate(contacts_in):
             try:
@@ -107,7 +106,7 @@ class Crm:
         if not isinstance(emails, list) or not all(isinstance(e, dict) for e in emails):
             raise ValidationFailed(field, f"Contact {index}: emails must be a list of objects.")
         return {
-            "id": new_id("cont"),
+            "id": ctx.new_id("cont"),
             "lead_id": lead_id,
             "name": name or "",
             "display_name": name or "",
@@ -172,7 +171,7 @@ class Crm:
         checker.raise_if_any()
         now = format_dt(ctx.now)
         template = {
-            "id": new_id("smstmpl"),
+            "id": ctx.new_id("smstmpl"),
             "name": name,
             "text": text or "",
             "is_shared": is_shared,

@@ -13,6 +13,7 @@ from conformance.clock import Clock, SystemClock
 from conformance.refserver.app import build_app
 from conformance.refserver.crm import Crm
 from conformance.refserver.faults import check_faults
+from conformance.refserver.ids import IdMaker
 from conformance.refserver.ratelimit import RateLimiter
 from conformance.refserver.seed import ORGS, OrgCredentials
 from conformance.refserver.sender import send_due
@@ -43,8 +44,10 @@ class ReferenceServer:
         db_path: str = ":memory:",
         faults: Iterable[str] = (),
         rate_limit: int | None = None,
+        id_seed: int | None = None,
     ) -> None:
         self.faults = check_faults(faults)
+        self.new_id = IdMaker(id_seed)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.orgs: tuple[OrgCredentials, ...] = ORGS
         self.base_url = IN_PROCESS_BASE_URL

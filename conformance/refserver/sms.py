@@ -37,7 +37,6 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import format_dt
 from conformance.refserver.errors import NotFound, ValidationFailed
-from conformance.refserver.ids import new_id
 from conformance.refserver.phones import country_iso, format_phone
 from conformance.refserver.storage import KEEP, Storage
 from conformance.refserver.templates import RenderContext, render
@@ -160,7 +159,7 @@ class SmsService:
             check.fail("text", "Too long.")
         text = check.run(lambda: string_value(body, "text"))
         pair = check.run(lambda: self._lead_contact(ctx, body, None, None)) or (None, None)
-        files = check.run(lambda: attachments(body, faults=ctx.faults)) or []
+        files = check.run(lambda: attachments(body, faults=ctx.faults, new_id=ctx.new_id)) or []
         date_created = check.run(lambda: date_value(body, "date_created", ctx.tz))
         activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
         date_scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
@@ -181,7 +180,7 @@ class SmsService:
         assert isinstance(status, str)
 
         created = date_created or ctx.now
-        doc = self._blank(ctx, new_id("acti"), created, user_id or ctx.org.user_id)
+        doc = self._blank(ctx, ctx.new_id("acti"), created, user_id or ctx.org.user_id)
         if "direction-ignored" in ctx.faults:
             direction = None
         default_direction = "inbound" if status == "inbox" else "outbound"
@@ -310,7 +309,7 @@ class SmsService:
         elif "put-clears-lead" in ctx.faults:
             doc["lead_id"] = doc["contact_id"] = None  # treated as a full replace
         if "attachments" in body:
-            files = check.run(lambda: attachments(body, faults=ctx.faults))
+            files = check.run(lambda: attachments(body, faults=ctx.faults, new_id=ctx.new_id))
             if files is not None:
                 doc["attachments"] = files
         if "activity_at" in body:

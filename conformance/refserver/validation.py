@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 from conformance.refserver.dates import format_dt, parse_datetime
 from conformance.refserver.errors import ValidationFailed
-from conformance.refserver.ids import new_id
+from conformance.refserver.ids import IdMaker
 from conformance.refserver.phones import is_e164
+
+_UNSEEDED_IDS = IdMaker()
 
 __all__ = [
     "ATTACHMENT_CONTENT_TYPES",
@@ -172,7 +174,11 @@ def send_in_value(body: Mapping[str, Any], *, faults: frozenset[str] = frozenset
 
 
 def attachments(
-    body: Mapping[str, Any], field: str = "attachments", *, faults: frozenset[str] = frozenset()
+    body: Mapping[str, Any],
+    field: str = "attachments",
+    *,
+    faults: frozenset[str] = frozenset(),
+    new_id: Callable[[str], str] = _UNSEEDED_IDS,
 ) -> list[dict[str, Any]]:
     """Return the response form of ``body[field]`` (null/absent: ``[]``).
 

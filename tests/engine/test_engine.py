@@ -122,3 +122,39 @@ def test_an_interrupt_during_the_schema_phase_stops_the_run_and_deletes_what_it_
     assert report.verdict == "inconclusive"
     assert report.reason.startswith("interrupted")
     assert server.client().get("activity/sms/").json()["data"] == []
+
+
+RUN_AND_PRINT = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+from dataclasses import replace
+from conformance.engine import run_target
+from conformance.profiles import PROFILES
+from conformance.target import embedded_target
+profile = replace(PROFILES["quick"], max_failures=1, schema_examples=0)
+report = run_target(embedded_target(faults=["cancel-refused"]), profile=profile, seed_value=1)
+print(json.dumps([report.stats.steps, report.stats.requests, [f.length for f in report.failures]]))
+"""
+
+
+def test_a_seed_gives_the_same_run_whatever_else_is_imported():
+    # Hypothesis draws literals from every local module loaded so far; the engine turns
+    # that off, or a test suite (or an editable install) would change what a seed means.
+    import json
+    import subprocess
+    import sys
+
+    def run(*imports: str) -> list[object]:
+        out = subprocess.run(
+            [sys.executable, "-c", RUN_AND_PRINT, *imports],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    alone = run()
+    assert alone == run("conformance.refserver.serve", "conformance.cli", "strategies")
+    assert alone[2], "the faulty server was not caught"
