@@ -1,0 +1,155 @@
+"""The pytest plugin: the suite's verdict as one pytest test per catalogue rule.
+
+``pytest --sms-conformance`` runs the engine once (against the embedded reference server, or
+``--sms-base-url`` with the credentials in ``CLOSE_API_KEY`` / ``CLOSE_OAUTH_TOKEN`` /
+``CLOSE_SECOND_API_KEY``) and turns each rule's status into a test outcome: ``pass`` and
+``informational`` pass (observations are attached to the report), ``fail`` fails with the
+documented sentence, expected, actual and the ``curl`` replay, ``not-run`` is skipped with its
+reason. An inconclusive run fails every rule's test with the reason. Without
+``--sms-conformance`` the plugin adds nothing, so installing the suite never changes another
+project's test run.
+
+Like the command line, it is a thin shell over :func:`conformance.engine.run_target`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+__all__ = ["RuleTest"]
+
+_REPORT = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sms-conformance", "Close SMS API conformance")
+    group.addoption(
+        "--sms-conformance",
+        action="store_true",
+        help="Check a server against every documented SMS rule: one test per rule.",
+    )
+    group.addoption(
+        "--sms-base-url",
+        default=os.environ.get("CLOSE_API_URL"),
+        help="Target ending in /api/v1 (env CLOSE_API_URL; default: the embedded server). "
+        "Credentials come from CLOSE_API_KEY / CLOSE_OAUTH_TOKEN / CLOSE_SECOND_API_KEY.",
+    )
+    group.addoption("--sms-profile", default="ci", help="quick, ci or deep (default ci).")
+    group.addoption("--sms-seed", type=int, default=0, help="Seed (default 0).")
+    group.addoption(
+        "--sms-allow-send",
+        action="store_true",
+        help="Permit outbox/scheduled SMS against a non-embedded target.",
+    )
+    group.addoption("--sms-fault", default=None, help="Embedded server only: one fault on.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("sms_conformance"):
+        return
+    from conformance.profiles import PROFILES
+
+    if config.getoption("sms_profile") not in PROFILES:
+        raise pytest.UsageError(
+            f"--sms-profile must be one of {', '.join(sorted(PROFILES))}, "
+            f"got {config.getoption('sms_profile')!r}"
+        )
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not config.getoption("sms_conformance"):
+        return
+    from conformance.catalogue import CATALOGUE
+
+    items.extend(
+        RuleTest.from_parent(session, name=rule_id, nodeid=f"sms-conformance::{rule_id}")
+        for rule_id in CATALOGUE.ids()
+    )
+
+
+class RuleFailed(Exception):
+    """A rule the target broke; its text is the whole story."""
+
+
+class RuleTest(pytest.Item):
+    """One catalogue rule's verdict, from the run shared by every rule's test."""
+
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if report.verdict == "inconclusive":
+            pytest.fail(f"inconclusive: {report.reason}", pytrace=False)
+        result = next(rule for rule in report.rules if rule.id == self.name)
+        if result.observations:
+            self.add_report_section(
+                "call", "observations", "\n".join(str(o) for o in result.observations)
+            )
+        if result.status == "not-run":
+            pytest.skip(result.reason or "not run")
+        if result.status == "fail":
+            raise RuleFailed(_failure_text(report, self.name))
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:  # type: ignore[override]
+        if isinstance(excinfo.value, RuleFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, None, str]:
+        return "sms-conformance", None, f"rule {self.name}"
+
+
+def _report(config: pytest.Config) -> Any:
+    """Run the suite once per pytest session; every rule's test reads the same report."""
+    if _REPORT not in config.stash:
+        config.stash[_REPORT] = _run(config)
+    return config.stash[_REPORT]
+
+
+def _run(config: pytest.Config) -> Any:
+    from conformance.client import Credentials
+    from conformance.engine import run_target
+    from conformance.profiles import PROFILES
+    from conformance.target import ConfigurationError, embedded_target, remote_target
+
+    base_url = config.getoption("sms_base_url")
+    fault = config.getoption("sms_fault")
+    try:
+        if base_url:
+            if fault:
+                raise ConfigurationError("--sms-fault applies to the embedded server only")
+            credentials = Credentials(
+                os.environ.get("CLOSE_API_KEY"),
+                os.environ.get("CLOSE_OAUTH_TOKEN"),
+                os.environ.get("CLOSE_SECOND_API_KEY"),
+            )
+            target = remote_target(
+                base_url, credentials, allow_send=config.getoption("sms_allow_send")
+            )
+        else:
+            target = embedded_target(faults=[fault] if fault else [])
+    except (ConfigurationError, ValueError) as error:
+        raise pytest.UsageError(str(error)) from None
+    profile = PROFILES[config.getoption("sms_profile")]
+    return run_target(target, profile=profile, seed_value=config.getoption("sms_seed"))
+
+
+def _failure_text(report: Any, rule_id: str) -> str:
+    from conformance.catalogue import CATALOGUE
+    from conformance.reporting.replay import curl_commands
+
+    rule = CATALOGUE[rule_id]
+    lines = [f"{rule_id}: {rule.statement}", f"documented: {rule.quote!r} ({rule.url})"]
+    for failure in report.failures:
+        if failure.rule != rule_id:
+            continue
+        lines += [
+            f"expected: {failure.expected}",
+            f"actual:   {failure.actual}",
+            f"replay ({len(failure.steps)} request(s)):",
+            *curl_commands(failure.steps, report.target, rule=rule_id),
+        ]
+    return "\n".join(lines)

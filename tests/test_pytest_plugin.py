@@ -1,0 +1,50 @@
+"""The pytest plugin: one test per catalogue rule, outcomes from one shared run."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.catalogue import CATALOGUE
+
+pytest_plugins = ["pytester"]
+
+QUICK = ("--sms-conformance", "--sms-profile", "quick", "--sms-seed", "1", "-p", "no:xdist")
+
+
+def test_the_clean_reference_server_passes_every_rule_it_runs(pytester: pytest.Pytester):
+    result = pytester.runpytest(*QUICK, "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE)
+    assert outcomes["passed"] > len(CATALOGUE) // 2
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_broken_rule_fails_its_test_with_expected_actual_and_a_replay(
+    pytester: pytest.Pytester,
+):
+    result = pytester.runpytest(*QUICK, "--sms-fault", "cancel-refused")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*sms/update/cancel-outbox: *",
+            "expected: *",
+            "actual: *",
+            "*curl *",
+            "*/activity/sms/*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["FAILED sms-conformance::sms/update/cancel-outbox*"])
+    assert "ref-key-org-a" not in result.stdout.str()
+
+
+def test_without_the_flag_the_plugin_adds_nothing(pytester: pytest.Pytester):
+    pytester.makepyfile("def test_mine():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unknown_profile_is_a_usage_error(pytester: pytest.Pytester):
+    result = pytester.runpytest("--sms-conformance", "--sms-profile", "nope", "-p", "no:xdist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--sms-profile must be one of*"])
