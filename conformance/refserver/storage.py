@@ -40,6 +40,11 @@ CREATE INDEX IF NOT EXISTS documents_user ON documents (kind, org, user_id);
 CREATE INDEX IF NOT EXISTS documents_activity ON documents (kind, org, activity_at);
 CREATE INDEX IF NOT EXISTS documents_status ON documents (kind, org, status);
 CREATE INDEX IF NOT EXISTS documents_due ON documents (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS status_history (
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL
+);
 """
 
 # Columns a caller may filter on; anything else is a programming error, never user input.
@@ -87,6 +92,7 @@ class Storage:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc["id"], kind, *self._columns(doc), due_at, json.dumps(doc)),
             )
+            self._note_status(kind, doc)
 
     def update(self, kind: str, doc: Mapping[str, Any], *, due_at: Any = KEEP) -> None:
         """Replace a stored document; ``due_at`` is kept unless given (``None`` clears it)."""
@@ -105,6 +111,24 @@ class Storage:
                     " WHERE id=? AND kind=?",
                     (*columns, due_at, json.dumps(doc), doc["id"], kind),
                 )
+            self._note_status(kind, doc)
+
+    def _note_status(self, kind: str, doc: Mapping[str, Any]) -> None:
+        """Append the status just stored to the history (the caller holds the lock)."""
+        if isinstance(doc.get("status"), str):
+            self._connection.execute(
+                "INSERT INTO status_history (doc_id, kind, status) VALUES (?, ?, ?)",
+                (doc["id"], kind, doc["status"]),
+            )
+
+    def statuses_ever(self, kind: str) -> set[str]:
+        """Every status a ``kind`` document has ever been stored with, deleted ones included:
+        an audit of what reached the server (e.g. that no SMS was ever put in ``outbox``)."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT DISTINCT status FROM status_history WHERE kind=?", (kind,)
+            ).fetchall()
+        return {row[0] for row in rows}
 
     def get(self, kind: str, org: str | None, doc_id: object) -> dict[str, Any] | None:
         """Return the ``kind`` document ``doc_id`` of ``org``, or ``None`` (also for ids that

@@ -56,9 +56,17 @@ def test_the_clean_server_passes_over_http_with_sending_rules_judged_on_real_tim
 def test_without_allow_send_no_sms_is_sent_and_the_sending_rules_say_why(
     reference_over_http, tmp_path
 ):
-    with reference_over_http() as base_url:
+    from conformance.refserver.storage import Storage
+
+    db = str(tmp_path / "audit.sqlite3")
+    with reference_over_http(db_path=db) as base_url:
         result, report = run_against(base_url, tmp_path)
     assert result.exit_code == 0, result.output
+    # The server's own audit: no SMS was ever stored in a status that delivers it.
+    audit = Storage(db)
+    assert audit.statuses_ever("sms") & {"outbox", "scheduled"} == set()
+    assert "draft" in audit.statuses_ever("sms")
+    audit.close()
     rules = {rule["id"]: rule for rule in report["rules"]}
     assert rules["sms/send/outbox-sent"]["status"] == "not-run"
     assert "--allow-send" in rules["sms/send/outbox-sent"]["reason"]

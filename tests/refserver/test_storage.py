@@ -33,3 +33,16 @@ def test_memory_databases_are_separate(clock):
     assert two.client().get("activity/sms/").json()["data"] == []
     one.close()
     two.close()
+
+
+def test_the_status_history_keeps_every_status_an_sms_had_even_once_deleted(clock):
+    server = ReferenceServer(clock=clock)
+    client = server.client()
+    body = {"status": "draft", "local_phone": "+16503335550", "text": "x"}
+    sms = client.post("activity/sms/", json=body).json()
+    client.put(f"activity/sms/{sms['id']}/", json={"status": "outbox"})
+    clock.advance(1)
+    assert client.get(f"activity/sms/{sms['id']}/").json()["status"] == "sent"
+    client.delete(f"activity/sms/{sms['id']}/")
+    assert server.storage.statuses_ever("sms") == {"draft", "outbox", "sent"}
+    server.close()
