@@ -18,7 +18,7 @@ def test_every_faulty_variant_is_caught_and_the_clean_server_passes_on_three_see
 
 
 def test_a_kill_names_how_far_its_counterexample_is_from_the_minimal_one():
-    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["edit-sent-accepted"])
+    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["edit-inbox-accepted"])
     (kill,) = report.kills
     assert kill.caught and kill.right_rule
     assert kill.extra_steps is None or kill.extra_steps >= 0
@@ -34,10 +34,8 @@ def test_a_kill_says_which_rules_the_schema_phase_alone_finds_broken():
 
 
 def test_a_variant_the_schema_cannot_see_is_not_credited_to_the_schema_phase():
-    # That only drafts may be edited is a business rule no schema states.
-    report = run_self_test(
-        profile=PROFILES["quick"], seeds=(1,), faults=["edit-scheduled-text-accepted"]
-    )
+    # That an outbox SMS may be cancelled is a business rule no schema states.
+    report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["cancel-refused"])
     (kill,) = report.kills
     assert kill.caught
     assert kill.schema_rules == ()
