@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -132,3 +135,26 @@ def test_serve_rejects_an_unknown_fault():
     result = CliRunner().invoke(main, ["serve", "--fault", "nope"])
     assert result.exit_code == 2
     assert "unknown fault" in result.output
+
+
+@pytest.mark.parametrize("forget", [False, True])
+def test_an_interrupt_caught_inside_exec_leaves_the_exit_code_alone_once_forgotten(
+    tmp_path, forget
+):
+    # A Ctrl-C landing while code from a string runs (dataclass set-up, say) is caught by
+    # the run, yet `python -m` would still die by SIGINT at exit: the run's exit code lost.
+    (tmp_path / "caught_inside_exec.py").write_text(
+        "import sys\n"
+        "from conformance.cli import forget_a_caught_interrupt\n"
+        "try:\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "except KeyboardInterrupt:\n"
+        "    pass\n"
+        f"if {forget}:\n"
+        "    forget_a_caught_interrupt()\n"
+        "sys.exit(3)\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-m", "caught_inside_exec"], cwd=tmp_path, capture_output=True
+    )
+    assert process.returncode == (3 if forget else -signal.SIGINT)
