@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from conformance.checks import Finding, Step, check
-from conformance.model import _matches
+from conformance.model import SmsRecord, _matches, parse_filter_datetime
 from conformance.rules._util import shown
 
 FILTER_RULES = {
@@ -35,10 +35,16 @@ def _filter_rule(name: str) -> str:
     return FILTER_RULES.get(name) or FILTER_RULES.get(name.rsplit("__", 1)[0], "")
 
 
-def _date_rule(step: Step, name: str) -> str:
+def _date_rule(step: Step, name: str, record: SmsRecord | None = None) -> str:
     """The rule a date filter value answers to: a bare date, a local time read with
-    ``x-tz-offset``, or the filter itself."""
+    ``x-tz-offset``, or the filter itself. When the SMS it wrongly let in sits exactly on
+    the bound as the docs read it, the bound was read right and the comparison is wrong:
+    that is the filter's own rule."""
     value = step.params[name]
+    if record is not None:
+        moment = getattr(record, name.rsplit("__", 1)[0])  # date_created or activity_at
+        if moment is not None and moment == parse_filter_datetime(value, step.tz_offset):
+            return _filter_rule(name)
     if "T" not in value:
         return "sms/list/filter-bare-date"
     if step.tz_offset is not None and not any(sign in value[10:] for sign in "+-Z"):
@@ -70,7 +76,7 @@ def _blame_extra(step: Step, sms_id: Any) -> str:
     for name, value in step.params.items():
         rule = _filter_rule(name)
         if rule and (record is None or not _matches(record, {name: value}, step.tz_offset)):
-            return _date_rule(step, name) if _is_date(name) else rule
+            return _date_rule(step, name, record) if _is_date(name) else rule
     return "sms/list/filter-id-in" if "id__in" in step.params else "sms/list/filter-lead-id"
 
 

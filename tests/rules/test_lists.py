@@ -1,0 +1,68 @@
+"""List checks blame the rule the server broke, not the one it happened to be using."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conformance.checks import Step
+from conformance.fixtures import Fixtures
+from conformance.model import Model, SmsRecord, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.lists import a_page_holds_exactly_the_matching_sms
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=("+16505550001",),
+    external_phones=(),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+
+
+def listed(params: dict[str, str], tz_offset: str | None, ids: list[str]) -> Step:
+    """A list step whose answer holds ``ids``, judged against a model holding one SMS
+    created at noon UTC."""
+    model = Model(FIXTURES)
+    model.apply(SmsRecord("acti_noon", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
+    response = RecordedResponse(200, {}, {"data": [{"id": i} for i in ids], "has_more": False})
+    return Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), response)],
+        TimeWindow(NOON, NOON),
+        model,
+        params={"lead_id": "lead_1", **params},
+        tz_offset=tz_offset,
+        list_expectation=model.expect_list({"lead_id": "lead_1", **params}, tz_offset),
+    )
+
+
+def violated(step: Step) -> list[str]:
+    return [f.rule for f in a_page_holds_exactly_the_matching_sms(step) if not f.ok]
+
+
+@pytest.mark.parametrize(
+    ("bound", "tz_offset"),
+    [("2026-03-01T12:00:00+00:00", None), ("2026-03-01T08:00:00", "-4")],
+)
+def test_an_sms_listed_exactly_on_a_gt_bound_breaks_the_filter_however_the_bound_was_written(
+    bound, tz_offset
+):
+    step = listed({"date_created__gt": bound}, tz_offset, ["acti_noon"])
+    assert violated(step) == ["sms/list/filter-date-created"]
+
+
+def test_an_sms_listed_an_hour_off_a_local_bound_breaks_the_tz_offset_reading():
+    step = listed({"date_created__gt": "2026-03-01T09:00:00"}, "-4", ["acti_noon"])
+    assert violated(step) == ["sms/list/tz-offset"]
+
+
+def test_the_sms_on_a_gte_bound_listed_breaks_nothing():
+    step = listed({"date_created__gte": "2026-03-01T08:00:00"}, "-4", ["acti_noon"])
+    assert violated(step) == []
