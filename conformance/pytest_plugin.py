@@ -5,7 +5,9 @@
 ``CLOSE_SECOND_API_KEY``) and turns each rule's status into a test outcome: ``pass`` and
 ``informational`` pass (observations are attached to the report), ``fail`` fails with the
 documented sentence, expected, actual and the ``curl`` replay, ``not-run`` is skipped with its
-reason. An inconclusive run fails every rule's test with the reason. Without
+reason. An inconclusive run fails every rule's test with the reason. With
+``--sms-report-dir DIR`` the run's ``report.json``, ``junit.xml`` and ``report.html`` are
+written there too, as ``sms-conformance run`` writes them. Without
 ``--sms-conformance`` the plugin adds nothing, so installing the suite never changes another
 project's test run.
 
@@ -22,6 +24,7 @@ import pytest
 __all__ = ["RuleTest"]
 
 _REPORT = pytest.StashKey[Any]()
+_REPORT_PATHS = pytest.StashKey[dict[str, Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Permit outbox/scheduled SMS against a non-embedded target.",
     )
     group.addoption("--sms-fault", default=None, help="Embedded server only: one fault on.")
+    group.addoption(
+        "--sms-report-dir",
+        default=None,
+        help="Also write report.json, junit.xml and report.html of the run here.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -105,8 +113,21 @@ class RuleTest(pytest.Item):
 def _report(config: pytest.Config) -> Any:
     """Run the suite once per pytest session; every rule's test reads the same report."""
     if _REPORT not in config.stash:
-        config.stash[_REPORT] = _run(config)
+        config.stash[_REPORT] = report = _run(config)
+        directory = config.getoption("sms_report_dir")
+        if directory:
+            from conformance.reporting import write_reports
+
+            config.stash[_REPORT_PATHS] = write_reports(report, directory)
     return config.stash[_REPORT]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    paths = config.stash.get(_REPORT_PATHS, None)
+    if paths:
+        terminalreporter.write_line(
+            "sms-conformance reports: " + ", ".join(str(path) for path in paths.values())
+        )
 
 
 def _run(config: pytest.Config) -> Any:

@@ -48,3 +48,18 @@ def test_an_unknown_profile_is_a_usage_error(pytester: pytest.Pytester):
     result = pytester.runpytest("--sms-conformance", "--sms-profile", "nope", "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--sms-profile must be one of*"])
+
+
+def test_a_report_dir_gets_the_same_three_reports_as_the_command_line(
+    pytester: pytest.Pytester, tmp_path
+):
+    import json
+
+    result = pytester.runpytest(
+        *QUICK, "--sms-fault", "cancel-refused", "--sms-report-dir", str(tmp_path / "out")
+    )
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["verdict"] == "fail"
+    assert [f["rule"] for f in report["failures"]] == ["sms/update/cancel-outbox"]
+    assert (tmp_path / "out" / "junit.xml").exists() and (tmp_path / "out" / "report.html").exists()
+    result.stdout.fnmatch_lines(["sms-conformance reports: *report.json*"])
