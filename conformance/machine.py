@@ -801,7 +801,9 @@ class _SmsMachine(RuleBasedStateMachine):
             latest = max(dues, default=self._now())
             wait = (latest - self._now()).total_seconds() + self.target.timing.grace + 1
             self.target.clock.sleep(max(wait, 1))
-        for record in records:
+        # The timed ones first: a broken due time then ends the transcript at once.
+        untimed = [r for r in records if r not in timed]
+        for record in timed + untimed:
             self._step(
                 "get",
                 "GET",
