@@ -414,7 +414,8 @@ def _auth_headers(target: Target) -> dict[str, str] | None:
 
 def _collect(stream: Any, result: SchemaPhaseResult, base_url: str, api: ApiClient) -> None:
     seen_failures: set[tuple[str, str]] = set()
-    seen_requests: set[int] = set()
+    # Held, not just their id()s: a freed interaction's id can be reused by a later one.
+    seen_requests: dict[int, Any] = {}
     base_path = urlsplit(base_url).path.rstrip("/")
     for event in stream:
         # schemathesis turns Ctrl-C into an event and carries on to its end; the run stops.
@@ -429,7 +430,7 @@ def _collect(stream: Any, result: SchemaPhaseResult, base_url: str, api: ApiClie
         recorder = event.recorder
         for interaction in recorder.interactions.values():
             if id(interaction) not in seen_requests:
-                seen_requests.add(id(interaction))
+                seen_requests[id(interaction)] = interaction
                 result.requests += 1
         for case_id, nodes in recorder.checks.items():
             node_case = recorder.cases.get(case_id)
