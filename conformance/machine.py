@@ -801,9 +801,8 @@ class _SmsMachine(RuleBasedStateMachine):
             latest = max(dues, default=self._now())
             wait = (latest - self._now()).total_seconds() + self.target.timing.grace + 1
             self.target.clock.sleep(max(wait, 1))
-        # The timed ones first: a broken due time then ends the transcript at once.
-        untimed = [r for r in records if r not in timed]
-        for record in timed + untimed:
+        # The timed ones first (a stable sort): a broken due time ends the transcript at once.
+        for record in sorted(records, key=lambda r: r.due is None and not r.cancelled):
             self._step(
                 "get",
                 "GET",
