@@ -1,56 +1,240 @@
-"""Remove what earlier runs left on a target: every lead and SMS template whose name carries
-the run tag (``sms-conformance <run id> ...``), and the SMS on those leads."""
+"""Remove what earlier runs left on a target, and nothing else.
+
+What a run creates is named ``sms-conformance <run id> <label>`` (``<run id>`` is 12 hex
+digits, ``<label>`` is ``lead 0``, ``template``, ...): leads and SMS templates. Every SMS a
+run creates carries one of its leads (the state machine, the schema phase, the timing ledger
+and the probes all send a ``lead_id`` of the run's own), so the SMS on the tagged leads,
+then the leads, then the tagged templates are everything; an SMS without a lead could not
+be found by name, and a run never creates one.
+
+Nothing the target lists is taken on trust:
+
+- a name must match the tag *whole* (:func:`conformance.target.tagged_name_pattern`): a
+  customer's lead named ``sms-conformance customers list`` is never touched;
+- each SMS listed for ``lead_id=X`` must say ``"lead_id": "X"``: a server that ignores the
+  filter does not get another lead's SMS deleted;
+- an id that cannot be a URL path segment is skipped, never sent;
+- only an item that passed these checks is owned (``guard.own``) and deleted.
+
+:func:`find_leftovers` lists (and deletes nothing); :func:`delete_leftovers` deletes what a
+plan names, and says what it deleted and what it could not.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from conformance.client import ApiClient
-from conformance.target import TAG
+from conformance.client import ApiClient, MalformedAnswer, RunAborted, TargetUnreachable
+from conformance.safety import item_path
+from conformance.target import LEAD, OK_DELETE, SMS, TEMPLATE, TargetRejected, tagged_name_pattern
 
-__all__ = ["CleanupResult", "clean_up"]
+__all__ = ["CleanupResult", "Leftover", "Plan", "clean_up", "delete_leftovers", "find_leftovers"]
 
 PAGE = 100
 MAX_PAGES = 50
 
 
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """One item to delete: ``path`` is ``lead/lead_abc/``; ``what`` describes it for people."""
+
+    collection: str
+    id: str
+    path: str
+    what: str
+    lead_path: str | None = None  # for an SMS: the path of its (tagged) lead
+
+
+@dataclass
+class Plan:
+    """What :func:`find_leftovers` found, in deletion order (each lead's SMS before it,
+    templates last), and what it skipped (with why)."""
+
+    items: list[Leftover] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def count(self, collection: str) -> int:
+        return sum(item.collection == collection for item in self.items)
+
+    def describe(self) -> str:
+        """``2 lead(s), 5 SMS, 1 template(s)``."""
+        return (
+            f"{self.count(LEAD)} lead(s), {self.count(SMS)} SMS, {self.count(TEMPLATE)} template(s)"
+        )
+
+
 @dataclass
 class CleanupResult:
-    leads: int = 0
-    sms: int = 0
-    templates: int = 0
+    """What was deleted (paths) and what could not be, with why."""
+
+    deleted: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # path -> what went wrong
+    skipped: list[str] = field(default_factory=list)  # found, not deleted on purpose
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, collection: str) -> int:
+        return sum(path.startswith(collection) for path in self.deleted)
+
+    @property
+    def leads(self) -> int:
+        return self.count(LEAD)
+
+    @property
+    def sms(self) -> int:
+        return self.count(SMS)
+
+    @property
+    def templates(self) -> int:
+        return self.count(TEMPLATE)
 
 
-def _tagged(api: ApiClient, path: str, run_id: str | None) -> Iterator[str]:
-    prefix = f"{TAG} {run_id} " if run_id else f"{TAG} "
-    found: list[str] = []
+def _page(api: ApiClient, path: str, params: dict[str, str]) -> tuple[list[Any], bool]:
+    """The ``data`` of one list page and whether more follow; raise when the target cannot
+    be listed."""
+    exchange, _ = api.send("GET", path, params=params)
+    request = exchange.request.path
+    response = exchange.response
+    if response is None:
+        raise TargetUnreachable(f"GET {request}: {exchange.error}")
+    if response.status_code in (401, 403):
+        raise TargetRejected(
+            f"the target refused the credentials (GET {request} answered "
+            f"{response.status_code}); nothing was deleted"
+        )
+    if not 200 <= response.status_code < 300:
+        raise TargetRejected(f"GET {request} answered {response.status_code}")
+    body = response.body
+    if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+        raise MalformedAnswer(f"GET {request} answered something other than a list page")
+    data = body.get("data") or []
+    return data, body.get("has_more") is True and bool(data)
+
+
+def _listed(api: ApiClient, path: str, params: dict[str, str] | None = None) -> list[Any]:
+    """Every item of a paged list (at most ``MAX_PAGES`` pages), listed before anything is
+    deleted (deleting while paging would skip items)."""
+    items: list[Any] = []
     for page in range(MAX_PAGES):
-        exchange, _ = api.send("GET", path, params={"_skip": str(page * PAGE), "_limit": str(PAGE)})
-        body = exchange.response.body if exchange.response is not None else None
-        if not isinstance(body, dict):
+        query = {**(params or {}), "_skip": str(page * PAGE), "_limit": str(PAGE)}
+        data, more = _page(api, path, query)
+        items.extend(data)
+        if not more:
             break
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and str(item.get("name", "")).startswith(prefix):
-                found.append(item["id"])
-        if body.get("has_more") is not True:
+    return items
+
+
+def _checked_id(item: dict[str, Any], collection: str, skipped: list[str]) -> str | None:
+    try:
+        item_path(collection, item.get("id"))
+    except MalformedAnswer as error:
+        skipped.append(f"skipped an item of {collection}: {error}")
+        return None
+    return item["id"]
+
+
+def _tagged(api: ApiClient, collection: str, run_id: str | None, plan: Plan) -> list[Leftover]:
+    pattern = tagged_name_pattern(run_id)
+    found: dict[str, Leftover] = {}
+    for item in _listed(api, collection):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        if not pattern.fullmatch(item["name"]):
+            continue
+        item_id = _checked_id(item, collection, plan.skipped)
+        if item_id is not None:
+            path = item_path(collection, item_id)
+            found[path] = Leftover(collection, item_id, path, repr(item["name"]))
+    return list(found.values())
+
+
+def _sms_on(api: ApiClient, lead: Leftover, plan: Plan) -> list[Leftover]:
+    """The SMS listed on ``lead`` that say they are on it (others are counted, not kept)."""
+    found: dict[str, Leftover] = {}
+    foreign = 0
+    try:
+        items = _listed(api, SMS, {"lead_id": lead.id})
+    except (MalformedAnswer, TargetRejected) as error:
+        plan.skipped.append(f"could not list the SMS on lead {lead.id} ({error})")
+        return []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("lead_id") != lead.id:
+            foreign += 1
+            continue
+        item_id = _checked_id(item, SMS, plan.skipped)
+        if item_id is not None:
+            path = item_path(SMS, item_id)
+            found[path] = Leftover(SMS, item_id, path, f"on lead {lead.id}", lead.path)
+    if foreign:
+        plan.skipped.append(
+            f"GET activity/sms/?lead_id={lead.id} also listed {foreign} SMS of other leads; "
+            "left alone"
+        )
+    return list(found.values())
+
+
+def find_leftovers(api: ApiClient, *, run_id: str | None = None) -> Plan:
+    """List what runs (or run ``run_id``) left: tagged leads with their SMS, tagged templates.
+
+    Deletes nothing. Raises :class:`TargetRejected` (credentials refused, an error status),
+    :class:`MalformedAnswer` or :class:`TargetUnreachable` when the lists cannot be read."""
+    plan = Plan()
+    for lead in _tagged(api, LEAD, run_id, plan):
+        plan.items.extend(_sms_on(api, lead, plan))
+        plan.items.append(lead)
+    plan.items.extend(_tagged(api, TEMPLATE, run_id, plan))
+    return plan
+
+
+def delete_leftovers(api: ApiClient, plan: Plan) -> CleanupResult:
+    """Delete what ``plan`` names, in order; one failure does not stop the rest.
+
+    An SMS whose DELETE failed counts as deleted once its lead is (deleting a lead deletes
+    its activities)."""
+    result = CleanupResult(skipped=list(plan.skipped))
+    for index, item in enumerate(plan.items):
+        if api.guard is not None:
+            api.guard.own(item.collection, item.id)  # checked above: tagged, on a tagged lead
+        try:
+            problem = _delete(api, item.path)
+        except TargetUnreachable as error:
+            for rest in plan.items[index:]:
+                result.failed[rest.path] = f"not tried: {error}"
             break
-    yield from found  # listed first, deleted after: deleting while paging would skip items
+        except (Exception, RunAborted) as error:  # noqa: BLE001 - one DELETE, not the rest
+            problem = f"{type(error).__name__}: {error}"
+        if problem is None:
+            result.deleted.append(item.path)
+        else:
+            result.failed[item.path] = problem
+        if item.collection == LEAD and problem is None:
+            for sms in [p for p, _ in result.failed.items() if _lead_of(plan, p) == item.path]:
+                del result.failed[sms]
+                result.deleted.append(sms)
+    return result
+
+
+def _lead_of(plan: Plan, path: str) -> str | None:
+    return next((item.lead_path for item in plan.items if item.path == path), None)
+
+
+def _delete(api: ApiClient, path: str) -> str | None:
+    exchange, _ = api.send("DELETE", path)
+    if exchange.response is None:
+        return exchange.error or "no answer"
+    if exchange.response.status_code not in OK_DELETE:
+        return f"answered {exchange.response.status_code}"
+    return None
 
 
 def clean_up(api: ApiClient, *, run_id: str | None = None) -> CleanupResult:
-    """Delete tagged leads (their SMS first) and tagged templates; return the counts."""
-    result = CleanupResult()
-    for lead_id in _tagged(api, "lead/", run_id):
-        exchange, _ = api.send("GET", "activity/sms/", params={"lead_id": lead_id})
-        body = exchange.response.body if exchange.response is not None else None
-        for item in body.get("data", []) if isinstance(body, dict) else []:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                api.send("DELETE", f"activity/sms/{item['id']}/")
-                result.sms += 1
-        api.send("DELETE", f"lead/{lead_id}/")
-        result.leads += 1
-    for template_id in _tagged(api, "sms_template/", run_id):
-        api.send("DELETE", f"sms_template/{template_id}/")
-        result.templates += 1
-    return result
+    """Find and delete, without asking (the CLI shows the plan and asks first)."""
+    return delete_leftovers(api, find_leftovers(api, run_id=run_id))

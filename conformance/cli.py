@@ -10,14 +10,23 @@ Commands:
 
 Exit codes of ``run``: 0 every checked rule held, 1 a rule was violated, 2 usage or
 configuration error, 3 inconclusive (target unreachable, credentials rejected).
+
+Every line printed here that can carry text from the target goes through a
+:class:`~conformance.redaction.Redactor` of the run's credentials, and through
+``rich.markup.escape`` when rich prints it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+import re
+import shlex
 import signal
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -25,6 +34,25 @@ import click
 from conformance.profiles import PROFILES
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+RUN_ID_OPTION = re.compile(r"[0-9a-f]{8,32}")  # 12 today; 8 for runs of earlier versions
+
+
+class Say:
+    """Print lines with every form of the credentials scrubbed out."""
+
+    def __init__(self, secrets: list[str | None]) -> None:
+        from conformance.redaction import Redactor
+
+        self.redactor = Redactor(secrets)
+
+    def __call__(self, text: str, *, err: bool = False) -> None:
+        click.echo(self.redactor.scrub(text), err=err)
+
+    def markup(self, text: str) -> str:
+        """``text`` scrubbed and escaped, to print through rich."""
+        from rich.markup import escape
+
+        return escape(self.redactor.scrub(text))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,6 +132,13 @@ def main() -> None:
     help="Request budget: stop (and clean up) once this many requests are sent.",
 )
 @click.option(
+    "--max-duration",
+    type=click.FloatRange(min=1),
+    default=3600.0,
+    show_default=True,
+    help="Seconds a remote run may take; then it stops, cleans up, and is inconclusive.",
+)
+@click.option(
     "--fault",
     default=None,
     hidden=True,
@@ -124,6 +159,7 @@ def run(
     template_id: str | None,
     recipients: tuple[str, ...],
     max_requests: int | None,
+    max_duration: float,
     fault: str | None,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
@@ -140,8 +176,10 @@ def run(
         remote_target,
     )
 
+    say = Say([api_key, oauth_token, second_api_key])
     seed_value = random.randrange(2**32) if seed_value is None else seed_value
     try:
+        _check_writable(report_dir)
         if base_url:
             if fault:
                 raise ConfigurationError("--fault applies to the embedded server only")
@@ -153,45 +191,123 @@ def run(
                 allow_send=allow_send,
                 timing=Timing(early=2.0, grace=grace),
                 max_requests=max_requests,
+                max_seconds=max_duration,
                 recipients=recipients or FICTIONAL_RECIPIENTS,
                 given=GivenFixtures(lead_ids, local_phones, template_id),
             )
         else:
             target = embedded_target(faults=[fault] if fault else [])
     except (ConfigurationError, ValueError) as error:
-        click.echo(f"error: {error}", err=True)
+        say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(f"sms-conformance: checking {target.name} (profile {profile}, seed {seed_value})")
-    _signals_interrupt(target.api)
+    say(
+        f"sms-conformance: checking {target.name} "
+        f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
+    )
+    signals = _Signals(target, say)
     try:
-        report = _with_progress(
-            lambda on_event: run_target(
-                target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+        with signals.installed():
+            report = _with_progress(
+                say,
+                lambda on_event: run_target(
+                    target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+                ),
             )
-        )
     except ConfigurationError as error:
-        click.echo(f"error: {error}", err=True)
+        say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        # Only a signal outside the run's own handling gets here: no report to write.
+        say("interrupted before the run could report", err=True)
+        _tell_leftovers(say, target, target.leftovers + target.created, None)
+        forget_a_caught_interrupt()
+        sys.exit(EXIT_INCONCLUSIVE)
     paths = write_reports(report, report_dir)
-    _summarise(report, paths)
+    _summarise(say, report, paths)
+    _tell_leftovers(say, target, report.leftovers or target.leftovers, report.cleanup_command)
     forget_a_caught_interrupt()
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
 
 
-def _signals_interrupt(api) -> None:
-    """Make Ctrl-C and SIGTERM stop the run, which then deletes what it created.
+def _check_writable(directory: Path) -> None:
+    """Refuse a --report-dir the reports could not be written to, before the run starts."""
+    from conformance.target import ConfigurationError
 
-    The handler raises ``KeyboardInterrupt`` (to cut a wait short) and also tells the client,
-    so the run stops at its next request even when that exception is swallowed on the way
-    (Python drops one raised in a ``__del__`` or a gc callback)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            f"--report-dir {directory} is not a writable directory ({error.strerror or error})"
+        ) from None
 
-    def interrupt(signum: int, frame: object) -> None:
-        api.interrupt()
-        raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, interrupt)
-        signal.signal(signal.SIGTERM, interrupt)
+def cleanup_command(base_url: str, run_id: str) -> str:
+    """The command that removes what run ``run_id`` left at ``base_url``."""
+    return f"sms-conformance cleanup --base-url {shlex.quote(base_url)} --run-id {run_id}"
+
+
+def _tell_leftovers(say: Say, target, leftovers: list[str], command: str | None) -> None:
+    """List what clean-up could not delete, and how to remove it."""
+    if not leftovers:
+        return
+    say(f"left on the target ({len(leftovers)} item(s) clean-up could not delete):", err=True)
+    for path in dict.fromkeys(leftovers):
+        say(f"  {path}", err=True)
+    if not target.embedded:
+        base_url = str(target.api.http.base_url).rstrip("/")
+        say(f"remove them with: {command or cleanup_command(base_url, target.run_id)}", err=True)
+
+
+class _Signals:
+    """Ctrl-C and SIGTERM during a run.
+
+    The first stops the run, which then deletes what it created; the second, during that
+    clean-up, does not stop it (it says so); the third abandons the clean-up, and what is
+    left is listed. Each time the client is told too, so the run stops at its next request
+    even when the ``KeyboardInterrupt`` is swallowed on the way (Python drops one raised
+    in a ``__del__`` or a gc callback)."""
+
+    def __init__(self, target, say: Say) -> None:
+        self.target = target
+        self.say = say
+        self.count = 0
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.count += 1
+        self.target.api.interrupt()
+        if self.count == 1 and not self.target.closing:
+            raise KeyboardInterrupt  # the run stops and deletes what it created
+        if self.count <= 2:
+            further = "a third" if self.count == 2 else "another"
+            self.count = 2
+            self._tell(
+                f"clean-up is finishing (deleting what the run created); {further} Ctrl-C "
+                "abandons it"
+            )
+            return
+        self._tell("clean-up abandoned; what is left on the target will be listed")
+        self.target.abandon_cleanup()
+        if self.target.closing:
+            raise KeyboardInterrupt  # cut the DELETE under way short
+
+    def _tell(self, text: str) -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # a write under way on the stream
+            self.say(f"sms-conformance: {text}", err=True)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Handle SIGINT and SIGTERM inside the block; the old handlers come back after."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def forget_a_caught_interrupt() -> None:
@@ -209,30 +325,94 @@ def forget_a_caught_interrupt() -> None:
 @click.option("--base-url", envvar="CLOSE_API_URL", required=True, help="Target ending in /api/v1.")
 @click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
 @click.option("--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token.")
-@click.option("--run-id", default=None, help="Only what this run created (default: every run).")
+@click.option(
+    "--run-id",
+    default=None,
+    help="Only what this run created (each run prints its id at the start; default: every run).",
+)
+@click.option(
+    "--yes",
+    "-y",
+    "assume_yes",
+    is_flag=True,
+    help="Delete without asking (without --run-id, cleanup otherwise asks first).",
+)
 def cleanup(
-    base_url: str, api_key: str | None, oauth_token: str | None, run_id: str | None
+    base_url: str,
+    api_key: str | None,
+    oauth_token: str | None,
+    run_id: str | None,
+    assume_yes: bool,
 ) -> None:
-    """Delete what earlier runs left behind: leads and templates named 'sms-conformance
-    <run id> ...', and the SMS on those leads."""
-    from conformance.cleanup import clean_up
-    from conformance.client import Credentials, RunAborted
-    from conformance.target import ConfigurationError, remote_target
+    """Delete what earlier runs left behind: leads and templates named exactly
+    'sms-conformance <run id> <label>', and the SMS on those leads that say they are on
+    them. Every SMS a run creates carries one of its leads, so nothing else is needed.
+    Shows what it will delete; without --run-id it asks first (or needs --yes).
 
+    Exit codes: 0 everything found was deleted (or nothing was found, or the answer was
+    no), 2 usage error or no confirmation possible, 3 the target could not be listed or
+    something could not be deleted."""
+    from conformance.cleanup import delete_leftovers, find_leftovers
+    from conformance.client import Credentials, RunAborted
+    from conformance.target import ConfigurationError, TargetRejected, remote_target
+
+    say = Say([api_key, oauth_token])
+    if run_id is not None and not RUN_ID_OPTION.fullmatch(run_id):
+        say("error: --run-id is the hex id a run prints at its start, like 0123456789ab", err=True)
+        sys.exit(EXIT_USAGE)
     try:
         target = remote_target(base_url, Credentials(api_key, oauth_token), allow_send=False)
     except ConfigurationError as error:
-        click.echo(f"error: {error}", err=True)
+        say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        result = clean_up(target.api, run_id=run_id)
-    except RunAborted as error:
-        click.echo(f"inconclusive: {error}", err=True)
+        plan = find_leftovers(target.api, run_id=run_id)
+        for note in plan.skipped:
+            say(f"skipped: {note}")
+        if not plan:
+            say(f"nothing to delete: no lead or template of {_whose(run_id)} on the target")
+            return
+        say(f"found {plan.describe()} of {_whose(run_id)}:")
+        for item in plan.items:
+            say(f"  {item.path}  {item.what}")
+        if run_id is None and not assume_yes:
+            if not _interactive():
+                say(
+                    "error: cleanup without --run-id asks before deleting, and there is no "
+                    "terminal to ask on: pass --yes, or --run-id to name one run",
+                    err=True,
+                )
+                sys.exit(EXIT_USAGE)
+            if not click.confirm(f"delete these {len(plan.items)} item(s)?", default=False):
+                say("nothing was deleted")
+                return
+        result = delete_leftovers(target.api, plan)
+    except (RunAborted, TargetRejected) as error:
+        say(f"inconclusive: {error}", err=True)
         sys.exit(EXIT_INCONCLUSIVE)
-    click.echo(f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)")
+    finally:
+        target.api.http.close()
+    for path in result.deleted:
+        say(f"  deleted {path}")
+    for path, why in result.failed.items():
+        say(f"  could not delete {path}: {why}", err=True)
+    say(
+        f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)"
+        + (f"; {len(result.failed)} item(s) could not be deleted" if result.failed else "")
+    )
+    sys.exit(EXIT_PASS if result.ok else EXIT_INCONCLUSIVE)
 
 
-def _with_progress(job):
+def _whose(run_id: str | None) -> str:
+    return f"run {run_id}" if run_id else "any run"
+
+
+def _interactive() -> bool:
+    """Whether there is someone at a terminal to confirm a deletion."""
+    return bool(sys.stdin is not None and sys.stdin.isatty())
+
+
+def _with_progress(say: Say, job):
     from rich.console import Console
 
     console = Console(stderr=True)
@@ -240,28 +420,28 @@ def _with_progress(job):
 
         def on_event(event) -> None:
             if event.kind == "violation":
-                console.print(f"[red]violated[/red] {event.detail}")
+                console.print(f"[red]violated[/red] {say.markup(str(event.detail))}")
             else:
-                status.update(event.detail)
+                status.update(say.markup(str(event.detail)))
 
         return job(on_event)
 
 
-def _summarise(report, paths) -> None:
+def _summarise(say: Say, report, paths) -> None:
     counts = {status: 0 for status in ("pass", "fail", "informational", "not-run")}
     for rule in report.rules:
-        counts[rule.status] += 1
-    click.echo(
+        counts[rule.status] = counts.get(rule.status, 0) + 1
+    say(
         ", ".join(f"{n} {status}" for status, n in counts.items()) + " rules; "
         f"{report.stats.requests} requests in {report.stats.duration:.1f}s"
     )
     for failure in report.failures:
-        click.echo(
+        say(
             f"  FAIL {failure.rule}: expected {failure.expected}; got {failure.actual}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
-    click.echo(f"verdict: {report.verdict} - {report.reason}")
-    click.echo("reports: " + ", ".join(str(path) for path in paths.values()))
+    say(f"verdict: {report.verdict} - {report.reason}")
+    say("reports: " + ", ".join(str(path) for path in paths.values()))
 
 
 @main.command("self-test")

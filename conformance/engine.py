@@ -4,13 +4,19 @@
 broken; Hypothesis shrinks the example, the engine records the failure, mutes that rule
 and starts the next round to look for others. The engine emits events to ``on_event``
 and never prints; the CLI and the self-test decide what to show.
+
+Whatever the target answers, :func:`run_target` returns a report: an abort, a bound hit, an
+exception nothing expected (naming the phase and the last request) or an interrupt ends the
+run as ``inconclusive`` with the reason (``fail`` when rules were already found broken);
+clean-up always runs, and what it could not delete is in the report with the command that
+removes it. The report and every event are scrubbed of the target's credentials by value.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import sys
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,22 +24,26 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
+import httpx
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Step, checks_for, covered_rules
-from conformance.client import BudgetExhausted, RunAborted
+from conformance.client import Interrupted, RunAborted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
 from conformance.model import Model, TimeWindow
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import Failure, RuleResult, RuleStatus, RunReport, RunStats, Verdict
+from conformance.redaction import Redactor
 from conformance.target import ConfigurationError, Target, TargetRejected
 
 __all__ = ["Event", "run_target"]
+
+_SHOWN_LEFTOVERS = 10  # leftovers named in the reason; the report lists them all
 
 SENDING_RULES = frozenset(
     rule.id
@@ -62,7 +72,7 @@ SENDING_RULES = frozenset(
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something the engine did: ``kind`` is one of ``started``, ``round``, ``violation``,
-    ``finished``; ``detail`` a one-line description."""
+    ``flaky``, ``finished``; ``detail`` a one-line description, credentials scrubbed."""
 
     kind: str
     detail: str
@@ -77,6 +87,17 @@ class _Run:
     on_event: Callable[[Event], None]
     failures: list[Failure] = field(default_factory=list)
     flaky: str | None = None
+    phase: str = "setting up the fixtures"  # what the run was doing, for a crash's reason
+
+
+@dataclass
+class _Ending:
+    """How the run ended, when it ended early: ``reason`` for an abort or a crash,
+    ``interrupted`` for Ctrl-C or SIGTERM, ``cleanup`` when clean-up itself broke."""
+
+    reason: str | None = None
+    interrupted: bool = False
+    cleanup: str | None = None
 
 
 def run_target(
@@ -87,49 +108,41 @@ def run_target(
     on_event: Callable[[Event], None] = lambda event: None,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
-    target does (an unreachable or refusing target gives an ``inconclusive`` report)."""
+    target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
+    client's time and rate-limit bounds), an answer the run cannot handle (any exception,
+    ``RecursionError`` included) or an interrupt gives an ``inconclusive`` report saying
+    why, unless rules were already found broken (then ``fail``, with the note).
+
+    Every string of the report and of every event is scrubbed of the target's credentials
+    in every form (:class:`~conformance.redaction.Redactor`); ``on_event`` errors are
+    ignored (a progress display must not end a run). Only a :class:`ConfigurationError`
+    (the target lacks what the suite needs) is raised, after clean-up."""
+    redactor = Redactor.from_credentials(target.api.credentials)
+    emit = _scrubbed(on_event, redactor)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat()
-    state = _Run(target, profile, seed_value, on_event)
+    state = _Run(target, profile, seed_value, emit)
     session = Session(target)
     if not target.embedded:
         session.schedule_seconds = (2, 20)
-    reason = None
-    inconclusive = False
-    note = None  # why the run stopped early, when it did
+    ending = _Ending()
     try:
-        on_event(Event("started", f"{target.name}, profile {profile.name}, seed {seed_value}"))
+        what = f"{target.name}, profile {profile.name}, seed {seed_value}"
+        emit(Event("started", f"{what}, run id {_run_id(target)}"))
         target.discover()
-        ledger = None
-        if not target.embedded and target.allow_send:
-            ledger = TimingLedger(target, session.tally)
-            ledger.open()
-        try:
-            _rounds(state, session)
-            # Looking further only pays while the profile still wants more failures.
-            if len(state.failures) < profile.max_failures:
-                _schema_phase(state, session)
-            if len(state.failures) < profile.max_failures:
-                failed = {failure.rule for failure in state.failures}
-                state.failures.extend(
-                    f for f in probe_default_limit(target, session.tally) if f.rule not in failed
-                )
-        except BudgetExhausted as error:
-            note = str(error)
-        finally:
-            if ledger is not None:
-                ledger.close(
-                    wait=note is None and sys.exc_info()[0] is None and not target.api.interrupted
-                )
-                failed = {failure.rule for failure in state.failures}
-                state.failures.extend(f for f in ledger.failures if f.rule not in failed)
+        _phases(state, session)
+    except ConfigurationError:
+        raise
+    except (KeyboardInterrupt, Interrupted):
+        ending.interrupted = True
     except (RunAborted, TargetRejected) as error:
-        inconclusive, reason = True, str(error)
-    except KeyboardInterrupt:
-        inconclusive, reason = True, "interrupted; what the run created was deleted"
+        ending.reason = _one_line(str(error))
+    except Exception as error:  # noqa: BLE001 - any answer must end in a report
+        ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
-        with contextlib.suppress(RunAborted):
-            target.close()
+        _close(target, ending)
+    if getattr(target.api, "interrupted", False):
+        ending.interrupted = True  # whatever the interrupt surfaced as on its way up
     stats = RunStats(
         requests=target.api.requests + session.schema_requests,
         duration=round(time.monotonic() - started, 3),
@@ -139,26 +152,10 @@ def run_target(
         transient_errors=target.api.transient,
     )
     rules = _rule_results(state, session)
-    if not inconclusive and state.flaky and not state.failures:
-        inconclusive, reason = True, state.flaky
-    if inconclusive and state.failures:
-        # What was found before the run had to stop is real; say both.
-        inconclusive, note = False, reason
-    verdict: Verdict
-    if inconclusive:
-        verdict = "inconclusive"
-    elif state.failures:
-        verdict = "fail"
-        reason = f"{len(state.failures)} rule(s) violated: " + ", ".join(
-            f.rule for f in state.failures
-        )
-    else:
-        verdict = "pass"
-        reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
-    if note and not inconclusive:
-        reason = f"{reason}; stopped early: {note}"
-    on_event(Event("finished", reason or verdict))
-    return RunReport(
+    leftovers = _leftovers(target, ending)
+    command = _cleanup_command(target, leftovers)
+    verdict, reason = _judge(state, rules, ending, leftovers, command)
+    report = RunReport(
         verdict=verdict,
         seed=seed_value,
         target=_public_url(target),
@@ -168,11 +165,166 @@ def run_target(
         stats=stats,
         reason=reason,
         started_at=started_at,
+        run_id=_run_id(target),
+        leftovers=leftovers,
+        cleanup_command=command,
+    )
+    report = redactor.scrub_obj(report)
+    emit(Event("finished", report.reason or verdict))
+    return report
+
+
+def _phases(state: _Run, session: Session) -> None:
+    """The state machine, the schema phase and the probes, with the timing ledger around
+    them when the run may send; ``state.phase`` says which is running."""
+    target, profile = state.target, state.profile
+    ledger = None
+    if not target.embedded and target.allow_send:
+        state.phase = "opening the timing ledger"
+        ledger = TimingLedger(target, session.tally)
+        ledger.open()
+    finished = False
+    try:
+        state.phase = "the state machine"
+        _rounds(state, session)
+        # Looking further only pays while the profile still wants more failures.
+        if len(state.failures) < profile.max_failures:
+            state.phase = "the schema phase"
+            _schema_phase(state, session)
+        if len(state.failures) < profile.max_failures:
+            state.phase = "the default-limit probe"
+            failed = {failure.rule for failure in state.failures}
+            state.failures.extend(
+                f for f in probe_default_limit(target, session.tally) if f.rule not in failed
+            )
+        finished = True
+    finally:
+        if ledger is not None:
+            state.phase = "judging the timing ledger"
+            ledger.close(wait=finished and not target.api.interrupted)
+            failed = {failure.rule for failure in state.failures}
+            state.failures.extend(f for f in ledger.failures if f.rule not in failed)
+
+
+def _judge(
+    state: _Run,
+    rules: list[RuleResult],
+    ending: _Ending,
+    leftovers: list[str],
+    command: str | None,
+) -> tuple[Verdict, str]:
+    """The verdict and its one-line reason. Rules found broken are real whatever stopped
+    the run (``fail``, with why it stopped); else an early end is ``inconclusive``."""
+    leftover_note = _leftover_note(leftovers, command)
+    stopped = ending.reason
+    if ending.interrupted:
+        stopped = "interrupted; " + (leftover_note or "clean-up deleted everything the run created")
+        leftover_note = None
+    elif stopped is None and state.flaky and not state.failures:
+        stopped = state.flaky
+    verdict: Verdict
+    if state.failures:
+        verdict = "fail"
+        reason = f"{len(state.failures)} rule(s) violated: " + ", ".join(
+            f.rule for f in state.failures
+        )
+        if stopped:
+            reason = f"{reason}; stopped early: {stopped}"
+    elif stopped:
+        verdict, reason = "inconclusive", stopped
+    else:
+        verdict = "pass"
+        reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    for note in (ending.cleanup, leftover_note):
+        if note:
+            reason = f"{reason}; {note}"
+    return verdict, reason
+
+
+def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
+    """``on_event`` fed scrubbed events; its errors are swallowed (an interrupt is not)."""
+
+    def emit(event: Event) -> None:
+        with contextlib.suppress(Exception):
+            on_event(redactor.scrub_obj(event))
+
+    return emit
+
+
+def _last_request(api: Any) -> str | None:
+    """The last request the client sent (``GET lead/x/``), if any."""
+    request = getattr(api, "last_request", None)
+    return None if request is None else f"{request.method} {request.path}"
+
+
+def _crash_reason(error: BaseException, phase: str, last_request: str | None) -> str:
+    """Why the run stopped on an exception nothing expected: what, where, after what."""
+    what = _one_line(str(error)) or "(no message)"
+    if isinstance(error, RecursionError):
+        what = f"{what} (an answer nested too deeply?)"
+    after = f"last request: {last_request}" if last_request else "before any request"
+    return (
+        f"the run could not handle an answer: {type(error).__name__}: {what} "
+        f"(during {phase}; {after})"
     )
 
 
+def _close(target: Target, ending: _Ending) -> None:
+    """Clean up, whatever happens: a failing or interrupted clean-up is noted, not raised."""
+    try:
+        target.close()
+    except (KeyboardInterrupt, Interrupted):
+        ending.interrupted = True
+        ending.cleanup = "clean-up was interrupted"
+    except (Exception, RunAborted) as error:  # noqa: BLE001 - the report must still be made
+        ending.cleanup = f"clean-up stopped: {type(error).__name__}: {_one_line(str(error))}"
+
+
+def _leftovers(target: Target, ending: _Ending) -> list[str]:
+    """The paths clean-up could not delete (``target.leftovers``); when clean-up itself
+    broke, also whatever it had not got to (``target.created``)."""
+    leftovers = [str(path) for path in getattr(target, "leftovers", None) or ()]
+    if ending.cleanup:
+        leftovers += [str(p) for p in getattr(target, "created", ()) if str(p) not in leftovers]
+    return leftovers
+
+
+def _leftover_note(leftovers: list[str], command: str | None) -> str | None:
+    if not leftovers:
+        return None
+    shown = ", ".join(leftovers[:_SHOWN_LEFTOVERS])
+    if len(leftovers) > _SHOWN_LEFTOVERS:
+        shown += f" and {len(leftovers) - _SHOWN_LEFTOVERS} more"
+    note = f"clean-up left {len(leftovers)} item(s) behind: {shown}"
+    return f"{note}; remove them with: {command}" if command else note
+
+
+def _cleanup_command(target: Target, leftovers: list[str]) -> str | None:
+    """The command that removes a remote run's leftovers; None when nothing is left (or the
+    target is the embedded server, gone with the process)."""
+    if not leftovers or target.embedded:
+        return None
+    return (
+        f"sms-conformance cleanup --base-url {shlex.quote(_public_url(target))} "
+        f"--run-id {shlex.quote(_run_id(target))}"
+    )
+
+
+def _run_id(target: Target) -> str:
+    return str(getattr(target, "run_id", "") or "")
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _public_url(target: Target) -> str:
-    return str(target.api.http.base_url).rstrip("/")
+    """The target's base URL, without userinfo (which never belongs in a report)."""
+    url = httpx.URL(str(target.api.http.base_url))
+    if url.userinfo:
+        url = url.copy_with(userinfo=b"")
+    return str(url).rstrip("/")
 
 
 @contextlib.contextmanager
@@ -260,6 +412,9 @@ def _rounds_of(state: _Run, session: Session) -> None:
             seen = [e for e in getattr(error, "exceptions", ()) if isinstance(e, RuleViolation)]
             if not seen and session.first_violation is not None:
                 seen = [session.first_violation]
+            crashes = [e for e in getattr(error, "exceptions", ()) if not _is_a_finding(e)]
+            if crashes and not seen:
+                raise crashes[0] from error  # an answer the run could not handle, not a race
             if seen and seen[0].finding.rule not in session.muted:
                 note = " (replaying it did not retrace it; the transcript is not shrunk)"
                 _record_violation(state, session, seen[0], note=note)
@@ -270,6 +425,10 @@ def _rounds_of(state: _Run, session: Session) -> None:
             )
             state.on_event(Event("flaky", state.flaky))
             return
+
+
+def _is_a_finding(error: BaseException) -> bool:
+    return isinstance(error, RuleViolation | Flaky)
 
 
 def _record_violation(

@@ -19,6 +19,7 @@ from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.machine import Tally
 from conformance.model import Expectation, Model, SmsRecord
 from conformance.records import Exchange, Failure
+from conformance.safety import item_path
 from conformance.target import Target
 
 __all__ = ["TimingLedger"]
@@ -80,7 +81,7 @@ class TimingLedger:
             if cancel:
                 update = self.model.expect_update(record.id, {"status": "draft"}, window)
                 exchange, window = self.target.api.send(
-                    "PUT", f"{SMS}{record.id}/", json_body={"status": "draft"}
+                    "PUT", item_path(SMS, record.id), json_body={"status": "draft"}
                 )
                 transcript.append(exchange)
                 if exchange.response is not None and exchange.response.status_code == 200:
@@ -110,7 +111,7 @@ class TimingLedger:
             self.target.delete_sms(list(self.transcripts))
 
     def _judge(self, record: SmsRecord) -> None:
-        exchange, window = self.target.api.send("GET", f"{SMS}{record.id}/")
+        exchange, window = self.target.api.send("GET", item_path(SMS, record.id))
         transcript = self.transcripts[record.id]
         transcript.append(exchange)
         step = Step(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -28,11 +28,12 @@ import strategies as sms_st
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.client import TRANSIENT_STATUSES
-from conformance.model import SENDING, Expectation, Model, TimeWindow
+from conformance.model import SENDING, Expectation, Model, TimeWindow, parse_datetime
 from conformance.records import Exchange
+from conformance.safety import item_path
 from conformance.target import Target
 
-__all__ = ["RuleViolation", "Session", "Tally", "build_machine"]
+__all__ = ["RuleViolation", "Session", "Tally", "build_machine", "given_leads_bound"]
 
 SMS = "activity/sms/"
 # Strategies get this fixed "now", never the clock's: Hypothesis needs the same choices to
@@ -110,6 +111,9 @@ class Session:
     first_violation: RuleViolation | None = None
     gone: set[str] = field(default_factory=set)  # every SMS the run deleted
     max_wait: int = 120
+    # On leads the user named (--lead-id): the latest date_created of the SMS that were
+    # there before the run; lists are bounded after it, so they never count. "" = none.
+    given_leads_bound: str | None = None
 
 
 def build_machine(session: Session) -> type[RuleBasedStateMachine]:
@@ -235,6 +239,10 @@ class _SmsMachine(RuleBasedStateMachine):
     # -- create ----------------------------------------------------------------------------
 
     def _create(self, body: dict[str, Any]) -> None:
+        if not self.target.embedded and isinstance(body, dict) and self._unpinned(body):
+            # On a live target every SMS hangs off one of the run's leads, so that clean-up
+            # (and `sms-conformance cleanup`) can always find what a run left behind.
+            body = {**body, **self._a_lead_for(body)}
         step = self._step(
             "create",
             "POST",
@@ -255,22 +263,62 @@ class _SmsMachine(RuleBasedStateMachine):
         record = self.model.add(expectation.record, step.body, step.window)
         self.model.apply(record.observe_status(step.body.get("status", record.status)))
 
+    def _unpinned(self, body: dict[str, Any]) -> bool:
+        """True when a server could store the SMS on none of the run's leads: no
+        ``lead_id``, ``null``, or a string naming another lead. A ``lead_id`` of a wrong type
+        is a negative case a conforming server refuses (one that accepts it gets the SMS
+        deleted at once, by id: see :meth:`_create`), so it stays."""
+        lead = body.get("lead_id")
+        if isinstance(lead, str):
+            return lead not in {lead_id for lead_id, _ in self.fixtures.leads}
+        return lead is None
+
+    def _a_lead_for(self, body: dict[str, Any]) -> dict[str, str]:
+        """The lead (and contact, when the body names none) an SMS body is given."""
+        for lead_id, contact_id in self.fixtures.leads:
+            if body.get("contact_id") == contact_id:
+                return {"lead_id": lead_id}
+        lead_id, contact_id = self.fixtures.leads[-1]
+        return (
+            {"lead_id": lead_id}
+            if "contact_id" in body
+            else {"lead_id": lead_id, "contact_id": contact_id}
+        )
+
     def _discard(self, sms_id: str) -> None:
-        self._send("DELETE", f"{SMS}{sms_id}/")
+        self._send("DELETE", item_path(SMS, sms_id))
 
     def _find_strays(self, body: dict[str, Any], window: TimeWindow) -> None:
-        """A create got no usable answer: it may or may not have happened. Look for an SMS
-        the run does not know on the body's lead, created since, and delete it."""
-        lead = body.get("lead_id") if isinstance(body.get("lead_id"), str) else None
+        """A create got no usable answer: it may or may not have happened. Look on the
+        body's lead (one of the run's) for an SMS the run does not know, created since, that
+        matches what was sent, and delete it. On a lead the user named (``--lead-id``), where
+        others may create SMS meanwhile, only a single match counts; anything else on the
+        lead is left alone."""
+        own_leads = [lead_id for lead_id, _ in self.fixtures.leads]
+        lead = body.get("lead_id")
+        if lead not in own_leads:
+            return  # an SMS the run sent without one of its leads is invalid: none was made
         since = (window.start - timedelta(seconds=5)).isoformat()
-        leads = lead or ",".join(lead_id for lead_id, _ in self.fixtures.leads)
-        exchange, _ = self._send("GET", SMS, params={"lead_id": leads, "date_created__gte": since})
+        exchange, _ = self._send("GET", SMS, params={"lead_id": lead, "date_created__gte": since})
         listed = exchange.response.body if exchange.response is not None else None
-        for item in listed.get("data", []) if isinstance(listed, dict) else []:
-            sms_id = item.get("id") if isinstance(item, dict) else None
-            if isinstance(sms_id, str) and sms_id not in self.model.records:
-                self.created[sms_id] = None
-                self._discard(sms_id)
+        items = listed.get("data") if isinstance(listed, dict) else None
+        strays = [
+            item["id"]
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and item["id"] not in self.model.records
+            and item["id"] not in self.created
+            and item.get("lead_id") == lead
+            and all(item.get(name) == body[name] for name in _STRAY_KEYS if name in body)
+        ]
+        if lead in self.target.given.lead_ids and len(strays) != 1:
+            return
+        for sms_id in strays:
+            if self.target.api.guard is not None:
+                self.target.api.guard.own(SMS, sms_id)  # what the lost create made
+            self.created[sms_id] = None
+            self._discard(sms_id)
 
     def _lose(self, record: Any) -> None:
         """An update or delete got no usable answer: the SMS leaves the run, deleted."""
@@ -288,10 +336,6 @@ class _SmsMachine(RuleBasedStateMachine):
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
         if status == "scheduled":
             body["date_scheduled"] = self._future(data)
-        if not self.target.embedded and "lead_id" not in body:
-            # On a live target every SMS hangs off one of the run's tagged leads, so that
-            # `sms-conformance cleanup` can always find what a run left behind.
-            body["lead_id"], body["contact_id"] = self.fixtures.leads[-1]
         if status == "outbox":
             # Mostly with an undo window (only then is a cancel sure to be owed), and often
             # at its edges.
@@ -325,7 +369,7 @@ class _SmsMachine(RuleBasedStateMachine):
         step = self._step(
             "update",
             "PUT",
-            f"{SMS}{record.id}/",
+            item_path(SMS, record.id),
             json_body=body,
             expectation=partial(self.model.expect_update, record.id, body),
             record=record,
@@ -419,7 +463,7 @@ class _SmsMachine(RuleBasedStateMachine):
         step = self._step(
             "get",
             "GET",
-            f"{SMS}{record.id}/",
+            item_path(SMS, record.id),
             params=params,
             auth=auth,
             expectation=expectation,
@@ -495,7 +539,7 @@ class _SmsMachine(RuleBasedStateMachine):
         step = self._step(
             "delete",
             "DELETE",
-            f"{SMS}{record.id}/",
+            item_path(SMS, record.id),
             expectation=self.model.expect_delete(record.id),
         )
         if _transient(step):
@@ -516,7 +560,7 @@ class _SmsMachine(RuleBasedStateMachine):
         self._step(
             operation,
             method,
-            f"{SMS}{sms_id}/",
+            item_path(SMS, sms_id),
             json_body=body,
             expectation=Expectation(rule_id, False),
         )
@@ -524,6 +568,8 @@ class _SmsMachine(RuleBasedStateMachine):
     @rule(method=st.sampled_from(["GET", "PUT", "DELETE"]))
     def touch_unknown_sms(self, method: str) -> None:
         sms_id = "acti_" + uuid.UUID(int=self.steps + 1).hex  # never issued by a server
+        if self.target.api.guard is not None:
+            self.target.api.guard.own(SMS, sms_id)  # made up by the run: its to touch
         rule_id = {
             "GET": "sms/get/unknown-id-404",
             "PUT": "sms/update/unknown-id-404",
@@ -534,7 +580,7 @@ class _SmsMachine(RuleBasedStateMachine):
         self._step(
             operation,
             method,
-            f"{SMS}{sms_id}/",
+            item_path(SMS, sms_id),
             json_body=body,
             expectation=Expectation(rule_id, False),
         )
@@ -546,9 +592,30 @@ class _SmsMachine(RuleBasedStateMachine):
         params = {k: str(v) for k, v in params.items()}
         if "lead_id" not in params and "id__in" not in params:
             params["lead_id"] = ",".join(lead for lead, _ in self.fixtures.leads)
+        if "id__in" not in params and self.target.given.lead_ids:
+            bound = self._given_leads_bound()
+            # Both keys already taken (a drawn query bounds date_created itself): the
+            # ``__gte`` one gives way, so the list stays bounded after what was there. The
+            # expectation is the model's for the params sent, so it still holds.
+            key = next(
+                (k for k in ("date_created__gt", "date_created__gte") if k not in params),
+                "date_created__gte",
+            )
+            if bound:
+                params[key] = bound
         if "_fields" in params and "id" not in params["_fields"].split(","):
             params["_fields"] += ",id"
         return params
+
+    def _given_leads_bound(self) -> str:
+        """A ``date_created`` bound after every SMS the user's leads held before the run (a
+        millisecond past the latest), found once per run; "" when they held none."""
+        session = self.session
+        if session.given_leads_bound is None:
+            # The run's own SMS (made before the first list) are no reason to hide anything.
+            own = {*self.created, *self.model.records, *session.gone}
+            session.given_leads_bound = given_leads_bound(self.target, own)
+        return session.given_leads_bound
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data(), kind=st.sampled_from(["date_created", "activity_at"]))
@@ -654,9 +721,15 @@ class _SmsMachine(RuleBasedStateMachine):
         )
         self._list(self._scoped(query.params), query.tz_offset)
 
-    @precondition(lambda self: bool(self.model.records))
+    def _scoped_records(self) -> int:
+        leads = {lead_id for lead_id, _ in self.fixtures.leads}
+        return sum(1 for r in self.model.records.values() if r.written.get("lead_id") in leads)
+
+    @precondition(lambda self: self._scoped_records() >= 2)
     @rule(limit=st.integers(1, 4))
     def walk_all_pages(self, limit: int) -> None:
+        # At least two pages: a walk that fits on one page says nothing about _skip.
+        limit = min(limit, self._scoped_records() - 1)
         params = self._scoped({})
         self.steps += 1
         self.session.tally.steps += 1
@@ -718,8 +791,11 @@ class _SmsMachine(RuleBasedStateMachine):
     def list_one_exactly_full_page(self, data: st.DataObject) -> None:
         """A page that holds exactly what is left: ``has_more`` must be false."""
         lead = data.draw(st.sampled_from([lead for lead, _ in self.fixtures.leads]))
-        matching = len(self.model.expect_list({"lead_id": lead}).ids)
-        self._list({"lead_id": lead, "_limit": str(max(matching, 1))})
+        # Scoped like every judged list: on a lead the user named, what was there before the
+        # run would otherwise fill the page and make has_more true.
+        params = self._scoped({"lead_id": lead})
+        matching = len(self.model.expect_list(params).ids)
+        self._list({**params, "_limit": str(max(matching, 1))})
 
     # -- protocol, auth, isolation ---------------------------------------------------------
 
@@ -727,13 +803,13 @@ class _SmsMachine(RuleBasedStateMachine):
     def request_without_valid_credentials(self, kind: str, data: st.DataObject) -> None:
         path = SMS
         if self.model.records and data.draw(st.booleans(), label="one sms"):  # type: ignore[arg-type]
-            path = f"{SMS}{self._pick(data).id}/"
+            path = item_path(SMS, self._pick(data).id)
         self._step(kind, "GET", path, auth="none" if kind == "auth-none" else "wrong")
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data(), method=st.sampled_from(["PATCH", "POST"]))
     def unsupported_method(self, data: st.DataObject, method: str) -> None:
-        self._step("method", method, f"{SMS}{self._pick(data).id}/", json_body={"text": "x"})
+        self._step("method", method, item_path(SMS, self._pick(data).id), json_body={"text": "x"})
 
     @rule()
     def post_a_non_json_body(self) -> None:
@@ -768,13 +844,13 @@ class _SmsMachine(RuleBasedStateMachine):
             params = {"id__in": record.id}
             self._step("isolation-list", "GET", SMS, params=params, auth="second-org")
         elif kind == "get":
-            self._step("isolation-get", "GET", f"{SMS}{record.id}/", auth="second-org")
+            self._step("isolation-get", "GET", item_path(SMS, record.id), auth="second-org")
         else:
             body = {"text": "not yours"} if kind == "put" else None
             self._step(
                 "isolation-modify",
                 kind.upper(),
-                f"{SMS}{record.id}/",
+                item_path(SMS, record.id),
                 json_body=body,
                 auth="second-org",
             )
@@ -806,7 +882,7 @@ class _SmsMachine(RuleBasedStateMachine):
             self._step(
                 "get",
                 "GET",
-                f"{SMS}{record.id}/",
+                item_path(SMS, record.id),
                 record=self.model.records[record.id],
                 expectation=Expectation("sms/get/returns-object", True),
             )
@@ -823,7 +899,45 @@ def _render_bound(moment: datetime, style: str, tz_offset: str | None) -> str:
     return local.replace(tzinfo=None).isoformat()
 
 
+GIVEN_LEADS_PAGES = 20  # at most 2,000 SMS looked at on the user's leads
+
+
+def given_leads_bound(target: Target, own: Collection[str] = ()) -> str:
+    """A ``date_created`` bound after every SMS the leads the user named (``--lead-id``) hold
+    now, the run's ``own`` ids aside: a millisecond past the latest, as ISO 8601; "" when
+    they hold none (or the user named no lead). A list bounded by it (``date_created__gt``)
+    never shows an SMS that was on the user's leads before the run."""
+    lead_ids = tuple(getattr(getattr(target, "given", None), "lead_ids", ()) or ())
+    if not lead_ids:
+        return ""
+    latest = None
+    for page in range(GIVEN_LEADS_PAGES):
+        params = {"lead_id": ",".join(lead_ids), "_skip": str(page * 100), "_limit": "100"}
+        exchange, _ = target.api.send("GET", SMS, params=params)
+        body = exchange.response.body if exchange.response is not None else None
+        items = body.get("data") if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else []:
+            sms_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item, dict) or (isinstance(sms_id, str) and sms_id in own):
+                continue
+            moment = parse_datetime(item.get("date_created"))
+            if moment is not None and (latest is None or moment > latest):
+                latest = moment
+        if not isinstance(body, dict) or body.get("has_more") is not True:
+            break
+    return (latest + timedelta(milliseconds=1)).isoformat() if latest is not None else ""
+
+
+# What a stray SMS must have of the lost create's body to be taken for its result.
+_STRAY_KEYS = ("text", "local_phone", "remote_phone")
+
+
 def _transient(step: Step) -> bool:
-    """True when the step got no usable answer: nothing, or a 502/503/504."""
+    """True when the step got no usable answer: nothing, a 502/503/504, or an answer the
+    client had to retry for (a retried DELETE's 404 says only that an earlier try worked)."""
     response = step.exchange.response
-    return response is None or response.status_code in TRANSIENT_STATUSES
+    return (
+        response is None
+        or response.status_code in TRANSIENT_STATUSES
+        or step.exchange.error is not None
+    )

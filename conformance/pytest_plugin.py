@@ -9,7 +9,9 @@ reason. An inconclusive run fails every rule's test with the reason. With
 ``--sms-report-dir DIR`` the run's ``report.json``, ``junit.xml`` and ``report.html`` are
 written there too, as ``sms-conformance run`` writes them. Without
 ``--sms-conformance`` the plugin adds nothing, so installing the suite never changes another
-project's test run.
+project's test run. No credential, in any form, is in a test's text or a report file: the
+run's report is scrubbed by the engine, and every text the plugin writes is scrubbed again
+with the run's secrets.
 
 Like the command line, it is a thin shell over :func:`conformance.engine.run_target`.
 """
@@ -24,6 +26,7 @@ import pytest
 __all__ = ["RuleTest"]
 
 _REPORT = pytest.StashKey[Any]()
+_SECRETS = pytest.StashKey[Any]()  # the run's Redactor
 _REPORT_PATHS = pytest.StashKey[dict[str, Any]]()
 
 
@@ -89,17 +92,18 @@ class RuleTest(pytest.Item):
 
     def runtest(self) -> None:
         report = _report(self.config)
+        scrub = self.config.stash[_SECRETS].scrub
         if report.verdict == "inconclusive":
-            pytest.fail(f"inconclusive: {report.reason}", pytrace=False)
+            pytest.fail(scrub(f"inconclusive: {report.reason}"), pytrace=False)
         result = next(rule for rule in report.rules if rule.id == self.name)
         if result.observations:
             self.add_report_section(
-                "call", "observations", "\n".join(str(o) for o in result.observations)
+                "call", "observations", scrub("\n".join(str(o) for o in result.observations))
             )
         if result.status == "not-run":
             pytest.skip(result.reason or "not run")
         if result.status == "fail":
-            raise RuleFailed(_failure_text(report, self.name))
+            raise RuleFailed(scrub(_failure_text(report, self.name)))
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, RuleFailed):
@@ -113,12 +117,13 @@ class RuleTest(pytest.Item):
 def _report(config: pytest.Config) -> Any:
     """Run the suite once per pytest session; every rule's test reads the same report."""
     if _REPORT not in config.stash:
-        config.stash[_REPORT] = report = _run(config)
+        report, redactor = _run(config)
+        config.stash[_REPORT], config.stash[_SECRETS] = report, redactor
         directory = config.getoption("sms_report_dir")
         if directory:
             from conformance.reporting import write_reports
 
-            config.stash[_REPORT_PATHS] = write_reports(report, directory)
+            config.stash[_REPORT_PATHS] = write_reports(report, directory, secrets=redactor)
     return config.stash[_REPORT]
 
 
@@ -130,10 +135,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
 
 
-def _run(config: pytest.Config) -> Any:
+def _run(config: pytest.Config) -> tuple[Any, Any]:
+    """Run the engine as the options say; return the report and the run's Redactor."""
     from conformance.client import Credentials
     from conformance.engine import run_target
     from conformance.profiles import PROFILES
+    from conformance.redaction import Redactor
     from conformance.target import ConfigurationError, embedded_target, remote_target
 
     base_url = config.getoption("sms_base_url")
@@ -155,7 +162,9 @@ def _run(config: pytest.Config) -> Any:
     except (ConfigurationError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
     profile = PROFILES[config.getoption("sms_profile")]
-    return run_target(target, profile=profile, seed_value=config.getoption("sms_seed"))
+    redactor = Redactor.from_credentials(target.api.credentials)
+    report = run_target(target, profile=profile, seed_value=config.getoption("sms_seed"))
+    return report, redactor
 
 
 def _failure_text(report: Any, rule_id: str) -> str:

@@ -1,7 +1,8 @@
 """Plain records of what happened in a run: exchanges, failures, per-rule results.
 
 The engine produces them; report writers and the CLI consume them. They hold no httpx
-objects and never a credential: headers are redacted when an exchange is recorded.
+objects and never a credential: headers are redacted when an exchange is recorded, and the
+engine scrubs every string of the report it returns by value (``conformance.redaction``).
 """
 
 from __future__ import annotations
@@ -116,3 +117,6 @@ class RunReport:
     stats: RunStats
     reason: str | None = None  # one line: why the verdict is what it is
     started_at: str = ""
+    run_id: str = ""  # the tag on everything the run created (``cleanup --run-id``)
+    leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
+    cleanup_command: str | None = None  # the command that removes the leftovers, if any

@@ -25,22 +25,37 @@ False alarms are avoided by construction: a positive case answered 4xx is never 
 schema-valid bodies), response schemas are not judged on ``_fields`` requests (trimmed on
 purpose), and 5xx answers count only against ``protocol/no-5xx``.
 
-Safety: against a remote target without ``allow_send`` every create or update whose status
-is ``outbox`` or ``scheduled`` is turned into a ``draft`` before it is sent; every SMS the
-phase created is deleted at the end.
+Safety (issue 9): the phase touches only what the run made, whatever ids schemathesis
+harvests. In its ``before_call`` hook (:class:`_Run`): every ``GET /activity/sms/`` names one
+of the run's leads, so other SMS never enter schemathesis's pools; every method but GET, HEAD
+and OPTIONS on an item path (``activity/sms/``, ``lead/``, ``sms_template/``) whose id the
+run does not own gets the run's made-up id instead (owned, and on no server); an SMS body's
+phone-like ``remote_phone`` outside the run's recipients becomes one of them; without
+``allow_send`` ``outbox``/``scheduled`` become ``draft``; and on a remote target every SMS
+body is pinned on the run's leads (``lead_id`` added to creates, foreign ``lead_id`` and
+``contact_id`` replaced) so ``cleanup`` can find what the phase made. Then, as the choke point,
+every ``requests`` send of the phase (its cases, its checks' control requests and probes,
+redirects) passes the target's own :class:`~conformance.safety.Guard` first; a refused
+request never leaves, and the phase ends with :class:`~conformance.client.Refused`. The ids
+the phase's creates return are owned by that guard, and deleted at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import posixpath
+import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from unittest import mock
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.engine import Status, events, from_schema
@@ -48,9 +63,19 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from conformance.bounded_requests import bounded_sessions
 from conformance.checks import Finding
-from conformance.client import ApiClient, Interrupted, decode_body, parse_ratelimit
+from conformance.client import (
+    AnswerTooLarge,
+    ApiClient,
+    Interrupted,
+    MalformedAnswer,
+    Refused,
+    decode_body,
+    parse_ratelimit,
+)
+from conformance.machine import given_leads_bound
 from conformance.openapi import SMS_PATHS, load_openapi
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
+from conformance.safety import SMS, Guard
 
 if TYPE_CHECKING:
     from conformance.target import Target
@@ -59,7 +84,6 @@ __all__ = ["CHECK_RULES", "PHASES", "SchemaPhaseResult", "run_schema_phase"]
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PREFIX = "sms_conformance_"
-SMS_CREATE = ("POST", "/activity/sms/")
 SENDING_STATUSES = frozenset({"outbox", "scheduled"})
 RECORDED_HEADERS = ("content-type", "x-tz-offset")
 # The operations the phase exercises: every SMS operation, and only reads of the fixtures
@@ -169,59 +193,303 @@ def _register_checks() -> None:
 _register_checks()
 
 
-# -- global hooks (schemathesis dispatches before_call/after_call globally) ------------------
+# -- the run's limits: what it may touch, whom it may address ---------------------------------
+
+#: Methods that cannot modify anything; every other one on an item path names an owned id.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+COLLECTION_WRITES = frozenset({"PUT", "PATCH", "DELETE"})
+GUARDED_COLLECTIONS = ("activity/sms/", "lead/", "sms_template/")
+SMS_LIST = "/activity/sms/"
+#: Operation path templates of single items -> the guard's collection of that item.
+ITEM_TEMPLATES = {
+    "/activity/sms/{id}/": "activity/sms/",
+    "/lead/{id}/": "lead/",
+    "/sms_template/{id}/": "sms_template/",
+}
+#: The prefix of an id the run makes up in each collection (Close's style).
+MADE_UP_PREFIXES = {"activity/sms/": "acti_", "lead/": "lead_", "sms_template/": "smstmpl_"}
 
 
-class _Guard:
-    """Per-run state the global hooks consult: safety mapping and created ids."""
+class RefusedRequest(requests.exceptions.RequestException):
+    """A request the guard refused: it never left; schemathesis sees a failed send."""
 
-    def __init__(self, schema: Any, *, allow_send: bool) -> None:
+
+class _Run:
+    """Per-run state the global hooks and the guarded sends consult.
+
+    ``guard`` is the target's own (:attr:`ApiClient.guard`), so the ids the phase creates
+    are owned by the whole run and ``target.delete_sms`` may delete them. ``strict`` (any
+    target but the embedded server, which holds only the run's data and sends nowhere) also
+    pins every SMS body's ``lead_id``/``contact_id`` on the run's own leads."""
+
+    def __init__(self, schema: Any, target: Target, guard: Guard, *, allow_send: bool) -> None:
         self.schema = schema
+        self.guard = guard
         self.allow_send = allow_send
+        self.strict = not target.embedded
+        fixtures = target.fixtures
+        self.leads: dict[str, str] = dict(fixtures.leads) if fixtures is not None else {}
+        # The numbers a body may carry: the target's recipients the guard lets through.
+        self.recipients = tuple(n for n in target.recipients if guard.may_address(n)) or tuple(
+            sorted(guard.recipients or ())
+        )
         self.created: list[str] = []
+        self.refusals: list[str] = []
+        self.withheld: list[str] = []  # collection-wide writes never sent to a live target
+        self.disowned: list[str] = []  # create answers naming what the run cannot own
+        self.seen: set[str] = set()  # SMS ids seen in answers other than the run's creates
+        # A date_created bound after the SMS on the user's --lead-id leads ("" = none).
+        self.given_bound = ""
+        self._made_up: dict[str, str] = {}
+        self._next_recipient = 0
         self.lock = threading.Lock()
 
     def owns(self, case: Any) -> bool:
         return case.operation.schema is self.schema
 
+    @property
+    def lead_id(self) -> str | None:
+        return next(iter(self.leads), None)
 
-_GUARDS: list[_Guard] = []
+    def made_up(self, collection: str) -> str:
+        """This run's one made-up id in ``collection`` (owned, and on no server)."""
+        with self.lock:
+            if collection not in self._made_up:
+                prefix = MADE_UP_PREFIXES.get(collection, "")
+                self._made_up[collection] = self.guard.made_up(collection, prefix=prefix)
+            return self._made_up[collection]
+
+    def recipient(self) -> str:
+        """The next of the run's recipients, in turn."""
+        with self.lock:
+            number = self.recipients[self._next_recipient % len(self.recipients)]
+            self._next_recipient += 1
+        return number
+
+    # -- before a case is sent ---------------------------------------------------------------
+
+    def prepare(self, case: Any) -> None:
+        """Bend ``case`` so that it can only touch what the run owns and address whom it may."""
+        method = case.method.upper()
+        if case.path == SMS_LIST and method != "POST":
+            self._scope_list(case)
+        collection = ITEM_TEMPLATES.get(case.path)
+        if collection is not None and method not in SAFE_METHODS:
+            self._own_item(case, collection)
+        if case.path in SMS_PATHS and method not in SAFE_METHODS and isinstance(case.body, dict):
+            create = case.path == SMS_LIST and method == "POST"
+            case.body = self._safe_body(case.body, create=create)
+
+    def _scope_list(self, case: Any) -> None:
+        """Lists name one of the run's leads, so foreign SMS never enter schemathesis's pools."""
+        if self.lead_id is None:
+            return
+        query = dict(case.query or {})
+        value = query.get("lead_id")
+        if "lead_id" not in query or (self.strict and not self._names_run_leads(value)):
+            query["lead_id"] = self.lead_id
+            case.query = query
+        if self.given_bound:
+            case.query = self._after_given_leads(dict(case.query or {}))
+
+    def _after_given_leads(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Bound a list after the SMS the user's leads held before the run, so they never
+        enter schemathesis's pools or its judgements: on a free ``date_created__gt`` (or
+        ``__gte``), else on one whose value is a date (a valid value for a valid one, so a
+        negative case stays one). Both values invalid: a conforming server refuses the list."""
+        for key in ("date_created__gt", "date_created__gte"):
+            if key not in query:
+                query[key] = self.given_bound
+                return query
+        for key in ("date_created__gte", "date_created__gt"):
+            if _is_a_date(query[key]):
+                query[key] = self.given_bound
+                return query
+        return query
+
+    def _names_run_leads(self, value: object) -> bool:
+        """False for a string naming a lead that is not the run's (ids are comma-separated)."""
+        if not isinstance(value, str):
+            return True  # a wrong type names no lead at all
+        return all(part.strip() in self.leads for part in value.split(",") if part.strip())
+
+    def _own_item(self, case: Any, collection: str) -> None:
+        """An id the run does not own becomes the run's made-up one (an id no server has)."""
+        item_id = (case.path_parameters or {}).get("id")
+        if isinstance(item_id, str) and self.guard.owns(collection, item_id):
+            return
+        case.path_parameters = {**(case.path_parameters or {}), "id": self.made_up(collection)}
+
+    def _safe_body(self, body: dict[str, Any], *, create: bool) -> dict[str, Any]:
+        """A copy of an SMS body that sends nothing without ``allow_send``, addresses only the
+        run's recipients and (on a remote target) hangs off the run's leads."""
+        body = dict(body)
+        if not self.allow_send and body.get("status") in SENDING_STATUSES:
+            body["status"] = "draft"
+        if "remote_phone" in body and not self.guard.may_address(body["remote_phone"]):
+            body["remote_phone"] = self._harmless_phone(body["remote_phone"])
+        if self.strict and self.lead_id is not None:
+            self._pin_lead(body, create=create)
+        return body
+
+    def _harmless_phone(self, phone: object) -> object:
+        """A phone the run may address in place of ``phone``: one of its recipients for a
+        string; an empty value of the same type otherwise (a wrong type stays wrong)."""
+        if isinstance(phone, str) or not self.recipients:
+            return self.recipient() if self.recipients else ""
+        return type(phone)() if isinstance(phone, (int, float, list, dict)) else None
+
+    def _pin_lead(self, body: dict[str, Any], *, create: bool) -> None:
+        """Every SMS the run writes hangs off one of its leads (so ``cleanup`` finds it).
+
+        A ``lead_id`` that would not name one of the run's leads and that a server may
+        accept (absent on a create, ``null``, a string naming another lead: all valid by
+        the schema) becomes one of the run's leads: the contact's, when the body names one
+        of the run's contacts, so the pair still agrees. Only a ``lead_id`` of a wrong JSON
+        type stays, so the negative case stays one: a conforming server must refuse it (and
+        should one accept it, the SMS is the run's, owned, and deleted by id at the end)."""
+        lead = body.get("lead_id")
+        contact = body.get("contact_id")
+        contact_lead = next(
+            (lead_id for lead_id, contact_id in self.leads.items() if contact_id == contact), None
+        )
+        # On a create an absent lead_id leaves the SMS on no lead; on a PUT it keeps its lead.
+        unpinned = lead is None and (create or "lead_id" in body)
+        if unpinned or (isinstance(lead, str) and lead not in self.leads):
+            body["lead_id"] = lead = contact_lead or self.lead_id
+        if isinstance(contact, str) and contact not in self.leads.values():
+            own_lead = lead if isinstance(lead, str) and lead in self.leads else self.lead_id
+            body["contact_id"] = self.leads[own_lead or ""]
+
+    # -- around every request ----------------------------------------------------------------
+
+    def check(self, method: str, path: str, body: Any) -> None:
+        """The choke point: raise :class:`RefusedRequest` for what the guard refuses.
+
+        On a live target a write to a whole collection (the coverage phase's undeclared
+        ``DELETE /lead/``, say) is withheld, not refused: Close has no such operation, but a
+        server that had one could touch what the run did not create. It is noted, and the
+        run goes on (the machine judges undeclared methods on the run's own SMS)."""
+        if self.strict and method.upper() in COLLECTION_WRITES and path in GUARDED_COLLECTIONS:
+            with self.lock:
+                self.withheld.append(f"{method.upper()} /{path}")
+            raise RefusedRequest(f"withheld {method.upper()} /{path} (a collection-wide write)")
+        try:
+            self.guard.check(method, path, body)
+        except (Refused, MalformedAnswer) as refusal:
+            with self.lock:
+                self.refusals.append(str(refusal))
+            raise RefusedRequest(str(refusal)) from None
+
+    def observe(self, method: str, path: str, status: int, body: Any) -> None:
+        """Own what the run's creates made; remember the SMS ids other answers showed."""
+        relative = path.strip("/") + "/"
+        if not 200 <= status < 300 or not relative.startswith(SMS):
+            return
+        if method == "POST" and relative == SMS and isinstance(body, dict):
+            self._note_create(body)
+        elif method == "GET":
+            items = body.get("data") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else [body]:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    with self.lock:
+                        self.seen.add(item["id"])
+
+    def _note_create(self, body: dict[str, Any]) -> None:
+        sms_id, lead = body.get("id"), body.get("lead_id")
+        if not isinstance(sms_id, str):
+            return
+        with self.lock:
+            foreign = sms_id in self.seen and sms_id not in self.created
+            if foreign or (isinstance(lead, str) and self.leads and lead not in self.leads):
+                self.disowned.append(f"{sms_id!r} (lead_id {lead!r})")
+                return
+            self.created.append(sms_id)
+        self.guard.own(SMS, sms_id)
 
 
-def _guard_for(case: Any) -> _Guard | None:
-    for guard in _GUARDS:
-        if guard.owns(case):
-            return guard
+def _is_a_date(value: object) -> bool:
+    """True for an ISO 8601 date or date-time string (what ``DateOrDateTime`` allows)."""
+    if not isinstance(value, str):
+        return False
+    for parse in (datetime.fromisoformat, date.fromisoformat):
+        try:
+            parse(value)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+_RUNS: list[_Run] = []
+
+
+def _run_for(case: Any) -> _Run | None:
+    for run in _RUNS:
+        if run.owns(case):
+            return run
     return None
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-    guard = _guard_for(case)
-    if guard is None or guard.allow_send:
-        return
-    if case.operation.path in SMS_PATHS and case.method.upper() in ("POST", "PUT"):
-        body = case.body
-        if isinstance(body, dict) and body.get("status") in SENDING_STATUSES:
-            body["status"] = "draft"
+    """schemathesis dispatches this hook globally: the run that owns ``case`` bends it."""
+    run = _run_for(case)
+    if run is not None:
+        run.prepare(case)
 
 
-@schemathesis.hook
-def after_call(context: Any, case: Any, response: Any) -> None:
-    guard = _guard_for(case)
-    if guard is None:
-        return
-    if (
-        case.method.upper(),
-        case.operation.path,
-    ) == SMS_CREATE and 200 <= response.status_code < 300:
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            return
-        if isinstance(body, dict) and isinstance(body.get("id"), str):
-            with guard.lock:
-                guard.created.append(body["id"])
+@contextmanager
+def _guarded_sends(run: _Run, base_path: str) -> Iterator[None]:
+    """Within the block every ``requests`` send (schemathesis's cases, its checks' control
+    requests and probes, redirects) passes the guard first, and every answer is observed."""
+    send = requests.Session.send
+
+    def guarded_send(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+        method = str(request.method or "GET").upper()
+        path = _relative_path(str(request.url), base_path)
+        run.check(method, path, _request_body(request))
+        response = send(session, request, **kwargs)
+        if method in ("POST", "GET") and path.startswith(SMS) and response.status_code < 300:
+            run.observe(method, path, response.status_code, _answer_body(response))
+        return response
+
+    with mock.patch.object(requests.Session, "send", guarded_send):
+        yield
+
+
+def _relative_path(url: str, base_path: str) -> str:
+    """The API path of ``url`` (no query) with dot segments resolved (``%2e`` too) and the
+    base path removed: the path a server would route."""
+    parts = urlsplit(url)
+    path = re.sub(r"%2[eE]", ".", parts.path)
+    resolved = posixpath.normpath(path) if path else "/"
+    if path.endswith("/") and not resolved.endswith("/"):
+        resolved += "/"
+    if base_path and resolved.startswith(base_path + "/"):
+        resolved = resolved[len(base_path) :]
+    return resolved.lstrip("/")
+
+
+def _request_body(request: Any) -> Any:
+    """The body of a prepared request as the server would read it: JSON, or a form."""
+    body = request.body
+    if not body:
+        return None
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    form = parse_qs(text)
+    return {name: values[-1] for name, values in form.items()} if form else None
+
+
+def _answer_body(response: Any) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, TypeError):
+        return None
 
 
 # -- embedded transport --------------------------------------------------------------------
@@ -316,7 +584,7 @@ def _anchor_body(target: Target) -> Callable[[Any, Any], Any]:
         lead_id, contact_id = fixtures.leads[0]
         swaps = {
             "local_phone": fixtures.internal_phones[0],
-            "remote_phone": "+15555550100",
+            "remote_phone": fixtures.remote_phones[0],
             "lead_id": lead_id,
             "contact_id": contact_id,
             "template_id": fixtures.template_id,
@@ -375,8 +643,11 @@ def run_schema_phase(
     if target.embedded and target.server is not None:
         schema.app = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
     schema.hooks.register_hook_with_name(_anchor_body(target), "flatmap_body")
-    guard = _Guard(schema, allow_send=target.embedded or target.allow_send)
-    _GUARDS.append(guard)
+    run = _Run(schema, target, _guard_of(target), allow_send=target.embedded or target.allow_send)
+    if run.strict:
+        # On leads the user named, lists start after what was there before the run.
+        run.given_bound = given_leads_bound(target, run.guard.owned(SMS))
+    _RUNS.append(run)
     result = SchemaPhaseResult()
     try:
         # schemathesis seeds the Basic-auth username into its pool of ids; for Close that
@@ -386,14 +657,37 @@ def run_schema_phase(
             mock.patch(
                 "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth", _seed_nothing
             ),
-            bounded_sessions(target.api.max_body_bytes),
+            bounded_sessions(target.api.max_body_bytes) as bounds,
+            _guarded_sends(run, urlsplit(base_url).path.rstrip("/")),
         ):
             _collect(from_schema(schema).execute(), result, base_url, target.api)
     finally:
-        _GUARDS.remove(guard)
-        result.created = list(dict.fromkeys(guard.created))
+        _RUNS.remove(run)
+        result.created = list(dict.fromkeys(run.created))
         target.delete_sms(result.created)
+    if bounds.hits:
+        # schemathesis judged what was cut at the bound: nothing it said can stand.
+        more = f" (and {len(bounds.hits) - 1} more)" if len(bounds.hits) > 1 else ""
+        raise AnswerTooLarge(
+            f"the schema phase's answer to {bounds.hits[0]}{more}; a cut answer cannot be "
+            "judged, so the phase is inconclusive past the body bound"
+        )
+    result.errors.extend(f"not owned, so never modified: create answered {d}" for d in run.disowned)
+    result.errors.extend(f"withheld from a live target: {w}" for w in dict.fromkeys(run.withheld))
+    if run.refusals:
+        raise Refused(
+            f"the schema phase refused {len(run.refusals)} request(s) that could have touched "
+            f"what the run did not create; the first: {run.refusals[0]}"
+        )
     return result
+
+
+def _guard_of(target: Target) -> Guard:
+    """The target's own guard (one per run); a client without one gets one now."""
+    if target.api.guard is None:
+        live = not target.embedded
+        target.api.guard = Guard(recipients=target.recipients if live else None, live=live)
+    return target.api.guard
 
 
 def _seed_nothing(*args: Any, **kwargs: Any) -> None:

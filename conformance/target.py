@@ -4,38 +4,95 @@
 :func:`remote_target` points at a base URL over real HTTP. Either way the fixtures (user,
 internal numbers, leads with contacts, a template) come from the documented endpoints,
 and what the run created is deleted by :meth:`Target.close`.
+
+Nothing the target answers is trusted: every fixture answer is read field by field
+(:mod:`conformance.fixture_answers`), every id goes into a path through
+:func:`conformance.safety.item_path`, and a lead or template the run creates is read back
+and must carry the run's own tagged name (``sms-conformance <run id> lead 0``) before the
+run uses it, or deletes it. Leads named with ``--lead-id`` are read, never deleted.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import httpx
 
-from conformance.client import ApiClient, Credentials, TargetUnreachable
+from conformance.client import (
+    ApiClient,
+    Credentials,
+    MalformedAnswer,
+    RunAborted,
+    TargetUnreachable,
+)
 from conformance.clock import Clock, SystemClock, VirtualClock
+from conformance.fixture_answers import read_lead, read_me, read_phones, read_template
 from conformance.fixtures import Fixtures
 from conformance.model import E164, Timing
+from conformance.safety import Guard, item_path
 
 __all__ = [
     "ConfigurationError",
     "GivenFixtures",
+    "RUN_ID_LENGTH",
+    "TAG",
     "Target",
     "TargetRejected",
     "embedded_target",
+    "new_run_id",
     "remote_target",
+    "tagged_name",
+    "tagged_name_pattern",
 ]
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
 # Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody.
 FICTIONAL_RECIPIENTS = ("+15555550100", "+15555550101")
-TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> ..."
+TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> <label>"
+RUN_ID_LENGTH = 12  # hex digits: 48 bits, so two runs (or a customer's lead) never share a tag
+RUN_ID = f"[0-9a-f]{{{RUN_ID_LENGTH}}}"
+LABEL = r"[a-z]+(?: [0-9]+)?"  # "lead 0", "template", "ledger", "bulk"
 EMBEDDED_ID_SEED = 0
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
+DEFAULT_MAX_SECONDS = 3600.0  # a remote run's time bound (--max-duration): then inconclusive
+OK_DELETE = frozenset({200, 202, 204, 404})  # 404: already gone, which is what was wanted
+LEAD, TEMPLATE, SMS = "lead/", "sms_template/", "activity/sms/"
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+Answer = TypeVar("Answer", bound=_Named)
+
+
+def new_run_id() -> str:
+    """A fresh run id: ``RUN_ID_LENGTH`` lowercase hex digits."""
+    return uuid.uuid4().hex[:RUN_ID_LENGTH]
+
+
+def tagged_name(run_id: str, label: str) -> str:
+    """The name of something the run creates: ``tagged_name("0123456789ab", "lead 0") ==
+    "sms-conformance 0123456789ab lead 0"``; ``label`` must match ``LABEL``."""
+    if not re.fullmatch(LABEL, label):
+        raise ValueError(f"a fixture label is lowercase words and a number, got {label!r}")
+    return f"{TAG} {run_id} {label}"
+
+
+def tagged_name_pattern(run_id: str | None = None) -> re.Pattern[str]:
+    """What a name must match *whole* (``fullmatch``) to be one a run gave: of run
+    ``run_id``, or of any run (12 hex digits) when None. A customer's lead named
+    ``sms-conformance customers list`` does not match."""
+    run = re.escape(run_id) if run_id else RUN_ID
+    return re.compile(rf"{re.escape(TAG)} (?P<run_id>{run}) (?P<label>{LABEL})")
 
 
 class ConfigurationError(Exception):
@@ -50,7 +107,7 @@ class TargetRejected(Exception):
 class GivenFixtures:
     """Fixtures named by the user, for targets that restrict the endpoints that make them:
     the run uses these instead of creating leads or a template or listing phone numbers,
-    and does not delete them."""
+    and does not delete them (the run does not own them)."""
 
     lead_ids: tuple[str, ...] = ()
     local_phones: tuple[str, ...] = ()
@@ -59,7 +116,12 @@ class GivenFixtures:
 
 @dataclass
 class Target:
-    """A server under test, its clock, credentials and the fixtures found on it."""
+    """A server under test, its clock, credentials and the fixtures found on it.
+
+    ``created`` holds the paths the run created (``lead/lead_abc/``), deleted by
+    :meth:`close` in reverse order; ``leftovers`` the paths clean-up could not delete (the
+    engine puts them in the report). ``closing`` is True while :meth:`close` runs;
+    :meth:`abandon_cleanup` makes it stop (a third Ctrl-C)."""
 
     name: str
     api: ApiClient
@@ -67,12 +129,17 @@ class Target:
     timing: Timing
     embedded: bool
     allow_send: bool
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    run_id: str = field(default_factory=new_run_id)
     fixtures: Fixtures | None = None
     created: list[str] = field(default_factory=list)  # fixture paths to DELETE at the end
     server: object | None = None
     recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS  # remote_phone values the run may use
     given: GivenFixtures = field(default_factory=lambda: GivenFixtures())
+    leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
+    closing: bool = False
+    _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
+    _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
+    _abandoned: bool = field(default=False, repr=False)
 
     @property
     def has_second_org(self) -> bool:
@@ -82,7 +149,8 @@ class Target:
     def has_oauth(self) -> bool:
         return bool(self.api.credentials.oauth_token)
 
-    def _json(self, method: str, path: str, body: object = None) -> dict:
+    def _json(self, method: str, path: str, body: object = None) -> object:
+        """The body of a 2xx answer to a fixture request (not yet checked: see the readers)."""
         exchange, _ = self.api.send(method, path, json_body=body)
         response = exchange.response
         if response is None:
@@ -92,45 +160,36 @@ class Target:
                 f"the target refused the credentials ({method} {path} answered "
                 f"{response.status_code})"
             )
-        if not 200 <= response.status_code < 300 or not isinstance(response.body, dict):
+        if not 200 <= response.status_code < 300:
             raise TargetRejected(
                 f"{method} {path} answered {response.status_code}; cannot set up fixtures"
             )
         return response.body
 
     def discover(self) -> Fixtures:
-        """Find or create the fixtures through the documented endpoints."""
-        me = self._json("GET", "me/")
-        organizations = me.get("organizations") or [{}]
-        organization_id = organizations[0].get("id") or me.get("organization_id") or ""
+        """Find or create the fixtures through the documented endpoints.
+
+        Raises :class:`MalformedAnswer` (naming the request) for an answer the run cannot
+        use, :class:`ConfigurationError` when a prerequisite is missing."""
+        organization_id, user_id = read_me(self._json("GET", "me/"))
         given = self.given
         if given.local_phones:
             internal, external = given.local_phones, ()
         else:
-            numbers = self._json("GET", "phone_number/", None).get("data") or []
-            internal = tuple(n["number"] for n in numbers if n.get("type") == "internal")
-            external = tuple(n["number"] for n in numbers if n.get("type") == "external")
+            internal, external = read_phones(self._json("GET", "phone_number/"))
         if not internal:
             raise ConfigurationError(
                 "the target has no Phone Number of type 'internal' (GET /phone_number/), "
                 "which every SMS needs as local_phone; name one with --local-phone"
             )
         if given.lead_ids:
-            leads, names = [], []
-            for lead_id in given.lead_ids:
-                lead = self._json("GET", f"lead/{lead_id}/")
-                contacts = lead.get("contacts") or []
-                if not contacts:
-                    raise ConfigurationError(f"--lead-id {lead_id} has no contact; SMS need one")
-                leads.append((lead_id, contacts[0]["id"]))
-                names.append(str(contacts[0].get("name") or ""))
-            first_name = (names[0].split() or [""])[0]
+            leads = [self._given_lead(lead_id) for lead_id in given.lead_ids]
+            first_name = (leads[0][2].split() or [""])[0]
         else:
-            leads = [self._lead(f"lead {i}", name) for i, name in enumerate(CONTACT_NAMES)]
+            leads = [(*self._lead(f"lead {i}", name), name) for i, name in enumerate(CONTACT_NAMES)]
             first_name = CONTACT_NAMES[0].split()[0]
         if given.template_id:
-            template = self._json("GET", f"sms_template/{given.template_id}/")
-            text = str(template.get("text") or "")
+            template_id, text = self._given_template(given.template_id)
             rendered = re.sub(r"\{\{\s*contact\.first_name\s*\}\}", first_name, text)
             if "{{" in rendered:
                 raise ConfigurationError(
@@ -138,51 +197,190 @@ class Target:
                     "contact.first_name; its rendering cannot be predicted"
                 )
         else:
-            template = self._json(
-                "POST", "sms_template/", {"name": f"{TAG} {self.run_id} template",
-                                          "text": TEMPLATE_TEXT},
-            )  # fmt: skip
-            self.created.append(f"sms_template/{template['id']}/")
+            template_id = self._create(
+                TEMPLATE, "template", {"text": TEMPLATE_TEXT}, lambda a, r: read_template(a, r)
+            ).id
             text = TEMPLATE_TEXT
             rendered = TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name)
         self.fixtures = Fixtures(
             organization_id=organization_id,
-            user_id=me.get("id", ""),
+            user_id=user_id,
             internal_phones=internal,
             external_phones=external,
-            leads=tuple(leads),
+            leads=tuple((lead_id, contact_id) for lead_id, contact_id, _ in leads),
             contact_first_name=first_name,
-            template_id=template["id"],
+            template_id=template_id,
             template_text=text,
             rendered_template=rendered,
             remote_phones=self.recipients,
         )
         return self.fixtures
 
+    def _given_lead(self, lead_id: str) -> tuple[str, str, str]:
+        """Read a ``--lead-id`` lead: (id, first contact's id, its name). Never owned."""
+        path = _given_path(LEAD, lead_id, "--lead-id")
+        answer = self._json("GET", path)
+        if isinstance(answer, dict) and not answer.get("contacts"):
+            raise ConfigurationError(f"--lead-id {lead_id} has no contact; SMS need one")
+        lead = read_lead(answer, f"GET {path}")
+        if lead.id != lead_id:
+            raise MalformedAnswer(f"GET {path} answered another lead ({lead.id!r})")
+        self._known.add(lead_id)
+        return lead.id, lead.contact_id, lead.contact_name
+
+    def _given_template(self, template_id: str) -> tuple[str, str]:
+        path = _given_path(TEMPLATE, template_id, "--template-id")
+        template = read_template(self._json("GET", path), f"GET {path}")
+        if template.id != template_id:
+            raise MalformedAnswer(f"GET {path} answered another template ({template.id!r})")
+        self._known.add(template_id)
+        return template.id, template.text
+
     def _lead(self, label: str, contact_name: str) -> tuple[str, str]:
-        """Create a lead named after this run (the tag `cleanup` looks for) with one contact."""
-        lead = self._json("POST", "lead/", {
-            "name": f"{TAG} {self.run_id} {label}",
-            "contacts": [{"name": contact_name,
-                          "phones": [{"type": "mobile", "phone": "+15555550100"}]}],
-        })  # fmt: skip
-        self.created.append(f"lead/{lead['id']}/")
-        return lead["id"], lead["contacts"][0]["id"]
+        """Create a lead named after this run (the tag `cleanup` looks for) with one contact;
+        return its id and its contact's id."""
+        contacts = [{"name": contact_name, "phones": [{"type": "mobile", "phone": "+15555550100"}]}]
+        lead = self._create(LEAD, label, {"contacts": contacts}, read_lead)
+        return lead.id, lead.contact_id
+
+    def _create(
+        self,
+        collection: str,
+        label: str,
+        body: dict[str, object],
+        read: Callable[[object, str], Answer],
+    ) -> Answer:
+        """POST a tagged lead or template and make sure what came back is the run's own.
+
+        The answer's id must be new to the run, and (on a remote target) reading that id
+        back must show the run's tagged name: a server answering with another lead's id
+        must not get that lead's SMS created, then deleted. Only then is the path noted
+        for deletion; otherwise :class:`MalformedAnswer`."""
+        name = tagged_name(self.run_id, label)
+        request = f"POST {collection}"
+        try:
+            created = read(self._json("POST", collection, {"name": name, **body}), request)
+        except MalformedAnswer as error:
+            # The create may well have happened: its answer just gave no usable id. Say so,
+            # by name, for `cleanup --run-id`, which finds it that way.
+            self.leftovers.append(f"{collection} named {name!r} (its create answered no usable id)")
+            raise MalformedAnswer(
+                f"{error}; what it created may be left: `cleanup --run-id {self.run_id}` finds "
+                "it by name"
+            ) from None
+        try:
+            self._check_created(collection, created, name, read)
+        except (MalformedAnswer, TargetRejected) as error:
+            if item_path(collection, created.id) not in self.created:
+                self._disown(collection, created.id)
+            raise MalformedAnswer(
+                f"{request}: {error}; the run will not use or delete it (what it "
+                f"created may be left: `cleanup --run-id {self.run_id}` finds it by name)"
+            ) from None
+        self._known.add(created.id)
+        self.created.append(item_path(collection, created.id))
+        return created
+
+    def _check_created(
+        self, collection: str, created: _Named, name: str, read: Callable[[object, str], _Named]
+    ) -> None:
+        """Raise :class:`MalformedAnswer` saying why ``created`` is not what the run made."""
+        if created.id in self._known:
+            raise MalformedAnswer(f"it answered the id {created.id!r} of something the run had")
+        if created.name != name:
+            raise MalformedAnswer(f"it answered the name {created.name!r}, not {name!r}")
+        if self.embedded:
+            return  # the reference server, in-process: nothing between it and the run
+        path = item_path(collection, created.id)
+        again = read(self._json("GET", path), f"GET {path}")
+        if again.id != created.id or again.name != name:
+            raise MalformedAnswer(
+                f"it answered {created.id!r}, which GET {path} shows as {again.id!r} named "
+                f"{again.name!r}"
+            )
+
+    def _disown(self, collection: str, item_id: str) -> None:
+        """Forget an id the guard noted from a create answer the run does not trust."""
+        disown = getattr(self.api.guard, "disown", None)
+        if disown is not None:
+            disown(collection, item_id)
 
     def create_lead(self, label: str) -> str:
         """Create one more tagged lead (deleted at the end) and return its id."""
         return self._lead(label, CONTACT_NAMES[0])[0]
 
     def delete_sms(self, ids: Iterable[str]) -> None:
+        """Delete SMS the run created; a DELETE that fails is tried again by :meth:`close`
+        (and, failing again, listed in ``leftovers``)."""
         for sms_id in ids:
-            self.api.send("DELETE", f"activity/sms/{sms_id}/")
+            try:
+                path = item_path(SMS, sms_id)
+            except MalformedAnswer:
+                continue  # never usable in a path; it goes with its lead
+            try:
+                problem = self._delete(path)
+            except TargetUnreachable:
+                self._undeleted.append(path)
+                raise
+            if problem is not None:
+                self._undeleted.append(path)
+
+    def _delete(self, path: str) -> str | None:
+        """DELETE ``path``; None when it is gone, else what went wrong."""
+        exchange, _ = self.api.send("DELETE", path)
+        if exchange.response is None:
+            return exchange.error or "no answer"
+        if exchange.response.status_code not in OK_DELETE:
+            return f"answered {exchange.response.status_code}"
+        return None
+
+    def abandon_cleanup(self) -> None:
+        """Stop :meth:`close` before its next DELETE (what is not deleted is listed)."""
+        self._abandoned = True
 
     def close(self) -> None:
-        """Delete the fixtures this run created (in reverse order) and close the client."""
-        for path in reversed(self.created):
-            self.api.send("DELETE", path)
+        """Delete what this run created (SMS whose DELETE failed first, then fixtures in
+        reverse order) and close the client. Never raises: a DELETE that fails does not
+        stop the others, and every path not deleted ends up in ``leftovers``. A
+        ``KeyboardInterrupt`` (a third Ctrl-C) abandons the rest, which is listed too."""
+        pending = [*dict.fromkeys(self._undeleted), *reversed(self.created)]
+        self._undeleted.clear()
         self.created.clear()
-        self.api.http.close()
+        self.closing = True
+        try:
+            for index, path in enumerate(pending):
+                if self._abandoned:
+                    self.leftovers.extend(pending[index:])
+                    break
+                try:
+                    problem = self._delete(path)
+                except KeyboardInterrupt:
+                    self._abandoned = True
+                    self.leftovers.extend(pending[index:])
+                    break
+                except TargetUnreachable:
+                    self.leftovers.extend(pending[index:])  # the target is gone; stop asking
+                    break
+                except (Exception, RunAborted) as error:  # noqa: BLE001 - one DELETE, not the rest
+                    problem = f"{type(error).__name__}: {error}"
+                if problem is not None:
+                    self.leftovers.append(path)
+        finally:
+            self.closing = False
+            self.api.http.close()
+
+
+def _authority(url: str) -> str:
+    """The ``user@host:port`` part of a URL (with or without a scheme)."""
+    match = re.match(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?([^/?#]*)", url.strip())
+    return match.group(1) if match else ""
+
+
+def _given_path(collection: str, item_id: str, option: str) -> str:
+    try:
+        return item_path(collection, item_id, what=option)
+    except MalformedAnswer as error:
+        raise ConfigurationError(f"{option} {item_id!r} cannot be a URL path segment") from error
 
 
 def embedded_target(*, faults: Iterable[str] = ()) -> Target:
@@ -202,7 +400,15 @@ def embedded_target(*, faults: Iterable[str] = ()) -> Target:
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
         name="embedded reference server" + (f" (fault: {', '.join(faults)})" if faults else ""),
-        api=ApiClient(http, credentials, clock, pace=False),
+        api=ApiClient(
+            http,
+            credentials,
+            clock,
+            pace=False,
+            guard=Guard(),
+            deadline=None,
+            max_rate_limit_wait_total=None,
+        ),
         clock=clock,
         timing=Timing(early=0.0, grace=0.0),
         embedded=True,
@@ -219,10 +425,20 @@ def remote_target(
     timing: Timing | None = None,
     timeout: float = 10.0,
     max_requests: int | None = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
     recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS,
     given: GivenFixtures | None = None,
 ) -> Target:
-    """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP."""
+    """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP.
+
+    A base URL carrying credentials (``http://KEY@host/api/v1``) is refused without
+    repeating it: the key would be printed and stored, and httpx would send it instead of
+    every Authorization header the run chooses (no auth, a wrong key, a second org)."""
+    if "@" in _authority(base_url):
+        raise ConfigurationError(
+            "--base-url must not carry credentials before the host (user@host); "
+            "give the key with --api-key or CLOSE_API_KEY instead"
+        )
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(
             f"--base-url must start with http:// or https://, got {base_url!r}"
@@ -240,7 +456,14 @@ def remote_target(
     )
     return Target(
         name=base_url,
-        api=ApiClient(http, credentials, clock, max_requests=max_requests),
+        api=ApiClient(
+            http,
+            credentials,
+            clock,
+            max_requests=max_requests,
+            max_seconds=max_seconds,
+            guard=Guard(recipients=recipients, live=True),
+        ),
         clock=clock,
         timing=timing or Timing(early=2.0, grace=10.0),
         embedded=False,

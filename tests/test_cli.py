@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli import main
+from conformance.cli import EXIT_INCONCLUSIVE, EXIT_USAGE, Say, _Signals, _with_progress, main
+from conformance.engine import Event
+from conformance.target import embedded_target
+
+from .engine.hostile import BASE_URL, SECRET, hostile_target
+from .engine.hostile import assert_no_secret_in as assert_no_hostile_secret_in
 
 SECRETS = ("ref-key-org-a", "ref-key-org-b", "ref-oauth-org-a", "ref-oauth-org-b")
 
@@ -89,8 +97,10 @@ def test_an_unreachable_target_exits_3(tmp_path):
     )
     assert result.exit_code == 3
     assert "inconclusive" in result.output
+    assert re.search(r"\(profile quick, seed \d+, run id [0-9a-f]{12}\)", result.output)
     assert "secret-key" not in result.output
     assert "secret-key" not in (tmp_path / "report.json").read_text()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
 
 
 def test_credentials_come_from_the_environment(tmp_path):
@@ -158,3 +168,145 @@ def test_an_interrupt_caught_inside_exec_leaves_the_exit_code_alone_once_forgott
         [sys.executable, "-m", "caught_inside_exec"], cwd=tmp_path, capture_output=True
     )
     assert process.returncode == (3 if forget else -signal.SIGINT)
+
+
+def test_a_base_url_carrying_the_key_is_refused_without_printing_it(tmp_path):
+    result = invoke(
+        "run", "--base-url", "http://KEY-4242@example.test/api/v1", "--report-dir", str(tmp_path)
+    )
+    assert result.exit_code == EXIT_USAGE
+    assert "must not carry credentials" in result.output
+    assert "KEY-4242" not in result.output
+
+
+def test_an_unwritable_report_dir_is_refused_before_the_run(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    result = invoke("run", "--report-dir", str(tmp_path / "a-file" / "reports"))
+    assert result.exit_code == EXIT_USAGE
+    assert "--report-dir" in result.output and "not a writable directory" in result.output
+    assert "checking" not in result.output
+
+
+def test_target_text_with_rich_markup_is_printed_as_text_not_parsed():
+    def job(on_event):
+        on_event(Event("round", "expected [/] got [bold]"))
+        on_event(Event("violation", "sms/x: the target said [/red] and ref-key-org-a"))
+        return "done"
+
+    assert _with_progress(Say(["ref-key-org-a"]), job) == "done"  # no MarkupError
+
+
+def test_say_scrubs_every_form_of_the_credentials(capsys):
+    Say([SECRET])(f"error: the target echoed {SECRET} and {BASIC_OF_SECRET}")
+    printed = capsys.readouterr().out
+    assert "[redacted]" in printed
+    assert_no_hostile_secret_in(printed)
+
+
+BASIC_OF_SECRET = httpx.BasicAuth(SECRET, "")._auth_header
+
+
+def spoiling_lead_creates(hostile, monkeypatch, spoil):
+    reference = hostile.api.reference
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        right = reference(request)
+        if request.method == "POST" and request.url.path == "/api/v1/lead/":
+            return httpx.Response(right.status_code, json=spoil(right.json()))
+        return right
+
+    monkeypatch.setattr(hostile.api, "reference", answer)
+
+
+def test_a_malformed_fixture_answer_echoing_the_key_exits_3_with_reports_and_no_key(
+    tmp_path, monkeypatch
+):
+    with hostile_target(lambda request, reference: reference(request), monkeypatch) as hostile:
+        spoiling_lead_creates(hostile, monkeypatch, lambda body: {**body, "id": f"{SECRET}/.."})
+        result = invoke(
+            "run", "--base-url", BASE_URL, "--api-key", SECRET, "--report-dir", str(tmp_path)
+        )
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    assert "POST lead/" in result.output
+    assert_no_hostile_secret_in(result.output)
+    assert {path.name for path in tmp_path.iterdir()} >= {"report.json", "junit.xml"}
+
+
+def test_what_clean_up_could_not_delete_is_listed_with_the_cleanup_command(tmp_path, monkeypatch):
+    with hostile_target(lambda request, reference: reference(request), monkeypatch) as hostile:
+        reference = hostile.api.reference
+
+        def leads_stay(request: httpx.Request) -> httpx.Response:
+            if request.method == "DELETE" and "/lead/" in request.url.path:
+                return httpx.Response(500, json={"error": "try later"})
+            return reference(request)
+
+        monkeypatch.setattr(hostile.api, "reference", leads_stay)
+        result = invoke(
+            "run",
+            "--base-url",
+            BASE_URL,
+            "--api-key",
+            SECRET,
+            "--max-requests",
+            "12",
+            "--report-dir",
+            str(tmp_path),
+        )
+    run_id = re.search(r"run id ([0-9a-f]{12})\)", result.output).group(1)
+    assert "left on the target (2 item(s)" in result.output, result.output
+    assert len(re.findall(r"^  lead/lead_\S+/$", result.output, re.MULTILINE)) == 2
+    assert f"sms-conformance cleanup --base-url {BASE_URL} --run-id {run_id}" in result.output
+
+
+def stub_target(closing: bool = False):
+    calls: list[str] = []
+    api = SimpleNamespace(interrupt=lambda: calls.append("interrupt"))
+    target = SimpleNamespace(
+        api=api, closing=closing, abandon_cleanup=lambda: calls.append("abandon")
+    )
+    return target, calls
+
+
+def test_a_first_ctrl_c_stops_the_run_a_second_lets_clean_up_finish_a_third_abandons_it(capsys):
+    target, calls = stub_target()
+    signals = _Signals(target, Say([]))
+    with pytest.raises(KeyboardInterrupt):
+        signals(signal.SIGINT, None)
+    target.closing = True
+    signals(signal.SIGINT, None)  # returns: clean-up goes on
+    assert "clean-up is finishing" in capsys.readouterr().err
+    assert "abandon" not in calls
+    with pytest.raises(KeyboardInterrupt):
+        signals(signal.SIGTERM, None)
+    assert calls[-1] == "abandon"
+    assert "abandoned" in capsys.readouterr().err
+
+
+def test_a_first_ctrl_c_during_clean_up_does_not_cut_it_short():
+    target, calls = stub_target(closing=True)
+    signals = _Signals(target, Say([]))
+    signals(signal.SIGINT, None)
+    assert calls == ["interrupt"]
+
+
+def test_clean_up_survives_a_second_ctrl_c_and_lists_what_a_third_left(monkeypatch):
+    target = embedded_target()
+    target.discover()
+    first_lead, second_lead, template = target.created
+    signals = _Signals(target, Say([]))
+    with pytest.raises(KeyboardInterrupt):
+        signals(signal.SIGINT, None)  # during the run
+    send = target.api.send
+    deletes: list[str] = []
+
+    def send_with_ctrl_c(method, path, **kwargs):
+        if method == "DELETE":
+            deletes.append(path)
+            signals(signal.SIGINT, None)  # the second goes through; the third raises here
+        return send(method, path, **kwargs)
+
+    monkeypatch.setattr(target.api, "send", send_with_ctrl_c)
+    target.close()
+    assert deletes == [template, second_lead]
+    assert target.leftovers == [second_lead, first_lead]

@@ -2,7 +2,8 @@
 
 Inline CSS, no script, no external asset. Jinja2 renders ``templates/report.html`` with
 autoescaping on, so recorded bodies (which may hold markup) show as text. This module only
-shapes the records into what the template shows; the template decides how it looks.
+shapes the records into what the template shows; the template decides how it looks. The
+final page is scrubbed of the run's secrets by value (``_safety.scrub_text``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import jinja2
 
 from conformance.records import Exchange, Failure, RuleResult, RunReport
-from conformance.reporting._safety import safe_headers
+from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
 
 __all__ = ["render_html", "write_html"]
@@ -32,13 +33,13 @@ _environment = jinja2.Environment(
 )
 
 
-def write_html(report: RunReport, path: Path) -> None:
+def write_html(report: RunReport, path: Path, *, secrets: Secrets = None) -> None:
     """Write ``report`` as a self-contained HTML page to ``path`` (UTF-8); returns nothing."""
-    Path(path).write_text(render_html(report), encoding="utf-8")
+    Path(path).write_text(render_html(report, secrets=secrets), encoding="utf-8")
 
 
-def render_html(report: RunReport) -> str:
-    """Return the HTML page for ``report``."""
+def render_html(report: RunReport, *, secrets: Secrets = None) -> str:
+    """Return the HTML page for ``report``, scrubbed of ``secrets`` in every form."""
     failures = [_failure_view(n, f, report.target) for n, f in enumerate(report.failures, 1)]
     first_failure: dict[str, str] = {}
     for view in failures:
@@ -48,7 +49,7 @@ def render_html(report: RunReport) -> str:
     for rule in report.rules:
         counts[rule.status] = counts.get(rule.status, 0) + 1
     template = _environment.get_template("report.html")
-    return template.render(
+    page = template.render(
         report=report,
         rules=rules,
         counts=counts,
@@ -59,6 +60,7 @@ def render_html(report: RunReport) -> str:
         rule_by_id={rule.id: rule for rule in report.rules},
         is_link=_is_link,
     )
+    return scrub_text(page, secrets)
 
 
 @dataclass(slots=True)

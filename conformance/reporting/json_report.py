@@ -1,7 +1,8 @@
 """The machine-readable report: one JSON document per run.
 
 Keys keep a fixed order (the order below), the file is UTF-8 with non-ASCII characters kept
-and an indent of 2. Credential-bearing headers are dropped from every recorded exchange.
+and an indent of 2. Credential-bearing headers are dropped from every recorded exchange, and
+the final text is scrubbed of the run's secrets by value (``_safety.scrub_text``).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from conformance.records import Exchange, Failure, RuleResult, RunReport, RunStats
-from conformance.reporting._safety import safe_headers
+from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
 
 __all__ = ["to_json_dict", "to_json_text", "write_json"]
 
 
-def write_json(report: RunReport, path: Path) -> None:
+def write_json(report: RunReport, path: Path, *, secrets: Secrets = None) -> None:
     """Write ``report`` as JSON to ``path`` (UTF-8, indent 2); returns nothing."""
-    Path(path).write_text(to_json_text(report), encoding="utf-8")
+    Path(path).write_text(to_json_text(report, secrets=secrets), encoding="utf-8")
 
 
-def to_json_text(report: RunReport) -> str:
-    """Return the JSON document for ``report``, ending with a newline."""
-    return json.dumps(to_json_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+def to_json_text(report: RunReport, *, secrets: Secrets = None) -> str:
+    """Return the JSON document for ``report``, ending with a newline, scrubbed of
+    ``secrets`` in every form."""
+    text = json.dumps(to_json_dict(report), indent=2, ensure_ascii=False, default=str)
+    return scrub_text(text, secrets) + "\n"
 
 
 def to_json_dict(report: RunReport) -> dict[str, Any]:
@@ -36,6 +39,9 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
         "profile": report.profile,
         "reason": report.reason,
         "started_at": report.started_at,
+        "run_id": report.run_id,
+        "leftovers": list(report.leftovers),
+        "cleanup_command": report.cleanup_command,
         "rules": [_rule(rule) for rule in report.rules],
         "failures": [_failure(failure, report.target) for failure in report.failures],
         "stats": _stats(report.stats),

@@ -1,8 +1,10 @@
 """The JUnit XML report: one test suite, one test case per catalogue rule.
 
 ``fail`` becomes ``<failure>``, ``not-run`` becomes ``<skipped>``, and an ``informational``
-rule passes with its observations in ``<system-out>``. CI servers read this file; people
-read the HTML report.
+rule passes with its observations in ``<system-out>``. The run's seed, target, verdict,
+reason, run id, leftovers and clean-up command are ``<property>`` elements of the suite.
+CI servers read this file; people read the HTML report. The final text is scrubbed of the
+run's secrets by value (``_safety.scrub_text``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance.records import Exchange, Failure, RuleResult, RunReport
-from conformance.reporting._safety import safe_headers
+from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 
-__all__ = ["SUITE_NAME", "to_junit_element", "write_junit"]
+__all__ = ["SUITE_NAME", "to_junit_element", "to_junit_text", "write_junit"]
 
 SUITE_NAME = "sms-conformance"
 
@@ -25,11 +27,18 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udf
 _BODY_LIMIT = 2000
 
 
-def write_junit(report: RunReport, path: Path) -> None:
+def write_junit(report: RunReport, path: Path, *, secrets: Secrets = None) -> None:
     """Write ``report`` as JUnit XML to ``path`` (UTF-8, with declaration); returns nothing."""
-    tree = ET.ElementTree(to_junit_element(report))
-    ET.indent(tree)
-    tree.write(Path(path), encoding="utf-8", xml_declaration=True)
+    Path(path).write_text(to_junit_text(report, secrets=secrets), encoding="utf-8")
+
+
+def to_junit_text(report: RunReport, *, secrets: Secrets = None) -> str:
+    """Return the JUnit XML document for ``report`` (with its declaration, indented),
+    scrubbed of ``secrets`` in every form."""
+    root = to_junit_element(report)
+    ET.indent(root)
+    text = ET.tostring(root, encoding="unicode")
+    return "<?xml version='1.0' encoding='utf-8'?>\n" + scrub_text(text, secrets) + "\n"
 
 
 def to_junit_element(report: RunReport) -> ET.Element:
@@ -56,6 +65,9 @@ def to_junit_element(report: RunReport) -> ET.Element:
         ("verdict", report.verdict),
         ("profile", report.profile),
         ("reason", report.reason),
+        ("run_id", report.run_id or None),
+        ("leftovers", " ".join(report.leftovers) or None),
+        ("cleanup_command", report.cleanup_command),
     ):
         if value is not None:
             ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})

@@ -5,6 +5,10 @@ a credential: each reads it from the environment variable named after the step's
 An SMS created by an earlier step gets a new id when replayed, so the id of each earlier
 JSON response that a later step uses is bound to a variable (``sms_1`` in Python, ``SMS_1``
 in the shell) and the literal id is replaced by that variable in later paths and bodies.
+
+Whatever a recorded step carries (a body the target echoed a key into, a URL with
+userinfo), the replay text is scrubbed last by value (``_safety.scrub_text``): given the
+run's ``secrets``, no form of any of them is ever in a replay.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.records import Exchange, Failure
+from conformance.reporting._safety import Secrets, scrub_text
 
 __all__ = ["CREDENTIAL_VARIABLES", "Replay", "curl_commands", "python_script", "replay"]
 
@@ -61,11 +66,11 @@ class Replay:
     python: str
 
 
-def replay(failure: Failure, target: str) -> Replay:
+def replay(failure: Failure, target: str, *, secrets: Secrets = None) -> Replay:
     """Return both replay forms of ``failure``'s steps against the base URL ``target``."""
     return Replay(
-        curl=curl_commands(failure.steps, target, rule=failure.rule),
-        python=python_script(failure, target),
+        curl=curl_commands(failure.steps, target, rule=failure.rule, secrets=secrets),
+        python=python_script(failure, target, secrets=secrets),
     )
 
 
@@ -156,9 +161,11 @@ def _replayed_headers(exchange: Exchange) -> list[tuple[str, str]]:
 # -- curl ------------------------------------------------------------------------------------
 
 
-def curl_commands(steps: Sequence[Exchange], target: str, *, rule: str | None = None) -> list[str]:
+def curl_commands(
+    steps: Sequence[Exchange], target: str, *, rule: str | None = None, secrets: Secrets = None
+) -> list[str]:
     """Return shell lines replaying ``steps`` with curl: leading ``#`` comments, then one
-    command per step (continued over lines with backslashes).
+    command per step (continued over lines with backslashes), scrubbed of ``secrets``.
 
     A step whose response id is used later runs as ``SMS_1=$(curl ... | jq -r .id)``.
     """
@@ -175,7 +182,7 @@ def curl_commands(steps: Sequence[Exchange], target: str, *, rule: str | None = 
         lines.append("# jq is needed: the ids created by earlier steps are read with jq -r .id.")
     for position, exchange in enumerate(steps):
         lines.append(_curl(exchange, target, bindings, position))
-    return lines
+    return [scrub_text(line, secrets) for line in lines]
 
 
 def _curl(exchange: Exchange, target: str, bindings: list[_Binding], position: int) -> str:
@@ -253,12 +260,13 @@ if __name__ == "__main__":
 """
 
 
-def python_script(failure: Failure, target: str) -> str:
+def python_script(failure: Failure, target: str, *, secrets: Secrets = None) -> str:
     """Return the source of a Python script (httpx) replaying ``failure``'s steps.
 
     The script's ``main(client=None)`` sends the steps, printing each status and body; its
     docstring names the rule and the expected and actual behaviour. Credentials come from
-    the environment, the base URL from ``CLOSE_API_URL`` or else ``target``.
+    the environment, the base URL from ``CLOSE_API_URL`` or else ``target``; the source is
+    scrubbed of ``secrets``.
     """
     steps = failure.steps
     bindings = _bindings(steps)
@@ -282,7 +290,7 @@ def python_script(failure: Failure, target: str) -> str:
         body.append("    pass  # no steps were recorded")
     for position, exchange in enumerate(steps):
         body.extend(_python_step(exchange, position, len(steps), bindings))
-    return source + "\n".join(body) + "\n" + _SCRIPT_TAIL
+    return scrub_text(source + "\n".join(body) + "\n" + _SCRIPT_TAIL, secrets)
 
 
 def _docstring(text: str) -> str:

@@ -165,3 +165,328 @@ def test_a_seed_gives_the_same_run_whatever_else_is_imported():
     alone = run()
     assert alone == run("conformance.refserver.serve", "conformance.cli", "strategies")
     assert alone[2], "the faulty server was not caught"
+
+
+# -- live-target safety: credentials, crashes, bounds, leftovers (issue 9) -------------------
+
+EMBEDDED_SECRETS = ("ref-key-org-a", "ref-oauth-org-a", "ref-key-org-b")
+NO_SCHEMA = Profile("quick-no-schema", 25, 20, 5)
+
+
+def secret_forms(*secrets: str) -> list[str]:
+    """Every form a test looks for: plain, base64 of ``key:``, URL-encoded."""
+    import base64
+    from urllib.parse import quote
+
+    forms = []
+    for secret in secrets:
+        forms += [secret, base64.b64encode(f"{secret}:".encode()).decode(), quote(secret, "")]
+    return forms
+
+
+def assert_no_form_of(secrets, *texts: str) -> None:
+    for text in texts:
+        for form in secret_forms(*secrets):
+            assert form.lower() not in text.lower(), form
+
+
+class EchoingTransport(httpx.BaseTransport):
+    """The reference server's answers with the credential each request carried echoed back:
+    in ``Location``, ``Link``, ``WWW-Authenticate`` and ``X-Echo`` headers (plain, base64
+    of ``key:``, URL-encoded, the whole Authorization header) and in every error body."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        import base64
+        import json
+        from urllib.parse import quote
+
+        answer = self.inner.handle_request(request)
+        content = answer.read()
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        secret = value
+        if scheme == "Basic":
+            secret = base64.b64decode(value).decode().removesuffix(":")
+        if not secret:
+            return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+        headers = {k: v for k, v in answer.headers.items() if k != "content-length"}
+        headers |= {
+            "location": f"https://echo.test/next?key={quote(secret, '')}",
+            "link": f"<https://{secret}@echo.test/page/2>; rel=next",
+            "www-authenticate": f'Basic realm="{value}"',
+            "x-echo": header,
+        }
+        if answer.status_code >= 400:
+            try:
+                body = json.loads(content)
+            except ValueError:
+                body = {"error": content.decode(errors="replace")}
+            if isinstance(body, dict):
+                body["error"] = f"{body.get('error', '')} (you sent {header}, {secret})"
+                content = json.dumps(body).encode()
+        return httpx.Response(answer.status_code, headers=headers, content=content)
+
+
+def echoing_target(faults=()):
+    """The embedded server behind :class:`EchoingTransport`."""
+    from conformance.transport import SyncASGITransport
+
+    target = embedded_target(faults=list(faults))
+    base_url = target.api.http.base_url
+    target.api.http.close()
+    transport = EchoingTransport(SyncASGITransport(target.server.app))
+    target.api.http = httpx.Client(transport=transport, base_url=base_url)
+    return target
+
+
+def everything_written(report, events, directory) -> list[str]:
+    """Every text a run gives a user: each report file, each replay, each event, the repr."""
+    from conformance.reporting import replay, write_reports
+
+    paths = write_reports(report, directory)
+    texts = [path.read_text(encoding="utf-8") for path in paths.values()]
+    for failure in report.failures:
+        replayed = replay(failure, report.target)
+        texts += [*replayed.curl, replayed.python]
+    return [*texts, *(repr(event) for event in events), repr(report)]
+
+
+def test_a_target_echoing_the_key_in_every_form_leaves_none_of_it_anywhere_on_a_failing_run(
+    tmp_path,
+):
+    events = []
+    target = echoing_target(faults=["cancel-refused"])
+    report = run_target(target, profile=NO_SCHEMA, seed_value=1, on_event=events.append)
+    assert report.verdict == "fail" and report.failures
+    headers = [step.response.headers for f in report.failures for step in f.steps if step.response]
+    assert any("[redacted]" in h.get("x-echo", "") for h in headers), "the echo was not seen"
+    assert_no_form_of(EMBEDDED_SECRETS, *everything_written(report, events, tmp_path))
+
+
+def test_a_target_echoing_the_key_in_every_form_leaves_none_of_it_anywhere_on_a_passing_run(
+    monkeypatch, tmp_path
+):
+    from .hostile import BASE_URL, SECRET, hostile_target
+
+    def echo(request: httpx.Request, reference) -> httpx.Response:
+        right = reference(request)
+        return EchoingTransport(_Answering(right)).handle_request(request)
+
+    events = []
+    with hostile_target(echo, monkeypatch):
+        target = remote_target(BASE_URL, Credentials(SECRET), allow_send=False)
+        report = run_target(target, profile=NO_SCHEMA, seed_value=1, on_event=events.append)
+    assert report.verdict == "pass", report.reason
+    assert_no_form_of([SECRET], *everything_written(report, events, tmp_path))
+
+
+class _Answering(httpx.BaseTransport):
+    """A transport that answers every request with one given response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.response
+
+
+def _discover_then(target, error: BaseException):
+    """``target.discover`` that sends its first request, then raises ``error``."""
+
+    def discover():
+        target.api.send("GET", "me/")
+        raise error
+
+    return discover
+
+
+def test_an_answer_that_raises_inside_the_run_gives_inconclusive_naming_the_request(
+    monkeypatch,
+):
+    target = embedded_target()
+    monkeypatch.setattr(target, "discover", _discover_then(target, KeyError("contacts")))
+    report = run_target(target, profile=QUICK, seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert "KeyError" in report.reason and "contacts" in report.reason
+    assert "last request: GET me/" in report.reason
+    assert "setting up the fixtures" in report.reason
+
+
+def test_a_recursion_error_inside_the_run_gives_inconclusive_not_a_crash(monkeypatch):
+    target = embedded_target()
+
+    def recurse(depth: int = 0) -> int:
+        return recurse(depth + 1) + 1
+
+    def discover():
+        target.api.send("GET", "phone_number/", params={"_limit": "1"})
+        recurse()
+
+    monkeypatch.setattr(target, "discover", discover)
+    report = run_target(target, profile=QUICK, seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert "RecursionError" in report.reason
+    assert "last request: GET phone_number/?_limit=1" in report.reason
+
+
+def test_a_deeply_nested_answer_never_crashes_the_run_and_any_stop_names_the_request(tmp_path):
+    class Nested(EchoingTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "GET" and request.url.path.endswith("/activity/sms/"):
+                return httpx.Response(200, content=b"[" * 100_000, headers=JSON)
+            return self.inner.handle_request(request)
+
+    from conformance.transport import SyncASGITransport
+
+    target = embedded_target()
+    target.api.http = httpx.Client(
+        transport=Nested(SyncASGITransport(target.server.app)), base_url=target.api.http.base_url
+    )
+    report = run_target(target, profile=NO_SCHEMA, seed_value=1)
+    everything_written(report, [], tmp_path)
+    assert report.verdict in ("fail", "inconclusive")
+    if report.verdict == "inconclusive" and "could not handle" in report.reason:
+        assert "activity/sms/" in report.reason
+
+
+JSON = {"content-type": "application/json"}
+
+
+def test_a_budget_exhausted_run_is_inconclusive_with_the_reason():
+    target = embedded_target()
+    target.api.max_requests = 40
+    report = run_target(target, profile=QUICK, seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert "request budget of 40" in report.reason
+    assert "stopped early" not in report.reason
+
+
+def test_a_bound_hit_after_a_rule_was_found_broken_still_fails_with_the_note():
+    target = embedded_target(faults=["cancel-refused"])
+
+    def spend_the_budget_on_a_violation(event) -> None:
+        if event.kind == "violation":
+            target.api.max_requests = target.api.requests
+
+    report = run_target(
+        target, profile=NO_SCHEMA, seed_value=1, on_event=spend_the_budget_on_a_violation
+    )
+    assert report.verdict == "fail"
+    assert "stopped early" in report.reason and "request budget" in report.reason
+
+
+def test_any_bound_of_the_client_is_inconclusive_with_its_reason(monkeypatch):
+    from conformance.client import RunAborted
+
+    class TimeBound(RunAborted):
+        """Stands for the client's time and rate-limit bounds, RunAborted subclasses all."""
+
+    target = embedded_target()
+    monkeypatch.setattr(target, "discover", _discover_then(target, TimeBound("run took 1 h")))
+    report = run_target(target, profile=QUICK, seed_value=1)
+    assert (report.verdict, report.reason) == ("inconclusive", "run took 1 h")
+
+
+def _leaving(target, monkeypatch, leftovers):
+    """``target.close`` as the target's contract says: what it could not delete is in
+    ``target.leftovers``."""
+    close = target.close
+
+    def close_leaving() -> None:
+        close()
+        target.leftovers = list(leftovers)
+
+    monkeypatch.setattr(target, "close", close_leaving)
+
+
+def test_an_interrupt_whose_clean_up_deleted_everything_says_so():
+    target = embedded_target()
+    target.leftovers = []
+
+    def interrupt(event) -> None:
+        if event.kind == "round":
+            raise KeyboardInterrupt
+
+    report = run_target(target, profile=QUICK, seed_value=1, on_event=interrupt)
+    assert report.verdict == "inconclusive"
+    assert report.reason == "interrupted; clean-up deleted everything the run created"
+    assert report.leftovers == []
+
+
+def test_an_interrupt_whose_clean_up_left_something_names_what_is_left(monkeypatch):
+    target = embedded_target()
+    _leaving(target, monkeypatch, ["lead/lead_1/"])
+
+    def interrupt(event) -> None:
+        if event.kind == "round":
+            target.api.interrupt()
+
+    report = run_target(target, profile=QUICK, seed_value=1, on_event=interrupt)
+    assert report.verdict == "inconclusive"
+    assert report.reason.startswith("interrupted; clean-up left 1 item(s) behind: lead/lead_1/")
+    assert "deleted everything" not in report.reason
+
+
+def test_a_run_with_leftovers_is_judged_on_its_rules_and_its_reason_says_what_was_left(
+    monkeypatch,
+):
+    target = embedded_target()
+    _leaving(target, monkeypatch, ["sms_template/tmpl_1/"])
+    report = run_target(target, profile=NO_SCHEMA, seed_value=1)
+    assert report.verdict == "pass"
+    assert report.reason.endswith("clean-up left 1 item(s) behind: sms_template/tmpl_1/")
+    assert report.leftovers == ["sms_template/tmpl_1/"]
+    assert report.run_id == target.run_id
+    assert report.cleanup_command is None  # the embedded server goes with the process
+
+
+def test_a_remote_run_with_leftovers_gives_the_cleanup_command(monkeypatch):
+    from conformance.target import TargetRejected
+
+    from .hostile import BASE_URL, SECRET, hostile_target
+
+    with hostile_target(lambda request, reference: reference(request), monkeypatch):
+        target = remote_target(BASE_URL, Credentials(SECRET), allow_send=False)
+        monkeypatch.setattr(target, "discover", _discover_then(target, TargetRejected("no")))
+        _leaving(target, monkeypatch, ["lead/lead_1/", "lead/lead_2/"])
+        report = run_target(target, profile=QUICK, seed_value=1)
+    command = f"sms-conformance cleanup --base-url {BASE_URL} --run-id {target.run_id}"
+    assert report.cleanup_command == command
+    assert report.leftovers == ["lead/lead_1/", "lead/lead_2/"]
+    assert report.verdict == "inconclusive"
+    assert report.reason == (
+        "no; clean-up left 2 item(s) behind: lead/lead_1/, lead/lead_2/; "
+        f"remove them with: {command}"
+    )
+
+
+def test_a_clean_up_that_raises_still_gives_a_report_listing_what_it_had_not_deleted(
+    monkeypatch,
+):
+    target = embedded_target()
+
+    def broken_close() -> None:
+        raise ValueError("lead id with a newline")
+
+    monkeypatch.setattr(target, "close", broken_close)
+    report = run_target(target, profile=NO_SCHEMA, seed_value=1)
+    assert report.verdict == "pass"
+    assert "clean-up stopped: ValueError: lead id with a newline" in report.reason
+    assert report.leftovers and all(path.startswith(("lead/", "sms_")) for path in report.leftovers)
+
+
+def test_an_event_handler_that_raises_does_not_end_the_run():
+    def broken_display(event) -> None:
+        raise ValueError("closing tag '[/]' has nothing to close")
+
+    report = run_target(embedded_target(), profile=NO_SCHEMA, seed_value=1, on_event=broken_display)
+    assert report.verdict == "pass"
+
+
+def test_the_engine_never_prints(capfd):
+    run_target(embedded_target(faults=["cancel-refused"]), profile=NO_SCHEMA, seed_value=1)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

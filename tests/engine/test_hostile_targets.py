@@ -10,6 +10,7 @@ GET backoff (0.5 + 1 + 2 s) costs nothing; only real waiting is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -236,37 +237,75 @@ def test_a_redirect_stops_the_run_naming_the_location_and_nothing_goes_elsewhere
     assert sorted(deleted) == ["lead", "lead", "sms_template"]
 
 
-def test_a_huge_answer_is_read_only_up_to_the_bound_and_judged(monkeypatch, tmp_path, caplog):
+def test_a_huge_answer_is_read_only_up_to_the_bound_and_ends_inconclusive(
+    monkeypatch, tmp_path, caplog
+):
     huge = HugeAnswers()
     monkeypatch.setattr("conformance.engine._schema_phase", lambda state, session: None)
     report, hostile, texts = run_engine(huge, monkeypatch, tmp_path, caplog)
-    # Cut at 1 MB the object is no longer JSON: a clear failure of the object's shape.
-    assert report.verdict == "fail"
-    assert "sms/object/schema" in failed_rules(report)
+    # Cut at 1 MB the answer cannot be judged: inconclusive, saying which bound was hit where,
+    # never a failure of a rule the target may well keep.
+    assert report.verdict == "inconclusive"
+    assert report.failures == []
+    assert "answered more than 1,000,000 bytes (decoded); the bound was hit" in report.reason
+    assert "activity/sms/" in report.reason
     assert huge.pulled
     assert max(huge.pulled) <= MAX_BODY // CHUNK + 1  # never read to the end
     assert_contained(hostile, texts)
-    for failure in report.failures:
-        for step in failure.steps:
-            if step.response is not None and isinstance(step.response.body, str):
-                assert len(step.response.body) <= 4000
+    # What the run created was still deleted.
+    deleted = [r.url.path.split("/")[3] for r in hostile.requests if r.method == "DELETE"]
+    assert sorted(set(deleted)) == ["lead", "sms_template"]
 
 
-def test_the_schema_phase_reads_a_huge_answer_only_up_to_the_bound(monkeypatch):
+def test_the_command_line_ends_a_huge_answer_inconclusive_naming_the_bound(
+    monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setattr("conformance.engine._schema_phase", lambda state, session: None)
+    huge = HugeAnswers()
+    result, report, hostile, texts = run_cli(huge, monkeypatch, tmp_path, caplog)
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    assert report["verdict"] == "inconclusive"
+    assert "the bound was hit" in report["reason"]
+    assert "the bound was hit" in result.output
+    assert max(huge.pulled) <= MAX_BODY // CHUNK + 1
+    assert_contained(hostile, texts)
+
+
+def test_the_schema_phase_reads_a_huge_answer_only_up_to_the_bound_and_notes_it(monkeypatch):
+    import conformance.bounded_requests
+    import conformance.schema_phase
+    from conformance.client import AnswerTooLarge
     from conformance.schema_phase import run_schema_phase
 
+    yielded = []
+
+    @contextlib.contextmanager
+    def noting_bounded_sessions(*args, **kwargs):
+        with conformance.bounded_requests.bounded_sessions(*args, **kwargs) as bounds:
+            yielded.append(bounds)
+            yield bounds
+
+    monkeypatch.setattr(conformance.schema_phase, "bounded_sessions", noting_bounded_sessions)
     huge = HugeAnswers()
     with hostile_target(huge, monkeypatch):
         target = remote_target(BASE_URL, Credentials(SECRET), allow_send=False)
         target.discover()
         try:
-            result = run_schema_phase(target, seed=1, max_examples=1, phases=("examples",))
+            run_schema_phase(target, seed=1, max_examples=1, phases=("examples",))
+        except AnswerTooLarge as error:  # the phase's owner may end it so on bounds.hits
+            assert "the bound was hit" in str(error)
         finally:
             target.close()
     assert huge.pulled
     assert max(huge.pulled) <= MAX_BODY // CHUNK + 1
-    # Cut at 1 MB the object is no longer JSON: judged as the machine judges it.
-    assert "sms/object/schema" in {failure.rule for failure in result.failures}
+    # Every answer cut at 1 MB is noted, by request, for the run to end inconclusive.
+    [bounds] = yielded
+    assert bounds.hits
+    assert all(
+        hit.endswith(": answered more than 1,000,000 bytes (decoded); the bound was hit")
+        for hit in bounds.hits
+    )
+    assert any(" /api/v1/activity/sms/" in hit for hit in bounds.hits)
 
 
 def test_the_schema_phase_never_sends_the_key_as_data(monkeypatch, tmp_path, caplog):

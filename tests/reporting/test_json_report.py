@@ -6,7 +6,19 @@ import json
 
 from conformance.reporting.json_report import to_json_dict, write_json
 
-TOP_LEVEL = ["verdict", "seed", "target", "profile", "reason", "started_at", "rules", "failures"]
+TOP_LEVEL = [
+    "verdict",
+    "seed",
+    "target",
+    "profile",
+    "reason",
+    "started_at",
+    "run_id",
+    "leftovers",
+    "cleanup_command",
+    "rules",
+    "failures",
+]
 RULE_KEYS = [
     "id",
     "status",
