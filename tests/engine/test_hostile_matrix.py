@@ -1179,7 +1179,7 @@ def test_hostile_target(case: Case, monkeypatch, tmp_path, caplog):
                 if outcome.report_dir.is_dir()
                 else set()
             )  # noqa: E501
-            if not REPORTS <= written:
+            if not written >= REPORTS:
                 _problem(ctx, f"(7) reports not written: {sorted(REPORTS - written)}")
         for earlier in ctx.outcomes[:-1]:
             if earlier.crash:
