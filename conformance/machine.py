@@ -238,7 +238,8 @@ class _SmsMachine(RuleBasedStateMachine):
 
     # -- create ----------------------------------------------------------------------------
 
-    def _create(self, body: dict[str, Any]) -> None:
+    def _create(self, body: dict[str, Any]) -> Any:
+        """Create an SMS and return its record, or None when the model does not follow it."""
         if not self.target.embedded and isinstance(body, dict) and self._unpinned(body):
             # On a live target every SMS hangs off one of the run's leads, so that clean-up
             # (and `sms-conformance cleanup`) can always find what a run left behind.
@@ -254,14 +255,15 @@ class _SmsMachine(RuleBasedStateMachine):
         assert expectation is not None
         if _transient(step):
             self._find_strays(body, step.window)
-            return
+            return None
         if not step.succeeded or not isinstance(step.body, dict) or "id" not in step.body:
-            return
+            return None
         if expectation.record is None or expectation.accept is False:
             self._discard(step.body["id"])  # accepted what it must not: keep lists clean
-            return
+            return None
         record = self.model.add(expectation.record, step.body, step.window)
         self.model.apply(record.observe_status(step.body.get("status", record.status)))
+        return self.model.records.get(record.id)
 
     def _unpinned(self, body: dict[str, Any]) -> bool:
         """True when a server could store the SMS on none of the run's leads: no
@@ -357,6 +359,26 @@ class _SmsMachine(RuleBasedStateMachine):
             if body.get("status") in SENDING:
                 return
         self._create(body)
+
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data(), send_in=st.integers(10, 59))
+    def send_then_undo(self, data: st.DataObject, send_in: int) -> None:
+        """What ``send_in`` is for: an SMS put in outbox with an undo window, cancelled at
+        once, must go back to draft (and never be sent)."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="outbox"))
+        record = self._create({**body, "send_in": send_in})
+        if record is not None:
+            self._update(record, {"status": "draft"})
+
+    @rule(data=st.data(), status=st.sampled_from(["inbox", "sent"]))
+    def log_then_edit(self, data: st.DataObject, status: str) -> None:
+        """Only drafts may be edited: an SMS logged as received or sent, then edited at
+        once, must be refused."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
+        record = self._create(body)
+        if record is not None:
+            text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
+            self._update(record, {"text": text})
 
     def _future(self, data: st.DataObject) -> str:
         low, high = self.session.schedule_seconds
