@@ -16,10 +16,24 @@ kinds of entry::
     quote = "must be specified in the `date_scheduled` field"
     untested = "reason"                 # optional: why no check can observe the rule
 
+    [[open_point]]                      # one table per point the docs leave open
+    id = "empty-send"                   # lowercase, hyphenated
+    question = "Whether an SMS with no text, attachment or template may be sent."
+    section = "6 Open questions, 1"
+    source = "D-create"
+    quote = "`text` | string or null | no"   # the sentence that leaves it open
+    default = "accept"                  # the reading the reference server takes by default
+    rules = ["sms/create/status-outbox"]     # rules whose verdict the point touches
+    [open_point.alternatives]           # each documented-compatible reading, two or more
+    accept = "the send is accepted and goes out"
+    reject = "answered 400 with a field error on text"
+
 Ids are stable, lowercase, path-like (``area/operation/name``) and never reused: checks,
 faulty reference servers and reports all key on them. ``unspecified`` rules name what the
 documentation leaves open; the suite reports what it observes for them and never fails a
-target on them.
+target on them. An ``open_point`` names such a gap with every reading a conforming server may
+take: the reference server serves each one (``serve --reading POINT=ALTERNATIVE``), and the
+oracle allows each one.
 
 Statements follow the Kubernetes behaviours style ("X MUST Y") and, as in the
 JSON-Schema-Test-Suite, never say "should" in lower case nor "test that".
@@ -43,6 +57,7 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "Level",
+    "OpenPoint",
     "Rule",
     "Source",
     "UnknownRule",
@@ -53,7 +68,11 @@ ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
 RULE_KEYS = frozenset({"id", "level", "statement", "section", "source", "quote", "untested"})
 REQUIRED_RULE_KEYS = RULE_KEYS - {"untested"}
 SOURCE_KEYS = frozenset({"title", "url"})
-TOP_LEVEL_KEYS = frozenset({"sources", "rule"})
+TOP_LEVEL_KEYS = frozenset({"sources", "rule", "open_point"})
+OPEN_POINT_KEYS = frozenset(
+    {"id", "question", "section", "source", "quote", "default", "rules", "alternatives"}
+)
+OPEN_POINT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Phrases a statement must not contain (JSON-Schema-Test-Suite sanity rule): a statement says
 # what MUST happen, it neither hedges with a lower-case "should" nor describes a test.
 FORBIDDEN_PHRASES = (" should ", "test that")
@@ -113,6 +132,22 @@ class Rule:
         return self.source.url
 
 
+@dataclass(frozen=True, slots=True)
+class OpenPoint:
+    """A point the docs leave open: the sentence that leaves it open, every reading a
+    conforming server may take (``alternatives``: name -> what the server does), the
+    reading the reference server takes by default, and the rules whose verdict it touches."""
+
+    id: str
+    question: str
+    section: str
+    source: Source
+    quote: str
+    default: str
+    alternatives: Mapping[str, str]
+    rules: tuple[str, ...] = ()
+
+
 class Catalogue(Mapping[str, Rule]):
     """The rules by id, iterated in file order.
 
@@ -120,11 +155,17 @@ class Catalogue(Mapping[str, Rule]):
     ``KeyError``) naming the closest ids.
     """
 
-    __slots__ = ("_rules", "sources")
+    __slots__ = ("_rules", "open_points", "sources")
 
-    def __init__(self, rules: list[Rule], sources: Mapping[str, Source]) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        sources: Mapping[str, Source],
+        open_points: list[OpenPoint] | None = None,
+    ) -> None:
         self._rules: dict[str, Rule] = {rule.id: rule for rule in rules}
         self.sources: Mapping[str, Source] = dict(sources)
+        self.open_points: Mapping[str, OpenPoint] = {p.id: p for p in open_points or ()}
 
     def __getitem__(self, rule_id: str) -> Rule:
         try:
@@ -182,7 +223,8 @@ def load_catalogue(text: str | None = None) -> Catalogue:
     unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
         raise CatalogueError(
-            f"unknown top-level key(s) {sorted(unknown)}; only [sources.*] and [[rule]] are allowed"
+            f"unknown top-level key(s) {sorted(unknown)}; only [sources.*], [[rule]] and "
+            "[[open_point]] are allowed"
         )
     sources = _parse_sources(data.get("sources", {}))
     raw_rules = data.get("rule", [])
@@ -197,7 +239,69 @@ def load_catalogue(text: str | None = None) -> Catalogue:
             raise CatalogueError(f"rule {rule.id!r}: duplicate id; ids must be unique")
         seen.add(rule.id)
         rules.append(rule)
-    return Catalogue(rules, sources)
+    raw_points = data.get("open_point", [])
+    if not isinstance(raw_points, list):
+        raise CatalogueError("'open_point' must be an array of tables: write [[open_point]]")
+    points: list[OpenPoint] = []
+    for index, raw in enumerate(raw_points):
+        point = _parse_open_point(raw, index, sources, seen)
+        if any(point.id == other.id for other in points):
+            raise CatalogueError(f"open point {point.id!r}: duplicate id; ids must be unique")
+        points.append(point)
+    return Catalogue(rules, sources, points)
+
+
+def _parse_open_point(
+    raw: Any, index: int, sources: Mapping[str, Source], rule_ids: set[str]
+) -> OpenPoint:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"open point #{index + 1}: must be a table")
+    point_id = raw.get("id")
+    where = f"open point {point_id!r}" if isinstance(point_id, str) else f"open point #{index + 1}"
+    unknown = set(raw) - OPEN_POINT_KEYS
+    if unknown:
+        raise CatalogueError(
+            f"{where}: unknown key(s) {sorted(unknown)}; "
+            f"allowed: {', '.join(sorted(OPEN_POINT_KEYS))}"
+        )
+    for key in ("id", "question", "section", "source", "quote", "default"):
+        _non_empty_string(raw, key, where)
+    if not OPEN_POINT_ID.match(raw["id"]):
+        raise CatalogueError(f"{where}: malformed id; use lowercase words joined by '-'")
+    source = sources.get(raw["source"])
+    if source is None:
+        raise CatalogueError(
+            f"{where}: unknown source {raw['source']!r}; add a [sources.{raw['source']}] table"
+        )
+    alternatives = raw.get("alternatives")
+    if not isinstance(alternatives, dict) or len(alternatives) < 2:
+        raise CatalogueError(f"{where}: give two or more [open_point.alternatives]")
+    for name in alternatives:
+        if not OPEN_POINT_ID.match(name):
+            raise CatalogueError(f"{where}: malformed alternative {name!r}")
+        _non_empty_string(alternatives, name, f"{where}, alternative {name!r}")
+    if raw["default"] not in alternatives:
+        raise CatalogueError(
+            f"{where}: default {raw['default']!r} is not one of its alternatives "
+            f"({', '.join(alternatives)})"
+        )
+    rules = raw.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(rule, str) for rule in rules):
+        raise CatalogueError(f"{where}: 'rules' must be a list of rule ids")
+    for rule in rules:
+        if rule not in rule_ids:
+            close = difflib.get_close_matches(rule, rule_ids, n=3, cutoff=0.6)
+            raise CatalogueError(f"{where}: {UnknownRule(rule, close)}")
+    return OpenPoint(
+        id=raw["id"],
+        question=raw["question"],
+        section=raw["section"],
+        source=source,
+        quote=raw["quote"],
+        default=raw["default"],
+        alternatives=dict(alternatives),
+        rules=tuple(rules),
+    )
 
 
 def _parse_sources(raw: Any) -> dict[str, Source]:

@@ -35,6 +35,7 @@ __all__ = [
     "check",
     "checks_for",
     "covered_rules",
+    "fails_the_run",
     "is_violation",
 ]
 
@@ -183,9 +184,17 @@ def covered_rules() -> set[str]:
 
 
 def is_violation(finding: Finding) -> bool:
-    """True when a failed finding breaks a documented rule (MUST or SHOULD).
+    """True when a failed finding breaks a documented rule (MUST or SHOULD): the engine
+    shrinks it and reports it with a replay.
 
     Findings on ``unspecified`` rules are observations: where the docs are silent, the
     suite reports what the server did and never fails it.
     """
     return not finding.ok and CATALOGUE[finding.rule].level is not Level.UNSPECIFIED
+
+
+def fails_the_run(rule_id: str, *, strict: bool = False) -> bool:
+    """True when breaking ``rule_id`` makes the verdict ``fail``: a MUST always, a SHOULD
+    only in strict mode (otherwise it is a ``warning``, reported with its replay)."""
+    level = CATALOGUE[rule_id].level
+    return level is Level.MUST or (strict and level is Level.SHOULD)

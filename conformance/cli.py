@@ -139,10 +139,23 @@ def main() -> None:
     help="Seconds a remote run may take; then it stops, cleans up, and is inconclusive.",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="A broken SHOULD rule fails the run (default: it is reported as a warning).",
+)
+@click.option(
     "--fault",
     default=None,
     hidden=True,
     help="Embedded target only: switch on one of the reference server's faults.",
+)
+@click.option(
+    "--reading",
+    "readings",
+    multiple=True,
+    metavar="POINT=ALTERNATIVE",
+    help="Embedded target only: how the reference server reads an open point of the docs "
+    "(repeatable; 'random[:SEED]' draws every point).",
 )
 def run(
     base_url: str | None,
@@ -160,7 +173,9 @@ def run(
     recipients: tuple[str, ...],
     max_requests: int | None,
     max_duration: float,
+    strict: bool,
     fault: str | None,
+    readings: tuple[str, ...],
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir."""
@@ -181,8 +196,8 @@ def run(
     try:
         _check_writable(report_dir)
         if base_url:
-            if fault:
-                raise ConfigurationError("--fault applies to the embedded server only")
+            if fault or readings:
+                raise ConfigurationError("--fault and --reading apply to the embedded server only")
             if grace < 0:
                 raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(
@@ -196,7 +211,11 @@ def run(
                 given=GivenFixtures(lead_ids, local_phones, template_id),
             )
         else:
-            target = embedded_target(faults=[fault] if fault else [])
+            from conformance.refserver.readings import parse_readings
+
+            target = embedded_target(
+                faults=[fault] if fault else [], readings=parse_readings(readings)
+            )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
@@ -210,7 +229,11 @@ def run(
             report = _with_progress(
                 say,
                 lambda on_event: run_target(
-                    target, profile=PROFILES[profile], seed_value=seed_value, on_event=on_event
+                    target,
+                    profile=PROFILES[profile],
+                    seed_value=seed_value,
+                    on_event=on_event,
+                    strict=strict,
                 ),
             )
     except ConfigurationError as error:
@@ -428,7 +451,8 @@ def _with_progress(say: Say, job):
 
 
 def _summarise(say: Say, report, paths) -> None:
-    counts = {status: 0 for status in ("pass", "fail", "informational", "not-run")}
+    counts = {status: 0 for status in ("pass", "fail", "warning", "informational", "not-run")}
+    statuses = {rule.id: rule.status for rule in report.rules}
     for rule in report.rules:
         counts[rule.status] = counts.get(rule.status, 0) + 1
     say(
@@ -436,8 +460,9 @@ def _summarise(say: Say, report, paths) -> None:
         f"{report.stats.requests} requests in {report.stats.duration:.1f}s"
     )
     for failure in report.failures:
+        label = "WARN" if statuses.get(failure.rule) == "warning" else "FAIL"
         say(
-            f"  FAIL {failure.rule}: expected {failure.expected}; got {failure.actual}"
+            f"  {label} {failure.rule}: expected {failure.expected}; got {failure.actual}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
     say(f"verdict: {report.verdict} - {report.reason}")
@@ -550,6 +575,23 @@ def _schema_cell(rules: tuple[str, ...] | None) -> str:
 )
 @click.option("--fault", "faults", multiple=True, help="Switch on a known bug (repeatable).")
 @click.option(
+    "--reading",
+    "readings",
+    multiple=True,
+    metavar="POINT=ALTERNATIVE",
+    help="How to read an open point of the docs (repeatable; see --list-readings).",
+)
+@click.option(
+    "--readings",
+    "random_readings",
+    default=None,
+    metavar="random[:SEED]",
+    help="Draw a reading for every open point not named by --reading.",
+)
+@click.option(
+    "--list-readings", is_flag=True, help="List the open points and their readings, then exit."
+)
+@click.option(
     "--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per second per key."
 )
 @click.option(
@@ -566,13 +608,36 @@ def serve(
     port: int,
     db_path: str,
     faults: tuple[str, ...],
+    readings: tuple[str, ...],
+    random_readings: str | None,
+    list_readings: bool,
     rate_limit: int | None,
     transient_share: float,
     latency: float,
 ) -> None:
     """Serve the reference implementation of the Close SMS API over HTTP."""
+    from conformance.catalogue import CATALOGUE
     from conformance.refserver import FAULTS
+    from conformance.refserver.readings import parse_readings
     from conformance.refserver.serve import serve as serve_forever
+
+    if list_readings:
+        for point in CATALOGUE.open_points.values():
+            click.echo(f"{point.id}: {point.question}")
+            for name, what in point.alternatives.items():
+                mark = " (default)" if name == point.default else ""
+                click.echo(f"  {point.id}={name}{mark}: {what}")
+        return
+    if random_readings is not None and not random_readings.startswith("random"):
+        click.echo(
+            f"error: --readings takes random or random:SEED, got {random_readings!r}", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    try:
+        chosen = parse_readings([*([random_readings] if random_readings else []), *readings])
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
 
     unknown = [name for name in faults if name not in FAULTS]
     if unknown:
@@ -585,6 +650,7 @@ def serve(
         port=port,
         db_path=db_path,
         faults=faults,
+        readings=chosen,
         rate_limit=rate_limit,
         transient_share=transient_share,
         latency=latency,

@@ -30,7 +30,7 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import Step, checks_for, covered_rules
+from conformance.checks import Step, checks_for, covered_rules, fails_the_run
 from conformance.client import Interrupted, RunAborted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
@@ -65,6 +65,8 @@ SENDING_RULES = frozenset(
         "sms/update/cancel-scheduled",
         "sms/update/cancel-outbox",
         "sms/update/scheduled-requires-date-scheduled",
+        "sms/create/empty-send",
+        "sms/update/empty-send",
     }
 )
 
@@ -85,6 +87,7 @@ class _Run:
     profile: Profile
     seed: int
     on_event: Callable[[Event], None]
+    strict: bool = False
     failures: list[Failure] = field(default_factory=list)
     flaky: str | None = None
     phase: str = "setting up the fixtures"  # what the run was doing, for a crash's reason
@@ -106,6 +109,7 @@ def run_target(
     profile: Profile,
     seed_value: int,
     on_event: Callable[[Event], None] = lambda event: None,
+    strict: bool = False,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -116,12 +120,15 @@ def run_target(
     Every string of the report and of every event is scrubbed of the target's credentials
     in every form (:class:`~conformance.redaction.Redactor`); ``on_event`` errors are
     ignored (a progress display must not end a run). Only a :class:`ConfigurationError`
-    (the target lacks what the suite needs) is raised, after clean-up."""
+    (the target lacks what the suite needs) is raised, after clean-up.
+
+    A broken SHOULD rule is a ``warning`` (reported with its replay, verdict unchanged)
+    unless ``strict``; a broken MUST rule always fails the run."""
     redactor = Redactor.from_credentials(target.api.credentials)
     emit = _scrubbed(on_event, redactor)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat()
-    state = _Run(target, profile, seed_value, emit)
+    state = _Run(target, profile, seed_value, emit, strict)
     session = Session(target)
     if not target.embedded:
         session.schedule_seconds = (2, 20)
@@ -168,6 +175,7 @@ def run_target(
         run_id=_run_id(target),
         leftovers=leftovers,
         cleanup_command=command,
+        strict=strict,
     )
     report = redactor.scrub_obj(report)
     emit(Event("finished", report.reason or verdict))
@@ -222,12 +230,12 @@ def _judge(
         leftover_note = None
     elif stopped is None and state.flaky and not state.failures:
         stopped = state.flaky
+    violated = [f.rule for f in state.failures if fails_the_run(f.rule, strict=state.strict)]
+    warned = [f.rule for f in state.failures if f.rule not in violated]
     verdict: Verdict
-    if state.failures:
+    if violated:
         verdict = "fail"
-        reason = f"{len(state.failures)} rule(s) violated: " + ", ".join(
-            f.rule for f in state.failures
-        )
+        reason = f"{len(violated)} rule(s) violated: " + ", ".join(violated)
         if stopped:
             reason = f"{reason}; stopped early: {stopped}"
     elif stopped:
@@ -235,6 +243,11 @@ def _judge(
     else:
         verdict = "pass"
         reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    if warned:
+        reason = (
+            f"{reason}; {len(warned)} SHOULD rule(s) not followed (warnings, --strict fails "
+            "them): " + ", ".join(warned)
+        )
     for note in (ending.cleanup, leftover_note):
         if note:
             reason = f"{reason}; {note}"
@@ -492,7 +505,7 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
         observations = list(tally.observations.get(rule.id, []))
         status: RuleStatus
         if rule.id in failed:
-            status = "fail"
+            status = "fail" if fails_the_run(rule.id, strict=state.strict) else "warning"
         elif rule.level is Level.UNSPECIFIED and observations:
             status = "informational"
         elif checked and rule.level is not Level.UNSPECIFIED:

@@ -270,6 +270,12 @@ def _attachments_invalid(items: Any) -> bool:
     return False
 
 
+def _nothing_to_send(text: Any, attachments: Any, template_id: Any) -> bool:
+    """True for an SMS that carries nothing: no text (null or ""), no attachment, no
+    template. Whether it may be sent is an open point (``empty-send``)."""
+    return not text and not attachments and template_id is None
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -339,6 +345,10 @@ class Model:
             return Expectation("sms/create/send-in-other-status", None, record=record)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
             return Expectation("sms/create/send-in-negative", None, record=record)
+        if status in SENDING and _nothing_to_send(
+            body.get("text"), body.get("attachments"), template_id
+        ):
+            return Expectation("sms/create/empty-send", None, "text", record=record)
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
@@ -442,15 +452,15 @@ class Model:
                     )
                 edited = self._edited(record, body)
                 return Expectation(
-                    "sms/update/draft-to-scheduled",
-                    True,
+                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-scheduled",
+                    None if _empty(edited) else True,
                     record=replace(edited, status="scheduled", due=date_scheduled),
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
                 return Expectation(
-                    "sms/update/draft-to-outbox",
-                    True,
+                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-outbox",
+                    None if _empty(edited) else True,
                     record=replace(edited, status="outbox", due=window.start),
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
@@ -535,6 +545,13 @@ class Model:
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:
         return [record for record in self.records.values() if record.status in statuses]
+
+
+def _empty(record: SmsRecord) -> bool:
+    written = record.written
+    if record.text_choices is not None:
+        return False  # a template was rendered into it
+    return _nothing_to_send(written.get("text"), written.get("attachments"), None)
 
 
 _ID_FILTERS = {"lead_id": "lead_id", "contact_id": "contact_id", "user_id": "user_id"}

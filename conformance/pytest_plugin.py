@@ -3,7 +3,8 @@
 ``pytest --sms-conformance`` runs the engine once (against the embedded reference server, or
 ``--sms-base-url`` with the credentials in ``CLOSE_API_KEY`` / ``CLOSE_OAUTH_TOKEN`` /
 ``CLOSE_SECOND_API_KEY``) and turns each rule's status into a test outcome: ``pass`` and
-``informational`` pass (observations are attached to the report), ``fail`` fails with the
+``informational`` pass (observations are attached to the report), ``warning`` (a SHOULD rule
+not followed; ``--sms-strict`` fails it) passes with its story attached, ``fail`` fails with the
 documented sentence, expected, actual and the ``curl`` replay, ``not-run`` is skipped with its
 reason. An inconclusive run fails every rule's test with the reason. With
 ``--sms-report-dir DIR`` the run's ``report.json``, ``junit.xml`` and ``report.html`` are
@@ -49,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sms-allow-send",
         action="store_true",
         help="Permit outbox/scheduled SMS against a non-embedded target.",
+    )
+    group.addoption(
+        "--sms-strict",
+        action="store_true",
+        help="A broken SHOULD rule fails its test (default: it passes with a warning).",
     )
     group.addoption("--sms-fault", default=None, help="Embedded server only: one fault on.")
     group.addoption(
@@ -102,6 +108,12 @@ class RuleTest(pytest.Item):
             )
         if result.status == "not-run":
             pytest.skip(result.reason or "not run")
+        if result.status == "warning":
+            self.add_report_section(
+                "call",
+                "warning (SHOULD rule not followed)",
+                scrub(_failure_text(report, self.name)),
+            )
         if result.status == "fail":
             raise RuleFailed(scrub(_failure_text(report, self.name)))
 
@@ -163,7 +175,12 @@ def _run(config: pytest.Config) -> tuple[Any, Any]:
         raise pytest.UsageError(str(error)) from None
     profile = PROFILES[config.getoption("sms_profile")]
     redactor = Redactor.from_credentials(target.api.credentials)
-    report = run_target(target, profile=profile, seed_value=config.getoption("sms_seed"))
+    report = run_target(
+        target,
+        profile=profile,
+        seed_value=config.getoption("sms_seed"),
+        strict=config.getoption("sms_strict"),
+    )
     return report, redactor
 
 

@@ -22,7 +22,7 @@ __all__ = [
     "Verdict",
 ]
 
-RuleStatus = Literal["pass", "fail", "informational", "not-run"]
+RuleStatus = Literal["pass", "fail", "warning", "informational", "not-run"]
 Verdict = Literal["pass", "fail", "inconclusive"]
 
 REDACTED = "[redacted]"
@@ -78,7 +78,9 @@ class Failure:
 class RuleResult:
     """The verdict for one catalogue rule.
 
-    ``checked`` counts the observations of the rule; ``observations`` holds notes for
+    ``status`` is ``fail`` for a broken MUST (or, in strict mode, SHOULD) rule and
+    ``warning`` for a broken SHOULD rule; ``checked`` counts the observations of the rule;
+    ``observations`` holds notes for
     ``informational`` rules (what the server did where the docs are silent);
     ``reason`` says why a rule was ``not-run``.
     """
@@ -120,3 +122,4 @@ class RunReport:
     run_id: str = ""  # the tag on everything the run created (``cleanup --run-id``)
     leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
     cleanup_command: str | None = None  # the command that removes the leftovers, if any
+    strict: bool = False  # SHOULD rules broken fail the run (else they are warnings)

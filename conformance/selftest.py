@@ -1,11 +1,13 @@
 """The self-test: proof that the suite catches bugs and does not cry wolf.
 
 Runs the suite against the clean reference server on several seeds (every run must pass)
-and against every faulty variant (every run must fail). The kill matrix records, for each
-variant, whether it was caught, which rule caught it, how long the shrunk counterexample
-is next to the known minimal one, and how many seconds it took; and, when the profile has a
-schema phase, which rules that phase alone (schemathesis with the suite's OpenAPI document,
-on a fresh server) finds broken, so the matrix shows what it adds on its own.
+and against every faulty variant (every run must fail), both in strict mode: the reference
+server follows every SHOULD rule, and a variant filed under one is caught by it. The kill
+matrix records, for each variant, whether it was caught, which rule caught it, how long the
+shrunk counterexample is next to the known minimal one, and how many seconds it took; and,
+when the profile has a schema phase, which rules that phase alone (schemathesis with the
+suite's OpenAPI document, on a fresh server) finds broken, so the matrix shows what it adds
+on its own.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _one_failure_profile(profile: Profile) -> Profile:
 
 def _clean_run(profile: Profile, seed: int) -> CleanRun:
     began = time.monotonic()
-    result = run_target(embedded_target(), profile=profile, seed_value=seed)
+    result = run_target(embedded_target(), profile=profile, seed_value=seed, strict=True)
     return CleanRun(
         seed,
         result.verdict,
@@ -149,7 +151,10 @@ def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
 
     fault = FAULTS[name]
     began = time.monotonic()
-    result = run_target(embedded_target(faults=[name]), profile=profile, seed_value=seed)
+    # Strict: a variant filed under a SHOULD rule is caught by that rule's warning too.
+    result = run_target(
+        embedded_target(faults=[name]), profile=profile, seed_value=seed, strict=True
+    )
     first = result.failures[0] if result.failures else None
     return Kill(
         fault=name,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -383,8 +383,11 @@ def _given_path(collection: str, item_id: str, option: str) -> str:
         raise ConfigurationError(f"{option} {item_id!r} cannot be a URL path segment") from error
 
 
-def embedded_target(*, faults: Iterable[str] = ()) -> Target:
-    """Return a target backed by the reference server, in-process, on a virtual clock."""
+def embedded_target(
+    *, faults: Iterable[str] = (), readings: Mapping[str, str] | None = None
+) -> Target:
+    """Return a target backed by the reference server, in-process, on a virtual clock;
+    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -393,13 +396,19 @@ def embedded_target(*, faults: Iterable[str] = ()) -> Target:
     # waits it out (instantly), and the rate-limit rules get judged.
     # Seeded ids: the same seed gives the same run (list pages order ties by id).
     server = ReferenceServer(
-        clock=clock, faults=faults, rate_limit=EMBEDDED_RATE_LIMIT, id_seed=EMBEDDED_ID_SEED
+        clock=clock,
+        faults=faults,
+        rate_limit=EMBEDDED_RATE_LIMIT,
+        id_seed=EMBEDDED_ID_SEED,
+        readings=readings,
     )
+    label = [f"fault: {', '.join(faults)}"] if faults else []
+    label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
     org, other = server.orgs[0], server.orgs[1]
     http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
-        name="embedded reference server" + (f" (fault: {', '.join(faults)})" if faults else ""),
+        name="embedded reference server" + (f" ({'; '.join(label)})" if label else ""),
         api=ApiClient(
             http,
             credentials,

@@ -254,3 +254,62 @@ def test_invalid_toml_is_rejected():
 
 def test_unknown_top_level_key_is_rejected():
     assert_rejected(catalogue_text(VALID_RULE) + "\n[extra]\nx = 1\n", "extra")
+
+
+# --- Open points ------------------------------------------------------------------------------
+
+VALID_POINT = """
+[[open_point]]
+id = "empty-send"
+question = "Whether an empty SMS may be sent."
+section = "6 Open questions, 1"
+source = "D-create"
+quote = "`text` | string or null | no"
+default = "accept"
+rules = ["sms/create/status-draft"]
+
+[open_point.alternatives]
+accept = "accepted"
+reject = "answered 400"
+"""
+
+
+def test_every_packaged_open_point_names_its_sentence_and_two_readings_or_more():
+    assert CATALOGUE.open_points
+    for point in CATALOGUE.open_points.values():
+        assert point.quote and point.question and point.source.url.startswith("https://")
+        assert len(point.alternatives) >= 2 and point.default in point.alternatives
+        assert all(rule in CATALOGUE for rule in point.rules)
+
+
+def test_a_valid_open_point_loads_with_its_alternatives():
+    point = load_catalogue(catalogue_text(VALID_RULE, VALID_POINT)).open_points["empty-send"]
+    assert point.default == "accept"
+    assert dict(point.alternatives) == {"accept": "accepted", "reject": "answered 400"}
+    assert point.rules == ("sms/create/status-draft",)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (('default = "accept"', 'default = "maybe"'), "default 'maybe' is not one of"),
+        (('reject = "answered 400"\n', ""), "two or more"),
+        (('rules = ["sms/create/status-draft"]', 'rules = ["sms/create/status-drafts"]'),
+         "did you mean 'sms/create/status-draft'"),
+        (('source = "D-create"\nquote', 'source = "D-nope"\nquote'), "unknown source 'D-nope'"),
+        (('id = "empty-send"', 'id = "Empty Send"'), "malformed id"),
+        (('quote = "`text` | string or null | no"\n', ""), "'quote' is missing"),
+        (('default = "accept"', 'default = "accept"\ncolour = "red"'), "unknown key"),
+    ],
+)  # fmt: skip
+def test_a_malformed_open_point_is_rejected_naming_the_fix(change, says):
+    old, new = change
+    text = textwrap.dedent(VALID_POINT)
+    assert old in text
+    with pytest.raises(CatalogueError, match=says):
+        load_catalogue(catalogue_text(VALID_RULE, text.replace(old, new)))
+
+
+def test_a_duplicate_open_point_is_rejected():
+    with pytest.raises(CatalogueError, match="duplicate id"):
+        load_catalogue(catalogue_text(VALID_RULE, VALID_POINT, VALID_POINT))

@@ -130,7 +130,12 @@ def build_app(server: ReferenceServer) -> Starlette:
                     now = server.clock.now()
                     server.run_sender(now)
                     ctx = RequestContext(
-                        org=org, now=now, tz=tz, faults=server.faults, new_id=server.new_id
+                        org=org,
+                        now=now,
+                        tz=tz,
+                        faults=server.faults,
+                        new_id=server.new_id,
+                        readings=server.readings,
                     )
                     result = handler(ctx, request, body)
                 if isinstance(result, Response):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from conformance.refserver.readings import Readings
 from conformance.refserver.seed import OrgCredentials
 
 __all__ = ["RequestContext"]
@@ -14,10 +15,12 @@ __all__ = ["RequestContext"]
 @dataclass(frozen=True, slots=True)
 class RequestContext:
     """Who calls (``org`` and its user), when (``now``), their ``x-tz-offset`` as ``tz``,
-    the faults the server runs with, and how it makes ids (``new_id("acti")``)."""
+    the faults the server runs with, how it reads the docs' open points (``readings``), and
+    how it makes ids (``new_id("acti")``)."""
 
     org: OrgCredentials
     now: datetime
     tz: tzinfo
     faults: frozenset[str]
     new_id: Callable[[str], str]
+    readings: Readings = field(default_factory=Readings)

@@ -11,17 +11,39 @@ from __future__ import annotations
 from datetime import datetime
 
 from conformance.refserver.dates import format_dt
+from conformance.refserver.readings import Readings
 from conformance.refserver.storage import Storage
 
-__all__ = ["send_due"]
+__all__ = ["EMPTY_ERROR", "is_empty", "send_due"]
+
+EMPTY_ERROR = "The message has no text and no attachment."
 
 
-def send_due(storage: Storage, now: datetime, faults: frozenset[str] = frozenset()) -> int:
-    """Send every SMS due at or before ``now``; return how many were sent."""
+def is_empty(doc: dict) -> bool:
+    """True for an SMS with nothing to send: no text (or only "") and no attachment."""
+    return not doc.get("text") and not doc.get("attachments")
+
+
+def send_due(
+    storage: Storage,
+    now: datetime,
+    faults: frozenset[str] = frozenset(),
+    readings: Readings | None = None,
+) -> int:
+    """Send every SMS due at or before ``now``; return how many were sent (or failed).
+
+    With the ``empty-send=accept-then-error`` reading an SMS with no text and no attachment
+    fails at send time: ``status: error`` with an ``error_message``, no cost."""
+    readings = readings if readings is not None else Readings()
     sent = 0
     for due_at, doc in storage.due("sms", format_dt(now)):
         if doc["status"] == "outbox" and "outbox-never-sent" in faults:
             continue  # the sender only picks up scheduled SMS
+        if readings["empty-send"] == "accept-then-error" and is_empty(doc):
+            doc.update(status="error", error_message=EMPTY_ERROR, date_updated=due_at)
+            storage.update("sms", doc, due_at=None)
+            sent += 1
+            continue
         cost: str | int = 1 if "cost-as-int" in faults else "1"
         doc.update(status="sent", date_sent=due_at, date_updated=due_at, cost=cost)
         storage.update("sms", doc, due_at=None)

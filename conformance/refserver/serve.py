@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import uvicorn
@@ -34,6 +34,7 @@ def serve(
     port: int = 8765,
     db_path: str = ":memory:",
     faults: Iterable[str] = (),
+    readings: Mapping[str, str] | None = None,
     rate_limit: int | None = None,
     transient_share: float = 0.0,
     latency: float = 0.0,
@@ -48,7 +49,11 @@ def serve(
     ``OSError`` when the address cannot be bound.
     """
     server = ReferenceServer(
-        clock=SystemClock(), db_path=db_path, faults=faults, rate_limit=rate_limit
+        clock=SystemClock(),
+        db_path=db_path,
+        faults=faults,
+        rate_limit=rate_limit,
+        readings=readings,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -65,6 +70,9 @@ def serve(
         out(f"Reference server: http://{shown_host}:{real_port}/api/v1")
         if server.faults:
             out(f"Faults: {', '.join(sorted(server.faults))}")
+        if server.readings.chosen:
+            chosen = sorted(server.readings.chosen.items())
+            out("Readings: " + ", ".join(f"{point}={name}" for point, name in chosen))
         for org in server.orgs:
             out(
                 f"  {org.organization_name} ({org.organization_id}): api key {org.api_key}"

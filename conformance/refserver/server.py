@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import httpx
@@ -15,6 +15,7 @@ from conformance.refserver.crm import Crm
 from conformance.refserver.faults import check_faults
 from conformance.refserver.ids import IdMaker
 from conformance.refserver.ratelimit import RateLimiter
+from conformance.refserver.readings import Readings, check_readings
 from conformance.refserver.seed import ORGS, OrgCredentials
 from conformance.refserver.sender import send_due
 from conformance.refserver.sms import SmsService
@@ -34,7 +35,9 @@ class ReferenceServer:
     ``clock`` drives the sender (default :class:`SystemClock`); ``db_path`` is a SQLite
     file that persists across instances, or ``":memory:"``; ``faults`` switches on bugs
     from :data:`FAULTS` by name (an unknown name is a ``ValueError`` listing the known
-    ones); ``rate_limit`` is requests per second per API key (``None``: unlimited).
+    ones); ``readings`` picks, per open point of the docs, the documented-compatible reading
+    the server takes (point -> alternative; the catalogue's default for the rest);
+    ``rate_limit`` is requests per second per API key (``None``: unlimited).
     """
 
     def __init__(
@@ -45,8 +48,10 @@ class ReferenceServer:
         faults: Iterable[str] = (),
         rate_limit: int | None = None,
         id_seed: int | None = None,
+        readings: Mapping[str, str] | Readings | None = None,
     ) -> None:
         self.faults = check_faults(faults)
+        self.readings = check_readings(readings)
         self.new_id = IdMaker(id_seed)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.orgs: tuple[OrgCredentials, ...] = ORGS
@@ -62,7 +67,12 @@ class ReferenceServer:
     def run_sender(self, now: datetime | None = None) -> int:
         """Send every SMS due at ``now`` (default: the clock's now); return how many."""
         with self.lock:
-            return send_due(self.storage, self.clock.now() if now is None else now, self.faults)
+            return send_due(
+                self.storage,
+                self.clock.now() if now is None else now,
+                self.faults,
+                self.readings,
+            )
 
     def client(self, org: int = 0, *, auth: str = "basic") -> httpx.Client:
         """Return an in-process client for organisation ``org`` (index into :attr:`orgs`).
@@ -105,7 +115,10 @@ def create_app(
     db_path: str = ":memory:",
     faults: Iterable[str] = (),
     rate_limit: int | None = None,
+    readings: Mapping[str, str] | None = None,
 ) -> Starlette:
     """Return the ASGI app of a new :class:`ReferenceServer` (e.g. for
     ``uvicorn --factory conformance.refserver:create_app``)."""
-    return ReferenceServer(clock=clock, db_path=db_path, faults=faults, rate_limit=rate_limit).app
+    return ReferenceServer(
+        clock=clock, db_path=db_path, faults=faults, rate_limit=rate_limit, readings=readings
+    ).app

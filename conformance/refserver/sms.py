@@ -38,6 +38,7 @@ from conformance.refserver.crm import Crm
 from conformance.refserver.dates import format_dt
 from conformance.refserver.errors import NotFound, ValidationFailed
 from conformance.refserver.phones import country_iso, format_phone
+from conformance.refserver.sender import is_empty
 from conformance.refserver.storage import KEEP, Storage
 from conformance.refserver.templates import RenderContext, render
 from conformance.refserver.validation import (
@@ -64,6 +65,7 @@ EDITABLE = (
     "attachments", "activity_at", "date_scheduled", "user_id", "send_in",
 )  # fmt: skip
 NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
+EMPTY_SEND = "An SMS needs text or an attachment to be sent."
 DELETED = "sms_deleted"  # the kind of soft-deleted SMS (faulty variants only)
 CANCEL_RACE_SECONDS = 5  # the cancel-race-still-sent fault's window before the due time
 
@@ -172,6 +174,15 @@ class SmsService:
             and "scheduled-without-date-accepted" not in ctx.faults
         ):
             check.fail("date_scheduled", "Required when status is scheduled.")
+        if (
+            status in ("outbox", "scheduled")
+            and ctx.readings["empty-send"] == "reject"
+            and not text
+            and not files
+            and template is None
+            and not check.field_errors
+        ):
+            check.fail("text", EMPTY_SEND)
         if "phone-errors-as-phone" in ctx.faults:
             for name in ("local_phone", "remote_phone"):
                 if name in check.field_errors:
@@ -338,6 +349,14 @@ class SmsService:
             check.fail("status", "A draft can only be changed to outbox or draft.")
         if requested == "outbox" and "send-draft-refused" in ctx.faults:
             check.fail("status", "A draft can only be changed to scheduled or draft.")
+        if (
+            requested in ("outbox", "scheduled")
+            and ctx.readings["empty-send"] == "reject"
+            and template is None
+            and is_empty(doc)
+            and not check.field_errors
+        ):
+            check.fail("text", EMPTY_SEND)
         check.raise_if_any()
         if "template_id" in body:
             doc["template_id"] = template["id"] if template else None

@@ -22,7 +22,7 @@ from conformance.reporting.replay import replay
 __all__ = ["render_html", "write_html"]
 
 # Fails first, then what a reader must act on, then the rest.
-_STATUS_ORDER = {"fail": 0, "not-run": 1, "informational": 2, "pass": 3}
+_STATUS_ORDER = {"fail": 0, "warning": 1, "not-run": 2, "informational": 3, "pass": 4}
 
 _environment = jinja2.Environment(
     loader=jinja2.PackageLoader("conformance.reporting", "templates"),

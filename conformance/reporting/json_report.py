@@ -42,6 +42,7 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
         "run_id": report.run_id,
         "leftovers": list(report.leftovers),
         "cleanup_command": report.cleanup_command,
+        "strict": report.strict,
         "rules": [_rule(rule) for rule in report.rules],
         "failures": [_failure(failure, report.target) for failure in report.failures],
         "stats": _stats(report.stats),

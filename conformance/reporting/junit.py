@@ -1,8 +1,10 @@
 """The JUnit XML report: one test suite, one test case per catalogue rule.
 
-``fail`` becomes ``<failure>``, ``not-run`` becomes ``<skipped>``, and an ``informational``
-rule passes with its observations in ``<system-out>``. The run's seed, target, verdict,
-reason, run id, leftovers and clean-up command are ``<property>`` elements of the suite.
+``fail`` becomes ``<failure>``, ``not-run`` becomes ``<skipped>``, a ``warning`` (a SHOULD
+rule not followed) passes with its expected, actual and steps in ``<system-out>``, and an
+``informational`` rule passes with its observations in ``<system-out>``. The run's seed,
+target, verdict, reason, run id, leftovers and clean-up command are ``<property>`` elements
+of the suite.
 CI servers read this file; people read the HTML report. The final text is scrubbed of the
 run's secrets by value (``_safety.scrub_text``).
 """
@@ -88,6 +90,10 @@ def _testcase(rule: RuleResult, failures: list[Failure]) -> ET.Element:
         if len(failures) > 1:
             text += f"\n\n{len(failures) - 1} more failure(s) of this rule: see the HTML report."
         element.text = _text(text)
+    elif rule.status == "warning":
+        # A SHOULD rule not followed: the case passes (the verdict does), the story is told.
+        out = ET.SubElement(case, "system-out")
+        out.text = _text("WARNING (SHOULD rule not followed)\n" + _failure_text(rule, failure))
     elif rule.status == "not-run":
         reason = rule.reason or "not run"
         ET.SubElement(case, "skipped", {"message": _text(reason)})

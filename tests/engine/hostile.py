@@ -431,7 +431,8 @@ def seed_customer(api: HostileApi) -> Customer:
                 {"name": "Carla Customer", "phones": [{"type": "mobile", "phone": CUSTOMER_PHONE}]}
             ],
         }
-        return _created(api.as_customer("POST", "lead/", body, org=org), f"lead {name}")  # fmt: skip
+        answer = api.as_customer("POST", "lead/", body, org=org)
+        return _created(answer, f"lead {name}")
 
     look_alikes = [lead("sms-conformance customers list")["id"],
                    lead("sms-conformance 2024 leads")["id"],

@@ -76,6 +76,43 @@ def test_a_broken_server_fails_naming_the_rule_with_a_counterexample_typically_a
     assert sorted(lengths)[1] <= FAULTS[fault].minimal_steps + 3, lengths
 
 
+NO_SCHEMA_QUICK = Profile("quick-no-schema", max_examples=40, steps=12, max_failures=3)
+
+
+def test_a_broken_should_rule_is_a_warning_that_keeps_the_verdict_and_strict_fails_it():
+    # Every answer's RateLimit header separates its parts with spaces: a SHOULD broken.
+    reports = {
+        strict: run_target(
+            embedded_target(faults=["ratelimit-header-malformed"]),
+            profile=NO_SCHEMA_QUICK,
+            seed_value=1,
+            strict=strict,
+        )
+        for strict in (False, True)
+    }
+    lenient, strict = reports[False], reports[True]
+    statuses = {rule.id: rule.status for rule in lenient.rules}
+    assert lenient.verdict == "pass"
+    assert statuses["ratelimit/header-format"] == "warning"
+    assert "ratelimit/header-format" in lenient.reason
+    (warning,) = [f for f in lenient.failures if f.rule == "ratelimit/header-format"]
+    assert warning.steps and warning.actual  # told with its replay, as a failure is
+    assert strict.verdict == "fail" and strict.strict
+    assert {r.id: r.status for r in strict.rules}["ratelimit/header-format"] == "fail"
+
+
+def test_a_broken_must_rule_fails_the_run_in_either_mode():
+    for strict in (False, True):
+        report = run_target(
+            embedded_target(faults=["edit-sent-accepted"]),
+            profile=NO_SCHEMA_QUICK,
+            seed_value=1,
+            strict=strict,
+        )
+        assert report.verdict == "fail"
+        assert {r.id: r.status for r in report.rules}["sms/update/drafts-only"] == "fail"
+
+
 def test_an_unreachable_target_is_inconclusive():
     target = remote_target("http://127.0.0.1:9/api/v1", Credentials("key"), allow_send=False)
     report = run_target(target, profile=QUICK, seed_value=1)

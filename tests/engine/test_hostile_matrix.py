@@ -285,9 +285,12 @@ def spoiled_sms_ids(spoil: Callable[[str, Customer], str]) -> Callable[[Ctx], Fa
 
     def build(ctx: Ctx) -> Fake:
         def respell(item):
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                if item["id"] not in ctx.customer.rows:
-                    return {**item, "id": spoil(item["id"], ctx.customer)}
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("id"), str)
+                and item["id"] not in ctx.customer.rows
+            ):
+                return {**item, "id": spoil(item["id"], ctx.customer)}
             return item
 
         def fake(request, reference):
@@ -595,9 +598,9 @@ def markup_404_on_own_sms(request, reference):
     """A GET of an SMS the run just created answers 404 whose error text is rich markup: a
     real violation, to be printed (escaped) and reported."""
     right = reference(request)
-    if request.method == "GET" and re.fullmatch(r"activity/sms/[^/]+/", _path(request)):
-        if right.status_code == 200:
-            return _json_answer(404, {"error": f"Not found {MARKUP}"})
+    is_sms_get = request.method == "GET" and re.fullmatch(r"activity/sms/[^/]+/", _path(request))
+    if is_sms_get and right.status_code == 200:
+        return _json_answer(404, {"error": f"Not found {MARKUP}"})
     return right
 
 
@@ -679,11 +682,16 @@ def check_no_failures(ctx: Ctx, outcome: Outcome) -> None:
         _problem(ctx, f"(8) false failures: {failures}")
 
 
-def check_rule_failed(rule: str) -> Callable[[Ctx, Outcome], None]:
+def check_rule_reported(rule: str, status: str) -> Callable[[Ctx, Outcome], None]:
+    """The report holds a failure of ``rule`` (with its replay) and gives it ``status``."""
+
     def checker(ctx: Ctx, outcome: Outcome) -> None:
         report = outcome.report() or {}
         if rule not in {f.get("rule") for f in report.get("failures", [])}:
-            _problem(ctx, f"(a) the report does not fail {rule}")
+            _problem(ctx, f"(a) the report does not name {rule} broken")
+        statuses = {r.get("id"): r.get("status") for r in report.get("rules", [])}
+        if statuses.get(rule) != status:
+            _problem(ctx, f"(a) {rule} is {statuses.get(rule)!r}, expected {status!r}")
 
     return checker
 
@@ -960,9 +968,15 @@ CASES: list[Case] = [
          expect(EXIT_INCONCLUSIVE), fake=successful_sms_answers(b"[" * 100_000),
          check=check_reason_names("nested deeper", "activity/sms/")),
     Case("ratelimit-reset-1.2.3",
-         "every answer carries 'RateLimit: limit=1, remaining=0, reset=1.2.3': a SHOULD broken",
+         "every answer carries 'RateLimit: limit=1, remaining=0, reset=1.2.3': a SHOULD "
+         "broken, reported as a warning, the run passes",
+         expect(EXIT_PASS), everywhere=True, fake=lambda ctx: bad_ratelimit_header,
+         check=check_rule_reported("ratelimit/header-format", "warning")),
+    Case("ratelimit-reset-1.2.3-strict",
+         "the same with --strict: the SHOULD broken fails the run",
          expect(EXIT_FAIL), everywhere=True, fake=lambda ctx: bad_ratelimit_header,
-         check=check_rule_failed("ratelimit/header-format")),
+         command=lambda ctx: run_args(ctx, "--strict"),
+         check=check_rule_reported("ratelimit/header-format", "fail")),
     Case("error-text-rich-markup-passing",
          "every error text ends in rich markup '[/] [bold]...': printed as text, pass",
          expect(EXIT_PASS), everywhere=True, fake=lambda ctx: markup_in_errors),

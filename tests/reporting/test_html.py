@@ -73,3 +73,10 @@ def test_write_html_writes_utf8(report, tmp_path):
     path = tmp_path / "report.html"
     write_html(report, path)
     assert "café" in path.read_text(encoding="utf-8")
+
+
+def test_html_marks_a_warning_as_a_should_rule_not_failed(report, failure):
+    report.rules[1].status = "warning"
+    text = html.unescape(render_html(report))
+    assert "warning: a SHOULD rule, not failed without --strict" in text
+    assert failure.actual in text  # told in full, as a failure is

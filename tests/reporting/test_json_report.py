@@ -16,6 +16,7 @@ TOP_LEVEL = [
     "run_id",
     "leftovers",
     "cleanup_command",
+    "strict",
     "rules",
     "failures",
 ]

@@ -93,3 +93,21 @@ def test_junit_stays_well_formed_with_control_characters(report, tmp_path):
     write_junit(report, path)
 
     assert ET.parse(path).getroot().find(".//testsuite").get("tests") == "5"
+
+
+def test_junit_warning_rule_passes_with_expected_actual_and_steps_in_system_out(
+    report, failure, tmp_path
+):
+    report.rules[1].status = "warning"
+    report.rules[1].level = "SHOULD"
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    (suite,) = ET.parse(path).getroot().iter("testsuite")
+    case = _case(suite, "sms/update/status-persists")
+
+    assert case.find("failure") is None and case.find("skipped") is None
+    assert suite.get("failures") == "0"
+    text = case.find("system-out").text
+    assert text.startswith("WARNING (SHOULD rule not followed)")
+    assert f"Actual: {failure.actual}" in text
+    assert "1. POST /activity/sms/" in text
