@@ -69,13 +69,16 @@ class CheckDefinitionError(Exception):
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One observation of one rule: ``ok`` False means the server did something the rule
-    does not allow (a violation for MUST/SHOULD rules, an observation for unspecified)."""
+    does not allow (a violation for MUST/SHOULD rules, an observation for unspecified).
+    ``reading`` (``"POINT=ALTERNATIVE"``) says which reading of an open point of the docs
+    the observation shows the target took; it feeds the report's behaviour profile."""
 
     rule: str
     ok: bool
     expected: str = ""
     actual: str = ""
     message: str = ""
+    reading: str | None = None
 
 
 @dataclass(slots=True)
@@ -136,7 +139,21 @@ class Check:
                     f"{self.name} reported rule {finding.rule!r}, which it does not declare; "
                     f"add it to @check(...) (declared: {', '.join(self.rules)})"
                 )
+            if finding.reading is not None:
+                _check_reading(self.name, finding)
             yield finding
+
+
+def _check_reading(name: str, finding: Finding) -> None:
+    """A reading names an open point that lists the finding's rule, and one of its
+    alternatives; anything else is a bug in the check, said loudly."""
+    point_id, _, alternative = (finding.reading or "").partition("=")
+    point = CATALOGUE.open_points.get(point_id)
+    if point is None or alternative not in point.alternatives or finding.rule not in point.rules:
+        raise CheckDefinitionError(
+            f"{name} reported reading {finding.reading!r} on {finding.rule!r}: it must be "
+            "POINT=ALTERNATIVE of an open point whose rules list that rule"
+        )
 
 
 CHECKS: dict[str, Check] = {}

@@ -465,6 +465,9 @@ def _summarise(say: Say, report, paths) -> None:
             f"  {label} {failure.rule}: expected {failure.expected}; got {failure.actual}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
+    met = [point for point in report.open_points if point.readings]
+    if met:
+        say("behaviour profile: " + ", ".join(f"{point.id}={point.seen}" for point in met))
     say(f"verdict: {report.verdict} - {report.reason}")
     say("reports: " + ", ".join(str(path) for path in paths.values()))
 

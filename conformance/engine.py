@@ -37,7 +37,15 @@ from conformance.machine import RuleViolation, Session, build_machine
 from conformance.model import Model, TimeWindow
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
-from conformance.records import Failure, RuleResult, RuleStatus, RunReport, RunStats, Verdict
+from conformance.records import (
+    Failure,
+    OpenPointResult,
+    RuleResult,
+    RuleStatus,
+    RunReport,
+    RunStats,
+    Verdict,
+)
 from conformance.redaction import Redactor
 from conformance.target import ConfigurationError, Target, TargetRejected
 
@@ -176,6 +184,7 @@ def run_target(
         leftovers=leftovers,
         cleanup_command=command,
         strict=strict,
+        open_points=_behaviour_profile(session),
     )
     report = redactor.scrub_obj(report)
     emit(Event("finished", report.reason or verdict))
@@ -531,6 +540,29 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
                 checked=checked,
                 observations=observations,
                 reason=reason,
+            )
+        )
+    return results
+
+
+def _behaviour_profile(session: Session) -> list[OpenPointResult]:
+    """Per open point of the docs, the readings the target was seen to take."""
+    results = []
+    for point in CATALOGUE.open_points.values():
+        seen = {
+            name: session.tally.readings[f"{point.id}={name}"]
+            for name in point.alternatives
+            if session.tally.readings[f"{point.id}={name}"]
+        }
+        results.append(
+            OpenPointResult(
+                id=point.id,
+                question=point.question,
+                quote=point.quote,
+                source=point.source.url,
+                default=point.default,
+                alternatives=dict(point.alternatives),
+                readings=seen,
             )
         )
     return results

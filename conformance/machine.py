@@ -82,10 +82,13 @@ class Tally:
     passed: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     observations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    readings: Counter[str] = field(default_factory=Counter)  # "POINT=ALTERNATIVE" -> times
     steps: int = 0
     examples: int = 0
 
     def record(self, finding: Finding) -> None:
+        if finding.reading is not None:
+            self.readings[finding.reading] += 1
         undocumented = CATALOGUE[finding.rule].level is Level.UNSPECIFIED
         if finding.ok and not undocumented:
             self.passed[finding.rule] += 1

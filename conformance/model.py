@@ -90,6 +90,8 @@ STRING_FIELDS = (
     "created_by_id", "organization_id",
 )  # fmt: skip
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
+# What accepting and refusing a send with nothing in it show of the open point.
+EMPTY_SEND = ("empty-send=accept", "empty-send=reject")
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -152,8 +154,8 @@ class Expectation:
     ``accept`` is True (must succeed), False (must be rejected with a 4xx) or None (either:
     the docs are silent, or timing leaves both open). ``rule`` is the catalogue rule that
     decides it; ``field`` the request field a rejection ought to name; ``record`` what an
-    accepted SMS must look like; ``text_choices`` the texts an accepted SMS may carry when
-    more than one is allowed.
+    accepted SMS must look like; ``readings`` the readings of an open point (``POINT=ALT``)
+    that an acceptance and a rejection show, when ``accept`` is None because of one.
     """
 
     rule: str
@@ -161,6 +163,7 @@ class Expectation:
     field: str | None = None
     record: SmsRecord | None = None
     note: str = ""
+    readings: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +351,9 @@ class Model:
         if status in SENDING and _nothing_to_send(
             body.get("text"), body.get("attachments"), template_id
         ):
-            return Expectation("sms/create/empty-send", None, "text", record=record)
+            return Expectation(
+                "sms/create/empty-send", None, "text", record=record, readings=EMPTY_SEND
+            )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
@@ -455,6 +460,7 @@ class Model:
                     "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-scheduled",
                     None if _empty(edited) else True,
                     record=replace(edited, status="scheduled", due=date_scheduled),
+                    readings=EMPTY_SEND if _empty(edited) else (None, None),
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
@@ -462,6 +468,7 @@ class Model:
                     "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-outbox",
                     None if _empty(edited) else True,
                     record=replace(edited, status="outbox", due=window.start),
+                    readings=EMPTY_SEND if _empty(edited) else (None, None),
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
         is_cancel = status == "draft"
@@ -545,6 +552,11 @@ class Model:
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:
         return [record for record in self.records.values() if record.status in statuses]
+
+
+def is_empty(record: SmsRecord) -> bool:
+    """True for an SMS with nothing to send (no text, attachment or rendered template)."""
+    return _empty(record)
 
 
 def _empty(record: SmsRecord) -> bool:

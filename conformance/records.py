@@ -13,6 +13,7 @@ from typing import Any, Literal
 __all__ = [
     "Exchange",
     "Failure",
+    "OpenPointResult",
     "RecordedRequest",
     "RecordedResponse",
     "RuleResult",
@@ -97,6 +98,27 @@ class RuleResult:
 
 
 @dataclass(slots=True)
+class OpenPointResult:
+    """The behaviour profile of one open point of the docs: which of its documented-
+    compatible readings the target was seen to take (``readings``: alternative -> times
+    seen; empty when the run never met the point), beside the reference server's default."""
+
+    id: str
+    question: str
+    quote: str
+    source: str
+    default: str
+    alternatives: dict[str, str]
+    readings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seen(self) -> str:
+        """The readings seen, most frequent first (``"not met"`` when none)."""
+        ranked = sorted(self.readings.items(), key=lambda item: (-item[1], item[0]))
+        return ", ".join(name for name, _ in ranked) or "not met"
+
+
+@dataclass(slots=True)
 class RunStats:
     requests: int = 0
     duration: float = 0.0
@@ -123,3 +145,4 @@ class RunReport:
     leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
     cleanup_command: str | None = None  # the command that removes the leftovers, if any
     strict: bool = False  # SHOULD rules broken fail the run (else they are warnings)
+    open_points: list[OpenPointResult] = field(default_factory=list)  # behaviour profile

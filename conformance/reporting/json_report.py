@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.records import Exchange, Failure, RuleResult, RunReport, RunStats
+from conformance.records import (
+    Exchange,
+    Failure,
+    OpenPointResult,
+    RuleResult,
+    RunReport,
+    RunStats,
+)
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
 
@@ -45,6 +52,7 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
         "strict": report.strict,
         "rules": [_rule(rule) for rule in report.rules],
         "failures": [_failure(failure, report.target) for failure in report.failures],
+        "open_points": [_open_point(point) for point in report.open_points],
         "stats": _stats(report.stats),
     }
 
@@ -60,6 +68,18 @@ def _rule(rule: RuleResult) -> dict[str, Any]:
         "checked": rule.checked,
         "observations": list(rule.observations),
         "reason": rule.reason,
+    }
+
+
+def _open_point(point: OpenPointResult) -> dict[str, Any]:
+    return {
+        "id": point.id,
+        "question": point.question,
+        "readings_seen": dict(point.readings),
+        "default": point.default,
+        "alternatives": dict(point.alternatives),
+        "quote": point.quote,
+        "source": point.source,
     }
 
 

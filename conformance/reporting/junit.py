@@ -70,6 +70,7 @@ def to_junit_element(report: RunReport) -> ET.Element:
         ("run_id", report.run_id or None),
         ("leftovers", " ".join(report.leftovers) or None),
         ("cleanup_command", report.cleanup_command),
+        *((f"reading:{point.id}", point.seen) for point in report.open_points),
     ):
         if value is not None:
             ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})

@@ -84,6 +84,7 @@ def answer_is_among_those_the_docs_allow(step: Step) -> Iterator[Finding]:
             actual=f"{status_text(code)} {shown(step.body)}",
             message=f"{step.operation}: {expectation.note or 'the docs leave this open'}; "
             f"request {shown(step.request_body)}",
+            reading=expectation.readings[0 if accepted else 1],
         )
         return
     if expectation.rule in NOT_FOUND_RULES:

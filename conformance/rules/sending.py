@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
-from conformance.model import DELIVERED, SENDING, SmsRecord
+from conformance.model import DELIVERED, SENDING, SmsRecord, is_empty
 from conformance.rules._util import observed_objects
 
 
@@ -94,3 +94,22 @@ def _passing_rule(record: SmsRecord, context: str, allowed: frozenset[str]) -> s
 
 def _iso(moment: object) -> str:
     return moment.isoformat() if hasattr(moment, "isoformat") else "-"
+
+
+@check("sms/create/empty-send", on=("get", "list", "list-walk", "observe"))
+def an_empty_sms_once_sent_shows_how_the_target_reads_it(step: Step) -> Iterator[Finding]:
+    """An SMS with nothing in it that left outbox or scheduled: sent (``accept``) or failed
+    at send time (``accept-then-error``); both are documented-compatible."""
+    for record, obj, _ in observed_objects(step):
+        shown_status = obj.get("status") if isinstance(obj, dict) else None
+        if shown_status in DELIVERED and record.status in (*SENDING, "delivered"):
+            if not is_empty(record):
+                continue
+            reading = "accept" if shown_status == "sent" else "accept-then-error"
+            yield Finding(
+                "sms/create/empty-send",
+                False,
+                "not documented",
+                f"an SMS with no text, attachment or template became {shown_status}",
+                reading=f"empty-send={reading}",
+            )

@@ -19,6 +19,7 @@ TOP_LEVEL = [
     "strict",
     "rules",
     "failures",
+    "open_points",
 ]
 RULE_KEYS = [
     "id",
@@ -98,3 +99,23 @@ def test_json_report_stats_hold_every_counter(report):
         "transient_errors": 1,
         "rate_limited": 2,
     }
+
+
+def test_json_report_holds_the_behaviour_profile_of_each_open_point(report):
+    from conformance.records import OpenPointResult
+
+    report.open_points = [
+        OpenPointResult(
+            id="empty-send",
+            question="Whether an empty SMS may be sent.",
+            quote="`text` | string or null | no",
+            source="https://developer.close.com/api/resources/activities/sms/create",
+            default="accept",
+            alternatives={"accept": "sent", "reject": "400"},
+            readings={"reject": 3},
+        )
+    ]
+    (point,) = to_json_dict(report)["open_points"]
+    assert point["id"] == "empty-send"
+    assert point["readings_seen"] == {"reject": 3}
+    assert point["default"] == "accept" and set(point["alternatives"]) == {"accept", "reject"}

@@ -1,0 +1,33 @@
+"""The behaviour profile: which reading of each open point a target was seen to take."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import Check, CheckDefinitionError, Finding
+from conformance.engine import run_target
+from conformance.profiles import Profile
+from conformance.target import embedded_target
+
+PROFILE = Profile("profile", max_examples=60, steps=15, max_failures=1)
+
+
+@pytest.mark.parametrize("reading", ["accept", "reject"])
+def test_the_report_names_the_reading_of_an_empty_send_the_server_took(reading):
+    report = run_target(
+        embedded_target(readings={"empty-send": reading}), profile=PROFILE, seed_value=3
+    )
+    assert report.verdict == "pass"
+    (point,) = [p for p in report.open_points if p.id == "empty-send"]
+    assert set(point.readings) == {reading}
+
+
+def test_a_check_naming_a_reading_its_rule_cannot_show_fails_loudly():
+    def tells_a_wrong_reading(step):
+        yield Finding("sms/create/status-draft", False, reading="empty-send=reject")
+
+    wrong = Check(
+        "tells", ("sms/create/status-draft",), frozenset({"create"}), tells_a_wrong_reading
+    )
+    with pytest.raises(CheckDefinitionError, match="whose rules list that rule"):
+        list(wrong.run(None))  # type: ignore[arg-type]
