@@ -25,7 +25,7 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -97,6 +97,7 @@ class _Run:
     on_event: Callable[[Event], None]
     strict: bool = False
     failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said in the reason, verdict unchanged
     flaky: str | None = None
     phase: str = "setting up the fixtures"  # what the run was doing, for a crash's reason
 
@@ -252,6 +253,8 @@ def _judge(
     else:
         verdict = "pass"
         reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    for note in state.notes:
+        reason = f"{reason}; {note}"
     if warned:
         reason = (
             f"{reason}; {len(warned)} SHOULD rule(s) not followed (warnings, --strict fails "
@@ -403,11 +406,18 @@ def _rounds(state: _Run, session: Session) -> None:
         _rounds_of(state, session)
 
 
+NOISE_RESTARTS = 3  # rounds started afresh after noise cut one short
+
+
 def _rounds_of(state: _Run, session: Session) -> None:
     profile = state.profile
-    for round_number in range(1, profile.max_failures + 1):
+    round_number = restarts = 0
+    while round_number < profile.max_failures:
+        round_number += 1
         session.first_violation = None
-        machine = seed(state.seed)(build_machine(session))
+        # A round cut short by noise starts again on another seed (same seed, same noise
+        # in-process: the run stays reproducible).
+        machine = seed(state.seed + 7919 * restarts)(build_machine(session))
         state.on_event(Event("round", f"round {round_number}"))
         try:
             run_state_machine_as_test(
@@ -421,6 +431,7 @@ def _rounds_of(state: _Run, session: Session) -> None:
                     report_multiple_bugs=False,
                     print_blob=False,
                     phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                    verbosity=Verbosity.quiet,  # the engine never prints
                     suppress_health_check=list(HealthCheck),
                 ),
             )
@@ -441,6 +452,23 @@ def _rounds_of(state: _Run, session: Session) -> None:
                 note = " (replaying it did not retrace it; the transcript is not shrunk)"
                 _record_violation(state, session, seen[0], note=note)
                 continue
+            api = state.target.api
+            if api.transient or api.rate_limited:
+                # Noise (429s, 502-504s, lost answers) changed what the model knows between
+                # an example and its replay. Every answer judged so far held; noise is
+                # never a violation, nor a reason to call the run inconclusive.
+                restarts += 1
+                note = (
+                    f"noise made an example's replay take another path {restarts} time(s); "
+                    "the state machine started afresh"
+                )
+                state.notes[:] = [note]
+                state.on_event(Event("flaky", note))
+                if restarts <= NOISE_RESTARTS:
+                    round_number -= 1  # no rule was found broken: the same round again
+                    continue
+                state.notes[:] = [f"{note}, then stopped"]
+                return
             state.flaky = (
                 "the target answered the same requests differently when they were replayed, "
                 f"so no failure could be pinned down ({type(error).__name__})"

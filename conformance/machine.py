@@ -113,6 +113,7 @@ class Session:
     schema_requests: int = 0
     first_violation: RuleViolation | None = None
     gone: set[str] = field(default_factory=set)  # every SMS the run deleted
+    uncertain: set[str] = field(default_factory=set)  # SMS whose deletion was not confirmed
     max_wait: int = 120
     # On leads the user named (--lead-id): the latest date_created of the SMS that were
     # there before the run; lists are bounded after it, so they never count. "" = none.
@@ -139,7 +140,10 @@ class _SmsMachine(RuleBasedStateMachine):
         self.target = target
         self.fixtures = target.fixtures
         self.model = Model(
-            target.fixtures, target.timing, deleted_before=frozenset(self.session.gone)
+            target.fixtures,
+            target.timing,
+            deleted_before=frozenset(self.session.gone),
+            uncertain=set(self.session.uncertain),
         )
         self.transcript: list[Exchange] = []
         self.steps = 0
@@ -169,7 +173,13 @@ class _SmsMachine(RuleBasedStateMachine):
         return exchange, window
 
     def _judge(self, step: Step) -> None:
-        """Run every check registered for the step's operation; raise on a violation."""
+        """Run every check registered for the step's operation; raise on a violation.
+
+        A step that met noise (no answer, a 429 left after the waits, a 502/503/504) is not
+        judged: what a gateway or a rate limiter said is not the API's answer. Only the
+        throttling itself is (the rate-limit rules)."""
+        if step.operation != "throttled" and any(map(_is_noise, step.exchanges)):
+            return
         violation = None
         for registered in checks_for(step.operation):
             for finding in registered.run(step):
@@ -290,8 +300,20 @@ class _SmsMachine(RuleBasedStateMachine):
             else {"lead_id": lead_id, "contact_id": contact_id}
         )
 
-    def _discard(self, sms_id: str) -> None:
-        self._send("DELETE", item_path(SMS, sms_id))
+    def _discard(self, sms_id: str) -> bool:
+        """Delete an SMS the run made; True when the target confirmed it is gone."""
+        exchange, _ = self._send("DELETE", item_path(SMS, sms_id))
+        response = exchange.response
+        return (
+            exchange.error is None
+            and response is not None
+            and response.status_code
+            in (
+                200,
+                204,
+                404,
+            )
+        )
 
     def _find_strays(self, body: dict[str, Any], window: TimeWindow) -> None:
         """A create got no usable answer: it may or may not have happened. Look on the
@@ -326,9 +348,12 @@ class _SmsMachine(RuleBasedStateMachine):
             self._discard(sms_id)
 
     def _lose(self, record: Any) -> None:
-        """An update or delete got no usable answer: the SMS leaves the run, deleted."""
-        self._discard(record.id)
-        self.model.forget(record.id)
+        """An update or delete got no usable answer: the SMS leaves the run, deleted when
+        the target confirms it, else of unknown fate (never judged again)."""
+        if self._discard(record.id):
+            self.model.forget(record.id)
+        else:
+            self.model.lose(record.id)
 
     @initialize(data=st.data())
     def start_with_an_sms(self, data: st.DataObject) -> None:
@@ -404,6 +429,8 @@ class _SmsMachine(RuleBasedStateMachine):
         if _transient(step):
             self._lose(record)
             return
+        if step.status_code == 429:
+            return  # still throttled after the waits: not handled, nothing changed
         if not step.succeeded:
             timing_decides = expectation.rule in (
                 "sms/update/cancel-outbox",
@@ -569,7 +596,8 @@ class _SmsMachine(RuleBasedStateMachine):
         )
         if _transient(step):
             self._lose(record)
-        self.model.forget(record.id)
+        elif step.status_code != 429:  # a 429 left after the waits: not handled
+            self.model.forget(record.id)
 
     @precondition(lambda self: bool(self.model.deleted))
     @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
@@ -888,8 +916,10 @@ class _SmsMachine(RuleBasedStateMachine):
                 self._check_due_times()
         finally:
             gone = self.model.deleted
-            self.target.delete_sms([sms_id for sms_id in self.created if sms_id not in gone])
-            self.session.gone.update(self.created)
+            kept = self.target.delete_sms([sms_id for sms_id in self.created if sms_id not in gone])
+            # What clean-up could not confirm deleted may still be there: never "gone".
+            self.session.gone.update(set(self.created) - set(kept) - self.model.uncertain)
+            self.session.uncertain.update(kept, self.model.uncertain)
 
     def _check_due_times(self) -> None:
         """The example's last word: every known SMS reads back as the model has it. On a
@@ -955,6 +985,18 @@ def given_leads_bound(target: Target, own: Collection[str] = ()) -> str:
 
 # What a stray SMS must have of the lost create's body to be taken for its result.
 _STRAY_KEYS = ("text", "local_phone", "remote_phone")
+
+
+def _is_noise(exchange: Exchange) -> bool:
+    """An answer that is not the API's: none at all, a 429 left after the waits, or a
+    502/503/504 from whatever stands in front of the API."""
+    response = exchange.response
+    return (
+        response is None
+        or exchange.error is not None
+        or response.status_code == 429
+        or response.status_code in TRANSIENT_STATUSES
+    )
 
 
 def _transient(step: Step) -> bool:

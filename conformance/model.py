@@ -298,6 +298,9 @@ class Model:
     # SMS deleted by earlier examples of the run: never drawn from (a replay must draw the
     # same things), only consulted to name the rule when one of them shows up again.
     deleted_before: frozenset[str] = frozenset()
+    # SMS whose fate the run does not know: a write to them (a DELETE, a PUT) got no real
+    # answer. They may exist or not, in any state: lists may show them or not.
+    uncertain: set[str] = field(default_factory=set)
 
     def was_deleted(self, sms_id: object) -> bool:
         return sms_id in self.deleted or sms_id in self.deleted_before
@@ -538,6 +541,13 @@ class Model:
     def forget(self, sms_id: str) -> None:
         self.records.pop(sms_id, None)
         self.deleted[sms_id] = None
+
+    def lose(self, sms_id: str) -> None:
+        """Stop following an SMS whose fate is unknown (a write to it got no real answer):
+        it is neither known nor deleted, and nothing about it is judged any more."""
+        self.records.pop(sms_id, None)
+        self.deleted.pop(sms_id, None)
+        self.uncertain.add(sms_id)
 
     def expect_list(
         self, params: Mapping[str, str], tz_offset: str | None = None

@@ -64,6 +64,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from conformance.bounded_requests import bounded_sessions
 from conformance.checks import Finding
 from conformance.client import (
+    TRANSIENT_STATUSES,
     AnswerTooLarge,
     ApiClient,
     Interrupted,
@@ -156,6 +157,11 @@ def _odd_boolean_flag(case: Any) -> bool:
     )
 
 
+def _is_noise(response: Any) -> bool:
+    """A 429 or a 502/503/504: the rate limiter's or a gateway's answer, not the API's."""
+    return response.status_code == 429 or response.status_code in TRANSIENT_STATUSES
+
+
 _SKIPS: dict[str, Callable[[Any, Any], bool]] = {
     # 5xx answers are judged by protocol/no-5xx alone
     "content_type_conformance": lambda response, case: _is_5xx(response),
@@ -181,8 +187,8 @@ def _register_checks() -> None:
         def wrapped(
             ctx: Any, response: Any, case: Any, _builtin: Any = builtin, _skip: Any = skip
         ) -> bool | None:
-            if _skip(response, case):
-                return True  # skipped
+            if _is_noise(response) or _skip(response, case):
+                return True  # skipped: noise is never judged
             return _builtin(ctx, response, case)
 
         wrapped.__name__ = PREFIX + name

@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -309,13 +309,15 @@ class Target:
         """Create one more tagged lead (deleted at the end) and return its id."""
         return self._lead(label, CONTACT_NAMES[0])[0]
 
-    def delete_sms(self, ids: Iterable[str]) -> None:
-        """Delete SMS the run created; a DELETE that fails is tried again by :meth:`close`
-        (and, failing again, listed in ``leftovers``)."""
+    def delete_sms(self, ids: Iterable[str]) -> list[str]:
+        """Delete SMS the run created; return the ids not confirmed deleted. A DELETE that
+        fails is tried again by :meth:`close` (and, failing again, listed in ``leftovers``)."""
+        kept: list[str] = []
         for sms_id in ids:
             try:
                 path = item_path(SMS, sms_id)
             except MalformedAnswer:
+                kept.append(sms_id)
                 continue  # never usable in a path; it goes with its lead
             try:
                 problem = self._delete(path)
@@ -324,6 +326,8 @@ class Target:
                 raise
             if problem is not None:
                 self._undeleted.append(path)
+                kept.append(sms_id)
+        return kept
 
     def _delete(self, path: str) -> str | None:
         """DELETE ``path``; None when it is gone, else what went wrong."""
@@ -384,10 +388,15 @@ def _given_path(collection: str, item_id: str, option: str) -> str:
 
 
 def embedded_target(
-    *, faults: Iterable[str] = (), readings: Mapping[str, str] | None = None
+    *,
+    faults: Iterable[str] = (),
+    readings: Mapping[str, str] | None = None,
+    transient_share: float = 0.0,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
-    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points."""
+    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points, and
+    ``transient_share`` of the SMS requests meet a 503 before or a 504 after being handled
+    (seeded: the same run meets the same noise)."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -405,7 +414,13 @@ def embedded_target(
     label = [f"fault: {', '.join(faults)}"] if faults else []
     label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
     org, other = server.orgs[0], server.orgs[1]
-    http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
+    app: Any = server.app
+    if transient_share:
+        from conformance.refserver.noise import Noise
+
+        app = Noise(app, transient_share=transient_share, seed=EMBEDDED_ID_SEED)
+        label.append(f"{transient_share:.0%} transient noise")
+    http = httpx.Client(transport=SyncASGITransport(app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
         name="embedded reference server" + (f" ({'; '.join(label)})" if label else ""),

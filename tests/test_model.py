@@ -61,8 +61,23 @@ def test_scheduled_without_date_scheduled_must_be_rejected_naming_the_field():
     ],
 )
 def test_send_in_is_judged_at_and_around_sixty(send_in, rule, accept):
-    expectation = model().expect_create(body("outbox", send_in=send_in), WINDOW)
+    expectation = model().expect_create(body("outbox", send_in=send_in, text="hi"), WINDOW)
     assert (expectation.rule, expectation.accept) == (rule, accept)
+
+
+@pytest.mark.parametrize("status", ["outbox", "scheduled"])
+@pytest.mark.parametrize("text", [None, ""])
+def test_sending_an_sms_with_nothing_in_it_is_an_open_point_either_answer_allowed(status, text):
+    fields = {"date_scheduled": "2027-01-01T00:00:00+00:00"} if status == "scheduled" else {}
+    expectation = model().expect_create(body(status, text=text, **fields), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/empty-send", None)
+    assert expectation.readings == ("empty-send=accept", "empty-send=reject")
+    assert expectation.record is not None  # accepted, it is followed like any other
+
+
+def test_a_draft_with_nothing_in_it_is_still_a_draft_that_must_be_accepted():
+    expectation = model().expect_create(body("draft", text=""), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/status-draft", True)
 
 
 def test_an_external_local_phone_must_be_rejected_only_for_statuses_that_send():
