@@ -1220,6 +1220,15 @@ def test_the_case_table_is_whole():
     assert EXIT_INCONCLUSIVE == 3 and EXIT_USAGE == 2 and EXIT_FAIL == 1 and EXIT_PASS == 0
 
 
+def test_the_readme_table_lists_every_case_and_its_count():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([a-z0-9.-]+)` \|", readme, flags=re.MULTILINE)
+    assert listed == [case.id for case in CASES]
+    assert f"{len(CASES)}\ncases" in readme or f"{len(CASES)} cases" in readme
+    slow = sum(case.slow for case in CASES)
+    assert f"{slow} of them, marked `slow`" in readme
+
+
 def test_the_harness_sees_a_changed_customer_row_and_every_form_of_a_key():
     """The matrix's own teeth: a customer SMS edited or deleted behind its back is seen, and
     so is each spelling of a credential (URL-encoded with lower-case escapes included)."""
