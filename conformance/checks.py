@@ -56,6 +56,7 @@ OPERATIONS = frozenset(
         "isolation-modify",
         "observe",
         "throttled",
+        "settled",
         "schema",
     }
 )

@@ -139,6 +139,13 @@ def main() -> None:
     help="Seconds a remote run may take; then it stops, cleans up, and is inconclusive.",
 )
 @click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds a read that breaks a rule is re-tried before it fails, for targets whose "
+    "reads lag behind writes (default: 60 on a remote target, 0 embedded).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="A broken SHOULD rule fails the run (default: it is reported as a warning).",
@@ -173,6 +180,7 @@ def run(
     recipients: tuple[str, ...],
     max_requests: int | None,
     max_duration: float,
+    settle: float | None,
     strict: bool,
     fault: str | None,
     readings: tuple[str, ...],
@@ -234,6 +242,7 @@ def run(
                     seed_value=seed_value,
                     on_event=on_event,
                     strict=strict,
+                    settle=settle,
                 ),
             )
     except ConfigurationError as error:
@@ -595,6 +604,13 @@ def _schema_cell(rules: tuple[str, ...] | None) -> str:
     "--list-readings", is_flag=True, help="List the open points and their readings, then exit."
 )
 @click.option(
+    "--settle-lag",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds a deleted SMS stays readable and listed, and a new one unlisted "
+    "(the visibility=eventual reading).",
+)
+@click.option(
     "--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per second per key."
 )
 @click.option(
@@ -614,6 +630,7 @@ def serve(
     readings: tuple[str, ...],
     random_readings: str | None,
     list_readings: bool,
+    settle_lag: float | None,
     rate_limit: int | None,
     transient_share: float,
     latency: float,
@@ -654,6 +671,7 @@ def serve(
         db_path=db_path,
         faults=faults,
         readings=chosen,
+        settle_lag=settle_lag,
         rate_limit=rate_limit,
         transient_share=transient_share,
         latency=latency,

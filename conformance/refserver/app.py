@@ -136,6 +136,7 @@ def build_app(server: ReferenceServer) -> Starlette:
                         faults=server.faults,
                         new_id=server.new_id,
                         readings=server.readings,
+                        settle=server.settle,
                     )
                     result = handler(ctx, request, body)
                 if isinstance(result, Response):

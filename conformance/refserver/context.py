@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 
 from conformance.refserver.readings import Readings
 from conformance.refserver.seed import OrgCredentials
+from conformance.refserver.settle import Settle
 
 __all__ = ["RequestContext"]
 
@@ -24,3 +25,4 @@ class RequestContext:
     faults: frozenset[str]
     new_id: Callable[[str], str]
     readings: Readings = field(default_factory=Readings)
+    settle: Settle | None = None  # the visibility=eventual reading's lag

@@ -25,6 +25,7 @@ from starlette.datastructures import QueryParams as Params
 from conformance.refserver.context import RequestContext
 from conformance.refserver.dates import format_dt, parse_datetime
 from conformance.refserver.errors import ValidationFailed
+from conformance.refserver.settle import LINGERING
 from conformance.refserver.storage import Storage
 
 __all__ = ["MAX_LIMIT", "page", "sms_list", "trim_fields"]
@@ -115,15 +116,26 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
     if "id" in any_of and "isolation-list-leak" in faults:
         org = None  # ids are unique, so the organisation is "not needed"
     kinds = ("sms", "sms_deleted") if "deleted-still-listed" in faults else ("sms",)
+    settle = ctx.settle
+    if settle is not None:
+        kinds = (*kinds, LINGERING)
     rows = storage.select(
         kinds,
         org,
         any_of=any_of,
         ranges=ranges,
-        skip=skip,
-        limit=limit + 1,
+        skip=0 if settle is not None else skip,
+        limit=2**31 if settle is not None else limit + 1,
         oldest_first=skip > 0 and "later-pages-oldest-first" in faults,
     )
+    if settle is not None:
+        # The index lags: new SMS are not in it yet, deleted ones still are.
+        rows = [
+            row
+            for row in rows
+            if not settle.unlisted(row["id"], ctx.now)
+            and (not settle.was_deleted(row["id"]) or settle.lingering(row["id"], ctx.now))
+        ][skip : skip + limit + 1]
     fields = params.get("_fields")
     has_more = len(rows) > limit
     if "has-more-always-false" in faults:

@@ -35,6 +35,7 @@ def serve(
     db_path: str = ":memory:",
     faults: Iterable[str] = (),
     readings: Mapping[str, str] | None = None,
+    settle_lag: float | None = None,
     rate_limit: int | None = None,
     transient_share: float = 0.0,
     latency: float = 0.0,
@@ -54,6 +55,7 @@ def serve(
         faults=faults,
         rate_limit=rate_limit,
         readings=readings,
+        settle_lag=settle_lag,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -73,6 +75,8 @@ def serve(
         if server.readings.chosen:
             chosen = sorted(server.readings.chosen.items())
             out("Readings: " + ", ".join(f"{point}={name}" for point, name in chosen))
+        if server.settle is not None:
+            out(f"Settle lag: {server.settle.lag.total_seconds():g} s")
         for org in server.orgs:
             out(
                 f"  {org.organization_name} ({org.organization_id}): api key {org.api_key}"

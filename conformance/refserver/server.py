@@ -18,6 +18,7 @@ from conformance.refserver.ratelimit import RateLimiter
 from conformance.refserver.readings import Readings, check_readings
 from conformance.refserver.seed import ORGS, OrgCredentials
 from conformance.refserver.sender import send_due
+from conformance.refserver.settle import DEFAULT_LAG, Settle
 from conformance.refserver.sms import SmsService
 from conformance.refserver.storage import Storage
 from conformance.transport import SyncASGITransport
@@ -37,6 +38,7 @@ class ReferenceServer:
     from :data:`FAULTS` by name (an unknown name is a ``ValueError`` listing the known
     ones); ``readings`` picks, per open point of the docs, the documented-compatible reading
     the server takes (point -> alternative; the catalogue's default for the rest);
+    ``settle_lag`` (seconds) is the ``visibility=eventual`` reading with that lag;
     ``rate_limit`` is requests per second per API key (``None``: unlimited).
     """
 
@@ -49,9 +51,15 @@ class ReferenceServer:
         rate_limit: int | None = None,
         id_seed: int | None = None,
         readings: Mapping[str, str] | Readings | None = None,
+        settle_lag: float | None = None,
     ) -> None:
         self.faults = check_faults(faults)
+        if settle_lag is not None:
+            readings = {**dict(check_readings(readings).chosen), "visibility": "eventual"}
         self.readings = check_readings(readings)
+        self.settle = (
+            Settle(settle_lag or DEFAULT_LAG) if self.readings["visibility"] == "eventual" else None
+        )
         self.new_id = IdMaker(id_seed)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.orgs: tuple[OrgCredentials, ...] = ORGS

@@ -39,6 +39,7 @@ from conformance.refserver.dates import format_dt
 from conformance.refserver.errors import NotFound, ValidationFailed
 from conformance.refserver.phones import country_iso, format_phone
 from conformance.refserver.sender import is_empty
+from conformance.refserver.settle import LINGERING
 from conformance.refserver.storage import KEEP, Storage
 from conformance.refserver.templates import RenderContext, render
 from conformance.refserver.validation import (
@@ -102,6 +103,8 @@ class SmsService:
         doc = self.storage.get("sms", org, sms_id)
         if doc is None and read and "deleted-still-readable" in ctx.faults:
             doc = self.storage.get(DELETED, org, sms_id)
+        if doc is None and read and ctx.settle and ctx.settle.lingering(str(sms_id), ctx.now):
+            doc = self.storage.get(LINGERING, org, sms_id)  # the index has not caught up
         if doc is None and "unknown-id-500" not in ctx.faults:
             raise NotFound()
         return doc  # type: ignore[return-value]  # None only with unknown-id-500
@@ -114,6 +117,11 @@ class SmsService:
                 raise NotFound()
             return
         owner = None if "isolation-delete-leak" in ctx.faults else org
+        if ctx.settle is not None and owner is not None:
+            if not self.storage.set_kind("sms", org, sms_id, LINGERING):
+                raise NotFound()
+            ctx.settle.deleted(sms_id, ctx.now)  # still read and listed for a while
+            return
         deleted = self.storage.delete("sms", owner, sms_id)
         if not deleted and "delete-missing-answers-200" not in ctx.faults:
             raise NotFound()
@@ -227,6 +235,8 @@ class SmsService:
             send_in = 0.0
         due = self._due_time(ctx, status, date_scheduled, send_in or 0.0)
         self.storage.insert("sms", doc, due_at=due)
+        if ctx.settle is not None:
+            ctx.settle.created(doc["id"], ctx.now)  # missing from lists for a while
         return doc
 
     # -- update -----------------------------------------------------------------------

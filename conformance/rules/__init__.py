@@ -16,4 +16,5 @@ from conformance.rules import (  # noqa: F401  (isort: skip - the order matters)
     auth,
     ratelimit,
     schema,
+    consistency,
 )

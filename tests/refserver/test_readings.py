@@ -120,3 +120,35 @@ def test_empty_send_accept_sends_it_like_any_other():
         client = server.client()
         created = client.post("activity/sms/", json={**EMPTY, "status": "outbox"})
         assert client.get(f"activity/sms/{created.json()['id']}/").json()["status"] == "sent"
+
+
+# -- visibility ---------------------------------------------------------------------------
+
+
+def test_visibility_eventual_keeps_a_deleted_sms_readable_and_a_new_one_unlisted_for_the_lag():
+    clock = VirtualClock()
+    with ReferenceServer(clock=clock, settle_lag=30) as server:
+        assert server.readings["visibility"] == "eventual"
+        client = server.client()
+        body = {"status": "draft", "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+        sms_id = client.post("activity/sms/", json=body).json()["id"]
+
+        def listed() -> bool:
+            ids = {item["id"] for item in client.get("activity/sms/").json()["data"]}
+            return sms_id in ids
+
+        assert not listed()  # the index has not caught up with the create
+        clock.advance(30)
+        assert listed()
+        assert client.delete(f"activity/sms/{sms_id}/").status_code == 200
+        assert client.get(f"activity/sms/{sms_id}/").status_code == 200
+        assert listed()
+        assert client.delete(f"activity/sms/{sms_id}/").status_code == 404  # gone for writes
+        clock.advance(30)
+        assert client.get(f"activity/sms/{sms_id}/").status_code == 404
+        assert not listed()
+
+
+def test_visibility_immediate_is_the_default():
+    with ReferenceServer(clock=VirtualClock()) as server:
+        assert server.readings["visibility"] == "immediate" and server.settle is None
