@@ -7,6 +7,10 @@ decides it, and what an accepted SMS must look like. Time is modelled, not guess
 tolerance for clock skew), *must be sent* once ``grace`` seconds have passed since it fell
 due, and may be either in between.
 
+Where the docs leave a point open (the catalogue's open points), the model allows every
+documented-compatible reading: a list expectation names the SMS that must be listed and
+those that may be (a bare date as midnight or the whole day).
+
 Everything here works on plain dicts (JSON bodies) and :class:`SmsRecord` values; the
 engine feeds it what the server answered and asks what that answer may be.
 """
@@ -206,20 +210,46 @@ class SmsRecord:
 
 @dataclass(frozen=True, slots=True)
 class ListExpectation:
-    """The SMS a list request must return: exactly ``ids`` (in some order, as no order is
-    documented), ``_skip``/``_limit`` applied to that many."""
+    """The SMS a list request returns, in some order (none is documented), with
+    ``_skip``/``_limit`` applied to the whole result: every SMS of ``ids`` (they must be
+    listed), any of ``maybe`` (an open point of the docs leaves it to the server whether
+    they match) and nothing else. With ``maybe`` empty, page size and ``has_more`` are
+    exact; with it, they range over the results the server may have."""
 
     ids: frozenset[str]
     skip: int
     limit: int
+    maybe: frozenset[str] = frozenset()
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """Every SMS the list may show."""
+        return self.ids | self.maybe
+
+    def _size(self, total: int) -> int:
+        return max(0, min(self.limit, total - self.skip))
 
     @property
     def page_size(self) -> int:
-        return max(0, min(self.limit, len(self.ids) - self.skip))
+        """The page size when only the SMS that must be listed are."""
+        return self._size(len(self.ids))
+
+    @property
+    def page_sizes(self) -> range:
+        """Every page size the server may answer with."""
+        return range(self._size(len(self.ids)), self._size(len(self.allowed)) + 1)
 
     @property
     def has_more(self) -> bool:
+        """``has_more`` when only the SMS that must be listed are."""
         return self.skip + self.limit < len(self.ids)
+
+    def has_more_allowed(self, listed: int) -> frozenset[bool]:
+        """The ``has_more`` values a page of ``listed`` SMS may carry: for every result size
+        the server may have that gives a page of that size, whether more follow it."""
+        totals = range(len(self.ids), len(self.allowed) + 1)
+        fitting = [total for total in totals if self._size(total) == listed] or totals
+        return frozenset(self.skip + self.limit < total for total in fitting)
 
 
 def _is_clearly_not_a_phone(value: Any) -> bool:
@@ -535,12 +565,15 @@ class Model:
     def expect_list(
         self, params: Mapping[str, str], tz_offset: str | None = None
     ) -> ListExpectation:
-        """Return the SMS ``GET /activity/sms/`` with ``params`` must return."""
-        ids = {record.id for record in self.records.values() if _matches(record, params, tz_offset)}
+        """Return the SMS ``GET /activity/sms/`` with ``params`` must return and may return."""
+        verdicts = {
+            record.id: _match(record, params, tz_offset) for record in self.records.values()
+        }
         return ListExpectation(
-            ids=frozenset(ids),
+            ids=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is True),
             skip=int(params.get("_skip", 0)),
             limit=int(params.get("_limit", 100)),
+            maybe=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is None),
         )
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:
@@ -559,6 +592,9 @@ _DATE_FILTERS = {
     "date_created": "date_created",
     "activity_at": "activity_at",
 }
+# A bare date given to these operators may name the whole day: after it (gt), up to its end
+# (lte) -- the operator and bound they then amount to, from the day's midnight plus one day.
+_WHOLE_DAY = {"gt": "gte", "lte": "lt"}
 _COMPARE = {
     "gt": lambda a, b: a > b,
     "gte": lambda a, b: a >= b,
@@ -567,7 +603,10 @@ _COMPARE = {
 }
 
 
-def _matches(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) -> bool:
+def _match(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) -> bool | None:
+    """Whether a list with ``params`` shows ``record``: True (it must), False (it must not)
+    or None (the docs leave it open: it may)."""
+    verdict: bool | None = True
     for name, value in params.items():
         wanted = value.split(",")
         if name in _ID_FILTERS:
@@ -580,11 +619,33 @@ def _matches(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None
         elif "__" in name:
             field_name, op = name.rsplit("__", 1)
             if field_name in _DATE_FILTERS and op in _COMPARE:
-                actual = getattr(record, _DATE_FILTERS[field_name])
-                bound = parse_filter_datetime(value, tz_offset)
-                if actual is None or not _COMPARE[op](actual, bound):
+                side = _date_side(record, field_name, op, value, tz_offset)
+                if side is False:
                     return False
-    return True
+                if side is None:
+                    verdict = None
+    return verdict
+
+
+def _date_side(
+    record: SmsRecord, field_name: str, op: str, value: str, tz_offset: str | None
+) -> bool | None:
+    """Whether ``record``'s date is on the side ``op`` keeps of the bound ``value``, under
+    every documented-compatible reading of what the docs leave open: True or False when all
+    agree, None when they differ.
+
+    - ``bare-date-filter``: a bare date may be local midnight for every operator, or, for
+      ``__gt``/``__lte``, the whole day (after it ends, up to its end).
+    """
+    known = getattr(record, _DATE_FILTERS[field_name])
+    if known is None:
+        return False
+    bound = parse_filter_datetime(value, tz_offset)
+    readings = [(op, bound)]
+    if "T" not in value and op in _WHOLE_DAY:
+        readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
+    sides = {_COMPARE[reading_op](known, reading_bound) for reading_op, reading_bound in readings}
+    return sides.pop() if len(sides) == 1 else None
 
 
 def ids_of(items: Iterable[Mapping[str, Any]]) -> list[Any]:

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conformance.fixtures import Fixtures
-from conformance.model import Model, SmsRecord, TimeWindow, Timing, parse_filter_datetime
+from conformance.model import (
+    ListExpectation,
+    Model,
+    SmsRecord,
+    TimeWindow,
+    Timing,
+    parse_filter_datetime,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = TimeWindow(NOW, NOW)
@@ -162,3 +169,59 @@ def test_list_expectation_applies_filters_skip_and_limit():
 def test_a_filter_date_without_offset_is_local_to_the_tz_offset_header():
     assert parse_filter_datetime("2026-03-01T08:00:00", "-4") == NOW
     assert parse_filter_datetime("2026-03-01", "5.5") == datetime(2026, 2, 28, 18, 30, tzinfo=UTC)
+
+
+# -- open points: what a list must, may and must not show ---------------------------------
+
+
+def dated(moment: datetime, sms_id: str = "acti_1", **fields) -> Model:
+    m = model()
+    fields.setdefault("activity_at", moment)
+    m.apply(SmsRecord(sms_id, "inbox", {"lead_id": "lead_1"}, date_created=moment, **fields))
+    return m
+
+
+def verdict(m: Model, params: dict, tz_offset: str | None = None) -> str:
+    """'must', 'may' or 'never': what the model says of acti_1 for a list with params."""
+    expected = m.expect_list(params, tz_offset)
+    assert not expected.ids & expected.maybe
+    return "must" if "acti_1" in expected.ids else "may" if "acti_1" in expected.maybe else "never"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def test_a_list_expectation_with_open_sms_ranges_page_size_and_has_more():
+    expected = ListExpectation(frozenset({"a", "b"}), skip=0, limit=3, maybe=frozenset({"c", "d"}))
+    assert expected.page_sizes == range(2, 4)
+    assert expected.has_more_allowed(2) == {False}  # a short page is the last one
+    assert expected.has_more_allowed(3) == {False, True}  # d may or may not follow
+    exact = ListExpectation(frozenset({"a", "b"}), skip=1, limit=1)
+    assert (exact.page_sizes, exact.has_more_allowed(1)) == (range(1, 2), {False})
+
+
+# -- bare-date-filter: local midnight, or the whole day for __gt and __lte -------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "midnight_then"),
+    [("gt", "may"), ("lte", "may"), ("gte", "must"), ("lt", "never")],
+)
+def test_a_bare_date_leaves_gt_and_lte_open_within_the_day_and_gte_and_lt_exact(op, midnight_then):
+    # NOW is noon UTC on 1 March, 08:00 local at -4: inside the local day 2026-03-01.
+    m = dated(NOW)
+    assert verdict(m, {f"activity_at__{op}": "2026-03-01"}, "-4") == midnight_then
+
+
+@pytest.mark.parametrize(("op", "then"), [("gt", "never"), ("lte", "must")])
+def test_an_sms_exactly_at_local_midnight_is_decided_under_either_bare_date_reading(op, then):
+    midnight = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)  # 00:00 local at -4
+    assert verdict(dated(midnight), {f"date_created__{op}": "2026-03-01"}, "-4") == then
+
+
+def test_a_bare_date_read_as_utc_midnight_still_contradicts_the_model():
+    # 23:30 UTC on 28 February is 1 March local at +5.5: __gte=2026-03-01 must list it.
+    late = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    assert verdict(dated(late), {"date_created__gte": "2026-03-01"}, "5.5") == "must"
+    assert verdict(dated(late), {"date_created__lt": "2026-03-01"}, "5.5") == "never"

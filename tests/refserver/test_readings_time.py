@@ -1,0 +1,90 @@
+"""Readings of time: the reference server serves each documented-compatible reading of the
+instant a bare date names in a filter (``bare-date-filter``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from conformance.clock import VirtualClock
+from conformance.refserver import ReferenceServer
+
+from .conftest import LOCAL, REMOTE
+
+# A clock that reads a time with microseconds: 12:00:00.123456 UTC.
+START = datetime(2026, 12, 2, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    servers: list[ReferenceServer] = []
+
+    def start(point: str, reading: str) -> tuple[httpx.Client, VirtualClock]:
+        clock = VirtualClock(START)
+        server = ReferenceServer(clock=clock, readings={point: reading})
+        servers.append(server)
+        return server.client(), clock
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def create(client: httpx.Client, **fields) -> dict:
+    body = {"status": "draft", "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+    response = client.post("activity/sms/", json={**body, **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def listed(client: httpx.Client, headers: dict | None = None, **params: str) -> list[str]:
+    response = client.get("activity/sms/", params=params, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["data"]]
+
+
+# -- bare-date-filter ---------------------------------------------------------------------
+
+# The SMS sits at noon UTC on 2 December; at x-tz-offset -4 that is 08:00 local, 2 December.
+NOON_ON_THE_2ND = "2026-12-02T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("reading", "op", "listed_then"),
+    [
+        ("midnight", "gt", True),  # after 2 Dec 00:00 local
+        ("whole-day", "gt", False),  # after the whole of 2 Dec: from 3 Dec 00:00 local
+        ("midnight", "lte", False),  # up to 2 Dec 00:00 local
+        ("whole-day", "lte", True),  # up to the end of 2 Dec local
+        ("midnight", "gte", True),
+        ("whole-day", "gte", True),  # __gte stays at the start of the day
+        ("midnight", "lt", False),
+        ("whole-day", "lt", False),  # __lt stays at the start of the day
+    ],
+)
+def test_a_bare_date_names_midnight_or_the_whole_day_by_reading(serve, reading, op, listed_then):
+    client, _ = serve("bare-date-filter", reading)
+    sms = create(client, activity_at=NOON_ON_THE_2ND)
+    ids = listed(client, {"x-tz-offset": "-4"}, **{f"activity_at__{op}": "2026-12-02"})
+    assert (sms["id"] in ids) is listed_then
+
+
+@pytest.mark.parametrize("reading", ["midnight", "whole-day"])
+def test_either_reading_takes_the_bare_date_at_x_tz_offset_not_utc(serve, reading):
+    client, _ = serve("bare-date-filter", reading)
+    # 23:30 UTC on 1 December is 2 December local at +5.5: on or after 2 Dec, local.
+    sms = create(client, activity_at="2026-12-01T23:30:00Z")
+    ids = listed(client, {"x-tz-offset": "5.5"}, activity_at__gte="2026-12-02")
+    assert sms["id"] in ids
+    assert sms["id"] not in listed(client, {"x-tz-offset": "5.5"}, activity_at__lt="2026-12-02")
+
+
+@pytest.mark.parametrize("op", ["gt", "lte"])
+def test_whole_day_reads_a_date_time_bound_as_the_instant_it_names(serve, op):
+    client, _ = serve("bare-date-filter", "whole-day")
+    sms = create(client, activity_at=NOON_ON_THE_2ND)
+    ids = listed(client, **{f"activity_at__{op}": "2026-12-02T00:00:00Z"})
+    assert (sms["id"] in ids) is (op == "gt")
