@@ -226,15 +226,15 @@ class _SmsMachine(RuleBasedStateMachine):
         return precondition(lambda self: bool(self.model.in_status(*statuses)))
 
     def _observe_statuses(self, step: Step) -> None:
-        """Let the model adopt the statuses the server showed (already judged allowed)."""
+        """Let the model adopt the statuses the server showed (already judged allowed), and
+        the activity_at it showed where the docs leave it open (see SmsRecord.observe)."""
         for exchange in step.exchanges:
             body = exchange.response.body if exchange.response else None
             items = body.get("data") if isinstance(body, dict) and "data" in body else [body]
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and item.get("id") in self.model.records:
                     record = self.model.records[item["id"]]
-                    if isinstance(item.get("status"), str):
-                        self.model.apply(record.observe_status(item["status"]))
+                    self.model.apply(record.observe(item))
 
     # -- create ----------------------------------------------------------------------------
 
@@ -642,7 +642,8 @@ class _SmsMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data(), kind=st.sampled_from(["date_created", "activity_at"]))
     def list_at_a_date_boundary(self, data: st.DataObject, kind: str) -> None:
-        """A date filter whose bound is exactly some SMS's own date, or a microsecond off."""
+        """A date filter whose bound is exactly some SMS's own date as the server showed it
+        (unambiguous at any precision the server keeps times at), or a microsecond off."""
         self.list_with_one_filter(data, kind, nudges=BOUNDARY_NUDGES, styles=("offset", "local"))
 
     @precondition(lambda self: bool(self.model.records))

@@ -9,7 +9,8 @@ due, and may be either in between.
 
 Where the docs leave a point open (the catalogue's open points), the model allows every
 documented-compatible reading: a list expectation names the SMS that must be listed and
-those that may be (a bare date as midnight or the whole day).
+those that may be (times compared at the microsecond or the millisecond, a bare date as
+midnight or the whole day).
 
 Everything here works on plain dicts (JSON bodies) and :class:`SmsRecord` values; the
 engine feeds it what the server answered and asks what that answer may be.
@@ -33,6 +34,7 @@ __all__ = [
     "SmsRecord",
     "Timing",
     "TimeWindow",
+    "floor_ms",
     "parse_datetime",
     "parse_filter_datetime",
 ]
@@ -94,6 +96,16 @@ STRING_FIELDS = (
     "created_by_id", "organization_id",
 )  # fmt: skip
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
+
+
+def floor_ms(moment: datetime) -> datetime:
+    """Return ``moment`` truncated to the millisecond: the time a server that keeps
+    milliseconds (the ``time-precision`` open point) stores and shows for it."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def same_millisecond(a: datetime, b: datetime) -> bool:
+    return floor_ms(a.astimezone(UTC)) == floor_ms(b.astimezone(UTC))
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -187,12 +199,15 @@ class SmsRecord:
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
-        """Return the statuses this SMS may show to a request handled during ``window``."""
+        """Return the statuses this SMS may show to a request handled during ``window``.
+
+        A server that keeps milliseconds (``time-precision``) keeps the due time truncated,
+        so it may send up to a millisecond before a due time given in microseconds."""
         if self.status == "delivered":
             return frozenset(DELIVERED)
         if self.status not in SENDING or self.due is None:
             return frozenset({self.status})
-        if window.end < self.due - timedelta(seconds=timing.early):
+        if window.end < floor_ms(self.due) - timedelta(seconds=timing.early):
             return frozenset({self.status})
         if window.start > self.due + timedelta(seconds=timing.grace):
             return frozenset(DELIVERED)
@@ -206,6 +221,21 @@ class SmsRecord:
         if status in DELIVERED and self.status in (*SENDING, "delivered"):
             return replace(self, status=status, due=None)
         return self
+
+    def observe(self, item: Mapping[str, Any]) -> SmsRecord:
+        """Return the record after the server showed ``item`` (already judged): the status
+        it showed, and the ``activity_at`` it showed where the docs leave that time open
+        to within a millisecond of the one known (``time-precision``). A time outside that
+        stays unadopted, so the list filters go on judging the one known."""
+        record = self
+        if isinstance(item.get("status"), str):
+            record = record.observe_status(item["status"])
+        shown, known = parse_datetime(item.get("activity_at")), record.activity_at
+        if shown is None or known is None:
+            return record
+        if shown != known and same_millisecond(shown, known):
+            return replace(record, activity_at=shown)
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,17 +664,26 @@ def _date_side(
     every documented-compatible reading of what the docs leave open: True or False when all
     agree, None when they differ.
 
+    - ``time-precision``: a server may keep times and compare bounds to the microsecond, or
+      both truncated to the millisecond (the time it showed already is).
     - ``bare-date-filter``: a bare date may be local midnight for every operator, or, for
       ``__gt``/``__lte``, the whole day (after it ends, up to its end).
     """
     known = getattr(record, _DATE_FILTERS[field_name])
     if known is None:
         return False
+    spans = [(known, known)]
     bound = parse_filter_datetime(value, tz_offset)
     readings = [(op, bound)]
     if "T" not in value and op in _WHOLE_DAY:
         readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
-    sides = {_COMPARE[reading_op](known, reading_bound) for reading_op, reading_bound in readings}
+    sides = set()
+    for low, high in spans:  # each comparison is monotonic: a span's ends decide it
+        for reading_op, reading_bound in readings:
+            compare = _COMPARE[reading_op]
+            for moment in (low, high):
+                sides.add(compare(moment, reading_bound))
+                sides.add(compare(floor_ms(moment), floor_ms(reading_bound)))
     return sides.pop() if len(sides) == 1 else None
 
 

@@ -225,3 +225,58 @@ def test_a_bare_date_read_as_utc_midnight_still_contradicts_the_model():
     late = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
     assert verdict(dated(late), {"date_created__gte": "2026-03-01"}, "5.5") == "must"
     assert verdict(dated(late), {"date_created__lt": "2026-03-01"}, "5.5") == "never"
+
+
+# -- time-precision: microseconds, or milliseconds -------------------------------------------
+
+US = timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("op", "then"), [("gt", "never"), ("gte", "must"), ("lt", "never"), ("lte", "must")]
+)
+def test_a_bound_equal_to_the_date_shown_decides_at_any_precision(op, then):
+    m = dated(NOW + timedelta(microseconds=123456))
+    bound = iso(NOW + timedelta(microseconds=123456))
+    assert verdict(m, {f"date_created__{op}": bound}) == then
+
+
+@pytest.mark.parametrize(
+    ("op", "then"),
+    [
+        ("gt", "never"),  # .123000 > .123500 neither to the microsecond nor at .123
+        ("gte", "may"),  # false to the microsecond, true once the bound is truncated to .123
+        ("lt", "may"),
+        ("lte", "must"),
+    ],
+)
+def test_a_bound_within_the_millisecond_of_the_date_shown_is_open_only_where_truncation_tells(
+    op, then
+):
+    m = dated(NOW + timedelta(milliseconds=123))
+    bound = iso(NOW + timedelta(milliseconds=123, microseconds=500))
+    assert verdict(m, {f"activity_at__{op}": bound}) == then
+
+
+@pytest.mark.parametrize("op", ["gt", "gte", "lt", "lte"])
+def test_a_bound_a_microsecond_before_the_date_in_the_millisecond_before_stays_exact(op):
+    m = dated(NOW)
+    assert verdict(m, {f"date_created__{op}": iso(NOW - US)}) == (
+        "must" if op.startswith("g") else "never"
+    )
+
+
+def test_an_edited_activity_at_shown_truncated_to_the_millisecond_is_adopted_no_further():
+    written = NOW + timedelta(microseconds=777777)
+    record = SmsRecord("acti_1", "draft", {}, activity_at=written)
+    shown = {"activity_at": iso(NOW + timedelta(microseconds=777000))}
+    truncated = record.observe(shown)
+    assert truncated.activity_at == NOW + timedelta(microseconds=777000)
+    elsewhere = record.observe({"activity_at": iso(NOW + timedelta(seconds=1))})
+    assert elsewhere.activity_at == written
+
+
+def test_a_due_time_in_microseconds_may_be_met_a_millisecond_early():
+    record = SmsRecord("acti_1", "scheduled", {}, due=NOW + timedelta(microseconds=900))
+    assert record.allowed_statuses(TimeWindow(NOW, NOW), Timing()) == {"scheduled", "sent", "error"}
+    assert record.allowed_statuses(at(-0.001), Timing()) == {"scheduled"}

@@ -1,5 +1,6 @@
 """Readings of time: the reference server serves each documented-compatible reading of the
-instant a bare date names in a filter (``bare-date-filter``)."""
+precision it keeps times at (``time-precision``) and of the instant a bare date names in a
+filter (``bare-date-filter``)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,87 @@ def listed(client: httpx.Client, headers: dict | None = None, **params: str) -> 
     response = client.get("activity/sms/", params=params, headers=headers or {})
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["data"]]
+
+
+# -- time-precision -----------------------------------------------------------------------
+
+TIMES = ("date_created", "date_updated", "activity_at", "date_scheduled", "date_sent")
+
+
+def test_microseconds_keeps_every_time_to_the_microsecond(serve):
+    client, _ = serve("time-precision", "microseconds")
+    sms = create(
+        client,
+        status="scheduled",
+        date_scheduled="2026-12-03T08:00:00.654321+00:00",
+        activity_at="2026-12-01T10:00:00.000999+00:00",
+    )
+    assert sms["date_created"] == "2026-12-02T12:00:00.123456+00:00"
+    assert sms["date_updated"] == "2026-12-02T12:00:00.123456+00:00"
+    assert sms["activity_at"] == "2026-12-01T10:00:00.000999+00:00"
+    assert sms["date_scheduled"] == "2026-12-03T08:00:00.654321+00:00"
+
+
+def test_milliseconds_stores_and_answers_every_time_truncated_to_the_millisecond(serve):
+    client, clock = serve("time-precision", "milliseconds")
+    sms = create(
+        client,
+        status="scheduled",
+        date_scheduled="2026-12-03T08:00:00.654321+00:00",
+        activity_at="2026-12-01T10:00:00.000999+00:00",
+    )
+    assert sms["date_created"] == "2026-12-02T12:00:00.123000+00:00"
+    assert sms["date_updated"] == "2026-12-02T12:00:00.123000+00:00"
+    assert sms["activity_at"] == "2026-12-01T10:00:00.000000+00:00"
+    assert sms["date_scheduled"] == "2026-12-03T08:00:00.654000+00:00"
+    clock.advance(86400)
+    sent = client.get(f"activity/sms/{sms['id']}/").json()
+    assert sent["status"] == "sent"
+    assert sent["date_sent"] == "2026-12-03T08:00:00.654000+00:00"
+    for name in TIMES:
+        assert sent[name].endswith("000+00:00"), name
+
+
+def test_milliseconds_truncates_an_edited_activity_at_and_an_outbox_due_time(serve):
+    client, clock = serve("time-precision", "milliseconds")
+    draft = create(client)
+    edited = client.put(
+        f"activity/sms/{draft['id']}/", json={"activity_at": "2026-12-01T10:00:00.777777Z"}
+    ).json()
+    assert edited["activity_at"] == "2026-12-01T10:00:00.777000+00:00"
+    outbox = create(client, status="outbox", send_in=1)
+    clock.advance(1)
+    sent = client.get(f"activity/sms/{outbox['id']}/").json()
+    assert sent["date_sent"] == "2026-12-02T12:00:01.123000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("reading", "op", "listed_then"),
+    [
+        ("microseconds", "lt", True),  # .123000 < .123500
+        ("milliseconds", "lt", False),  # the bound is read as .123: .123 < .123 is false
+        ("microseconds", "gte", False),
+        ("milliseconds", "gte", True),
+    ],
+)
+def test_a_filter_bound_inside_an_sms_millisecond_is_compared_at_the_kept_precision(
+    serve, reading, op, listed_then
+):
+    client, _ = serve("time-precision", reading)
+    sms = create(client, activity_at="2026-12-01T10:00:00.123000Z")
+    bound = "2026-12-01T10:00:00.123500+00:00"
+    assert (sms["id"] in listed(client, **{f"activity_at__{op}": bound})) is listed_then
+
+
+@pytest.mark.parametrize("reading", ["microseconds", "milliseconds"])
+def test_a_bound_equal_to_the_shown_date_is_read_the_same_at_either_precision(serve, reading):
+    client, _ = serve("time-precision", reading)
+    sms = create(client)
+    shown = sms["date_created"]
+    assert sms["id"] in listed(client, date_created__gte=shown)
+    assert sms["id"] in listed(client, date_created__lte=shown)
+    assert sms["id"] not in listed(client, date_created__gt=shown)
+    assert sms["id"] not in listed(client, date_created__lt=shown)
 
 
 # -- bare-date-filter ---------------------------------------------------------------------
