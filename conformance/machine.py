@@ -234,7 +234,7 @@ class _SmsMachine(RuleBasedStateMachine):
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and item.get("id") in self.model.records:
                     record = self.model.records[item["id"]]
-                    self.model.apply(record.observe(item))
+                    self.model.apply(record.observe(item, step.window, self.model.timing))
 
     # -- create ----------------------------------------------------------------------------
 
@@ -408,7 +408,9 @@ class _SmsMachine(RuleBasedStateMachine):
             )
             if timing_decides and expectation.accept is None:
                 # A refused cancel in the grace period: the sender got there first.
-                self.model.apply(replace(record, status="delivered", due=None))
+                self.model.apply(
+                    replace(record, status="delivered", due=None, sent_after=record.due)
+                )
             return
         if expectation.record is None:
             # Accepted where the docs say nothing of the result: the model cannot follow,
@@ -728,7 +730,7 @@ class _SmsMachine(RuleBasedStateMachine):
             self.model,
             params=params,
             tz_offset=tz_offset,
-            list_expectation=self.model.expect_list(params, tz_offset),
+            list_expectation=self.model.expect_list(params, tz_offset, window),
         )
         self._judge(step)
         self._observe_statuses(step)
@@ -765,13 +767,16 @@ class _SmsMachine(RuleBasedStateMachine):
             body = exchange.response.body if exchange.response else None
             if not isinstance(body, dict) or body.get("has_more") is not True:
                 break
+        walked = TimeWindow(start, window.end)
         step = Step(
             "list-walk",
             exchanges,
-            TimeWindow(start, window.end),
+            walked,
             self.model,
             params=params,
-            list_expectation=replace(self.model.expect_list(params), skip=0, limit=limit),
+            list_expectation=replace(
+                self.model.expect_list(params, window=walked), skip=0, limit=limit
+            ),
         )
         self._judge(step)
         self._observe_statuses(step)
@@ -851,7 +856,7 @@ class _SmsMachine(RuleBasedStateMachine):
             window,
             self.model,
             params=params,
-            list_expectation=self.model.expect_list(params),
+            list_expectation=self.model.expect_list(params, window=window),
         )
         if step.succeeded:
             self._judge(step)

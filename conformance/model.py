@@ -10,7 +10,7 @@ due, and may be either in between.
 Where the docs leave a point open (the catalogue's open points), the model allows every
 documented-compatible reading: a list expectation names the SMS that must be listed and
 those that may be (times compared at the microsecond or the millisecond, a bare date as
-midnight or the whole day).
+midnight or the whole day, activity_at kept or moved to the send time).
 
 Everything here works on plain dicts (JSON bodies) and :class:`SmsRecord` values; the
 engine feeds it what the server answered and asks what that answer may be.
@@ -96,6 +96,7 @@ STRING_FIELDS = (
     "created_by_id", "organization_id",
 )  # fmt: skip
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def floor_ms(moment: datetime) -> datetime:
@@ -197,6 +198,9 @@ class SmsRecord:
     text_choices: tuple[Any, ...] | None = None  # when the text read back may be one of several
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
+    # When the sender may have sent it (its due time): from then on its activity_at may be
+    # the send time (the activity-at-on-send open point), until the server shows it.
+    sent_after: datetime | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``.
@@ -216,22 +220,39 @@ class SmsRecord:
     def is_pending(self, window: TimeWindow, timing: Timing) -> bool:
         return self.allowed_statuses(window, timing) == {self.status} and self.status in SENDING
 
+    def may_have_been_sent(self, window: TimeWindow | None, timing: Timing) -> bool:
+        """True when the sender may have sent this SMS by the end of ``window`` (``None``:
+        at some unknown time)."""
+        if self.sent_after is not None:
+            return True
+        if self.status not in SENDING or self.due is None:
+            return False
+        return window is None or self.allowed_statuses(window, timing) != {self.status}
+
     def observe_status(self, status: str) -> SmsRecord:
         """Return the record after the server showed ``status`` (an allowed one)."""
         if status in DELIVERED and self.status in (*SENDING, "delivered"):
-            return replace(self, status=status, due=None)
+            return replace(self, status=status, due=None, sent_after=self.due or self.sent_after)
         return self
 
-    def observe(self, item: Mapping[str, Any]) -> SmsRecord:
+    def observe(self, item: Mapping[str, Any], window: TimeWindow, timing: Timing) -> SmsRecord:
         """Return the record after the server showed ``item`` (already judged): the status
         it showed, and the ``activity_at`` it showed where the docs leave that time open
-        to within a millisecond of the one known (``time-precision``). A time outside that
-        stays unadopted, so the list filters go on judging the one known."""
+        to within a millisecond of the one known (``time-precision``) or, once the SMS is
+        sent, to the send time (``activity-at-on-send``). A time outside those stays
+        unadopted, so the list filters go on judging the one known."""
         record = self
         if isinstance(item.get("status"), str):
             record = record.observe_status(item["status"])
         shown, known = parse_datetime(item.get("activity_at")), record.activity_at
         if shown is None or known is None:
+            return record
+        if record.sent_after is not None:
+            if record.status not in DELIVERED:
+                return record
+            earliest = floor_ms(record.sent_after) - timedelta(seconds=timing.early)
+            if same_millisecond(shown, known) or earliest <= shown <= window.end:
+                return replace(record, activity_at=shown, sent_after=None)
             return record
         if shown != known and same_millisecond(shown, known):
             return replace(record, activity_at=shown)
@@ -593,11 +614,16 @@ class Model:
         self.deleted[sms_id] = None
 
     def expect_list(
-        self, params: Mapping[str, str], tz_offset: str | None = None
+        self,
+        params: Mapping[str, str],
+        tz_offset: str | None = None,
+        window: TimeWindow | None = None,
     ) -> ListExpectation:
-        """Return the SMS ``GET /activity/sms/`` with ``params`` must return and may return."""
+        """Return the SMS ``GET /activity/sms/`` with ``params``, answered during ``window``
+        (``None``: at some unknown time), must return and may return."""
         verdicts = {
-            record.id: _match(record, params, tz_offset) for record in self.records.values()
+            record.id: _match(record, params, tz_offset, window, self.timing)
+            for record in self.records.values()
         }
         return ListExpectation(
             ids=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is True),
@@ -633,9 +659,15 @@ _COMPARE = {
 }
 
 
-def _match(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) -> bool | None:
-    """Whether a list with ``params`` shows ``record``: True (it must), False (it must not)
-    or None (the docs leave it open: it may)."""
+def _match(
+    record: SmsRecord,
+    params: Mapping[str, str],
+    tz_offset: str | None,
+    window: TimeWindow | None = None,
+    timing: Timing | None = None,
+) -> bool | None:
+    """Whether a list with ``params`` (answered during ``window``) shows ``record``: True
+    (it must), False (it must not) or None (the docs leave it open: it may)."""
     verdict: bool | None = True
     for name, value in params.items():
         wanted = value.split(",")
@@ -649,7 +681,9 @@ def _match(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) 
         elif "__" in name:
             field_name, op = name.rsplit("__", 1)
             if field_name in _DATE_FILTERS and op in _COMPARE:
-                side = _date_side(record, field_name, op, value, tz_offset)
+                side = _date_side(
+                    record, field_name, op, value, tz_offset, window, timing or Timing()
+                )
                 if side is False:
                     return False
                 if side is None:
@@ -658,7 +692,13 @@ def _match(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) 
 
 
 def _date_side(
-    record: SmsRecord, field_name: str, op: str, value: str, tz_offset: str | None
+    record: SmsRecord,
+    field_name: str,
+    op: str,
+    value: str,
+    tz_offset: str | None,
+    window: TimeWindow | None,
+    timing: Timing,
 ) -> bool | None:
     """Whether ``record``'s date is on the side ``op`` keeps of the bound ``value``, under
     every documented-compatible reading of what the docs leave open: True or False when all
@@ -668,11 +708,18 @@ def _date_side(
       both truncated to the millisecond (the time it showed already is).
     - ``bare-date-filter``: a bare date may be local midnight for every operator, or, for
       ``__gt``/``__lte``, the whole day (after it ends, up to its end).
+    - ``activity-at-on-send``: once the sender may have sent the SMS, its activity_at may
+      be the send time, some time from its due time up to the end of ``window``.
     """
     known = getattr(record, _DATE_FILTERS[field_name])
     if known is None:
         return False
     spans = [(known, known)]
+    if field_name == "activity_at" and record.may_have_been_sent(window, timing):
+        since = record.sent_after or record.due
+        assert since is not None
+        earliest = since - timedelta(seconds=timing.early)
+        spans.append((earliest, window.end if window is not None else NEVER))
     bound = parse_filter_datetime(value, tz_offset)
     readings = [(op, bound)]
     if "T" not in value and op in _WHOLE_DAY:

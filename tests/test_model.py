@@ -181,9 +181,9 @@ def dated(moment: datetime, sms_id: str = "acti_1", **fields) -> Model:
     return m
 
 
-def verdict(m: Model, params: dict, tz_offset: str | None = None) -> str:
+def verdict(m: Model, params: dict, tz_offset: str | None = None, window=None) -> str:
     """'must', 'may' or 'never': what the model says of acti_1 for a list with params."""
-    expected = m.expect_list(params, tz_offset)
+    expected = m.expect_list(params, tz_offset, window)
     assert not expected.ids & expected.maybe
     return "must" if "acti_1" in expected.ids else "may" if "acti_1" in expected.maybe else "never"
 
@@ -270,9 +270,9 @@ def test_an_edited_activity_at_shown_truncated_to_the_millisecond_is_adopted_no_
     written = NOW + timedelta(microseconds=777777)
     record = SmsRecord("acti_1", "draft", {}, activity_at=written)
     shown = {"activity_at": iso(NOW + timedelta(microseconds=777000))}
-    truncated = record.observe(shown)
+    truncated = record.observe(shown, WINDOW, Timing())
     assert truncated.activity_at == NOW + timedelta(microseconds=777000)
-    elsewhere = record.observe({"activity_at": iso(NOW + timedelta(seconds=1))})
+    elsewhere = record.observe({"activity_at": iso(NOW + timedelta(seconds=1))}, WINDOW, Timing())
     assert elsewhere.activity_at == written
 
 
@@ -280,3 +280,72 @@ def test_a_due_time_in_microseconds_may_be_met_a_millisecond_early():
     record = SmsRecord("acti_1", "scheduled", {}, due=NOW + timedelta(microseconds=900))
     assert record.allowed_statuses(TimeWindow(NOW, NOW), Timing()) == {"scheduled", "sent", "error"}
     assert record.allowed_statuses(at(-0.001), Timing()) == {"scheduled"}
+
+
+# -- activity-at-on-send: kept, or the send time ---------------------------------------------
+
+
+def sending(due_in: float) -> Model:
+    m = model()
+    m.apply(
+        SmsRecord(
+            "acti_1",
+            "outbox",
+            {"lead_id": "lead_1"},
+            due=NOW + timedelta(seconds=due_in),
+            date_created=NOW,
+            activity_at=NOW,
+        )
+    )
+    return m
+
+
+def test_activity_at_of_an_sms_surely_not_sent_yet_is_the_one_kept():
+    m = sending(30)
+    assert verdict(m, {"activity_at__gt": iso(NOW)}, window=at(10)) == "never"
+    assert verdict(m, {"activity_at__lte": iso(NOW)}, window=at(10)) == "must"
+
+
+def test_activity_at_of_an_sms_that_may_have_been_sent_may_be_its_send_time():
+    m = sending(30)
+    assert verdict(m, {"activity_at__gt": iso(NOW)}, window=at(40)) == "may"
+    assert verdict(m, {"activity_at__lte": iso(NOW)}, window=at(40)) == "may"
+    # Before the kept value and before any send time: decided either way.
+    assert verdict(m, {"activity_at__gt": iso(NOW - timedelta(hours=1))}, window=at(40)) == "must"
+    # After the latest time it could have been sent by: decided too.
+    assert verdict(m, {"activity_at__gt": iso(NOW + timedelta(hours=1))}, window=at(40)) == (
+        "never"
+    )
+    # date_created is never moved by sending.
+    assert verdict(m, {"date_created__gt": iso(NOW)}, window=at(40)) == "never"
+
+
+def test_a_sent_sms_whose_activity_at_was_shown_is_exact_again():
+    m = sending(30)
+    sent_at = iso(NOW + timedelta(seconds=30))
+    shown = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": sent_at}, at(40), m.timing
+    )
+    assert shown.activity_at == NOW + timedelta(seconds=30) and shown.sent_after is None
+    m.apply(shown)
+    assert verdict(m, {"activity_at__gte": sent_at}, window=at(50)) == "must"
+    assert verdict(m, {"activity_at__lt": sent_at}, window=at(50)) == "never"
+
+
+def test_a_sent_sms_showing_the_kept_activity_at_is_exact_again():
+    m = sending(30)
+    record = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": iso(NOW)}, at(40), m.timing
+    )
+    assert (record.activity_at, record.sent_after) == (NOW, None)
+
+
+def test_an_activity_at_before_the_sms_could_be_sent_is_not_adopted():
+    m = sending(30)
+    record = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": iso(NOW + timedelta(seconds=5))},
+        at(40),
+        m.timing,
+    )
+    assert record.status == "sent" and record.activity_at == NOW
+    assert record.sent_after == NOW + timedelta(seconds=30)  # still open for the filters

@@ -77,7 +77,11 @@ def _blame_extra(step: Step, sms_id: Any) -> str:
     record = step.model.records.get(sms_id)
     for name, value in step.params.items():
         rule = _filter_rule(name)
-        if rule and (record is None or _match(record, {name: value}, step.tz_offset) is False):
+        if rule and (
+            record is None
+            or _match(record, {name: value}, step.tz_offset, step.window, step.model.timing)
+            is False
+        ):
             return _date_rule(step, name, record) if _is_date(name) else rule
     return "sms/list/filter-id-in" if "id__in" in step.params else "sms/list/filter-lead-id"
 

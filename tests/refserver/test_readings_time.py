@@ -1,6 +1,7 @@
 """Readings of time: the reference server serves each documented-compatible reading of the
-precision it keeps times at (``time-precision``) and of the instant a bare date names in a
-filter (``bare-date-filter``)."""
+precision it keeps times at (``time-precision``), of what sending does to ``activity_at``
+(``activity-at-on-send``) and of the instant a bare date names in a filter
+(``bare-date-filter``)."""
 
 from __future__ import annotations
 
@@ -126,6 +127,58 @@ def test_a_bound_equal_to_the_shown_date_is_read_the_same_at_either_precision(se
     assert sms["id"] in listed(client, date_created__lte=shown)
     assert sms["id"] not in listed(client, date_created__gt=shown)
     assert sms["id"] not in listed(client, date_created__lt=shown)
+
+
+# -- activity-at-on-send ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["outbox", "scheduled"])
+def test_kept_leaves_activity_at_alone_when_the_sms_is_sent(serve, status):
+    client, clock = serve("activity-at-on-send", "kept")
+    sms = create(client, status=status, send_in=30, date_scheduled="2026-12-02T13:00:00Z")
+    clock.advance(7200)
+    sent = client.get(f"activity/sms/{sms['id']}/").json()
+    assert sent["status"] == "sent"
+    assert sent["activity_at"] == sms["activity_at"] != sent["date_sent"]
+
+
+@pytest.mark.parametrize(
+    ("status", "sent_at"),
+    [
+        ("outbox", "2026-12-02T12:00:30.123456+00:00"),
+        ("scheduled", "2026-12-02T13:00:00.000000+00:00"),
+    ],
+)
+def test_send_time_moves_activity_at_to_the_send_time(serve, status, sent_at):
+    client, clock = serve("activity-at-on-send", "send-time")
+    body = {"send_in": 30} if status == "outbox" else {"date_scheduled": "2026-12-02T13:00:00Z"}
+    sms = create(client, status=status, **body)
+    assert sms["activity_at"] == sms["date_created"]  # not yet sent
+    clock.advance(7200)
+    sent = client.get(f"activity/sms/{sms['id']}/").json()
+    assert sent["status"] == "sent"
+    assert sent["activity_at"] == sent["date_sent"] == sent_at
+    assert sms["id"] in listed(client, activity_at__gte=sent_at)
+    assert sms["id"] not in listed(client, activity_at__lt=sent_at)
+
+
+@pytest.mark.parametrize("status", ["inbox", "sent", "draft"])
+def test_send_time_leaves_an_sms_the_sender_never_sends_alone(serve, status):
+    client, clock = serve("activity-at-on-send", "send-time")
+    sms = create(client, status=status, activity_at="2026-11-30T09:00:00Z")
+    clock.advance(7200)
+    assert client.get(f"activity/sms/{sms['id']}/").json()["activity_at"] == (
+        "2026-11-30T09:00:00.000000+00:00"
+    )
+
+
+def test_send_time_leaves_a_cancelled_sms_at_its_activity_at(serve):
+    client, clock = serve("activity-at-on-send", "send-time")
+    sms = create(client, status="outbox", send_in=30)
+    client.put(f"activity/sms/{sms['id']}/", json={"status": "draft"})
+    clock.advance(7200)
+    after = client.get(f"activity/sms/{sms['id']}/").json()
+    assert (after["status"], after["activity_at"]) == ("draft", sms["activity_at"])
 
 
 # -- bare-date-filter ---------------------------------------------------------------------
