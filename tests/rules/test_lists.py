@@ -132,3 +132,9 @@ def test_with_nothing_open_a_page_short_of_the_limit_is_judged_exactly():
     since = {"date_created__gte": "2026-03-01T00:00:00Z", "_limit": "2"}
     full = paged(["acti_a", "acti_b"], False, since)
     assert violated(full) == ["sms/list/has-more"]
+
+
+def test_a_whole_page_that_repeats_one_sms_in_place_of_another_breaks_pagination():
+    # acti_b and acti_c must be listed: two SMS, one of them twice, is a paging fault.
+    step = paged(["acti_b", "acti_b"], False, {"date_created__gte": "2026-03-01T10:00:00Z"})
+    assert violated(step) == ["sms/list/pagination"]
