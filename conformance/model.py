@@ -7,6 +7,11 @@ decides it, and what an accepted SMS must look like. Time is modelled, not guess
 tolerance for clock skew), *must be sent* once ``grace`` seconds have passed since it fell
 due, and may be either in between.
 
+Where the docs leave a point open (the catalogue's open points), the model allows every
+documented-compatible reading: a list expectation names the SMS that must be listed and
+those that may be (times compared at the microsecond or the millisecond, a bare date as
+midnight or the whole day, activity_at kept or moved to the send time).
+
 Everything here works on plain dicts (JSON bodies) and :class:`SmsRecord` values; the
 engine feeds it what the server answered and asks what that answer may be.
 """
@@ -29,6 +34,7 @@ __all__ = [
     "SmsRecord",
     "Timing",
     "TimeWindow",
+    "floor_ms",
     "parse_datetime",
     "parse_filter_datetime",
 ]
@@ -92,6 +98,17 @@ STRING_FIELDS = (
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
 # What accepting and refusing a send with nothing in it show of the open point.
 EMPTY_SEND = ("empty-send=accept", "empty-send=reject")
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def floor_ms(moment: datetime) -> datetime:
+    """Return ``moment`` truncated to the millisecond: the time a server that keeps
+    milliseconds (the ``time-precision`` open point) stores and shows for it."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def same_millisecond(a: datetime, b: datetime) -> bool:
+    return floor_ms(a.astimezone(UTC)) == floor_ms(b.astimezone(UTC))
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -184,14 +201,20 @@ class SmsRecord:
     text_choices: tuple[Any, ...] | None = None  # when the text read back may be one of several
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
+    # When the sender may have sent it (its due time): from then on its activity_at may be
+    # the send time (the activity-at-on-send open point), until the server shows it.
+    sent_after: datetime | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
-        """Return the statuses this SMS may show to a request handled during ``window``."""
+        """Return the statuses this SMS may show to a request handled during ``window``.
+
+        A server that keeps milliseconds (``time-precision``) keeps the due time truncated,
+        so it may send up to a millisecond before a due time given in microseconds."""
         if self.status == "delivered":
             return frozenset(DELIVERED)
         if self.status not in SENDING or self.due is None:
             return frozenset({self.status})
-        if window.end < self.due - timedelta(seconds=timing.early):
+        if window.end < floor_ms(self.due) - timedelta(seconds=timing.early):
             return frozenset({self.status})
         if window.start > self.due + timedelta(seconds=timing.grace):
             return frozenset(DELIVERED)
@@ -200,29 +223,87 @@ class SmsRecord:
     def is_pending(self, window: TimeWindow, timing: Timing) -> bool:
         return self.allowed_statuses(window, timing) == {self.status} and self.status in SENDING
 
+    def may_have_been_sent(self, window: TimeWindow | None, timing: Timing) -> bool:
+        """True when the sender may have sent this SMS by the end of ``window`` (``None``:
+        at some unknown time)."""
+        if self.sent_after is not None:
+            return True
+        if self.status not in SENDING or self.due is None:
+            return False
+        return window is None or self.allowed_statuses(window, timing) != {self.status}
+
     def observe_status(self, status: str) -> SmsRecord:
         """Return the record after the server showed ``status`` (an allowed one)."""
         if status in DELIVERED and self.status in (*SENDING, "delivered"):
-            return replace(self, status=status, due=None)
+            return replace(self, status=status, due=None, sent_after=self.due or self.sent_after)
         return self
+
+    def observe(self, item: Mapping[str, Any], window: TimeWindow, timing: Timing) -> SmsRecord:
+        """Return the record after the server showed ``item`` (already judged): the status
+        it showed, and the ``activity_at`` it showed where the docs leave that time open
+        to within a millisecond of the one known (``time-precision``) or, once the SMS is
+        sent, to the send time (``activity-at-on-send``). A time outside those stays
+        unadopted, so the list filters go on judging the one known."""
+        record = self
+        if isinstance(item.get("status"), str):
+            record = record.observe_status(item["status"])
+        shown, known = parse_datetime(item.get("activity_at")), record.activity_at
+        if shown is None or known is None:
+            return record
+        if record.sent_after is not None:
+            if record.status not in DELIVERED:
+                return record
+            earliest = floor_ms(record.sent_after) - timedelta(seconds=timing.early)
+            if same_millisecond(shown, known) or earliest <= shown <= window.end:
+                return replace(record, activity_at=shown, sent_after=None)
+            return record
+        if shown != known and same_millisecond(shown, known):
+            return replace(record, activity_at=shown)
+        return record
 
 
 @dataclass(frozen=True, slots=True)
 class ListExpectation:
-    """The SMS a list request must return: exactly ``ids`` (in some order, as no order is
-    documented), ``_skip``/``_limit`` applied to that many."""
+    """The SMS a list request returns, in some order (none is documented), with
+    ``_skip``/``_limit`` applied to the whole result: every SMS of ``ids`` (they must be
+    listed), any of ``maybe`` (an open point of the docs leaves it to the server whether
+    they match) and nothing else. With ``maybe`` empty, page size and ``has_more`` are
+    exact; with it, they range over the results the server may have."""
 
     ids: frozenset[str]
     skip: int
     limit: int
+    maybe: frozenset[str] = frozenset()
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """Every SMS the list may show."""
+        return self.ids | self.maybe
+
+    def _size(self, total: int) -> int:
+        return max(0, min(self.limit, total - self.skip))
 
     @property
     def page_size(self) -> int:
-        return max(0, min(self.limit, len(self.ids) - self.skip))
+        """The page size when only the SMS that must be listed are."""
+        return self._size(len(self.ids))
+
+    @property
+    def page_sizes(self) -> range:
+        """Every page size the server may answer with."""
+        return range(self._size(len(self.ids)), self._size(len(self.allowed)) + 1)
 
     @property
     def has_more(self) -> bool:
+        """``has_more`` when only the SMS that must be listed are."""
         return self.skip + self.limit < len(self.ids)
+
+    def has_more_allowed(self, listed: int) -> frozenset[bool]:
+        """The ``has_more`` values a page of ``listed`` SMS may carry: for every result size
+        the server may have that gives a page of that size, whether more follow it."""
+        totals = range(len(self.ids), len(self.allowed) + 1)
+        fitting = [total for total in totals if self._size(total) == listed] or totals
+        return frozenset(self.skip + self.limit < total for total in fitting)
 
 
 def _is_clearly_not_a_phone(value: Any) -> bool:
@@ -550,14 +631,23 @@ class Model:
         self.uncertain.add(sms_id)
 
     def expect_list(
-        self, params: Mapping[str, str], tz_offset: str | None = None
+        self,
+        params: Mapping[str, str],
+        tz_offset: str | None = None,
+        window: TimeWindow | None = None,
     ) -> ListExpectation:
-        """Return the SMS ``GET /activity/sms/`` with ``params`` must return."""
-        ids = {record.id for record in self.records.values() if _matches(record, params, tz_offset)}
+        """Return the SMS ``GET /activity/sms/`` with ``params``, answered during ``window``
+        (``None``: at some unknown time), must return and may return."""
+        verdicts = {
+            record.id: _match(record, params, tz_offset, window, self.timing)
+            for record in self.records.values()
+        }
         return ListExpectation(
-            ids=frozenset(ids),
+            ids=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is True),
             skip=int(params.get("_skip", 0)),
             limit=int(params.get("_limit", 100)),
+            maybe=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is None)
+            | frozenset(self.uncertain),  # of unknown fate: may be listed or not
         )
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:
@@ -581,6 +671,9 @@ _DATE_FILTERS = {
     "date_created": "date_created",
     "activity_at": "activity_at",
 }
+# A bare date given to these operators may name the whole day: after it (gt), up to its end
+# (lte) -- the operator and bound they then amount to, from the day's midnight plus one day.
+_WHOLE_DAY = {"gt": "gte", "lte": "lt"}
 _COMPARE = {
     "gt": lambda a, b: a > b,
     "gte": lambda a, b: a >= b,
@@ -589,7 +682,16 @@ _COMPARE = {
 }
 
 
-def _matches(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None) -> bool:
+def _match(
+    record: SmsRecord,
+    params: Mapping[str, str],
+    tz_offset: str | None,
+    window: TimeWindow | None = None,
+    timing: Timing | None = None,
+) -> bool | None:
+    """Whether a list with ``params`` (answered during ``window``) shows ``record``: True
+    (it must), False (it must not) or None (the docs leave it open: it may)."""
+    verdict: bool | None = True
     for name, value in params.items():
         wanted = value.split(",")
         if name in _ID_FILTERS:
@@ -602,11 +704,57 @@ def _matches(record: SmsRecord, params: Mapping[str, str], tz_offset: str | None
         elif "__" in name:
             field_name, op = name.rsplit("__", 1)
             if field_name in _DATE_FILTERS and op in _COMPARE:
-                actual = getattr(record, _DATE_FILTERS[field_name])
-                bound = parse_filter_datetime(value, tz_offset)
-                if actual is None or not _COMPARE[op](actual, bound):
+                side = _date_side(
+                    record, field_name, op, value, tz_offset, window, timing or Timing()
+                )
+                if side is False:
                     return False
-    return True
+                if side is None:
+                    verdict = None
+    return verdict
+
+
+def _date_side(
+    record: SmsRecord,
+    field_name: str,
+    op: str,
+    value: str,
+    tz_offset: str | None,
+    window: TimeWindow | None,
+    timing: Timing,
+) -> bool | None:
+    """Whether ``record``'s date is on the side ``op`` keeps of the bound ``value``, under
+    every documented-compatible reading of what the docs leave open: True or False when all
+    agree, None when they differ.
+
+    - ``time-precision``: a server may keep times and compare bounds to the microsecond, or
+      both truncated to the millisecond (the time it showed already is).
+    - ``bare-date-filter``: a bare date may be local midnight for every operator, or, for
+      ``__gt``/``__lte``, the whole day (after it ends, up to its end).
+    - ``activity-at-on-send``: once the sender may have sent the SMS, its activity_at may
+      be the send time, some time from its due time up to the end of ``window``.
+    """
+    known = getattr(record, _DATE_FILTERS[field_name])
+    if known is None:
+        return False
+    spans = [(known, known)]
+    if field_name == "activity_at" and record.may_have_been_sent(window, timing):
+        since = record.sent_after or record.due
+        assert since is not None
+        earliest = since - timedelta(seconds=timing.early)
+        spans.append((earliest, window.end if window is not None else NEVER))
+    bound = parse_filter_datetime(value, tz_offset)
+    readings = [(op, bound)]
+    if "T" not in value and op in _WHOLE_DAY:
+        readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
+    sides = set()
+    for low, high in spans:  # each comparison is monotonic: a span's ends decide it
+        for reading_op, reading_bound in readings:
+            compare = _COMPARE[reading_op]
+            for moment in (low, high):
+                sides.add(compare(moment, reading_bound))
+                sides.add(compare(floor_ms(moment), floor_ms(reading_bound)))
+    return sides.pop() if len(sides) == 1 else None
 
 
 def ids_of(items: Iterable[Mapping[str, Any]]) -> list[Any]:

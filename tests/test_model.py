@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conformance.fixtures import Fixtures
-from conformance.model import Model, SmsRecord, TimeWindow, Timing, parse_filter_datetime
+from conformance.model import (
+    ListExpectation,
+    Model,
+    SmsRecord,
+    TimeWindow,
+    Timing,
+    parse_filter_datetime,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = TimeWindow(NOW, NOW)
@@ -177,3 +184,183 @@ def test_list_expectation_applies_filters_skip_and_limit():
 def test_a_filter_date_without_offset_is_local_to_the_tz_offset_header():
     assert parse_filter_datetime("2026-03-01T08:00:00", "-4") == NOW
     assert parse_filter_datetime("2026-03-01", "5.5") == datetime(2026, 2, 28, 18, 30, tzinfo=UTC)
+
+
+# -- open points: what a list must, may and must not show ---------------------------------
+
+
+def dated(moment: datetime, sms_id: str = "acti_1", **fields) -> Model:
+    m = model()
+    fields.setdefault("activity_at", moment)
+    m.apply(SmsRecord(sms_id, "inbox", {"lead_id": "lead_1"}, date_created=moment, **fields))
+    return m
+
+
+def verdict(m: Model, params: dict, tz_offset: str | None = None, window=None) -> str:
+    """'must', 'may' or 'never': what the model says of acti_1 for a list with params."""
+    expected = m.expect_list(params, tz_offset, window)
+    assert not expected.ids & expected.maybe
+    return "must" if "acti_1" in expected.ids else "may" if "acti_1" in expected.maybe else "never"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def test_a_list_expectation_with_open_sms_ranges_page_size_and_has_more():
+    expected = ListExpectation(frozenset({"a", "b"}), skip=0, limit=3, maybe=frozenset({"c", "d"}))
+    assert expected.page_sizes == range(2, 4)
+    assert expected.has_more_allowed(2) == {False}  # a short page is the last one
+    assert expected.has_more_allowed(3) == {False, True}  # d may or may not follow
+    exact = ListExpectation(frozenset({"a", "b"}), skip=1, limit=1)
+    assert (exact.page_sizes, exact.has_more_allowed(1)) == (range(1, 2), {False})
+
+
+# -- bare-date-filter: local midnight, or the whole day for __gt and __lte -------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "midnight_then"),
+    [("gt", "may"), ("lte", "may"), ("gte", "must"), ("lt", "never")],
+)
+def test_a_bare_date_leaves_gt_and_lte_open_within_the_day_and_gte_and_lt_exact(op, midnight_then):
+    # NOW is noon UTC on 1 March, 08:00 local at -4: inside the local day 2026-03-01.
+    m = dated(NOW)
+    assert verdict(m, {f"activity_at__{op}": "2026-03-01"}, "-4") == midnight_then
+
+
+@pytest.mark.parametrize(("op", "then"), [("gt", "never"), ("lte", "must")])
+def test_an_sms_exactly_at_local_midnight_is_decided_under_either_bare_date_reading(op, then):
+    midnight = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)  # 00:00 local at -4
+    assert verdict(dated(midnight), {f"date_created__{op}": "2026-03-01"}, "-4") == then
+
+
+def test_a_bare_date_read_as_utc_midnight_still_contradicts_the_model():
+    # 23:30 UTC on 28 February is 1 March local at +5.5: __gte=2026-03-01 must list it.
+    late = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    assert verdict(dated(late), {"date_created__gte": "2026-03-01"}, "5.5") == "must"
+    assert verdict(dated(late), {"date_created__lt": "2026-03-01"}, "5.5") == "never"
+
+
+# -- time-precision: microseconds, or milliseconds -------------------------------------------
+
+US = timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("op", "then"), [("gt", "never"), ("gte", "must"), ("lt", "never"), ("lte", "must")]
+)
+def test_a_bound_equal_to_the_date_shown_decides_at_any_precision(op, then):
+    m = dated(NOW + timedelta(microseconds=123456))
+    bound = iso(NOW + timedelta(microseconds=123456))
+    assert verdict(m, {f"date_created__{op}": bound}) == then
+
+
+@pytest.mark.parametrize(
+    ("op", "then"),
+    [
+        ("gt", "never"),  # .123000 > .123500 neither to the microsecond nor at .123
+        ("gte", "may"),  # false to the microsecond, true once the bound is truncated to .123
+        ("lt", "may"),
+        ("lte", "must"),
+    ],
+)
+def test_a_bound_within_the_millisecond_of_the_date_shown_is_open_only_where_truncation_tells(
+    op, then
+):
+    m = dated(NOW + timedelta(milliseconds=123))
+    bound = iso(NOW + timedelta(milliseconds=123, microseconds=500))
+    assert verdict(m, {f"activity_at__{op}": bound}) == then
+
+
+@pytest.mark.parametrize("op", ["gt", "gte", "lt", "lte"])
+def test_a_bound_a_microsecond_before_the_date_in_the_millisecond_before_stays_exact(op):
+    m = dated(NOW)
+    assert verdict(m, {f"date_created__{op}": iso(NOW - US)}) == (
+        "must" if op.startswith("g") else "never"
+    )
+
+
+def test_an_edited_activity_at_shown_truncated_to_the_millisecond_is_adopted_no_further():
+    written = NOW + timedelta(microseconds=777777)
+    record = SmsRecord("acti_1", "draft", {}, activity_at=written)
+    shown = {"activity_at": iso(NOW + timedelta(microseconds=777000))}
+    truncated = record.observe(shown, WINDOW, Timing())
+    assert truncated.activity_at == NOW + timedelta(microseconds=777000)
+    elsewhere = record.observe({"activity_at": iso(NOW + timedelta(seconds=1))}, WINDOW, Timing())
+    assert elsewhere.activity_at == written
+
+
+def test_a_due_time_in_microseconds_may_be_met_a_millisecond_early():
+    record = SmsRecord("acti_1", "scheduled", {}, due=NOW + timedelta(microseconds=900))
+    assert record.allowed_statuses(TimeWindow(NOW, NOW), Timing()) == {"scheduled", "sent", "error"}
+    assert record.allowed_statuses(at(-0.001), Timing()) == {"scheduled"}
+
+
+# -- activity-at-on-send: kept, or the send time ---------------------------------------------
+
+
+def sending(due_in: float) -> Model:
+    m = model()
+    m.apply(
+        SmsRecord(
+            "acti_1",
+            "outbox",
+            {"lead_id": "lead_1"},
+            due=NOW + timedelta(seconds=due_in),
+            date_created=NOW,
+            activity_at=NOW,
+        )
+    )
+    return m
+
+
+def test_activity_at_of_an_sms_surely_not_sent_yet_is_the_one_kept():
+    m = sending(30)
+    assert verdict(m, {"activity_at__gt": iso(NOW)}, window=at(10)) == "never"
+    assert verdict(m, {"activity_at__lte": iso(NOW)}, window=at(10)) == "must"
+
+
+def test_activity_at_of_an_sms_that_may_have_been_sent_may_be_its_send_time():
+    m = sending(30)
+    assert verdict(m, {"activity_at__gt": iso(NOW)}, window=at(40)) == "may"
+    assert verdict(m, {"activity_at__lte": iso(NOW)}, window=at(40)) == "may"
+    # Before the kept value and before any send time: decided either way.
+    assert verdict(m, {"activity_at__gt": iso(NOW - timedelta(hours=1))}, window=at(40)) == "must"
+    # After the latest time it could have been sent by: decided too.
+    assert verdict(m, {"activity_at__gt": iso(NOW + timedelta(hours=1))}, window=at(40)) == (
+        "never"
+    )
+    # date_created is never moved by sending.
+    assert verdict(m, {"date_created__gt": iso(NOW)}, window=at(40)) == "never"
+
+
+def test_a_sent_sms_whose_activity_at_was_shown_is_exact_again():
+    m = sending(30)
+    sent_at = iso(NOW + timedelta(seconds=30))
+    shown = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": sent_at}, at(40), m.timing
+    )
+    assert shown.activity_at == NOW + timedelta(seconds=30) and shown.sent_after is None
+    m.apply(shown)
+    assert verdict(m, {"activity_at__gte": sent_at}, window=at(50)) == "must"
+    assert verdict(m, {"activity_at__lt": sent_at}, window=at(50)) == "never"
+
+
+def test_a_sent_sms_showing_the_kept_activity_at_is_exact_again():
+    m = sending(30)
+    record = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": iso(NOW)}, at(40), m.timing
+    )
+    assert (record.activity_at, record.sent_after) == (NOW, None)
+
+
+def test_an_activity_at_before_the_sms_could_be_sent_is_not_adopted():
+    m = sending(30)
+    record = m.records["acti_1"].observe(
+        {"id": "acti_1", "status": "sent", "activity_at": iso(NOW + timedelta(seconds=5))},
+        at(40),
+        m.timing,
+    )
+    assert record.status == "sent" and record.activity_at == NOW
+    assert record.sent_after == NOW + timedelta(seconds=30)  # still open for the filters

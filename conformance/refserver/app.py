@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route, Router
 
 from conformance.refserver.auth import authenticate
 from conformance.refserver.context import RequestContext
-from conformance.refserver.dates import parse_tz_offset
+from conformance.refserver.dates import at_precision, parse_tz_offset
 from conformance.refserver.errors import ApiError, NotFound, ValidationFailed
 from conformance.refserver.listing import page, sms_list, trim_fields
 from conformance.refserver.seed import phone_number_documents, user_document
@@ -131,7 +131,9 @@ def build_app(server: ReferenceServer) -> Starlette:
                     server.run_sender(now)
                     ctx = RequestContext(
                         org=org,
-                        now=now,
+                        # The time the request's writes are stamped with, at the precision
+                        # the server keeps times (the time-precision reading).
+                        now=at_precision(now, server.readings["time-precision"]),
                         tz=tz,
                         faults=server.faults,
                         new_id=server.new_id,

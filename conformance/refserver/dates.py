@@ -12,7 +12,7 @@ import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["format_dt", "parse_datetime", "parse_tz_offset"]
+__all__ = ["at_precision", "format_dt", "parse_datetime", "parse_tz_offset"]
 
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Python's fromisoformat also accepts week dates and compact forms; the API documents the
@@ -25,6 +25,15 @@ _DATETIME = re.compile(
 def format_dt(value: datetime) -> str:
     """Return ``value`` as UTC ISO 8601 with microseconds and ``+00:00``."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def at_precision(value: datetime, precision: str) -> datetime:
+    """Return ``value`` as the server keeps it under the ``time-precision`` reading:
+    unchanged for ``microseconds``, truncated to the millisecond for ``milliseconds`` (as a
+    store of millisecond dates, such as MongoDB's, keeps it)."""
+    if precision == "milliseconds":
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
 
 
 def parse_tz_offset(header: str | None) -> tzinfo:

@@ -6,7 +6,10 @@
   add up; empty items are dropped and a parameter with no items is no filter.
 - ``date_created__gt/__gte/__lt/__lte`` and ``activity_at__...``: an ISO date-time with or
   without offset, or a bare date (local midnight); without offset the value is local in the
-  ``x-tz-offset`` header's offset (no header: UTC). Unparseable values are a 400.
+  ``x-tz-offset`` header's offset (no header: UTC). Unparseable values are a 400. Under the
+  ``bare-date-filter=whole-day`` reading a bare date given to ``__gt``/``__lte`` takes the
+  whole day (``__gt`` from the next midnight, ``__lte`` up to it, exclusive); under
+  ``time-precision=milliseconds`` every bound is truncated to the millisecond.
 - ``_fields=a,b``: each object keeps only those fields (unknown names are skipped; an
   empty value means all fields).
 - Unknown parameters (``_type``, ``organization_id``, ...) are ignored: the organisation is
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from starlette.datastructures import QueryParams as Params
 
 from conformance.refserver.context import RequestContext
-from conformance.refserver.dates import format_dt, parse_datetime
+from conformance.refserver.dates import at_precision, format_dt, parse_datetime
 from conformance.refserver.errors import ValidationFailed
 from conformance.refserver.settle import LINGERING
 from conformance.refserver.storage import Storage
@@ -109,6 +112,11 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
             value = parse_datetime(raw, tz)
             if value is None:
                 raise ValidationFailed(name, f"Must be an ISO 8601 date or date-time, got {raw!r}.")
+            # Bounds are compared at the precision times are kept (time-precision).
+            value = at_precision(value, ctx.readings["time-precision"])
+            if bare and op in ("gt", "lte") and ctx.readings["bare-date-filter"] == "whole-day":
+                # The whole day: after it ends (gt), or up to its end (lte).
+                value, op = value + timedelta(days=1), {"gt": "gte", "lte": "lt"}[op]
             if _INCLUSIVE_FAULTS.get((column, op)) in faults:
                 op += "e"  # gt -> gte, lt -> lte
             ranges.append((column, op, format_dt(value)))

@@ -30,6 +30,9 @@ __all__ = [
 SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
     "visibility": frozenset({"immediate", "eventual"}),
+    "time-precision": frozenset({"microseconds", "milliseconds"}),
+    "activity-at-on-send": frozenset({"kept", "send-time"}),
+    "bare-date-filter": frozenset({"midnight", "whole-day"}),
 }
 
 

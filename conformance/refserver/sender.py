@@ -33,7 +33,9 @@ def send_due(
     """Send every SMS due at or before ``now``; return how many were sent (or failed).
 
     With the ``empty-send=accept-then-error`` reading an SMS with no text and no attachment
-    fails at send time: ``status: error`` with an ``error_message``, no cost."""
+    fails at send time: ``status: error`` with an ``error_message``, no cost. With the
+    ``activity-at-on-send=send-time`` reading a sent SMS's ``activity_at`` becomes its
+    ``date_sent``."""
     readings = readings if readings is not None else Readings()
     sent = 0
     for due_at, doc in storage.due("sms", format_dt(now)):
@@ -46,6 +48,8 @@ def send_due(
             continue
         cost: str | int = 1 if "cost-as-int" in faults else "1"
         doc.update(status="sent", date_sent=due_at, date_updated=due_at, cost=cost)
+        if readings["activity-at-on-send"] == "send-time":
+            doc["activity_at"] = due_at  # the activity happened when it was sent
         storage.update("sms", doc, due_at=None)
         sent += 1
     return sent

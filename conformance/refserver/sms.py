@@ -19,6 +19,9 @@ Choices where the docs are silent (each is what the reference server does):
 - A contact given without a lead brings its lead; a contact on another lead than
   ``lead_id`` is a 400 on ``contact_id``. A PUT that moves the SMS to another lead without
   naming a contact drops a contact that is not on the new lead.
+- Times (``date_created``, ``date_updated``, ``activity_at``, ``date_scheduled``, due times
+  and so ``date_sent``) are kept to the microsecond, or truncated to the millisecond under the
+  ``time-precision=milliseconds`` reading.
 - PUT ignores ``direction``, ``source``, ``organization_id``, ``date_created`` and unknown
   fields. ``{}`` is a no-op on any status. On a scheduled or unsent outbox SMS the only
   accepted change is ``status: draft`` (cancel); edits in the same body are applied to the
@@ -35,7 +38,7 @@ from typing import Any
 
 from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
-from conformance.refserver.dates import format_dt
+from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.errors import NotFound, ValidationFailed
 from conformance.refserver.phones import country_iso, format_phone
 from conformance.refserver.sender import is_empty
@@ -82,6 +85,14 @@ def _stored_text(ctx: RequestContext, text: str | None) -> str | None:
     if "text-truncated-160" in ctx.faults:
         text = text[:160]
     return text
+
+
+def _kept(ctx: RequestContext, moment: datetime | None) -> datetime | None:
+    """Return ``moment`` as the server keeps it: to the microsecond, or truncated to the
+    millisecond under the ``time-precision=milliseconds`` reading (``ctx.now`` already is)."""
+    if moment is None:
+        return None
+    return at_precision(moment, ctx.readings["time-precision"])
 
 
 class SmsService:
@@ -170,9 +181,9 @@ class SmsService:
         text = check.run(lambda: string_value(body, "text"))
         pair = check.run(lambda: self._lead_contact(ctx, body, None, None)) or (None, None)
         files = check.run(lambda: attachments(body, faults=ctx.faults, new_id=ctx.new_id)) or []
-        date_created = check.run(lambda: date_value(body, "date_created", ctx.tz))
-        activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
-        date_scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
+        date_created = _kept(ctx, check.run(lambda: date_value(body, "date_created", ctx.tz)))
+        activity_at = _kept(ctx, check.run(lambda: date_value(body, "activity_at", ctx.tz)))
+        date_scheduled = _kept(ctx, check.run(lambda: date_value(body, "date_scheduled", ctx.tz)))
         send_in = check.run(lambda: send_in_value(body, faults=ctx.faults))
         template = check.run(lambda: self._template(ctx, body))
         if (
@@ -334,11 +345,11 @@ class SmsService:
             if files is not None:
                 doc["attachments"] = files
         if "activity_at" in body:
-            activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
+            activity_at = _kept(ctx, check.run(lambda: date_value(body, "activity_at", ctx.tz)))
             if "activity_at" not in check.field_errors:
                 doc["activity_at"] = format_dt(activity_at) if activity_at else None
         if "date_scheduled" in body:
-            scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
+            scheduled = _kept(ctx, check.run(lambda: date_value(body, "date_scheduled", ctx.tz)))
             if "date_scheduled" not in check.field_errors:
                 doc["date_scheduled"] = format_dt(scheduled) if scheduled else None
         if "user_id" in body:
@@ -376,7 +387,9 @@ class SmsService:
             doc["status"] = requested
         if requested == "outbox":
             doc["date_scheduled"] = None
-            due_at = format_dt(ctx.now + timedelta(seconds=send_in))
+            due_at = format_dt(
+                at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
+            )
         elif requested == "scheduled" and "scheduled-never-sent" not in ctx.faults:
             due_at = doc["date_scheduled"]
         doc["updated_by"] = ctx.org.user_id
@@ -392,7 +405,9 @@ class SmsService:
         ctx: RequestContext, status: str, date_scheduled: datetime | None, send_in: float
     ) -> str | None:
         if status == "outbox":
-            return format_dt(ctx.now + timedelta(seconds=send_in))
+            return format_dt(
+                at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
+            )
         if status == "scheduled" and "scheduled-sent-at-creation" in ctx.faults:
             return format_dt(ctx.now)
         if status == "scheduled" and "scheduled-never-sent" in ctx.faults:

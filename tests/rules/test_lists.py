@@ -66,3 +66,75 @@ def test_an_sms_listed_an_hour_off_a_local_bound_breaks_the_tz_offset_reading():
 def test_the_sms_on_a_gte_bound_listed_breaks_nothing():
     step = listed({"date_created__gte": "2026-03-01T08:00:00"}, "-4", ["acti_noon"])
     assert violated(step) == []
+
+
+# -- SMS an open point leaves to the server: listed or not, both fine ------------------------
+
+
+def paged(ids: list[str], has_more: bool, params: dict[str, str], tz_offset=None) -> Step:
+    """A list step over three SMS on lead_1, created on 1 March at 03:00 UTC (acti_a: the
+    evening before, local at -4), noon (acti_b) and 20:00 (acti_c: both inside the local
+    day, which a bare __gt/__lte date may take whole); its answer holds ``ids``."""
+    model = Model(FIXTURES)
+    for sms_id, hour in (("acti_a", 3), ("acti_b", 12), ("acti_c", 20)):
+        moment = NOON.replace(hour=hour)
+        model.apply(SmsRecord(sms_id, "inbox", {"lead_id": "lead_1"}, date_created=moment))
+    query = {"lead_id": "lead_1", **params}
+    body = {"data": [{"id": i} for i in ids], "has_more": has_more}
+    return Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=query,
+        tz_offset=tz_offset,
+        list_expectation=model.expect_list(query, tz_offset),
+    )
+
+
+BARE_LTE = {"date_created__lte": "2026-03-01"}  # at -4: acti_a must, acti_b and acti_c may
+
+
+@pytest.mark.parametrize("ids", [["acti_a"], ["acti_a", "acti_b"], ["acti_a", "acti_b", "acti_c"]])
+def test_sms_a_bare_date_leaves_open_may_be_listed_or_not(ids):
+    assert violated(paged(ids, False, BARE_LTE, "-4")) == []
+
+
+def test_an_sms_that_must_be_listed_is_still_missed_when_others_are_open():
+    assert violated(paged(["acti_b", "acti_c"], False, BARE_LTE, "-4")) == [
+        "sms/list/filter-bare-date"
+    ]
+
+
+def test_an_sms_outside_every_reading_is_still_one_too_many():
+    step = paged(["acti_a", "acti_c"], False, {"date_created__lt": "2026-03-01"}, "-4")
+    assert violated(step) == ["sms/list/filter-bare-date"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "has_more", "ok"),
+    [
+        (["acti_a"], False, True),  # one listed: the page is short, so it is the last
+        (["acti_a"], True, False),
+        (["acti_a", "acti_b"], True, True),  # a full page: acti_c may follow
+        (["acti_a", "acti_b"], False, True),  # ... or not
+    ],
+)
+def test_has_more_ranges_over_the_results_the_server_may_have(ids, has_more, ok):
+    step = paged(ids, has_more, {**BARE_LTE, "_limit": "2"}, "-4")
+    assert (violated(step) == []) is ok
+
+
+def test_with_nothing_open_a_page_short_of_the_limit_is_judged_exactly():
+    step = paged(["acti_a"], False, {"date_created__gte": "2026-03-01T00:00:00Z"})
+    assert step.list_expectation.maybe == frozenset()
+    assert violated(step) == ["sms/list/filter-date-created"]
+    since = {"date_created__gte": "2026-03-01T00:00:00Z", "_limit": "2"}
+    full = paged(["acti_a", "acti_b"], False, since)
+    assert violated(full) == ["sms/list/has-more"]
+
+
+def test_a_whole_page_that_repeats_one_sms_in_place_of_another_breaks_pagination():
+    # acti_b and acti_c must be listed: two SMS, one of them twice, is a paging fault.
+    step = paged(["acti_b", "acti_b"], False, {"date_created__gte": "2026-03-01T10:00:00Z"})
+    assert violated(step) == ["sms/list/pagination"]
