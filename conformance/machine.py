@@ -417,7 +417,7 @@ class _SmsMachine(RuleBasedStateMachine):
             self.model.forget(record.id)
             return
         if expectation.accept is not False:
-            updated = expectation.record
+            updated = expectation.record.settled(step.body)
             if updated.status == "outbox":
                 updated = replace(updated, due=step.window.start)
             self.model.apply(updated)

@@ -181,6 +181,10 @@ class SmsRecord:
     text_choices: tuple[Any, ...] | None = None  # when the text read back may be one of several
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
+    # Values besides ``written[name]`` a field may read back as, because an open point of the
+    # docs allows them (the direction the status implies). The
+    # first answer that shows the field settles it (:meth:`settled`).
+    alternatives: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``."""
@@ -196,6 +200,26 @@ class SmsRecord:
 
     def is_pending(self, window: TimeWindow, timing: Timing) -> bool:
         return self.allowed_statuses(window, timing) == {self.status} and self.status in SENDING
+
+    def may_read_back(self, name: str, value: Any) -> bool:
+        """True when ``value`` is one of the forms an open point allows for field ``name``
+        besides the one written."""
+        return any(value == other for other in self.alternatives.get(name, ()))
+
+    def settled(self, obj: Any) -> SmsRecord:
+        """Return the record after the server showed ``obj``: a field an open point left open
+        that ``obj`` shows as written, or in one of its allowed forms, is settled on that form
+        (a server keeps to one reading); fields ``obj`` lacks or shows otherwise stay open."""
+        if not self.alternatives or not isinstance(obj, Mapping):
+            return self
+        written, still_open = dict(self.written), dict(self.alternatives)
+        for name in self.alternatives:
+            if name not in obj:
+                continue
+            if obj[name] == written.get(name) or self.may_read_back(name, obj[name]):
+                written[name] = obj[name]
+                del still_open[name]
+        return replace(self, written=written, alternatives=still_open)
 
     def observe_status(self, status: str) -> SmsRecord:
         """Return the record after the server showed ``status`` (an allowed one)."""
@@ -371,9 +395,13 @@ class Model:
             if body.get(key) is not None
         }
         written["status"] = body["status"]
-        written["direction"] = body.get("direction") or (
-            "inbound" if body["status"] == "inbox" else "outbound"
-        )
+        alternatives: dict[str, tuple[Any, ...]] = {}
+        # Rule 6 names the direction only when it is omitted; one that contradicts the status
+        # may be stored as given or replaced by the status's (open point direction-override).
+        implied = "inbound" if body["status"] == "inbox" else "outbound"
+        written["direction"] = body.get("direction") or implied
+        if written["direction"] != implied:
+            alternatives["direction"] = (implied,)
         text_choices: tuple[Any, ...] | None = None
         if body.get("template_id") is not None:
             rendered = self.fixtures.rendered_template
@@ -396,7 +424,12 @@ class Model:
             send_in = body.get("send_in", 0)
             due = window.start + timedelta(seconds=send_in if _is_number(send_in) else 0)
         return SmsRecord(
-            id="", status=body["status"], written=written, due=due, text_choices=text_choices
+            id="",
+            status=body["status"],
+            written=written,
+            due=due,
+            text_choices=text_choices,
+            alternatives=alternatives,
         )
 
     def add(
@@ -409,7 +442,7 @@ class Model:
             # send_in counts from the server's own creation time, not ours.
             due = created + (due - window.start)
         record = replace(
-            expected,
+            expected.settled(response),
             id=response["id"],
             due=due,
             date_created=created,
@@ -488,6 +521,7 @@ class Model:
 
     def _edited(self, record: SmsRecord, body: Mapping[str, Any]) -> SmsRecord:
         written = dict(record.written)
+        alternatives = dict(record.alternatives)
         text_choices = record.text_choices
         for key, value in body.items():
             if key in ("status", "send_in"):
@@ -515,6 +549,7 @@ class Model:
             text_choices=text_choices,
             updated=updated,
             activity_at=activity_at,
+            alternatives=alternatives,
         )
 
     def apply(self, record: SmsRecord) -> None:

@@ -61,7 +61,7 @@ def test_scheduled_without_date_scheduled_must_be_rejected_naming_the_field():
     ],
 )
 def test_send_in_is_judged_at_and_around_sixty(send_in, rule, accept):
-    expectation = model().expect_create(body("outbox", send_in=send_in), WINDOW)
+    expectation = model().expect_create(body("outbox", send_in=send_in, text="hi"), WINDOW)
     assert (expectation.rule, expectation.accept) == (rule, accept)
 
 
@@ -162,3 +162,39 @@ def test_list_expectation_applies_filters_skip_and_limit():
 def test_a_filter_date_without_offset_is_local_to_the_tz_offset_header():
     assert parse_filter_datetime("2026-03-01T08:00:00", "-4") == NOW
     assert parse_filter_datetime("2026-03-01", "5.5") == datetime(2026, 2, 28, 18, 30, tzinfo=UTC)
+
+
+CONTRADICTING = [("inbox", "outbound", "inbound"), ("sent", "inbound", "outbound")]
+
+
+@pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
+def test_a_direction_contradicting_the_status_may_read_back_as_given_or_as_the_status_implies(
+    status, given, implied
+):
+    record = model().expect_create(body(status, text="hi", direction=given), WINDOW).record
+    assert record.written["direction"] == given
+    assert record.may_read_back("direction", implied)
+
+
+@pytest.mark.parametrize(
+    ("status", "given"), [("inbox", "inbound"), ("sent", "outbound"), ("draft", "outbound")]
+)
+def test_a_direction_agreeing_with_the_status_must_read_back_as_given(status, given):
+    record = model().expect_create(body(status, text="hi", direction=given), WINDOW).record
+    assert record.written["direction"] == given
+    assert not record.may_read_back("direction", "inbound" if given == "outbound" else "outbound")
+
+
+def test_the_first_answer_settles_an_open_direction_for_every_later_read():
+    m = model()
+    expected = m.expect_create(body("sent", text="hi", direction="inbound"), WINDOW).record
+    answer = {"id": "acti_1", "direction": "outbound", "date_created": NOW.isoformat()}
+    record = m.add(expected, answer, WINDOW)
+    assert record.written["direction"] == "outbound"
+    assert not record.may_read_back("direction", "inbound")
+
+
+def test_an_answer_that_shows_the_field_otherwise_leaves_it_open():
+    expected = model().expect_create(body("sent", text="hi", direction="inbound"), WINDOW).record
+    assert expected.settled({"text": "hi"}).may_read_back("direction", "outbound")
+    assert expected.settled({"direction": "sideways"}).may_read_back("direction", "outbound")

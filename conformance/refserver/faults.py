@@ -108,8 +108,9 @@ _ALL = (
           1),
     Fault("inbox-direction-outbound", "sms/create/direction-default",
           "a received (inbox) SMS created without direction is stored as outbound", 1),
-    Fault("direction-ignored", "sms/create/direction-explicit",
-          "an explicit direction on create is ignored; the default is stored instead", 1),
+    Fault("direction-swapped", "sms/create/direction-explicit",
+          "an explicit direction on create is stored swapped, as seen from the contact's side "
+          "(inbound as outbound and back)", 1),
     # -- time -------------------------------------------------------------------------------
     Fault("outbox-never-sent", "sms/send/outbox-sent",
           "the sender skips outbox SMS: they stay in outbox forever", 1),

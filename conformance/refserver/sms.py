@@ -12,6 +12,8 @@ Choices where the docs are silent (each is what the reference server does):
   sender's next run. Dates without an offset are local in ``x-tz-offset``.
 - ``template_id`` renders the template into ``text``; with both given the rendering wins.
   A PUT re-renders only when it carries ``template_id``.
+- ``direction`` is stored as given (the ``direction-override`` open point: or as the status
+  implies, ``serve --reading direction-override=status-decides``), else by rule 6.
 - ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
   Close sends (draft, scheduled, outbox). ``cost`` is null until the sender sends the SMS,
   then ``"1"``; logged SMS keep a null cost. A logged ``sent`` SMS has
@@ -192,9 +194,11 @@ class SmsService:
 
         created = date_created or ctx.now
         doc = self._blank(ctx, ctx.new_id("acti"), created, user_id or ctx.org.user_id)
-        if "direction-ignored" in ctx.faults:
-            direction = None
         default_direction = "inbound" if status == "inbox" else "outbound"
+        if ctx.readings["direction-override"] == "status-decides":
+            direction = None  # the status decides, whatever direction was given
+        if direction is not None and "direction-swapped" in ctx.faults:
+            direction = "outbound" if direction == "inbound" else "inbound"
         if "inbox-direction-outbound" in ctx.faults:
             default_direction = "outbound"
         date_sent = format_dt(created) if status == "sent" else None

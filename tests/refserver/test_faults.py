@@ -331,7 +331,7 @@ SCENARIOS = {
     "template-ignored": _template_text,
     "template-unrendered": _template_text,
     "inbox-direction-outbound": _created("direction", status="inbox"),
-    "direction-ignored": _created("direction", status="sent", direction="inbound"),
+    "direction-swapped": _created("direction", status="sent", direction="outbound"),
     # time
     "outbox-never-sent": _status_after(1, status="outbox"),
     "send-in-ignored": _status_after(0, status="outbox", send_in=30),

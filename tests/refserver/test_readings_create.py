@@ -1,0 +1,73 @@
+"""The reference server serves each reading of the open points of a create: what it stores
+for a direction, an attachment url, a text and a negative send_in under every alternative."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.clock import VirtualClock
+from conformance.refserver import ReferenceServer
+
+from .conftest import LOCAL, REMOTE
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[ReferenceServer] = []
+
+    def make(point: str, alternative: str) -> tuple[httpx.Client, VirtualClock]:
+        clock = VirtualClock()
+        server = ReferenceServer(clock=clock, readings={point: alternative})
+        servers.append(server)
+        return server.client(), clock
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def create(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    body = {"status": "draft", "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+    response = client.post("activity/sms/", json={**body, **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def read(client: httpx.Client, sms: dict[str, Any]) -> dict[str, Any]:
+    return client.get(f"activity/sms/{sms['id']}/").json()
+
+
+# -- direction-override -------------------------------------------------------------------
+
+CONTRADICTING = [("inbox", "outbound", "inbound"), ("sent", "inbound", "outbound")]
+
+
+@pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
+def test_direction_kept_stores_a_contradicting_direction_as_given(serve, status, given, implied):
+    client, _ = serve("direction-override", "kept")
+    sms = create(client, status=status, direction=given)
+    assert sms["direction"] == read(client, sms)["direction"] == given != implied
+
+
+@pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
+def test_direction_status_decides_stores_what_the_status_implies(serve, status, given, implied):
+    client, _ = serve("direction-override", "status-decides")
+    sms = create(client, status=status, direction=given)
+    assert sms["direction"] == read(client, sms)["direction"] == implied
+
+
+@pytest.mark.parametrize("alternative", ["kept", "status-decides"])
+@pytest.mark.parametrize(
+    ("status", "direction"),
+    [("inbox", "inbound"), ("sent", "outbound"), ("draft", "outbound"), ("inbox", None)],
+)
+def test_a_direction_that_agrees_with_the_status_or_none_reads_the_same_either_way(
+    serve, alternative, status, direction
+):
+    client, _ = serve("direction-override", alternative)
+    sms = create(client, status=status, direction=direction)
+    assert sms["direction"] == ("inbound" if status == "inbox" else "outbound")

@@ -1,0 +1,96 @@
+"""Read-back checks allow every reading of an open point, and nothing beyond them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.checks import Step
+from conformance.fixtures import Fixtures
+from conformance.model import Model, SmsRecord, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.objects import what_was_written_reads_back
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+WINDOW = TimeWindow(NOON, NOON)
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=("+16505550001",),
+    external_phones=(),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+BASE = {"local_phone": "+16505550001", "remote_phone": "+16505550100", "text": "hi"}
+
+
+def created(body: dict[str, Any], answer: dict[str, Any]) -> Step:
+    """The step of a create of ``body`` that the server answered with ``answer`` (and the
+    body's own values for the fields ``answer`` does not name)."""
+    model = Model(FIXTURES)
+    answer = {"id": "acti_1", **body, **answer}
+    return Step(
+        "create",
+        [
+            Exchange(
+                RecordedRequest("POST", "/activity/sms/", {}, body),
+                RecordedResponse(200, {}, answer),
+            )
+        ],
+        WINDOW,
+        model,
+        expectation=model.expect_create(body, WINDOW),
+    )
+
+
+def read(record: SmsRecord, answer: dict[str, Any]) -> Step:
+    """The step of a GET of ``record`` that the server answered with ``answer`` (and what was
+    written for the fields ``answer`` does not name)."""
+    model = Model(FIXTURES)
+    model.apply(record)
+    return Step(
+        "get",
+        [
+            Exchange(
+                RecordedRequest("GET", f"/activity/sms/{record.id}/", {}),
+                RecordedResponse(200, {}, {"id": record.id, **record.written, **answer}),
+            )
+        ],
+        WINDOW,
+        model,
+        record=record,
+    )
+
+
+def violated(step: Step) -> list[str]:
+    return [f.rule for f in what_was_written_reads_back(step) if not f.ok]
+
+
+def settled(body: dict[str, Any], answer: dict[str, Any]) -> SmsRecord:
+    model = Model(FIXTURES)
+    expected = model.expect_create(body, WINDOW).record
+    assert expected is not None
+    return model.add(expected, {"id": "acti_1", **body, **answer}, WINDOW)
+
+
+# -- direction-override -------------------------------------------------------------------
+
+
+def test_a_contradicting_direction_may_be_answered_as_given_or_as_the_status_implies():
+    body = {**BASE, "status": "sent", "direction": "inbound"}
+    assert violated(created(body, {"direction": "inbound"})) == []
+    assert violated(created(body, {"direction": "outbound"})) == []
+
+
+def test_an_agreeing_direction_answered_otherwise_breaks_direction_explicit():
+    body = {**BASE, "status": "inbox", "direction": "inbound"}
+    assert violated(created(body, {"direction": "outbound"})) == ["sms/create/direction-explicit"]
+
+
+def test_once_answered_a_direction_must_read_back_the_same():
+    record = settled({**BASE, "status": "sent", "direction": "inbound"}, {"direction": "outbound"})
+    assert violated(read(record, {"direction": "outbound"})) == []
+    assert violated(read(record, {"direction": "inbound"})) == ["roundtrip/create-readback"]
