@@ -173,6 +173,8 @@ _ALL = (
           "attachments given on create are accepted but not stored", 1),
     Fault("attachment-media-id-missing", "sms/create/attachments",
           "attachments read back without a media_id", 1),
+    Fault("attachment-url-missing", "sms/create/attachments",
+          "attachments read back with url null (as if the media were only fetched when sent)", 1),
     Fault("remote-phone-reformatted", "roundtrip/create-readback",
           "remote_phone is stored in its display form (+1 555-555-0100), not as sent", 1),
     # -- deletion ---------------------------------------------------------------------------

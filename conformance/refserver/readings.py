@@ -30,6 +30,7 @@ __all__ = [
 SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
     "direction-override": frozenset({"kept", "status-decides"}),
+    "attachment-url": frozenset({"as-given", "rehosted"}),
 }
 
 

@@ -12,6 +12,8 @@ Choices where the docs are silent (each is what the reference server does):
   sender's next run. Dates without an offset are local in ``x-tz-offset``.
 - ``template_id`` renders the template into ``text``; with both given the rendering wins.
   A PUT re-renders only when it carries ``template_id``.
+- Attachments keep the url given (the ``attachment-url`` open point: or are answered with
+  the server's own media url, ``attachment-url=rehosted``), and get a ``media_id``.
 - ``direction`` is stored as given (the ``direction-override`` open point: or as the status
   implies, ``serve --reading direction-override=status-decides``), else by rule 6.
 - ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
@@ -68,6 +70,9 @@ EDITABLE = (
 )  # fmt: skip
 NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
 EMPTY_SEND = "An SMS needs text or an attachment to be sent."
+# The url an answer gives an attachment under the attachment-url=rehosted reading: the
+# server's own, as in the docs' example (accessing it leads to a signed S3 URL).
+MEDIA_URL = "https://app.close.com/go/sms/{sms_id}/media/{media_id}/"
 DELETED = "sms_deleted"  # the kind of soft-deleted SMS (faulty variants only)
 CANCEL_RACE_SECONDS = 5  # the cancel-race-still-sent fault's window before the due time
 
@@ -83,6 +88,19 @@ def _stored_text(ctx: RequestContext, text: str | None) -> str | None:
     if "text-truncated-160" in ctx.faults:
         text = text[:160]
     return text
+
+
+def _hosted(
+    ctx: RequestContext, doc: Mapping[str, Any], files: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the attachments as stored: each ``url`` as given, or (the ``attachment-url``
+    open point, ``rehosted``) the server's own media url for it."""
+    if ctx.readings["attachment-url"] != "rehosted":
+        return files
+    return [
+        {**item, "url": MEDIA_URL.format(sms_id=doc["id"], media_id=item.get("media_id"))}
+        for item in files
+    ]
 
 
 class SmsService:
@@ -211,7 +229,7 @@ class SmsService:
             created_by=created_by or ctx.org.user_id,
             activity_at=format_dt(activity_at or created),
             text=_stored_text(ctx, text),
-            attachments=[] if "attachments-dropped" in ctx.faults else files,
+            attachments=[] if "attachments-dropped" in ctx.faults else _hosted(ctx, doc, files),
             date_scheduled=format_dt(date_scheduled)
             if date_scheduled and status in ("draft", "scheduled")
             else None,
@@ -326,7 +344,7 @@ class SmsService:
         if "attachments" in body:
             files = check.run(lambda: attachments(body, faults=ctx.faults, new_id=ctx.new_id))
             if files is not None:
-                doc["attachments"] = files
+                doc["attachments"] = _hosted(ctx, doc, files)
         if "activity_at" in body:
             activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
             if "activity_at" not in check.field_errors:

@@ -214,5 +214,7 @@ def attachments(
         }
         if "attachment-media-id-missing" in faults:
             del stored["media_id"]
+        if "attachment-url-missing" in faults:
+            stored["url"] = None  # only filled in once the media is fetched, at send time
         result.append(stored)
     return result

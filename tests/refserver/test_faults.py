@@ -375,6 +375,9 @@ SCENARIOS = {
             attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
         )["attachments"][0]
     ),
+    "attachment-url-missing": lambda w: w.sms(
+        attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
+    )["attachments"][0]["url"],
     "remote-phone-reformatted": _created("remote_phone"),
     # deletion
     "deleted-still-readable": _deleted("get"),

@@ -71,3 +71,36 @@ def test_a_direction_that_agrees_with_the_status_or_none_reads_the_same_either_w
     client, _ = serve("direction-override", alternative)
     sms = create(client, status=status, direction=direction)
     assert sms["direction"] == ("inbound" if status == "inbox" else "outbound")
+
+
+# -- attachment-url -----------------------------------------------------------------------
+
+PDF = {
+    "url": "https://example.com/media/a/a.pdf",
+    "filename": "a.pdf",
+    "content_type": "application/pdf",
+}
+
+
+def test_attachment_url_as_given_reads_back_the_url_the_request_gave(serve):
+    client, _ = serve("attachment-url", "as-given")
+    sms = create(client, attachments=[PDF])
+    assert [item["url"] for item in read(client, sms)["attachments"]] == [PDF["url"]]
+
+
+def test_attachment_url_rehosted_answers_the_servers_own_media_url_and_keeps_the_rest(serve):
+    client, _ = serve("attachment-url", "rehosted")
+    sms = create(client, attachments=[PDF])
+    (item,) = read(client, sms)["attachments"]
+    assert item["url"] == f"https://app.close.com/go/sms/{sms['id']}/media/{item['media_id']}/"
+    assert (item["filename"], item["content_type"]) == (PDF["filename"], PDF["content_type"])
+    assert sms["attachments"] == [item]
+
+
+def test_attachment_url_rehosted_also_rehosts_what_a_put_attaches(serve):
+    client, _ = serve("attachment-url", "rehosted")
+    sms = create(client)
+    answer = client.put(f"activity/sms/{sms['id']}/", json={"attachments": [PDF, PDF]}).json()
+    urls = [item["url"] for item in answer["attachments"]]
+    assert all(url.startswith(f"https://app.close.com/go/sms/{sms['id']}/media/") for url in urls)
+    assert len(set(urls)) == 2  # one per attachment

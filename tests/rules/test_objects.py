@@ -28,10 +28,12 @@ BASE = {"local_phone": "+16505550001", "remote_phone": "+16505550100", "text": "
 
 
 def created(body: dict[str, Any], answer: dict[str, Any]) -> Step:
-    """The step of a create of ``body`` that the server answered with ``answer`` (and the
-    body's own values for the fields ``answer`` does not name)."""
+    """The step of a create of ``body`` that the server answered with ``answer`` (and what
+    the model expects for the fields ``answer`` does not name)."""
     model = Model(FIXTURES)
-    answer = {"id": "acti_1", **body, **answer}
+    expectation = model.expect_create(body, WINDOW)
+    assert expectation.record is not None
+    answer = {"id": "acti_1", **expectation.record.written, **answer}
     return Step(
         "create",
         [
@@ -42,7 +44,7 @@ def created(body: dict[str, Any], answer: dict[str, Any]) -> Step:
         ],
         WINDOW,
         model,
-        expectation=model.expect_create(body, WINDOW),
+        expectation=expectation,
     )
 
 
@@ -73,7 +75,7 @@ def settled(body: dict[str, Any], answer: dict[str, Any]) -> SmsRecord:
     model = Model(FIXTURES)
     expected = model.expect_create(body, WINDOW).record
     assert expected is not None
-    return model.add(expected, {"id": "acti_1", **body, **answer}, WINDOW)
+    return model.add(expected, {"id": "acti_1", **expected.written, **answer}, WINDOW)
 
 
 # -- direction-override -------------------------------------------------------------------
@@ -94,3 +96,36 @@ def test_once_answered_a_direction_must_read_back_the_same():
     record = settled({**BASE, "status": "sent", "direction": "inbound"}, {"direction": "outbound"})
     assert violated(read(record, {"direction": "outbound"})) == []
     assert violated(read(record, {"direction": "inbound"})) == ["roundtrip/create-readback"]
+
+
+# -- attachment-url -----------------------------------------------------------------------
+
+PDF = {"url": "https://example.com/a.pdf", "filename": "a.pdf", "content_type": "application/pdf"}
+
+
+def answered(**changes: Any) -> list[dict[str, Any]]:
+    return [{**PDF, "media_id": "media_1", "size": None, **changes}]
+
+
+def test_an_attachment_may_read_back_with_the_url_given_or_the_servers_own():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    own = "https://app.close.com/go/sms/acti_1/media/media_1/"
+    assert violated(created(body, {"attachments": answered()})) == []
+    assert violated(created(body, {"attachments": answered(url=own)})) == []
+
+
+def test_an_attachment_url_that_is_no_web_url_breaks_the_attachments_rule():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    for url in (None, "", "/go/sms/acti_1/media/media_1/", "ftp://example.com/a.pdf"):
+        assert violated(created(body, {"attachments": answered(url=url)})) == [
+            "sms/create/attachments"
+        ], url
+
+
+def test_an_attachment_must_keep_its_filename_content_type_and_have_a_media_id():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    for changes in ({"filename": "b.pdf"}, {"content_type": "image/png"}, {"media_id": None}):
+        assert violated(created(body, {"attachments": answered(**changes)})) == [
+            "sms/create/attachments"
+        ], changes
+    assert violated(created(body, {"attachments": []})) == ["sms/create/attachments"]
