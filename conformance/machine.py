@@ -28,7 +28,14 @@ import strategies as sms_st
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.client import TRANSIENT_STATUSES
-from conformance.model import SENDING, Expectation, Model, TimeWindow, parse_datetime
+from conformance.model import (
+    SENDING,
+    Expectation,
+    Model,
+    TimeWindow,
+    parse_datetime,
+    text_forms,
+)
 from conformance.records import Exchange
 from conformance.safety import item_path
 from conformance.target import Target
@@ -312,7 +319,9 @@ class _SmsMachine(RuleBasedStateMachine):
             and item["id"] not in self.model.records
             and item["id"] not in self.created
             and item.get("lead_id") == lead
-            and all(item.get(name) == body[name] for name in _STRAY_KEYS if name in body)
+            and all(
+                _sent_as(name, body[name], item.get(name)) for name in _STRAY_KEYS if name in body
+            )
         ]
         if lead in self.target.given.lead_ids and len(strays) != 1:
             return
@@ -952,6 +961,12 @@ def given_leads_bound(target: Target, own: Collection[str] = ()) -> str:
 
 # What a stray SMS must have of the lost create's body to be taken for its result.
 _STRAY_KEYS = ("text", "local_phone", "remote_phone")
+
+
+def _sent_as(name: str, sent: Any, shown: Any) -> bool:
+    """True when a stray SMS shows ``sent`` for ``name`` (its text perhaps normalised: open
+    point text-normalisation)."""
+    return shown == sent or (name == "text" and shown in text_forms(sent))
 
 
 def _transient(step: Step) -> bool:

@@ -14,6 +14,7 @@ engine feeds it what the server answered and asks what that answer may be.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -31,6 +32,7 @@ __all__ = [
     "TimeWindow",
     "parse_datetime",
     "parse_filter_datetime",
+    "text_forms",
 ]
 
 CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
@@ -182,7 +184,7 @@ class SmsRecord:
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
     # Values besides ``written[name]`` a field may read back as, because an open point of the
-    # docs allows them (the direction the status implies). The
+    # docs allows them (the direction the status implies, the NFC form of the text). The
     # first answer that shows the field settles it (:meth:`settled`).
     alternatives: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -300,6 +302,25 @@ def _nothing_to_send(text: Any, attachments: Any, template_id: Any) -> bool:
     return not text and not attachments and template_id is None
 
 
+def text_forms(text: Any) -> tuple[str, ...]:
+    """The forms besides ``text`` itself it may read back as: its NFC normalisation, when
+    that differs (open point text-normalisation: nothing documents byte-exact storage)."""
+    if not isinstance(text, str):
+        return ()
+    composed = unicodedata.normalize("NFC", text)
+    return (composed,) if composed != text else ()
+
+
+def _with_text_forms(texts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``texts`` and the other forms each may read back as, without repeats."""
+    out: list[Any] = []
+    for text in texts:
+        for form in (text, *text_forms(text)):
+            if form not in out:
+                out.append(form)
+    return tuple(out)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -408,9 +429,11 @@ class Model:
             if body.get("text") is None:
                 written["text"] = rendered
             else:
-                text_choices = (rendered, body["text"])
+                text_choices = _with_text_forms((rendered, body["text"]))
         elif "text" in body:
             written["text"] = body["text"]
+        if text_forms(written.get("text")):
+            alternatives["text"] = text_forms(written["text"])
         if body.get("attachments"):
             written["attachments"] = [
                 {key: item[key] for key in ("url", "filename", "content_type")}
@@ -539,6 +562,10 @@ class Model:
                 text_choices = None
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
+        if "text" in written and written.get("text") != record.written.get("text"):
+            alternatives.pop("text", None)
+            if text_forms(written["text"]):
+                alternatives["text"] = text_forms(written["text"])
         updated = record.updated | {key for key in body if key not in ("status", "send_in")}
         activity_at = record.activity_at
         if isinstance(body.get("activity_at"), str):

@@ -198,3 +198,31 @@ def test_an_answer_that_shows_the_field_otherwise_leaves_it_open():
     expected = model().expect_create(body("sent", text="hi", direction="inbound"), WINDOW).record
     assert expected.settled({"text": "hi"}).may_read_back("direction", "outbound")
     assert expected.settled({"direction": "sideways"}).may_read_back("direction", "outbound")
+
+
+def test_a_text_may_read_back_as_written_or_in_its_nfc_form_only():
+    record = model().expect_create(body("draft", text="Cafe\u0301 \uff0c"), WINDOW).record
+    assert record.written["text"] == "Cafe\u0301 \uff0c"
+    assert record.may_read_back("text", "Caf\u00e9 \uff0c")
+    assert not record.may_read_back("text", "Caf\u00e9 ,")  # NFKC folds more than NFC
+
+
+def test_a_text_already_in_nfc_has_no_other_form():
+    record = model().expect_create(body("draft", text="Caf\u00e9 \U0001f600"), WINDOW).record
+    assert "text" not in record.alternatives
+
+
+def test_an_edited_text_may_read_back_in_its_nfc_form_and_the_answer_settles_it():
+    m = model()
+    m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "a"}))
+    record = m.expect_update("acti_1", {"text": "a\u0308"}, WINDOW).record
+    assert record.may_read_back("text", "\u00e4")
+    settled = record.settled({"text": "\u00e4"})
+    assert settled.written["text"] == "\u00e4" and not settled.may_read_back("text", "a\u0308")
+
+
+def test_a_template_given_with_text_may_read_back_as_either_in_its_nfc_form():
+    expectation = model().expect_create(
+        body("draft", template_id="smstmpl_1", text="e\u0301"), WINDOW
+    )
+    assert set(expectation.record.text_choices) == {"Hi Ada", "e\u0301", "\u00e9"}

@@ -165,8 +165,9 @@ _ALL = (
     Fault("emoji-dropped", "roundtrip/text",
           "characters outside the Basic Multilingual Plane (most emoji) are dropped from text",
           1),
-    Fault("text-nfc-normalised", "roundtrip/text",
-          "text is stored NFC-normalised: e + combining accent comes back as é", 1),
+    Fault("text-nfkc-normalised", "roundtrip/text",
+          "text is stored NFKC-normalised: compatibility forms are folded (𝔘𝔫𝔦 comes back as "
+          "Uni, a full-width ， as a comma)", 1),
     Fault("text-truncated-160", "roundtrip/text",
           "text is cut to one 160-character SMS segment", 1),
     Fault("attachments-dropped", "sms/create/attachments",

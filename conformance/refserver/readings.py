@@ -31,6 +31,7 @@ SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
     "direction-override": frozenset({"kept", "status-decides"}),
     "attachment-url": frozenset({"as-given", "rehosted"}),
+    "text-normalisation": frozenset({"as-given", "nfc"}),
 }
 
 

@@ -14,6 +14,8 @@ Choices where the docs are silent (each is what the reference server does):
   A PUT re-renders only when it carries ``template_id``.
 - Attachments keep the url given (the ``attachment-url`` open point: or are answered with
   the server's own media url, ``attachment-url=rehosted``), and get a ``media_id``.
+- ``text`` is stored as given (the ``text-normalisation`` open point: or NFC-normalised,
+  ``text-normalisation=nfc``).
 - ``direction`` is stored as given (the ``direction-override`` open point: or as the status
   implies, ``serve --reading direction-override=status-decides``), else by rule 6.
 - ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
@@ -78,13 +80,16 @@ CANCEL_RACE_SECONDS = 5  # the cancel-race-still-sent fault's window before the 
 
 
 def _stored_text(ctx: RequestContext, text: str | None) -> str | None:
-    """Return ``text`` as it is stored (unchanged, unless a fault mangles it)."""
+    """Return ``text`` as it is stored: as given, or NFC-normalised (the
+    ``text-normalisation`` open point), unless a fault mangles it."""
     if text is None:
         return None
     if "emoji-dropped" in ctx.faults:
         text = "".join(ch for ch in text if ord(ch) <= 0xFFFF)
-    if "text-nfc-normalised" in ctx.faults:
+    if ctx.readings["text-normalisation"] == "nfc":
         text = unicodedata.normalize("NFC", text)
+    if "text-nfkc-normalised" in ctx.faults:
+        text = unicodedata.normalize("NFKC", text)
     if "text-truncated-160" in ctx.faults:
         text = text[:160]
     return text

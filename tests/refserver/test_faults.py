@@ -363,7 +363,7 @@ SCENARIOS = {
     ),
     # round-trip fidelity
     "emoji-dropped": _created("text", text="hi 😀"),
-    "text-nfc-normalised": _created("text", text="e\u0301"),
+    "text-nfkc-normalised": _created("text", text="\U0001d518\U0001d52b\U0001d526 \uff0c"),
     "text-truncated-160": _created("text", text="x" * 200),
     "attachments-dropped": lambda w: len(
         w.sms(

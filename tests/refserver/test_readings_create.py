@@ -104,3 +104,23 @@ def test_attachment_url_rehosted_also_rehosts_what_a_put_attaches(serve):
     urls = [item["url"] for item in answer["attachments"]]
     assert all(url.startswith(f"https://app.close.com/go/sms/{sms['id']}/media/") for url in urls)
     assert len(set(urls)) == 2  # one per attachment
+
+
+# -- text-normalisation -------------------------------------------------------------------
+
+DECOMPOSED = "Cafe\u0301 \U0001f600 \U0001d518 \uff0c"  # e + combining acute, emoji, compat forms
+COMPOSED = "Caf\u00e9 \U0001f600 \U0001d518 \uff0c"
+
+
+def test_text_as_given_reads_back_the_code_points_written(serve):
+    client, _ = serve("text-normalisation", "as-given")
+    sms = create(client, text=DECOMPOSED)
+    assert sms["text"] == read(client, sms)["text"] == DECOMPOSED
+
+
+def test_text_nfc_reads_back_the_nfc_form_and_nothing_else_changes(serve):
+    client, _ = serve("text-normalisation", "nfc")
+    sms = create(client, text=DECOMPOSED)
+    assert sms["text"] == read(client, sms)["text"] == COMPOSED
+    edited = client.put(f"activity/sms/{sms['id']}/", json={"text": "a\u0308" * 200}).json()
+    assert edited["text"] == read(client, sms)["text"] == "\u00e4" * 200

@@ -129,3 +129,24 @@ def test_an_attachment_must_keep_its_filename_content_type_and_have_a_media_id()
             "sms/create/attachments"
         ], changes
     assert violated(created(body, {"attachments": []})) == ["sms/create/attachments"]
+
+
+# -- text-normalisation -------------------------------------------------------------------
+
+
+def test_a_text_may_read_back_as_written_or_nfc_normalised():
+    body = {**BASE, "status": "draft", "text": "Cafe\u0301"}
+    assert violated(created(body, {"text": "Cafe\u0301"})) == []
+    assert violated(created(body, {"text": "Caf\u00e9"})) == []
+
+
+def test_a_text_read_back_nfkc_folded_or_cut_breaks_roundtrip_text():
+    body = {**BASE, "status": "draft", "text": "\U0001d518 \uff0c \U0001f600"}
+    for shown in ("U , \U0001f600", "\U0001d518 \uff0c ", "\U0001d518 \uff0c"):
+        assert violated(created(body, {"text": shown})) == ["roundtrip/text"], shown
+
+
+def test_once_answered_in_one_form_a_text_must_keep_it():
+    record = settled({**BASE, "status": "draft", "text": "Cafe\u0301"}, {"text": "Caf\u00e9"})
+    assert violated(read(record, {"text": "Caf\u00e9"})) == []
+    assert violated(read(record, {"text": "Cafe\u0301"})) == ["roundtrip/text"]
