@@ -187,11 +187,17 @@ class SmsRecord:
     # docs allows them (the direction the status implies, the NFC form of the text). The
     # first answer that shows the field settles it (:meth:`settled`).
     alternatives: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # The unspecified rule that leaves this SMS's send time open (a negative send_in: sent at
+    # once, or whenever the server sends it); until it is seen delivered, it may show its
+    # status or a delivered one at any time, and the sending rules do not judge it.
+    timing_open: str | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``."""
         if self.status == "delivered":
             return frozenset(DELIVERED)
+        if self.status in SENDING and self.timing_open is not None:
+            return frozenset({self.status, *DELIVERED})
         if self.status not in SENDING or self.due is None:
             return frozenset({self.status})
         if window.end < self.due - timedelta(seconds=timing.early):
@@ -226,7 +232,7 @@ class SmsRecord:
     def observe_status(self, status: str) -> SmsRecord:
         """Return the record after the server showed ``status`` (an allowed one)."""
         if status in DELIVERED and self.status in (*SENDING, "delivered"):
-            return replace(self, status=status, due=None)
+            return replace(self, status=status, due=None, timing_open=None)
         return self
 
 
@@ -440,12 +446,17 @@ class Model:
                 for item in body["attachments"]
             ]
         due = None
+        timing_open = None
         if body["status"] == "scheduled":
             due = parse_datetime(body["date_scheduled"])
             written["date_scheduled"] = due
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
-            due = window.start + timedelta(seconds=send_in if _is_number(send_in) else 0)
+            send_in = send_in if _is_number(send_in) else 0
+            if send_in < 0:
+                # Not documented (open point send-in-negative): sent at once, or whenever.
+                send_in, timing_open = 0, "sms/create/send-in-negative"
+            due = window.start + timedelta(seconds=send_in)
         return SmsRecord(
             id="",
             status=body["status"],
@@ -453,6 +464,7 @@ class Model:
             due=due,
             text_choices=text_choices,
             alternatives=alternatives,
+            timing_open=timing_open,
         )
 
     def add(
@@ -532,6 +544,7 @@ class Model:
                 was_due=record.due,
                 cancelled=True,
                 written={**record.written, "status": "draft"},
+                timing_open=None,
             )
             if statuses == frozenset(DELIVERED):
                 return Expectation("sms/update/cancel-refused-after-send", False)

@@ -226,3 +226,31 @@ def test_a_template_given_with_text_may_read_back_as_either_in_its_nfc_form():
         body("draft", template_id="smstmpl_1", text="e\u0301"), WINDOW
     )
     assert set(expectation.record.text_choices) == {"Hi Ada", "e\u0301", "\u00e9"}
+
+
+def test_a_negative_send_in_leaves_the_send_time_open_from_the_create_on():
+    expectation = model().expect_create(body("outbox", text="hi", send_in=-30), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/send-in-negative", None)
+    record = expectation.record
+    assert record.timing_open == "sms/create/send-in-negative"
+    for seconds in (0, 1, 86400):
+        assert record.allowed_statuses(at(seconds), Timing()) == {"outbox", "sent", "error"}
+
+
+def test_a_send_in_of_zero_is_not_open_it_must_be_sent():
+    record = model().expect_create(body("outbox", text="hi", send_in=0), WINDOW).record
+    assert record.timing_open is None
+    assert record.allowed_statuses(at(1), Timing()) == {"sent", "error"}
+
+
+def test_an_open_send_time_closes_once_the_sms_is_seen_sent_or_cancelled():
+    m = model()
+    expected = m.expect_create(body("outbox", text="hi", send_in=-1), WINDOW).record
+    record = m.add(expected, {"id": "acti_1", "date_created": NOW.isoformat()}, WINDOW)
+    assert record.observe_status("sent").allowed_statuses(at(5), Timing()) == {"sent"}
+    cancel = m.expect_update("acti_1", {"status": "draft"}, at(5))
+    assert (cancel.rule, cancel.accept) == ("sms/update/cancel-outbox", None)
+    assert cancel.record.timing_open is None
+    m.apply(cancel.record)
+    resend = m.expect_update("acti_1", {"status": "outbox"}, at(6))
+    assert resend.record.allowed_statuses(at(7), Timing()) == {"sent", "error"}

@@ -32,6 +32,7 @@ SERVED: dict[str, frozenset[str]] = {
     "direction-override": frozenset({"kept", "status-decides"}),
     "attachment-url": frozenset({"as-given", "rehosted"}),
     "text-normalisation": frozenset({"as-given", "nfc"}),
+    "send-in-negative": frozenset({"reject", "as-zero"}),
 }
 
 

@@ -7,9 +7,11 @@ Choices where the docs are silent (each is what the reference server does):
 - ``local_phone`` is required for every status and must be an ``internal`` number of the
   caller's organisation. ``remote_phone`` is optional but must be E.164 when given.
 - ``send_in`` is validated wherever it is given (0 <= send_in < 60, a number) and only used
-  with ``outbox``. ``date_scheduled`` is validated wherever given, kept on drafts and
-  scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in the past is sent on the
-  sender's next run. Dates without an offset are local in ``x-tz-offset``.
+  with ``outbox``; a negative one is a 400 (the ``send-in-negative`` open point: or read as
+  0, sent at once, ``send-in-negative=as-zero``). ``date_scheduled`` is validated wherever
+  given, kept on drafts and scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in
+  the past is sent on the sender's next run. Dates without an offset are local in
+  ``x-tz-offset``.
 - ``template_id`` renders the template into ``text``; with both given the rendering wins.
   A PUT re-renders only when it carries ``template_id``.
 - Attachments keep the url given (the ``attachment-url`` open point: or are answered with
@@ -190,7 +192,7 @@ class SmsService:
         date_created = check.run(lambda: date_value(body, "date_created", ctx.tz))
         activity_at = check.run(lambda: date_value(body, "activity_at", ctx.tz))
         date_scheduled = check.run(lambda: date_value(body, "date_scheduled", ctx.tz))
-        send_in = check.run(lambda: send_in_value(body, faults=ctx.faults))
+        send_in = check.run(lambda: send_in_value(body, faults=ctx.faults, readings=ctx.readings))
         template = check.run(lambda: self._template(ctx, body))
         if (
             status == "scheduled"
@@ -364,7 +366,10 @@ class SmsService:
                 doc["user_id"] = user or ctx.org.user_id
         send_in = 0.0
         if requested == "outbox":
-            send_in = check.run(lambda: send_in_value(body, faults=ctx.faults)) or 0.0
+            send_in = (
+                check.run(lambda: send_in_value(body, faults=ctx.faults, readings=ctx.readings))
+                or 0.0
+            )
         template = check.run(lambda: self._template(ctx, body)) if "template_id" in body else None
         if (
             requested == "scheduled"

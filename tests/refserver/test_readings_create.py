@@ -124,3 +124,40 @@ def test_text_nfc_reads_back_the_nfc_form_and_nothing_else_changes(serve):
     assert sms["text"] == read(client, sms)["text"] == COMPOSED
     edited = client.put(f"activity/sms/{sms['id']}/", json={"text": "a\u0308" * 200}).json()
     assert edited["text"] == read(client, sms)["text"] == "\u00e4" * 200
+
+
+# -- send-in-negative ---------------------------------------------------------------------
+
+
+def test_send_in_negative_reject_refuses_it_naming_send_in_on_create_and_put(serve):
+    client, _ = serve("send-in-negative", "reject")
+    response = client.post(
+        "activity/sms/",
+        json={"status": "outbox", "local_phone": LOCAL, "text": "hi", "send_in": -5},
+    )
+    assert response.status_code == 400 and "send_in" in response.json()["field-errors"]
+    draft = create(client)
+    put = client.put(f"activity/sms/{draft['id']}/", json={"status": "outbox", "send_in": -1})
+    assert put.status_code == 400 and "send_in" in put.json()["field-errors"]
+
+
+def test_send_in_negative_as_zero_sends_it_at_once_on_create_and_put(serve):
+    client, _ = serve("send-in-negative", "as-zero")
+    sms = create(client, status="outbox", send_in=-5)
+    assert sms["status"] == "outbox"
+    assert read(client, sms)["status"] == "sent"  # the sender's next run, with no time passed
+    draft = create(client)
+    put = client.put(f"activity/sms/{draft['id']}/", json={"status": "outbox", "send_in": -0.5})
+    assert put.status_code == 200
+    assert read(client, draft)["status"] == "sent"
+
+
+@pytest.mark.parametrize("alternative", ["reject", "as-zero"])
+def test_send_in_bounds_other_than_negative_are_the_same_under_either_reading(serve, alternative):
+    client, clock = serve("send-in-negative", alternative)
+    for refused in (60, 1e9, "ten", True, [-1]):
+        body = {"status": "outbox", "local_phone": LOCAL, "text": "hi", "send_in": refused}
+        assert client.post("activity/sms/", json=body).status_code == 400, refused
+    sms = create(client, status="outbox", send_in=59)
+    clock.advance(58)
+    assert read(client, sms)["status"] == "outbox"
