@@ -68,6 +68,8 @@ FOCUSED_FILTERS = ("lead_id", "contact_id", "user_id", "id__in", "date_created",
 BOUNDARY_NUDGES = st.sampled_from([0, 0, -1e-6, 1e-6])
 NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400]))
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
+# Media types outside the documented attachment enum that a server might take for valid ones.
+UNLISTED_CONTENT_TYPES = ("text/html", "image/webp", "application/octet-stream", "image/svg+xml")
 MAX_OBSERVATIONS = 5
 WALK_MAX_PAGES = 30
 
@@ -367,6 +369,25 @@ class _SmsMachine(RuleBasedStateMachine):
             )
             if body.get("status") in SENDING:
                 return
+        self._create(body)
+
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data(), send_in=st.sampled_from([59, 60, 59.5, 60.5]))
+    def send_at_the_bound_of_send_in(self, data: st.DataObject, send_in: float) -> None:
+        """ "must be less than 60", at the bound itself: 59 (and 59.5) must be accepted, 60
+        (and 60.5) refused. ``SEND_IN`` reaches these edges too rarely to count on."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="outbox"))
+        if not body.get("text") and "template_id" not in body:
+            body["text"] = "send_in at its bound"  # an empty send is an open point of its own
+        self._create({**body, "send_in": send_in})
+
+    @rule(data=st.data(), content_type=st.sampled_from(UNLISTED_CONTENT_TYPES))
+    def attach_an_unlisted_media_type(self, data: st.DataObject, content_type: str) -> None:
+        """The attachment content_type enum is documented: a draft with an attachment of
+        another media type must be refused (the invalid-payload families reach it rarely)."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="draft"))
+        item = {"url": "https://example.com/media/x/page", "filename": "page"}
+        body["attachments"] = [*body.get("attachments", []), {**item, "content_type": content_type}]
         self._create(body)
 
     @precondition(lambda self: self.target.allow_send)
