@@ -19,6 +19,7 @@ engine feeds it what the server answered and asks what that answer may be.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -37,6 +38,7 @@ __all__ = [
     "floor_ms",
     "parse_datetime",
     "parse_filter_datetime",
+    "text_forms",
 ]
 
 CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
@@ -204,6 +206,14 @@ class SmsRecord:
     # When the sender may have sent it (its due time): from then on its activity_at may be
     # the send time (the activity-at-on-send open point), until the server shows it.
     sent_after: datetime | None = None
+    # Values besides ``written[name]`` a field may read back as, because an open point of the
+    # docs allows them (the direction the status implies, the NFC form of the text). The
+    # first answer that shows the field settles it (:meth:`settled`).
+    alternatives: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # The unspecified rule that leaves this SMS's send time open (a negative send_in: sent at
+    # once, or whenever the server sends it); until it is seen delivered, it may show its
+    # status or a delivered one at any time, and the sending rules do not judge it.
+    timing_open: str | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``.
@@ -212,6 +222,8 @@ class SmsRecord:
         so it may send up to a millisecond before a due time given in microseconds."""
         if self.status == "delivered":
             return frozenset(DELIVERED)
+        if self.status in SENDING and self.timing_open is not None:
+            return frozenset({self.status, *DELIVERED})
         if self.status not in SENDING or self.due is None:
             return frozenset({self.status})
         if window.end < floor_ms(self.due) - timedelta(seconds=timing.early):
@@ -232,10 +244,36 @@ class SmsRecord:
             return False
         return window is None or self.allowed_statuses(window, timing) != {self.status}
 
+    def may_read_back(self, name: str, value: Any) -> bool:
+        """True when ``value`` is one of the forms an open point allows for field ``name``
+        besides the one written."""
+        return any(value == other for other in self.alternatives.get(name, ()))
+
+    def settled(self, obj: Any) -> SmsRecord:
+        """Return the record after the server showed ``obj``: a field an open point left open
+        that ``obj`` shows as written, or in one of its allowed forms, is settled on that form
+        (a server keeps to one reading); fields ``obj`` lacks or shows otherwise stay open."""
+        if not self.alternatives or not isinstance(obj, Mapping):
+            return self
+        written, still_open = dict(self.written), dict(self.alternatives)
+        for name in self.alternatives:
+            if name not in obj:
+                continue
+            if obj[name] == written.get(name) or self.may_read_back(name, obj[name]):
+                written[name] = obj[name]
+                del still_open[name]
+        return replace(self, written=written, alternatives=still_open)
+
     def observe_status(self, status: str) -> SmsRecord:
         """Return the record after the server showed ``status`` (an allowed one)."""
         if status in DELIVERED and self.status in (*SENDING, "delivered"):
-            return replace(self, status=status, due=None, sent_after=self.due or self.sent_after)
+            return replace(
+                self,
+                status=status,
+                due=None,
+                sent_after=self.due or self.sent_after,
+                timing_open=None,
+            )
         return self
 
     def observe(self, item: Mapping[str, Any], window: TimeWindow, timing: Timing) -> SmsRecord:
@@ -360,6 +398,25 @@ def _nothing_to_send(text: Any, attachments: Any, template_id: Any) -> bool:
     return not text and not attachments and template_id is None
 
 
+def text_forms(text: Any) -> tuple[str, ...]:
+    """The forms besides ``text`` itself it may read back as: its NFC normalisation, when
+    that differs (open point text-normalisation: nothing documents byte-exact storage)."""
+    if not isinstance(text, str):
+        return ()
+    composed = unicodedata.normalize("NFC", text)
+    return (composed,) if composed != text else ()
+
+
+def _with_text_forms(texts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``texts`` and the other forms each may read back as, without repeats."""
+    out: list[Any] = []
+    for text in texts:
+        for form in (text, *text_forms(text)):
+            if form not in out:
+                out.append(form)
+    return tuple(out)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -460,32 +517,49 @@ class Model:
             if body.get(key) is not None
         }
         written["status"] = body["status"]
-        written["direction"] = body.get("direction") or (
-            "inbound" if body["status"] == "inbox" else "outbound"
-        )
+        alternatives: dict[str, tuple[Any, ...]] = {}
+        # Rule 6 names the direction only when it is omitted; one that contradicts the status
+        # may be stored as given or replaced by the status's (open point direction-override).
+        implied = "inbound" if body["status"] == "inbox" else "outbound"
+        written["direction"] = body.get("direction") or implied
+        if written["direction"] != implied:
+            alternatives["direction"] = (implied,)
         text_choices: tuple[Any, ...] | None = None
         if body.get("template_id") is not None:
             rendered = self.fixtures.rendered_template
             if body.get("text") is None:
                 written["text"] = rendered
             else:
-                text_choices = (rendered, body["text"])
+                text_choices = _with_text_forms((rendered, body["text"]))
         elif "text" in body:
             written["text"] = body["text"]
+        if text_forms(written.get("text")):
+            alternatives["text"] = text_forms(written["text"])
         if body.get("attachments"):
             written["attachments"] = [
                 {key: item[key] for key in ("url", "filename", "content_type")}
                 for item in body["attachments"]
             ]
         due = None
+        timing_open = None
         if body["status"] == "scheduled":
             due = parse_datetime(body["date_scheduled"])
             written["date_scheduled"] = due
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
-            due = window.start + timedelta(seconds=send_in if _is_number(send_in) else 0)
+            send_in = send_in if _is_number(send_in) else 0
+            if send_in < 0:
+                # Not documented (open point send-in-negative): sent at once, or whenever.
+                send_in, timing_open = 0, "sms/create/send-in-negative"
+            due = window.start + timedelta(seconds=send_in)
         return SmsRecord(
-            id="", status=body["status"], written=written, due=due, text_choices=text_choices
+            id="",
+            status=body["status"],
+            written=written,
+            due=due,
+            text_choices=text_choices,
+            alternatives=alternatives,
+            timing_open=timing_open,
         )
 
     def add(
@@ -498,7 +572,7 @@ class Model:
             # send_in counts from the server's own creation time, not ours.
             due = created + (due - window.start)
         record = replace(
-            expected,
+            expected.settled(response),
             id=response["id"],
             due=due,
             date_created=created,
@@ -567,6 +641,7 @@ class Model:
                 was_due=record.due,
                 cancelled=True,
                 written={**record.written, "status": "draft"},
+                timing_open=None,
             )
             if statuses == frozenset(DELIVERED):
                 return Expectation("sms/update/cancel-refused-after-send", False)
@@ -579,6 +654,7 @@ class Model:
 
     def _edited(self, record: SmsRecord, body: Mapping[str, Any]) -> SmsRecord:
         written = dict(record.written)
+        alternatives = dict(record.alternatives)
         text_choices = record.text_choices
         for key, value in body.items():
             if key in ("status", "send_in"):
@@ -596,6 +672,10 @@ class Model:
                 text_choices = None
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
+        if "text" in written and written.get("text") != record.written.get("text"):
+            alternatives.pop("text", None)
+            if text_forms(written["text"]):
+                alternatives["text"] = text_forms(written["text"])
         updated = record.updated | {key for key in body if key not in ("status", "send_in")}
         activity_at = record.activity_at
         if isinstance(body.get("activity_at"), str):
@@ -606,6 +686,7 @@ class Model:
             text_choices=text_choices,
             updated=updated,
             activity_at=activity_at,
+            alternatives=alternatives,
         )
 
     def apply(self, record: SmsRecord) -> None:

@@ -6,14 +6,7 @@ them); none performs I/O. Strategies that depend on the target take a
 ``now``. Invalid arguments raise :class:`hypothesis.errors.InvalidArgument`.
 """
 
-from strategies._attachments import (
-    ATTACHMENT_CONTENT_TYPES,
-    attachments,
-    invalid_attachments,
-)
-from strategies._attachments import (
-    BROKEN_KINDS as BROKEN_ATTACHMENT_KINDS,
-)
+from strategies._attachments import ATTACHMENT_CONTENT_TYPES, attachments, invalid_attachments
 from strategies._dates import datetimes_with_offsets, naive_datetimes, tz_offsets
 from strategies._invalid import INVALID_CREATE_RULES, InvalidPayload, invalid_create_payloads
 from strategies._payloads import CREATE_STATUSES, create_payloads, update_payloads
@@ -40,7 +33,6 @@ __all__ = [
     "datetimes_with_offsets",
     "e164_numbers",
     "invalid_attachments",
-    "BROKEN_ATTACHMENT_KINDS",
     "invalid_create_payloads",
     "list_queries",
     "malformed_phone_numbers",

@@ -67,14 +67,14 @@ _WRONG_TYPED: st.SearchStrategy[object] = st.one_of(
 )
 
 
-BROKEN_KINDS = ("missing-key", "unlisted-content-type", "wrong-type-value", "not-an-object")
-
-
 @st.composite
-def _broken_items(draw: st.DrawFn, kind: str | None = None) -> Any:
+def _broken_items(draw: st.DrawFn) -> Any:
     item = draw(_attachment_items())
-    if kind is None:
-        kind = draw(st.sampled_from(BROKEN_KINDS))
+    kind = draw(
+        st.sampled_from(
+            ("missing-key", "unlisted-content-type", "wrong-type-value", "not-an-object")
+        )
+    )
     if kind == "missing-key":
         del item[draw(st.sampled_from(_REQUIRED_KEYS))]
     elif kind == "unlisted-content-type":
@@ -90,22 +90,19 @@ def _broken_items(draw: st.DrawFn, kind: str | None = None) -> Any:
 
 
 @st.composite
-def _invalid_attachment_lists(draw: st.DrawFn, kind: str | None = None) -> list[Any]:
+def _invalid_attachment_lists(draw: st.DrawFn) -> list[Any]:
     valid = draw(st.lists(_attachment_items(), max_size=2))
     position = draw(st.integers(0, len(valid)))
-    return [*valid[:position], draw(_broken_items(kind)), *valid[position:]]
+    return [*valid[:position], draw(_broken_items()), *valid[position:]]
 
 
-def invalid_attachments(kind: str | None = None) -> SearchStrategy[list[Any]]:
+def invalid_attachments() -> SearchStrategy[list[Any]]:
     """Returns a strategy which generates ``attachments`` lists in which exactly one
     item is invalid, placed among up to two valid items: the item lacks one of
     ``url``/``filename``/``content_type``, or its ``content_type`` is outside the enum
     (never a mere case variant of a member), or one of its values has a wrong JSON type
     (number, bool, null, list, object), or the item is not an object at all.
 
-    ``kind`` (one of ``BROKEN_KINDS``) fixes how the item is broken. Shrinks towards a
-    one-item list whose item lacks ``url``.
+    Shrinks towards a one-item list whose item lacks ``url``.
     """
-    if kind is not None and kind not in BROKEN_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(BROKEN_KINDS)}, got {kind!r}")
-    return _invalid_attachment_lists(kind)
+    return _invalid_attachment_lists()

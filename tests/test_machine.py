@@ -120,6 +120,15 @@ def test_a_lost_create_deletes_the_one_sms_that_matches_what_was_sent(server):
     assert sms_on(server, lead) == {customers[0]}
 
 
+def test_a_lost_create_finds_its_sms_on_a_server_that_stores_text_nfc_normalised():
+    with ReferenceServer(readings={"text-normalisation": "nfc"}) as server:
+        lead, customers = customer_lead(server, ["someone else's", "Cafe\u0301"])
+        machine = a_machine(remote_like(server, (lead,)))
+        now = datetime(2000, 1, 1, tzinfo=UTC)
+        machine._find_strays({"text": "Cafe\u0301", "lead_id": lead}, TimeWindow(now, now))
+        assert sms_on(server, lead) == {customers[0]}
+
+
 def test_an_sms_created_without_a_lead_is_given_one_of_the_runs_leads(server):
     lead, _ = customer_lead(server, [])
     target = remote_like(server, (lead,))

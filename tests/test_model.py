@@ -364,3 +364,95 @@ def test_an_activity_at_before_the_sms_could_be_sent_is_not_adopted():
     )
     assert record.status == "sent" and record.activity_at == NOW
     assert record.sent_after == NOW + timedelta(seconds=30)  # still open for the filters
+
+
+CONTRADICTING = [("inbox", "outbound", "inbound"), ("sent", "inbound", "outbound")]
+
+
+@pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
+def test_a_direction_contradicting_the_status_may_read_back_as_given_or_as_the_status_implies(
+    status, given, implied
+):
+    record = model().expect_create(body(status, text="hi", direction=given), WINDOW).record
+    assert record.written["direction"] == given
+    assert record.may_read_back("direction", implied)
+
+
+@pytest.mark.parametrize(
+    ("status", "given"), [("inbox", "inbound"), ("sent", "outbound"), ("draft", "outbound")]
+)
+def test_a_direction_agreeing_with_the_status_must_read_back_as_given(status, given):
+    record = model().expect_create(body(status, text="hi", direction=given), WINDOW).record
+    assert record.written["direction"] == given
+    assert not record.may_read_back("direction", "inbound" if given == "outbound" else "outbound")
+
+
+def test_the_first_answer_settles_an_open_direction_for_every_later_read():
+    m = model()
+    expected = m.expect_create(body("sent", text="hi", direction="inbound"), WINDOW).record
+    answer = {"id": "acti_1", "direction": "outbound", "date_created": NOW.isoformat()}
+    record = m.add(expected, answer, WINDOW)
+    assert record.written["direction"] == "outbound"
+    assert not record.may_read_back("direction", "inbound")
+
+
+def test_an_answer_that_shows_the_field_otherwise_leaves_it_open():
+    expected = model().expect_create(body("sent", text="hi", direction="inbound"), WINDOW).record
+    assert expected.settled({"text": "hi"}).may_read_back("direction", "outbound")
+    assert expected.settled({"direction": "sideways"}).may_read_back("direction", "outbound")
+
+
+def test_a_text_may_read_back_as_written_or_in_its_nfc_form_only():
+    record = model().expect_create(body("draft", text="Cafe\u0301 \uff0c"), WINDOW).record
+    assert record.written["text"] == "Cafe\u0301 \uff0c"
+    assert record.may_read_back("text", "Caf\u00e9 \uff0c")
+    assert not record.may_read_back("text", "Caf\u00e9 ,")  # NFKC folds more than NFC
+
+
+def test_a_text_already_in_nfc_has_no_other_form():
+    record = model().expect_create(body("draft", text="Caf\u00e9 \U0001f600"), WINDOW).record
+    assert "text" not in record.alternatives
+
+
+def test_an_edited_text_may_read_back_in_its_nfc_form_and_the_answer_settles_it():
+    m = model()
+    m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "a"}))
+    record = m.expect_update("acti_1", {"text": "a\u0308"}, WINDOW).record
+    assert record.may_read_back("text", "\u00e4")
+    settled = record.settled({"text": "\u00e4"})
+    assert settled.written["text"] == "\u00e4" and not settled.may_read_back("text", "a\u0308")
+
+
+def test_a_template_given_with_text_may_read_back_as_either_in_its_nfc_form():
+    expectation = model().expect_create(
+        body("draft", template_id="smstmpl_1", text="e\u0301"), WINDOW
+    )
+    assert set(expectation.record.text_choices) == {"Hi Ada", "e\u0301", "\u00e9"}
+
+
+def test_a_negative_send_in_leaves_the_send_time_open_from_the_create_on():
+    expectation = model().expect_create(body("outbox", text="hi", send_in=-30), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/send-in-negative", None)
+    record = expectation.record
+    assert record.timing_open == "sms/create/send-in-negative"
+    for seconds in (0, 1, 86400):
+        assert record.allowed_statuses(at(seconds), Timing()) == {"outbox", "sent", "error"}
+
+
+def test_a_send_in_of_zero_is_not_open_it_must_be_sent():
+    record = model().expect_create(body("outbox", text="hi", send_in=0), WINDOW).record
+    assert record.timing_open is None
+    assert record.allowed_statuses(at(1), Timing()) == {"sent", "error"}
+
+
+def test_an_open_send_time_closes_once_the_sms_is_seen_sent_or_cancelled():
+    m = model()
+    expected = m.expect_create(body("outbox", text="hi", send_in=-1), WINDOW).record
+    record = m.add(expected, {"id": "acti_1", "date_created": NOW.isoformat()}, WINDOW)
+    assert record.observe_status("sent").allowed_statuses(at(5), Timing()) == {"sent"}
+    cancel = m.expect_update("acti_1", {"status": "draft"}, at(5))
+    assert (cancel.rule, cancel.accept) == ("sms/update/cancel-outbox", None)
+    assert cancel.record.timing_open is None
+    m.apply(cancel.record)
+    resend = m.expect_update("acti_1", {"status": "outbox"}, at(6))
+    assert resend.record.allowed_statuses(at(7), Timing()) == {"sent", "error"}

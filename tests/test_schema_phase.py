@@ -56,6 +56,13 @@ def test_request_bodies_accept_prose_fields_and_unknown_fields():
     assert create["required"] == ["status"]
 
 
+def test_send_in_has_no_type_or_bound_the_catalogue_leaves_open_on_some_status():
+    # A negative send_in (open point send-in-negative) and send_in off outbox are left open,
+    # so negative-data tests must never demand their refusal.
+    send_in = load_openapi()["components"]["schemas"]["CreateSMSActivity"]["properties"]["send_in"]
+    assert not {"type", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"} & set(send_in)
+
+
 def test_sms_operations_document_the_general_status_codes():
     paths = load_openapi()["paths"]
     for path in SMS_PATHS:

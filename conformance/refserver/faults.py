@@ -108,8 +108,9 @@ _ALL = (
           1),
     Fault("inbox-direction-outbound", "sms/create/direction-default",
           "a received (inbox) SMS created without direction is stored as outbound", 1),
-    Fault("direction-ignored", "sms/create/direction-explicit",
-          "an explicit direction on create is ignored; the default is stored instead", 1),
+    Fault("direction-swapped", "sms/create/direction-explicit",
+          "an explicit direction on create is stored swapped, as seen from the contact's side "
+          "(inbound as outbound and back)", 1),
     # -- time -------------------------------------------------------------------------------
     Fault("outbox-never-sent", "sms/send/outbox-sent",
           "the sender skips outbox SMS: they stay in outbox forever", 1),
@@ -164,14 +165,17 @@ _ALL = (
     Fault("emoji-dropped", "roundtrip/text",
           "characters outside the Basic Multilingual Plane (most emoji) are dropped from text",
           1),
-    Fault("text-nfc-normalised", "roundtrip/text",
-          "text is stored NFC-normalised: e + combining accent comes back as é", 1),
+    Fault("text-nfkc-normalised", "roundtrip/text",
+          "text is stored NFKC-normalised: compatibility forms are folded (𝔘𝔫𝔦 comes back as "
+          "Uni, a full-width ， as a comma)", 1),
     Fault("text-truncated-160", "roundtrip/text",
           "text is cut to one 160-character SMS segment", 1),
     Fault("attachments-dropped", "sms/create/attachments",
           "attachments given on create are accepted but not stored", 1),
     Fault("attachment-media-id-missing", "sms/create/attachments",
           "attachments read back without a media_id", 1),
+    Fault("attachment-url-missing", "sms/create/attachments",
+          "attachments read back with url null (as if the media were only fetched when sent)", 1),
     Fault("remote-phone-reformatted", "roundtrip/create-readback",
           "remote_phone is stored in its display form (+1 555-555-0100), not as sent", 1),
     # -- deletion ---------------------------------------------------------------------------

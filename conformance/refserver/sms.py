@@ -7,11 +7,19 @@ Choices where the docs are silent (each is what the reference server does):
 - ``local_phone`` is required for every status and must be an ``internal`` number of the
   caller's organisation. ``remote_phone`` is optional but must be E.164 when given.
 - ``send_in`` is validated wherever it is given (0 <= send_in < 60, a number) and only used
-  with ``outbox``. ``date_scheduled`` is validated wherever given, kept on drafts and
-  scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in the past is sent on the
-  sender's next run. Dates without an offset are local in ``x-tz-offset``.
+  with ``outbox``; a negative one is a 400 (the ``send-in-negative`` open point: or read as
+  0, sent at once, ``send-in-negative=as-zero``). ``date_scheduled`` is validated wherever
+  given, kept on drafts and scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in
+  the past is sent on the sender's next run. Dates without an offset are local in
+  ``x-tz-offset``.
 - ``template_id`` renders the template into ``text``; with both given the rendering wins.
   A PUT re-renders only when it carries ``template_id``.
+- Attachments keep the url given (the ``attachment-url`` open point: or are answered with
+  the server's own media url, ``attachment-url=rehosted``), and get a ``media_id``.
+- ``text`` is stored as given (the ``text-normalisation`` open point: or NFC-normalised,
+  ``text-normalisation=nfc``).
+- ``direction`` is stored as given (the ``direction-override`` open point: or as the status
+  implies, ``serve --reading direction-override=status-decides``), else by rule 6.
 - ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
   Close sends (draft, scheduled, outbox). ``cost`` is null until the sender sends the SMS,
   then ``"1"``; logged SMS keep a null cost. A logged ``sent`` SMS has
@@ -70,18 +78,24 @@ EDITABLE = (
 )  # fmt: skip
 NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
 EMPTY_SEND = "An SMS needs text or an attachment to be sent."
+# The url an answer gives an attachment under the attachment-url=rehosted reading: the
+# server's own, as in the docs' example (accessing it leads to a signed S3 URL).
+MEDIA_URL = "https://app.close.com/go/sms/{sms_id}/media/{media_id}/"
 DELETED = "sms_deleted"  # the kind of soft-deleted SMS (faulty variants only)
 CANCEL_RACE_SECONDS = 5  # the cancel-race-still-sent fault's window before the due time
 
 
 def _stored_text(ctx: RequestContext, text: str | None) -> str | None:
-    """Return ``text`` as it is stored (unchanged, unless a fault mangles it)."""
+    """Return ``text`` as it is stored: as given, or NFC-normalised (the
+    ``text-normalisation`` open point), unless a fault mangles it."""
     if text is None:
         return None
     if "emoji-dropped" in ctx.faults:
         text = "".join(ch for ch in text if ord(ch) <= 0xFFFF)
-    if "text-nfc-normalised" in ctx.faults:
+    if ctx.readings["text-normalisation"] == "nfc":
         text = unicodedata.normalize("NFC", text)
+    if "text-nfkc-normalised" in ctx.faults:
+        text = unicodedata.normalize("NFKC", text)
     if "text-truncated-160" in ctx.faults:
         text = text[:160]
     return text
@@ -93,6 +107,19 @@ def _kept(ctx: RequestContext, moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return at_precision(moment, ctx.readings["time-precision"])
+
+
+def _hosted(
+    ctx: RequestContext, doc: Mapping[str, Any], files: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the attachments as stored: each ``url`` as given, or (the ``attachment-url``
+    open point, ``rehosted``) the server's own media url for it."""
+    if ctx.readings["attachment-url"] != "rehosted":
+        return files
+    return [
+        {**item, "url": MEDIA_URL.format(sms_id=doc["id"], media_id=item.get("media_id"))}
+        for item in files
+    ]
 
 
 class SmsService:
@@ -184,7 +211,7 @@ class SmsService:
         date_created = _kept(ctx, check.run(lambda: date_value(body, "date_created", ctx.tz)))
         activity_at = _kept(ctx, check.run(lambda: date_value(body, "activity_at", ctx.tz)))
         date_scheduled = _kept(ctx, check.run(lambda: date_value(body, "date_scheduled", ctx.tz)))
-        send_in = check.run(lambda: send_in_value(body, faults=ctx.faults))
+        send_in = check.run(lambda: send_in_value(body, faults=ctx.faults, readings=ctx.readings))
         template = check.run(lambda: self._template(ctx, body))
         if (
             status == "scheduled"
@@ -211,9 +238,11 @@ class SmsService:
 
         created = date_created or ctx.now
         doc = self._blank(ctx, ctx.new_id("acti"), created, user_id or ctx.org.user_id)
-        if "direction-ignored" in ctx.faults:
-            direction = None
         default_direction = "inbound" if status == "inbox" else "outbound"
+        if ctx.readings["direction-override"] == "status-decides":
+            direction = None  # the status decides, whatever direction was given
+        if direction is not None and "direction-swapped" in ctx.faults:
+            direction = "outbound" if direction == "inbound" else "inbound"
         if "inbox-direction-outbound" in ctx.faults:
             default_direction = "outbound"
         date_sent = format_dt(created) if status == "sent" else None
@@ -226,7 +255,7 @@ class SmsService:
             created_by=created_by or ctx.org.user_id,
             activity_at=format_dt(activity_at or created),
             text=_stored_text(ctx, text),
-            attachments=[] if "attachments-dropped" in ctx.faults else files,
+            attachments=[] if "attachments-dropped" in ctx.faults else _hosted(ctx, doc, files),
             date_scheduled=format_dt(date_scheduled)
             if date_scheduled and status in ("draft", "scheduled")
             else None,
@@ -343,7 +372,7 @@ class SmsService:
         if "attachments" in body:
             files = check.run(lambda: attachments(body, faults=ctx.faults, new_id=ctx.new_id))
             if files is not None:
-                doc["attachments"] = files
+                doc["attachments"] = _hosted(ctx, doc, files)
         if "activity_at" in body:
             activity_at = _kept(ctx, check.run(lambda: date_value(body, "activity_at", ctx.tz)))
             if "activity_at" not in check.field_errors:
@@ -358,7 +387,10 @@ class SmsService:
                 doc["user_id"] = user or ctx.org.user_id
         send_in = 0.0
         if requested == "outbox":
-            send_in = check.run(lambda: send_in_value(body, faults=ctx.faults)) or 0.0
+            send_in = (
+                check.run(lambda: send_in_value(body, faults=ctx.faults, readings=ctx.readings))
+                or 0.0
+            )
         template = check.run(lambda: self._template(ctx, body)) if "template_id" in body else None
         if (
             requested == "scheduled"

@@ -16,6 +16,7 @@ from conformance.refserver.dates import format_dt, parse_datetime
 from conformance.refserver.errors import ValidationFailed
 from conformance.refserver.ids import IdMaker
 from conformance.refserver.phones import is_e164
+from conformance.refserver.readings import Readings
 
 _UNSEEDED_IDS = IdMaker()
 
@@ -152,12 +153,18 @@ def date_value(body: Mapping[str, Any], field: str, tz: Any) -> datetime | None:
     return parsed
 
 
-def send_in_value(body: Mapping[str, Any], *, faults: frozenset[str] = frozenset()) -> float:
+def send_in_value(
+    body: Mapping[str, Any],
+    *,
+    faults: frozenset[str] = frozenset(),
+    readings: Readings | None = None,
+) -> float:
     """Return ``send_in`` in seconds (absent or null: 0): a number with 0 <= send_in < 60.
 
-    Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``.
-    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused`` and
-    ``send-in-non-numeric-ignored``.
+    Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``; a
+    negative one too, unless ``readings`` take the ``send-in-negative`` open point as
+    ``as-zero`` (then it is 0: sent at once). ``faults`` may switch on
+    ``send-in-60-accepted``, ``send-in-59-refused`` and ``send-in-non-numeric-ignored``.
     """
     value = body.get("send_in")
     if value is None:
@@ -166,6 +173,9 @@ def send_in_value(body: Mapping[str, Any], *, faults: frozenset[str] = frozenset
         if "send-in-non-numeric-ignored" in faults:
             return 0.0
         raise ValidationFailed("send_in", "Must be a number of seconds.")
+    readings = readings if readings is not None else Readings()
+    if math.isfinite(value) and value < 0 and readings["send-in-negative"] == "as-zero":
+        return 0.0
     limit = 59 if "send-in-59-refused" in faults else 60
     allow_60 = "send-in-60-accepted" in faults
     if not math.isfinite(value) or value < 0 or value >= limit and not (allow_60 and value == 60):
@@ -214,5 +224,7 @@ def attachments(
         }
         if "attachment-media-id-missing" in faults:
             del stored["media_id"]
+        if "attachment-url-missing" in faults:
+            stored["url"] = None  # only filled in once the media is fetched, at send time
         result.append(stored)
     return result

@@ -331,7 +331,7 @@ SCENARIOS = {
     "template-ignored": _template_text,
     "template-unrendered": _template_text,
     "inbox-direction-outbound": _created("direction", status="inbox"),
-    "direction-ignored": _created("direction", status="sent", direction="inbound"),
+    "direction-swapped": _created("direction", status="sent", direction="outbound"),
     # time
     "outbox-never-sent": _status_after(1, status="outbox"),
     "send-in-ignored": _status_after(0, status="outbox", send_in=30),
@@ -363,7 +363,7 @@ SCENARIOS = {
     ),
     # round-trip fidelity
     "emoji-dropped": _created("text", text="hi 😀"),
-    "text-nfc-normalised": _created("text", text="e\u0301"),
+    "text-nfkc-normalised": _created("text", text="\U0001d518\U0001d52b\U0001d526 \uff0c"),
     "text-truncated-160": _created("text", text="x" * 200),
     "attachments-dropped": lambda w: len(
         w.sms(
@@ -375,6 +375,9 @@ SCENARIOS = {
             attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
         )["attachments"][0]
     ),
+    "attachment-url-missing": lambda w: w.sms(
+        attachments=[{"url": "https://x.test/a", "filename": "a", "content_type": "image/png"}]
+    )["attachments"][0]["url"],
     "remote-phone-reformatted": _created("remote_phone"),
     # deletion
     "deleted-still-readable": _deleted("get"),

@@ -1,0 +1,152 @@
+"""Read-back checks allow every reading of an open point, and nothing beyond them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.checks import Step
+from conformance.fixtures import Fixtures
+from conformance.model import Model, SmsRecord, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.objects import what_was_written_reads_back
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+WINDOW = TimeWindow(NOON, NOON)
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=("+16505550001",),
+    external_phones=(),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+BASE = {"local_phone": "+16505550001", "remote_phone": "+16505550100", "text": "hi"}
+
+
+def created(body: dict[str, Any], answer: dict[str, Any]) -> Step:
+    """The step of a create of ``body`` that the server answered with ``answer`` (and what
+    the model expects for the fields ``answer`` does not name)."""
+    model = Model(FIXTURES)
+    expectation = model.expect_create(body, WINDOW)
+    assert expectation.record is not None
+    answer = {"id": "acti_1", **expectation.record.written, **answer}
+    return Step(
+        "create",
+        [
+            Exchange(
+                RecordedRequest("POST", "/activity/sms/", {}, body),
+                RecordedResponse(200, {}, answer),
+            )
+        ],
+        WINDOW,
+        model,
+        expectation=expectation,
+    )
+
+
+def read(record: SmsRecord, answer: dict[str, Any]) -> Step:
+    """The step of a GET of ``record`` that the server answered with ``answer`` (and what was
+    written for the fields ``answer`` does not name)."""
+    model = Model(FIXTURES)
+    model.apply(record)
+    return Step(
+        "get",
+        [
+            Exchange(
+                RecordedRequest("GET", f"/activity/sms/{record.id}/", {}),
+                RecordedResponse(200, {}, {"id": record.id, **record.written, **answer}),
+            )
+        ],
+        WINDOW,
+        model,
+        record=record,
+    )
+
+
+def violated(step: Step) -> list[str]:
+    return [f.rule for f in what_was_written_reads_back(step) if not f.ok]
+
+
+def settled(body: dict[str, Any], answer: dict[str, Any]) -> SmsRecord:
+    model = Model(FIXTURES)
+    expected = model.expect_create(body, WINDOW).record
+    assert expected is not None
+    return model.add(expected, {"id": "acti_1", **expected.written, **answer}, WINDOW)
+
+
+# -- direction-override -------------------------------------------------------------------
+
+
+def test_a_contradicting_direction_may_be_answered_as_given_or_as_the_status_implies():
+    body = {**BASE, "status": "sent", "direction": "inbound"}
+    assert violated(created(body, {"direction": "inbound"})) == []
+    assert violated(created(body, {"direction": "outbound"})) == []
+
+
+def test_an_agreeing_direction_answered_otherwise_breaks_direction_explicit():
+    body = {**BASE, "status": "inbox", "direction": "inbound"}
+    assert violated(created(body, {"direction": "outbound"})) == ["sms/create/direction-explicit"]
+
+
+def test_once_answered_a_direction_must_read_back_the_same():
+    record = settled({**BASE, "status": "sent", "direction": "inbound"}, {"direction": "outbound"})
+    assert violated(read(record, {"direction": "outbound"})) == []
+    assert violated(read(record, {"direction": "inbound"})) == ["roundtrip/create-readback"]
+
+
+# -- attachment-url -----------------------------------------------------------------------
+
+PDF = {"url": "https://example.com/a.pdf", "filename": "a.pdf", "content_type": "application/pdf"}
+
+
+def answered(**changes: Any) -> list[dict[str, Any]]:
+    return [{**PDF, "media_id": "media_1", "size": None, **changes}]
+
+
+def test_an_attachment_may_read_back_with_the_url_given_or_the_servers_own():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    own = "https://app.close.com/go/sms/acti_1/media/media_1/"
+    assert violated(created(body, {"attachments": answered()})) == []
+    assert violated(created(body, {"attachments": answered(url=own)})) == []
+
+
+def test_an_attachment_url_that_is_no_web_url_breaks_the_attachments_rule():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    for url in (None, "", "/go/sms/acti_1/media/media_1/", "ftp://example.com/a.pdf"):
+        assert violated(created(body, {"attachments": answered(url=url)})) == [
+            "sms/create/attachments"
+        ], url
+
+
+def test_an_attachment_must_keep_its_filename_content_type_and_have_a_media_id():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    for changes in ({"filename": "b.pdf"}, {"content_type": "image/png"}, {"media_id": None}):
+        assert violated(created(body, {"attachments": answered(**changes)})) == [
+            "sms/create/attachments"
+        ], changes
+    assert violated(created(body, {"attachments": []})) == ["sms/create/attachments"]
+
+
+# -- text-normalisation -------------------------------------------------------------------
+
+
+def test_a_text_may_read_back_as_written_or_nfc_normalised():
+    body = {**BASE, "status": "draft", "text": "Cafe\u0301"}
+    assert violated(created(body, {"text": "Cafe\u0301"})) == []
+    assert violated(created(body, {"text": "Caf\u00e9"})) == []
+
+
+def test_a_text_read_back_nfkc_folded_or_cut_breaks_roundtrip_text():
+    body = {**BASE, "status": "draft", "text": "\U0001d518 \uff0c \U0001f600"}
+    for shown in ("U , \U0001f600", "\U0001d518 \uff0c ", "\U0001d518 \uff0c"):
+        assert violated(created(body, {"text": shown})) == ["roundtrip/text"], shown
+
+
+def test_once_answered_in_one_form_a_text_must_keep_it():
+    record = settled({**BASE, "status": "draft", "text": "Cafe\u0301"}, {"text": "Caf\u00e9"})
+    assert violated(read(record, {"text": "Caf\u00e9"})) == []
+    assert violated(read(record, {"text": "Cafe\u0301"})) == ["roundtrip/text"]

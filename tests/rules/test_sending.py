@@ -1,0 +1,76 @@
+"""The sending check judges when an SMS leaves outbox, except where the docs leave it open."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conformance.catalogue import CATALOGUE, Level
+from conformance.checks import Step, is_violation
+from conformance.fixtures import Fixtures
+from conformance.model import Model, SmsRecord, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.sending import status_is_one_the_clock_allows
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=("+16505550001",),
+    external_phones=(),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+OUTBOX = {"status": "outbox", "local_phone": "+16505550001", "text": "hi"}
+
+
+def created(send_in: float) -> SmsRecord:
+    model = Model(FIXTURES)
+    window = TimeWindow(NOON, NOON)
+    expected = model.expect_create({**OUTBOX, "send_in": send_in}, window).record
+    assert expected is not None
+    return model.add(expected, {"id": "acti_1", "date_created": NOON.isoformat()}, window)
+
+
+def seen(record: SmsRecord, status: str, after: float) -> list[tuple[str, bool]]:
+    """(rule, violation) of each finding on a GET ``after`` seconds past noon showing
+    ``status``."""
+    model = Model(FIXTURES)
+    model.apply(record)
+    moment = NOON + timedelta(seconds=after)
+    step = Step(
+        "get",
+        [
+            Exchange(
+                RecordedRequest("GET", "/activity/sms/acti_1/", {}),
+                RecordedResponse(200, {}, {"id": "acti_1", "status": status}),
+            )
+        ],
+        TimeWindow(moment, moment),
+        model,
+        record=record,
+    )
+    return [(f.rule, is_violation(f)) for f in status_is_one_the_clock_allows(step)]
+
+
+def test_a_negative_send_in_sms_still_in_outbox_a_day_later_is_only_observed():
+    assert seen(created(-5), "outbox", 86400) == [("sms/create/send-in-negative", False)]
+    assert CATALOGUE["sms/create/send-in-negative"].level is Level.UNSPECIFIED
+
+
+def test_a_negative_send_in_sms_sent_at_once_is_only_observed():
+    assert seen(created(-5), "sent", 0) == [("sms/create/send-in-negative", False)]
+
+
+def test_a_negative_send_in_sms_read_back_as_a_draft_is_still_a_violation():
+    assert seen(created(-5), "draft", 1) == [("sms/get/returns-object", True)]
+
+
+def test_an_sms_with_send_in_zero_still_in_outbox_breaks_outbox_sent():
+    assert seen(created(0), "outbox", 1) == [("sms/send/outbox-sent", True)]
+
+
+def test_an_sms_with_send_in_thirty_sent_at_once_breaks_send_in_delays():
+    assert seen(created(30), "sent", 1) == [("sms/send/send-in-delays", True)]
