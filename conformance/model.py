@@ -488,7 +488,12 @@ class Model:
         if "send_in" in body and status != "outbox":
             return Expectation("sms/create/send-in-other-status", None, record=record)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
-            return Expectation("sms/create/send-in-negative", None, record=record)
+            return Expectation(
+                "sms/create/send-in-negative",
+                None,
+                record=record,
+                readings=("send-in-negative=as-zero", "send-in-negative=reject"),
+            )
         if status in SENDING and _nothing_to_send(
             body.get("text"), body.get("attachments"), template_id
         ):

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.catalogue import CATALOGUE
 from conformance.checks import Finding, Step, check
 from conformance.model import SmsRecord, floor_ms, parse_datetime
 from conformance.rules._util import observed_objects, shown
@@ -188,7 +189,26 @@ def what_was_written_reads_back(step: Step) -> Iterator[Finding]:
                 expected=f"{name} = {shown(written)}",
                 actual=f"{name} = {shown(actual)}",
                 message=f"SMS {record.id or '(new)'} as seen by {step.operation}",
+                reading=_reading(name, rule, record, written, actual) if ok else None,
             )
+
+
+# A field an open point leaves open: the point, and its readings when the field reads back as
+# written and when in the other form the point allows.
+FIELD_READINGS = {
+    "direction": ("direction-override", "kept", "status-decides"),
+    "text": ("text-normalisation", "as-given", "nfc"),
+}
+
+
+def _reading(name: str, rule: str, record: Any, written: Any, actual: Any) -> str | None:
+    """The reading of an open point a read-back shows, when the field was still open."""
+    if name not in FIELD_READINGS or name not in record.alternatives:
+        return None
+    point, as_written, other = FIELD_READINGS[name]
+    if rule not in CATALOGUE.open_points[point].rules:
+        return None
+    return f"{point}={as_written if actual == written else other}"
 
 
 @check("sms/get/fields", "sms/list/fields", on=("get", "list"))

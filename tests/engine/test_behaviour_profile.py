@@ -31,3 +31,24 @@ def test_a_check_naming_a_reading_its_rule_cannot_show_fails_loudly():
     )
     with pytest.raises(CheckDefinitionError, match="whose rules list that rule"):
         list(wrong.run(None))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("point", "reading"),
+    [
+        ("direction-override", "status-decides"),
+        ("direction-override", "kept"),
+        ("text-normalisation", "nfc"),
+        ("send-in-negative", "as-zero"),
+        ("send-in-negative", "reject"),
+    ],
+)
+def test_the_report_names_the_reading_the_server_took_of_each_point_it_met(point, reading):
+    report = run_target(
+        embedded_target(readings={point: reading}),
+        profile=Profile("profile", max_examples=150, steps=20, max_failures=1),
+        seed_value=1,
+    )
+    assert report.verdict == "pass"
+    (seen,) = [p for p in report.open_points if p.id == point]
+    assert set(seen.readings) == {reading}
