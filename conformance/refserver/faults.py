@@ -186,8 +186,9 @@ _ALL = (
     Fault("delete-missing-answers-200", "sms/delete/unknown-id-404",
           "a DELETE of an SMS that does not exist (e.g. a second delete) answers 200 {}", 2),
     # -- protocol and schema ----------------------------------------------------------------
-    Fault("not-found-html", "protocol/json-content-type",
-          "404 answers are an HTML page (text/html), not JSON", 2),
+    Fault("get-served-as-html", "protocol/json-content-type",
+          "GET of one SMS is served as text/html (the framework's default), the JSON body "
+          "unchanged", 2),
     Fault("cost-as-int", "sms/object/schema",
           "the sender stores cost as the integer 1 instead of the string \"1\"", 1),
     Fault("users-missing", "sms/object/schema",

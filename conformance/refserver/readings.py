@@ -29,6 +29,7 @@ __all__ = [
 # Per open point, the alternatives this package serves (the default included).
 SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
+    "not-found-body": frozenset({"json-error", "html"}),
 }
 
 

@@ -383,7 +383,7 @@ SCENARIOS = {
     "delete-returns-object": _delete_answer,
     "delete-missing-answers-200": lambda w: w.c.delete(f"activity/sms/{UNKNOWN_ID}/").status_code,
     # protocol and schema
-    "not-found-html": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").headers["content-type"],
+    "get-served-as-html": lambda w: w.c.get(w.path(w.sms())).headers["content-type"],
     "cost-as-int": lambda w: (w.clock.advance(0), w.read(w.sms(status="outbox"), "cost"))[1],
     "users-missing": lambda w: "users" in w.sms(),
     "dates-without-t": _created("date_created"),
