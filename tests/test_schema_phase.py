@@ -107,7 +107,7 @@ def test_answers_whose_body_the_docs_leave_open_document_no_content():
 
 @pytest.mark.parametrize(
     "reading",
-    [{"not-found-body": "html"}],
+    [{"not-found-body": "html"}, {"error-body-shape": "error-message"}],
     ids=lambda reading: ",".join(f"{p}={a}" for p, a in reading.items()),
 )
 def test_a_server_taking_another_reading_of_an_open_point_gives_no_failures(reading):
@@ -126,6 +126,7 @@ def test_a_server_taking_another_reading_of_an_open_point_gives_no_failures(read
     [
         ("non-string-text-500", "protocol/no-5xx"),
         ("get-served-as-html", "protocol/json-content-type"),
+        ("error-body-detail", "protocol/error-body"),
         ("users-missing", "sms/object/schema"),
         ("missing-credentials-accepted", "auth/missing-rejected"),
         ("create-answers-201", "protocol/documented-status-code"),

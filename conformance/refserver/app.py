@@ -28,7 +28,12 @@ from starlette.routing import Mount, Route, Router
 from conformance.refserver.auth import authenticate
 from conformance.refserver.context import RequestContext
 from conformance.refserver.dates import parse_tz_offset
-from conformance.refserver.errors import ApiError, NotFound, ValidationFailed
+from conformance.refserver.errors import (
+    ApiError,
+    NotFound,
+    ValidationFailed,
+    error_message_body,
+)
 from conformance.refserver.listing import page, sms_list, trim_fields
 from conformance.refserver.seed import phone_number_documents, user_document
 
@@ -150,8 +155,11 @@ def build_app(server: ReferenceServer) -> Starlette:
                 if error.status == 404 and server.readings["not-found-body"] == "html":
                     return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=headers)
                 body = error.body
-                if error.status == 400 and "error-body-plain" in server.faults:
-                    body = {"error": "Invalid request."}
+                refusal = isinstance(error, ValidationFailed) and error.refusal
+                if refusal and server.readings["error-body-shape"] == "error-message":
+                    body = error_message_body(body)
+                if error.status == 400 and "error-body-detail" in server.faults:
+                    body = {"detail": error_message_body(error.body)["error"]}
                 return JSONResponse(body, status_code=error.status, headers=headers)
             except Exception:  # a bug: report it as a 5xx, as a real server would
                 # With faults switched on a 500 is the point, not news: keep it quiet.

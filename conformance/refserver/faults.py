@@ -201,8 +201,9 @@ _ALL = (
           "a create whose text is not a string (a number, a list) answers 500", 2),
     Fault("unknown-id-500", "protocol/no-5xx",
           "a GET or PUT of an id that names no SMS answers 500", 2),
-    Fault("error-body-plain", "protocol/error-body",
-          '400 answers carry {"error": "..."} without errors or field-errors', 2),
+    Fault("error-body-detail", "protocol/error-body",
+          '400 answers carry {"detail": "..."} (a web framework\'s default), none of the '
+          "documented shapes", 2),
     Fault("phone-errors-as-phone", "protocol/field-error-names-field",
           "errors in local_phone or remote_phone are reported under field-errors.phone", 2),
     Fault("patch-answers-404", "protocol/method-not-allowed",

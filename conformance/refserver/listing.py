@@ -61,7 +61,7 @@ def page(params: Params) -> tuple[int, int]:
     skip = _integer(params, "_skip", 0)
     limit = _integer(params, "_limit", DEFAULT_LIMIT)
     if limit > MAX_LIMIT:
-        raise ValidationFailed("_limit", f"Must be at most {MAX_LIMIT}, got {limit}.")
+        raise ValidationFailed("_limit", f"Must be at most {MAX_LIMIT}, got {limit}.", refusal=True)
     return skip, limit
 
 

@@ -30,6 +30,7 @@ __all__ = [
 SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
     "not-found-body": frozenset({"json-error", "html"}),
+    "error-body-shape": frozenset({"field-errors", "error-message"}),
 }
 
 

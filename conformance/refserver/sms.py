@@ -142,7 +142,7 @@ class SmsService:
         source = check.run(lambda: enum_value(body, "source", SOURCES))
         org_id = check.run(lambda: string_value(body, "organization_id"))
         if org_id is not None and org_id != ctx.org.organization_id:
-            check.fail("organization_id", "Must be your organization's id.")
+            check.fail("organization_id", "Must be your organization's id.", refusal=True)
         user_id = check.run(lambda: self._user(ctx, body, "user_id"))
         created_by = check.run(lambda: self._user(ctx, body, "created_by_id"))
         local_phone = check.run(
@@ -173,7 +173,7 @@ class SmsService:
             and "date_scheduled" not in (check.field_errors)
             and "scheduled-without-date-accepted" not in ctx.faults
         ):
-            check.fail("date_scheduled", "Required when status is scheduled.")
+            check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
         if (
             status in ("outbox", "scheduled")
             and ctx.readings["empty-send"] == "reject"
@@ -243,17 +243,18 @@ class SmsService:
         requested = body.get("status", current) if "status" in body else current
         if requested is None or not isinstance(requested, str) or requested not in STATUSES:
             raise ValidationFailed("status", f"Must be one of: {', '.join(STATUSES)}.")
+        # Every other 400 of a PUT is a documented rule refusing a well-formed request.
         edits = [field for field in body if field in EDITABLE]
         if current == "draft":
             if edits and requested == "draft" and "draft-edit-refused" in ctx.faults:
-                raise ValidationFailed(edits[0], NOT_DRAFT.format(status=current))
+                raise ValidationFailed(edits[0], NOT_DRAFT.format(status=current), refusal=True)
             store = requested != "draft" or "update-not-stored" not in ctx.faults
             return self._update_draft(ctx, doc, body, requested, store=store)
         if current in ("scheduled", "outbox") and "status" in body and requested == "draft":
             if current == "outbox" and "cancel-refused" in ctx.faults:
-                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
             if current == "scheduled" and "cancel-scheduled-refused" in ctx.faults:
-                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
             # Cancel: forget the due time, so it is never sent, then edit the new draft.
             forget_due = "cancelled-still-sent" not in ctx.faults
             if "cancel-race-still-sent" in ctx.faults:
@@ -277,10 +278,10 @@ class SmsService:
             doc["status"] = "draft"
             return self._update_draft(ctx, doc, body, "draft")
         if "status" in body and requested != current:
-            raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+            raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
         if edits or "status" in body:
             field = edits[0] if edits else "status"
-            raise ValidationFailed(field, NOT_DRAFT.format(status=current))
+            raise ValidationFailed(field, NOT_DRAFT.format(status=current), refusal=True)
         return doc  # {} or only ignored fields: nothing to change
 
     def _update_draft(
@@ -296,7 +297,7 @@ class SmsService:
     ) -> dict[str, Any]:
         if requested not in ("draft", "scheduled", "outbox"):
             raise ValidationFailed(
-                "status", "A draft can only be changed to scheduled, outbox or draft."
+                "status", "A draft can only be changed to scheduled, outbox or draft.", refusal=True
             )
         check = Checker()
         if "text" in body:
@@ -344,11 +345,11 @@ class SmsService:
             and not doc["date_scheduled"]
             and "schedule-without-date-accepted" not in ctx.faults
         ):
-            check.fail("date_scheduled", "Required when status is scheduled.")
+            check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
         if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
-            check.fail("status", "A draft can only be changed to outbox or draft.")
+            check.fail("status", "A draft can only be changed to outbox or draft.", refusal=True)
         if requested == "outbox" and "send-draft-refused" in ctx.faults:
-            check.fail("status", "A draft can only be changed to scheduled or draft.")
+            check.fail("status", "A draft can only be changed to scheduled or draft.", refusal=True)
         if (
             requested in ("outbox", "scheduled")
             and ctx.readings["empty-send"] == "reject"
@@ -456,7 +457,9 @@ class SmsService:
     def _user(ctx: RequestContext, body: Mapping[str, Any], field: str) -> str | None:
         value = string_value(body, field)
         if value is not None and value != ctx.org.user_id:
-            raise ValidationFailed(field, f"Unknown user {value!r} in this organization.")
+            raise ValidationFailed(
+                field, f"Unknown user {value!r} in this organization.", refusal=True
+            )
         return value
 
     def _local_phone(
@@ -465,7 +468,7 @@ class SmsService:
         value = phone_value(body, "local_phone")
         if value is None:
             if required:
-                raise ValidationFailed("local_phone", REQUIRED)
+                raise ValidationFailed("local_phone", REQUIRED, refusal=True)
             return None
         if "unknown-local-phone-accepted" in ctx.faults:
             return value  # only the E.164 shape is checked
@@ -476,6 +479,7 @@ class SmsService:
             raise ValidationFailed(
                 "local_phone",
                 f"{value} is not an internal Phone Number of this organization.",
+                refusal=True,
             )
         return value
 
@@ -491,19 +495,21 @@ class SmsService:
         new_lead = string_value(body, "lead_id") if lead_given else lead_id
         new_contact = string_value(body, "contact_id") if contact_given else contact_id
         if new_lead is not None and self.crm.find_lead(ctx, new_lead) is None:
-            raise ValidationFailed("lead_id", f"Unknown lead {new_lead!r}.")
+            raise ValidationFailed("lead_id", f"Unknown lead {new_lead!r}.", refusal=True)
         if new_contact is None:
             return new_lead, None
         contact = self.crm.get_contact(ctx, new_contact)
         if contact is None:
-            raise ValidationFailed("contact_id", f"Unknown contact {new_contact!r}.")
+            raise ValidationFailed("contact_id", f"Unknown contact {new_contact!r}.", refusal=True)
         if contact["lead_id"] == new_lead:
             return new_lead, new_contact
         if contact_given and (not lead_given or new_lead is None):
             return contact["lead_id"], new_contact  # a contact brings its lead
         if not contact_given:
             return new_lead, None  # moved to another lead: the old contact does not follow
-        raise ValidationFailed("contact_id", "The contact does not belong to lead_id.")
+        raise ValidationFailed(
+            "contact_id", "The contact does not belong to lead_id.", refusal=True
+        )
 
     def _template(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any] | None:
         template_id = string_value(body, "template_id")
@@ -513,7 +519,9 @@ class SmsService:
         if template is None and "unknown-template-ignored" in ctx.faults:
             return None
         if template is None:
-            raise ValidationFailed("template_id", f"Unknown SMS template {template_id!r}.")
+            raise ValidationFailed(
+                "template_id", f"Unknown SMS template {template_id!r}.", refusal=True
+            )
         return template
 
     def _render(

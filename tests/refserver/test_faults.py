@@ -390,7 +390,7 @@ SCENARIOS = {
     "date-sent-http-date": _created("date_sent", status="sent"),
     "non-string-text-500": _create_code(text=5),
     "unknown-id-500": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").status_code,
-    "error-body-plain": lambda w: sorted(w.post(status=...).json()),
+    "error-body-detail": lambda w: sorted(w.post(status=...).json()),
     "phone-errors-as-phone": lambda w: sorted(
         w.post(remote_phone="call me").json()["field-errors"]
     ),

@@ -73,3 +73,72 @@ def test_not_found_html_leaves_every_other_answer_json(serving):
     assert (created.status_code, media_type(created)) == (200, "application/json")
     assert (refused.status_code, media_type(refused)) == (400, "application/json")
     assert (not_allowed.status_code, media_type(not_allowed)) == (405, "application/json")
+
+
+# -- error-body-shape -------------------------------------------------------------------------
+
+DRAFT = {"status": "draft", "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+# Requests a documented rule refuses although every value in them is well-formed.
+REFUSALS = {
+    "scheduled without date_scheduled": ("POST", "activity/sms/", {**DRAFT, "status": "scheduled"}),
+    "an external local_phone": ("POST", "activity/sms/", {**DRAFT, "local_phone": "+14151231230"}),
+    "send_in of 60": ("POST", "activity/sms/", {**DRAFT, "status": "outbox", "send_in": 60}),
+    "_limit over the maximum": ("GET", "activity/sms/?_limit=101", None),
+}
+# Requests with a malformed value.
+MALFORMED = {
+    "a status outside the enum": ("POST", "activity/sms/", {**DRAFT, "status": "nope"}),
+    "text of a wrong type": ("POST", "activity/sms/", {**DRAFT, "text": 5}),
+    "a malformed remote_phone": ("POST", "activity/sms/", {**DRAFT, "remote_phone": "call me"}),
+    "_limit that is no number": ("GET", "activity/sms/?_limit=abc", None),
+}
+
+
+def answer_to(client: httpx.Client, request: tuple) -> httpx.Response:
+    method, path, body = request
+    response = client.request(method, path, json=body)
+    assert response.status_code == 400, response.text
+    assert media_type(response) == "application/json"
+    return response
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_error_message_answers_a_refusal_by_a_documented_rule_with_a_message(serving, case):
+    client = serving("error-body-shape", "error-message")
+    body = answer_to(client, REFUSALS[case]).json()
+    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"]
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_field_errors_answers_a_refusal_naming_the_field(serving, case):
+    client = serving("error-body-shape", "field-errors")
+    body = answer_to(client, REFUSALS[case]).json()
+    assert body["errors"] == [] and len(body["field-errors"]) == 1
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_error_message_still_answers_a_malformed_value_with_field_errors(serving, case):
+    client = serving("error-body-shape", "error-message")
+    body = answer_to(client, MALFORMED[case]).json()
+    assert "error" not in body and len(body["field-errors"]) == 1
+
+
+def test_error_message_names_the_field_and_the_rule_in_its_message(serving):
+    client = serving("error-body-shape", "error-message")
+    body = answer_to(client, REFUSALS["scheduled without date_scheduled"]).json()
+    assert body == {"error": "date_scheduled: Required when status is scheduled."}
+
+
+def test_error_message_answers_an_edit_of_a_sent_sms_with_a_message(serving):
+    client = serving("error-body-shape", "error-message")
+    sent = client.post("activity/sms/", json={**DRAFT, "status": "sent"}).json()
+    response = client.put(f"activity/sms/{sent['id']}/", json={"text": "rewritten"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "text: Only drafts can be modified; this SMS is sent."}
+
+
+def test_a_refusal_beside_a_malformed_value_keeps_the_field_errors(serving):
+    client = serving("error-body-shape", "error-message")
+    body = {**DRAFT, "status": "scheduled", "remote_phone": "call me"}
+    answer = answer_to(client, ("POST", "activity/sms/", body)).json()
+    assert set(answer["field-errors"]) == {"date_scheduled", "remote_phone"}
