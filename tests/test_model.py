@@ -61,7 +61,7 @@ def test_scheduled_without_date_scheduled_must_be_rejected_naming_the_field():
     ],
 )
 def test_send_in_is_judged_at_and_around_sixty(send_in, rule, accept):
-    expectation = model().expect_create(body("outbox", send_in=send_in), WINDOW)
+    expectation = model().expect_create(body("outbox", send_in=send_in, text="hi"), WINDOW)
     assert (expectation.rule, expectation.accept) == (rule, accept)
 
 
