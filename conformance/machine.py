@@ -28,7 +28,14 @@ import strategies as sms_st
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.client import TRANSIENT_STATUSES
-from conformance.model import SENDING, Expectation, Model, TimeWindow, parse_datetime
+from conformance.model import (
+    DEFAULT_LIMIT,
+    SENDING,
+    Expectation,
+    Model,
+    TimeWindow,
+    parse_datetime,
+)
 from conformance.records import Exchange
 from conformance.safety import item_path
 from conformance.target import Target
@@ -817,7 +824,8 @@ class _SmsMachine(RuleBasedStateMachine):
         # run would otherwise fill the page and make has_more true.
         params = self._scoped({"lead_id": lead})
         matching = len(self.model.expect_list(params).ids)
-        self._list({**params, "_limit": str(max(matching, 1))})
+        # Never over the default: what a larger _limit gets is an open point.
+        self._list({**params, "_limit": str(min(max(matching, 1), DEFAULT_LIMIT))})
 
     # -- protocol, auth, isolation ---------------------------------------------------------
 

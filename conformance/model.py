@@ -23,6 +23,7 @@ from conformance.fixtures import Fixtures
 
 __all__ = [
     "CREATE_STATUSES",
+    "DEFAULT_LIMIT",
     "Expectation",
     "ListExpectation",
     "Model",
@@ -204,22 +205,50 @@ class SmsRecord:
         return self
 
 
+DEFAULT_LIMIT = 100  # "`_limit` | integer, default 100" (1.2): a maximum is never below it
+
+
 @dataclass(frozen=True, slots=True)
 class ListExpectation:
     """The SMS a list request must return: exactly ``ids`` (in some order, as no order is
-    documented), ``_skip``/``_limit`` applied to that many."""
+    documented), ``_skip``/``_limit`` applied to that many.
+
+    ``cut_to`` is set when ``_limit`` exceeds the default: the SMS list's maximum ``_limit``
+    is not documented, and a server may cut such a page to its maximum (open point
+    ``limit-over-maximum``), which is at least the default. The page may then hold from
+    ``cut_to`` up to ``_limit`` SMS (as many as are left, if fewer), ``has_more`` telling
+    whether more follow the page it gave."""
 
     ids: frozenset[str]
     skip: int
     limit: int
+    cut_to: int | None = None
+
+    @property
+    def left(self) -> int:
+        return max(0, len(self.ids) - self.skip)
 
     @property
     def page_size(self) -> int:
-        return max(0, min(self.limit, len(self.ids) - self.skip))
+        return min(self.limit, self.left)
+
+    @property
+    def smallest_page(self) -> int:
+        return self.page_size if self.cut_to is None else min(self.cut_to, self.left)
+
+    def allows_size(self, size: int) -> bool:
+        """True when a page of ``size`` SMS is one the query may answer."""
+        return self.smallest_page <= size <= self.page_size
 
     @property
     def has_more(self) -> bool:
         return self.skip + self.limit < len(self.ids)
+
+    def has_more_after(self, size: int) -> bool:
+        """``has_more`` as a page of ``size`` SMS must show it: true when more follow."""
+        if self.cut_to is None:
+            return self.has_more
+        return self.skip + size < len(self.ids)
 
 
 def _is_clearly_not_a_phone(value: Any) -> bool:
@@ -537,10 +566,12 @@ class Model:
     ) -> ListExpectation:
         """Return the SMS ``GET /activity/sms/`` with ``params`` must return."""
         ids = {record.id for record in self.records.values() if _matches(record, params, tz_offset)}
+        limit = int(params.get("_limit", DEFAULT_LIMIT))
         return ListExpectation(
             ids=frozenset(ids),
             skip=int(params.get("_skip", 0)),
-            limit=int(params.get("_limit", 100)),
+            limit=limit,
+            cut_to=DEFAULT_LIMIT if limit > DEFAULT_LIMIT else None,
         )
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:

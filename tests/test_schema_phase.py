@@ -107,7 +107,11 @@ def test_answers_whose_body_the_docs_leave_open_document_no_content():
 
 @pytest.mark.parametrize(
     "reading",
-    [{"not-found-body": "html"}, {"error-body-shape": "error-message"}],
+    [
+        {"not-found-body": "html"},
+        {"error-body-shape": "error-message"},
+        {"limit-over-maximum": "clamp"},
+    ],
     ids=lambda reading: ",".join(f"{p}={a}" for p, a in reading.items()),
 )
 def test_a_server_taking_another_reading_of_an_open_point_gives_no_failures(reading):

@@ -31,6 +31,7 @@ SERVED: dict[str, frozenset[str]] = {
     "empty-send": frozenset({"accept", "reject", "accept-then-error"}),
     "not-found-body": frozenset({"json-error", "html"}),
     "error-body-shape": frozenset({"field-errors", "error-message"}),
+    "limit-over-maximum": frozenset({"reject", "clamp"}),
 }
 
 

@@ -142,3 +142,43 @@ def test_a_refusal_beside_a_malformed_value_keeps_the_field_errors(serving):
     body = {**DRAFT, "status": "scheduled", "remote_phone": "call me"}
     answer = answer_to(client, ("POST", "activity/sms/", body)).json()
     assert set(answer["field-errors"]) == {"date_scheduled", "remote_phone"}
+
+
+# -- limit-over-maximum -----------------------------------------------------------------------
+
+
+def drafts(client: httpx.Client, count: int) -> None:
+    for index in range(count):
+        response = client.post("activity/sms/", json={**DRAFT, "text": f"draft {index}"})
+        assert response.status_code == 200, response.text
+
+
+def test_limit_reject_refuses_a_limit_over_the_maximum_naming_it(serving):
+    client = serving("limit-over-maximum", "reject")
+    response = client.get("activity/sms/", params={"_limit": 101})
+    assert response.status_code == 400
+    assert list(response.json()["field-errors"]) == ["_limit"]
+    assert client.get("activity/sms/", params={"_limit": 100}).status_code == 200
+
+
+def test_limit_clamp_cuts_the_page_to_the_maximum_and_says_more_follow(serving):
+    client = serving("limit-over-maximum", "clamp")
+    drafts(client, 102)
+    page = client.get("activity/sms/", params={"_limit": 250})
+    assert page.status_code == 200
+    assert (len(page.json()["data"]), page.json()["has_more"]) == (100, True)
+    rest = client.get("activity/sms/", params={"_limit": 250, "_skip": 100}).json()
+    assert (len(rest["data"]), rest["has_more"]) == (2, False)
+
+
+def test_limit_clamp_serves_a_small_result_whole(serving):
+    client = serving("limit-over-maximum", "clamp")
+    drafts(client, 3)
+    page = client.get("activity/sms/", params={"_limit": 1000}).json()
+    assert (len(page["data"]), page["has_more"]) == (3, False)
+
+
+def test_limit_clamp_still_refuses_a_limit_that_is_no_number(serving):
+    client = serving("limit-over-maximum", "clamp")
+    response = client.get("activity/sms/", params={"_limit": "many"})
+    assert response.status_code == 400 and "_limit" in response.json()["field-errors"]
