@@ -182,6 +182,9 @@ class SmsRecord:
     text_choices: tuple[Any, ...] | None = None  # when the text read back may be one of several
     updated: frozenset[str] = frozenset()  # fields last written by an update, not the create
     was_due: datetime | None = None  # when a cancelled SMS would have been sent
+    # When a send named no local_phone and Caller ID may pick it (open point
+    # local-phone-on-sends): the numbers it may show (or null, until one is picked).
+    local_phone_choices: frozenset[str] | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``."""
@@ -355,11 +358,10 @@ class Model:
                 "sms/create/scheduled-requires-date-scheduled", False, "date_scheduled"
             )
         local_phone = body.get("local_phone")
-        if status in SENDING:
-            if local_phone is None:
-                return Expectation("sms/create/local-phone-required", False, "local_phone")
-            if local_phone not in self.fixtures.internal_phones:
-                return Expectation("sms/create/local-phone-internal", False, "local_phone")
+        # A send naming no number: refused, or Caller ID picks one (local-phone-on-sends).
+        caller_id = status in SENDING and local_phone is None
+        if status in SENDING and not caller_id and local_phone not in self.fixtures.internal_phones:
+            return Expectation("sms/create/local-phone-internal", False, "local_phone")
         if "send_in" in body and status == "outbox":
             send_in = body["send_in"]
             if not _is_number(send_in):
@@ -368,6 +370,8 @@ class Model:
                 return Expectation("sms/create/send-in-below-60", False, "send_in")
         # No documented rejection applies. Now what is left open.
         record = self._created_record(body, window)
+        if caller_id:
+            record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
         if status == "error":
             return Expectation("sms/create/status-error", None, record=record)
         if "send_in" in body and status != "outbox":
@@ -377,7 +381,17 @@ class Model:
         if status in SENDING and _nothing_to_send(
             body.get("text"), body.get("attachments"), template_id
         ):
-            return Expectation("sms/create/empty-send", None, "text", record=record)
+            # With no local_phone either, a refusal may name one or the other.
+            field = None if caller_id else "text"
+            return Expectation("sms/create/empty-send", None, field, record=record)
+        if caller_id:
+            return Expectation(
+                "sms/create/local-phone-required",
+                None,
+                "local_phone",
+                record=record,
+                note="no local_phone: refused, or Caller ID sends from an internal number",
+            )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
@@ -419,8 +433,9 @@ class Model:
             ]
         due = None
         if body["status"] == "scheduled":
-            due = parse_datetime(body["date_scheduled"])
-            written["date_scheduled"] = due
+            written["date_scheduled"] = parse_datetime(body["date_scheduled"])
+            # A date already past falls due at once: the create may still show scheduled.
+            due = max(written["date_scheduled"], window.start)
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
             due = window.start + timedelta(seconds=send_in if _is_number(send_in) else 0)
@@ -532,6 +547,7 @@ class Model:
                 written[key] = value
             if key == "text":
                 text_choices = None
+        local_phone_choices = None if "local_phone" in body else record.local_phone_choices
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
         updated = record.updated | {key for key in body if key not in ("status", "send_in")}
@@ -544,6 +560,7 @@ class Model:
             text_choices=text_choices,
             updated=updated,
             activity_at=activity_at,
+            local_phone_choices=local_phone_choices,
         )
 
     def apply(self, record: SmsRecord) -> None:

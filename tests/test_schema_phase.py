@@ -111,6 +111,7 @@ def test_answers_whose_body_the_docs_leave_open_document_no_content():
         {"not-found-body": "html"},
         {"error-body-shape": "error-message"},
         {"limit-over-maximum": "clamp"},
+        {"local-phone-on-sends": "auto"},
     ],
     ids=lambda reading: ",".join(f"{p}={a}" for p, a in reading.items()),
 )

@@ -66,8 +66,9 @@ _ALL = (
           "an external Phone Number of the organisation is accepted as local_phone", 2),
     Fault("unknown-local-phone-accepted", "sms/create/local-phone-internal",
           "any E.164 number is accepted as local_phone, even one the organisation lacks", 2),
-    Fault("local-phone-optional", "sms/create/local-phone-required",
-          "local_phone is optional, even for outbox and scheduled SMS", 2),
+    Fault("caller-id-picks-external", "sms/create/local-phone-required",
+          "a send without local_phone is accepted and Caller ID picks the organisation's "
+          "external number, which cannot send SMS", 2),
     Fault("malformed-phone-accepted", "sms/create/phone-malformed",
           "remote_phone is stored as given, even when it is not a phone number", 2),
     Fault("unknown-template-ignored", "sms/create/template-unknown-rejected",

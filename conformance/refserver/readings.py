@@ -32,6 +32,7 @@ SERVED: dict[str, frozenset[str]] = {
     "not-found-body": frozenset({"json-error", "html"}),
     "error-body-shape": frozenset({"field-errors", "error-message"}),
     "limit-over-maximum": frozenset({"reject", "clamp"}),
+    "local-phone-on-sends": frozenset({"required", "auto"}),
 }
 
 

@@ -5,7 +5,10 @@ Choices where the docs are silent (each is what the reference server does):
 - ``status`` on create is one of inbox, draft, scheduled, outbox, sent; ``error`` is in the
   enum but not a documented create option, so it is a 400 on ``status``.
 - ``local_phone`` is required for every status and must be an ``internal`` number of the
-  caller's organisation. ``remote_phone`` is optional but must be E.164 when given.
+  caller's organisation. Under the ``local-phone-on-sends=auto`` reading an ``outbox`` or
+  ``scheduled`` create may leave it out: Caller ID picks the organisation's first internal
+  number (``caller_id_mode: auto``, ``caller_id_reason: fallback``). ``remote_phone`` is
+  optional but must be E.164 when given.
 - ``send_in`` is validated wherever it is given (0 <= send_in < 60, a number) and only used
   with ``outbox``. ``date_scheduled`` is validated wherever given, kept on drafts and
   scheduled SMS, ignored (null) otherwise. A ``date_scheduled`` in the past is sent on the
@@ -59,6 +62,7 @@ CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
 DIRECTIONS = ("inbound", "outbound")
 SOURCES = ("Close.io", "External")
 LOGGED = frozenset({"inbox", "sent"})
+SENDING = frozenset({"outbox", "scheduled"})
 # Fields a PUT may change (on drafts); anything else in a PUT body is ignored.
 EDITABLE = (
     "text", "template_id", "local_phone", "remote_phone", "lead_id", "contact_id",
@@ -145,9 +149,11 @@ class SmsService:
             check.fail("organization_id", "Must be your organization's id.", refusal=True)
         user_id = check.run(lambda: self._user(ctx, body, "user_id"))
         created_by = check.run(lambda: self._user(ctx, body, "created_by_id"))
-        local_phone = check.run(
-            lambda: self._local_phone(ctx, body, required="local-phone-optional" not in ctx.faults)
+        caller_id = status in SENDING and (
+            ctx.readings["local-phone-on-sends"] == "auto"
+            or "caller-id-picks-external" in ctx.faults
         )
+        local_phone = check.run(lambda: self._local_phone(ctx, body, required=not caller_id))
         remote_phone = check.run(
             lambda: phone_value(
                 body, "remote_phone", lenient="malformed-phone-accepted" in ctx.faults
@@ -214,6 +220,9 @@ class SmsService:
             date_sent=date_sent,
         )
         doc["lead_id"], doc["contact_id"] = pair
+        if caller_id and local_phone is None:
+            local_phone = self._caller_id(ctx)
+            doc.update(caller_id_mode="auto", caller_id_reason="fallback")
         self._set_phones(doc, local_phone, remote_phone)
         if "remote-phone-reformatted" in ctx.faults:
             doc["remote_phone"] = doc["remote_phone_formatted"]
@@ -461,6 +470,14 @@ class SmsService:
                 field, f"Unknown user {value!r} in this organization.", refusal=True
             )
         return value
+
+    @staticmethod
+    def _caller_id(ctx: RequestContext) -> str:
+        """The number Caller ID sends from when a send names none: the first internal one
+        (the ``caller-id-picks-external`` fault takes any number of the organisation)."""
+        if "caller-id-picks-external" in ctx.faults:
+            return ctx.org.external_numbers[0]
+        return ctx.org.internal_numbers[0]
 
     def _local_phone(
         self, ctx: RequestContext, body: Mapping[str, Any], *, required: bool

@@ -308,7 +308,9 @@ SCENARIOS = {
     "scheduled-without-date-accepted": _create_code(status="scheduled"),
     "external-local-phone-accepted": _create_code(status="outbox", local_phone="+14151231230"),
     "unknown-local-phone-accepted": _create_code(status="outbox", local_phone="+14155550000"),
-    "local-phone-optional": _create_code(status="outbox", local_phone=...),
+    "caller-id-picks-external": lambda w: (
+        w.post(status="outbox", local_phone=...).json().get("local_phone")
+    ),
     "malformed-phone-accepted": _create_code(remote_phone="call me"),
     "unknown-template-ignored": _create_code(template_id="smstmpl_nope", text=...),
     "unknown-status-draft": _create_code(status="pending"),

@@ -182,3 +182,68 @@ def test_limit_clamp_still_refuses_a_limit_that_is_no_number(serving):
     client = serving("limit-over-maximum", "clamp")
     response = client.get("activity/sms/", params={"_limit": "many"})
     assert response.status_code == 400 and "_limit" in response.json()["field-errors"]
+
+
+# -- local-phone-on-sends ---------------------------------------------------------------------
+
+INTERNAL = (LOCAL, "+16503335551")  # the first organisation's internal numbers
+EXTERNAL = "+14151231230"  # its external number
+FUTURE = "2026-01-02T12:00:00+00:00"
+SENDS = {
+    "outbox": {"status": "outbox"},
+    "scheduled": {"status": "scheduled", "date_scheduled": FUTURE},
+}
+
+
+@pytest.mark.parametrize("status", sorted(SENDS))
+def test_local_phone_required_refuses_a_send_naming_no_number(serving, status):
+    client = serving("local-phone-on-sends", "required")
+    response = client.post(
+        "activity/sms/", json={"remote_phone": REMOTE, "text": "hi", **SENDS[status]}
+    )
+    assert response.status_code == 400
+    assert list(response.json()["field-errors"]) == ["local_phone"]
+
+
+@pytest.mark.parametrize("status", sorted(SENDS))
+def test_local_phone_auto_lets_caller_id_pick_an_internal_number(serving, status):
+    client = serving("local-phone-on-sends", "auto")
+    response = client.post(
+        "activity/sms/", json={"remote_phone": REMOTE, "text": "hi", **SENDS[status]}
+    )
+    assert response.status_code == 200, response.text
+    sms = response.json()
+    assert sms["status"] == status and sms["local_phone"] in INTERNAL
+    assert (sms["caller_id_mode"], sms["caller_id_reason"]) == ("auto", "fallback")
+    assert sms["local_phone_formatted"] and sms["local_country_iso"] == "US"
+    assert client.get(f"activity/sms/{sms['id']}/").json()["local_phone"] == sms["local_phone"]
+
+
+def test_local_phone_auto_sends_from_the_number_caller_id_picked(serving):
+    client = serving("local-phone-on-sends", "auto")
+    created = client.post(
+        "activity/sms/", json={"status": "outbox", "remote_phone": REMOTE, "text": "hi"}
+    )
+    sms = client.get(f"activity/sms/{created.json()['id']}/").json()
+    assert (sms["status"], sms["local_phone"]) == ("sent", created.json()["local_phone"])
+
+
+def test_local_phone_auto_keeps_a_number_given_and_refuses_one_that_is_not_internal(serving):
+    client = serving("local-phone-on-sends", "auto")
+    given = client.post(
+        "activity/sms/", json={**DRAFT, "status": "outbox", "local_phone": INTERNAL[1]}
+    )
+    assert (given.json()["local_phone"], given.json()["caller_id_mode"]) == (INTERNAL[1], None)
+    external = client.post(
+        "activity/sms/", json={**DRAFT, "status": "outbox", "local_phone": EXTERNAL}
+    )
+    assert external.status_code == 400 and "local_phone" in external.json()["field-errors"]
+
+
+@pytest.mark.parametrize("status", ["draft", "inbox", "sent"])
+def test_local_phone_auto_changes_only_sends(serving, status):
+    client = serving("local-phone-on-sends", "auto")
+    response = client.post(
+        "activity/sms/", json={"status": status, "remote_phone": REMOTE, "text": "hi"}
+    )
+    assert response.status_code == 400 and "local_phone" in response.json()["field-errors"]
