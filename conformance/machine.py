@@ -29,6 +29,7 @@ from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.client import TRANSIENT_STATUSES
 from conformance.model import (
+    DEFAULT_LIMIT,
     SENDING,
     Expectation,
     Model,
@@ -928,7 +929,8 @@ class _SmsMachine(RuleBasedStateMachine):
         # run would otherwise fill the page and make has_more true.
         params = self._scoped({"lead_id": lead})
         matching = len(self.model.expect_list(params).ids)
-        self._list({**params, "_limit": str(max(matching, 1))})
+        # Never over the default: what a larger _limit gets is an open point.
+        self._list({**params, "_limit": str(min(max(matching, 1), DEFAULT_LIMIT))})
 
     # -- protocol, auth, isolation ---------------------------------------------------------
 

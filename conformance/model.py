@@ -29,6 +29,7 @@ from conformance.fixtures import Fixtures
 
 __all__ = [
     "CREATE_STATUSES",
+    "DEFAULT_LIMIT",
     "Expectation",
     "ListExpectation",
     "Model",
@@ -214,6 +215,9 @@ class SmsRecord:
     # once, or whenever the server sends it); until it is seen delivered, it may show its
     # status or a delivered one at any time, and the sending rules do not judge it.
     timing_open: str | None = None
+    # When a send named no local_phone and Caller ID may pick it (open point
+    # local-phone-on-sends): the numbers it may show (or null, until one is picked).
+    local_phone_choices: frozenset[str] | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``.
@@ -300,48 +304,75 @@ class SmsRecord:
         return record
 
 
+DEFAULT_LIMIT = 100  # "`_limit` | integer, default 100" (1.2): a maximum is never below it
+
+
 @dataclass(frozen=True, slots=True)
 class ListExpectation:
     """The SMS a list request returns, in some order (none is documented), with
     ``_skip``/``_limit`` applied to the whole result: every SMS of ``ids`` (they must be
     listed), any of ``maybe`` (an open point of the docs leaves it to the server whether
     they match) and nothing else. With ``maybe`` empty, page size and ``has_more`` are
-    exact; with it, they range over the results the server may have."""
+    exact; with it, they range over the results the server may have.
+
+    ``cut_to`` is set when ``_limit`` exceeds the default: the SMS list's maximum ``_limit``
+    is not documented, and a server may cut such a page to its maximum (open point
+    ``limit-over-maximum``), which is at least the default. A page may then hold from
+    ``cut_to`` up to ``_limit`` SMS (as many as are left, if fewer)."""
 
     ids: frozenset[str]
     skip: int
     limit: int
     maybe: frozenset[str] = frozenset()
+    cut_to: int | None = None
 
     @property
     def allowed(self) -> frozenset[str]:
         """Every SMS the list may show."""
         return self.ids | self.maybe
 
-    def _size(self, total: int) -> int:
-        return max(0, min(self.limit, total - self.skip))
+    def _size(self, total: int, limit: int | None = None) -> int:
+        return max(0, min(self.limit if limit is None else limit, total - self.skip))
+
+    @property
+    def _least_limit(self) -> int:
+        return self.limit if self.cut_to is None else min(self.cut_to, self.limit)
 
     @property
     def page_size(self) -> int:
-        """The page size when only the SMS that must be listed are."""
+        """The page size when only the SMS that must be listed are, and no cut."""
         return self._size(len(self.ids))
 
     @property
     def page_sizes(self) -> range:
         """Every page size the server may answer with."""
-        return range(self._size(len(self.ids)), self._size(len(self.allowed)) + 1)
+        low = self._size(len(self.ids), self._least_limit)
+        return range(low, self._size(len(self.allowed)) + 1)
+
+    @property
+    def smallest_page(self) -> int:
+        return self.page_sizes.start
+
+    def allows_size(self, size: int) -> bool:
+        """True when a page of ``size`` SMS is one the query may answer."""
+        return size in self.page_sizes
 
     @property
     def has_more(self) -> bool:
-        """``has_more`` when only the SMS that must be listed are."""
+        """``has_more`` when only the SMS that must be listed are, and no cut."""
         return self.skip + self.limit < len(self.ids)
 
     def has_more_allowed(self, listed: int) -> frozenset[bool]:
         """The ``has_more`` values a page of ``listed`` SMS may carry: for every result size
-        the server may have that gives a page of that size, whether more follow it."""
+        the server may have (and page cut) that gives a page of that size, whether more
+        follow it."""
         totals = range(len(self.ids), len(self.allowed) + 1)
-        fitting = [total for total in totals if self._size(total) == listed] or totals
-        return frozenset(self.skip + self.limit < total for total in fitting)
+        fitting = [
+            total
+            for total in totals
+            if self._size(total, self._least_limit) <= listed <= self._size(total)
+        ]
+        return frozenset(self.skip + listed < total for total in fitting or totals)
 
 
 def _is_clearly_not_a_phone(value: Any) -> bool:
@@ -470,11 +501,10 @@ class Model:
                 "sms/create/scheduled-requires-date-scheduled", False, "date_scheduled"
             )
         local_phone = body.get("local_phone")
-        if status in SENDING:
-            if local_phone is None:
-                return Expectation("sms/create/local-phone-required", False, "local_phone")
-            if local_phone not in self.fixtures.internal_phones:
-                return Expectation("sms/create/local-phone-internal", False, "local_phone")
+        # A send naming no number: refused, or Caller ID picks one (local-phone-on-sends).
+        caller_id = status in SENDING and local_phone is None
+        if status in SENDING and not caller_id and local_phone not in self.fixtures.internal_phones:
+            return Expectation("sms/create/local-phone-internal", False, "local_phone")
         if "send_in" in body and status == "outbox":
             send_in = body["send_in"]
             if not _is_number(send_in):
@@ -483,6 +513,8 @@ class Model:
                 return Expectation("sms/create/send-in-below-60", False, "send_in")
         # No documented rejection applies. Now what is left open.
         record = self._created_record(body, window)
+        if caller_id:
+            record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
         if status == "error":
             return Expectation("sms/create/status-error", None, record=record)
         if "send_in" in body and status != "outbox":
@@ -497,8 +529,18 @@ class Model:
         if status in SENDING and _nothing_to_send(
             body.get("text"), body.get("attachments"), template_id
         ):
+            # With no local_phone either, a refusal may name one or the other.
+            field = None if caller_id else "text"
             return Expectation(
-                "sms/create/empty-send", None, "text", record=record, readings=EMPTY_SEND
+                "sms/create/empty-send", None, field, record=record, readings=EMPTY_SEND
+            )
+        if caller_id:
+            return Expectation(
+                "sms/create/local-phone-required",
+                None,
+                "local_phone",
+                record=record,
+                note="no local_phone: refused, or Caller ID sends from an internal number",
             )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
@@ -548,8 +590,9 @@ class Model:
         due = None
         timing_open = None
         if body["status"] == "scheduled":
-            due = parse_datetime(body["date_scheduled"])
-            written["date_scheduled"] = due
+            written["date_scheduled"] = parse_datetime(body["date_scheduled"])
+            # A date already past falls due at once: the create may still show scheduled.
+            due = max(written["date_scheduled"], window.start)
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
             send_in = send_in if _is_number(send_in) else 0
@@ -675,6 +718,7 @@ class Model:
                 written[key] = value
             if key == "text":
                 text_choices = None
+        local_phone_choices = None if "local_phone" in body else record.local_phone_choices
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
         if "text" in written and written.get("text") != record.written.get("text"):
@@ -692,6 +736,7 @@ class Model:
             updated=updated,
             activity_at=activity_at,
             alternatives=alternatives,
+            local_phone_choices=local_phone_choices,
         )
 
     def apply(self, record: SmsRecord) -> None:
@@ -728,12 +773,14 @@ class Model:
             record.id: _match(record, params, tz_offset, window, self.timing)
             for record in self.records.values()
         }
+        limit = int(params.get("_limit", DEFAULT_LIMIT))
         return ListExpectation(
             ids=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is True),
             skip=int(params.get("_skip", 0)),
-            limit=int(params.get("_limit", 100)),
+            limit=limit,
             maybe=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is None)
             | frozenset(self.uncertain),  # of unknown fate: may be listed or not
+            cut_to=DEFAULT_LIMIT if limit > DEFAULT_LIMIT else None,
         )
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:

@@ -271,7 +271,8 @@ def invalid_create_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrat
       (60 itself drawn often);
     - ``sms/create/send-in-invalid-type``: ``send_in`` a word, list, object or bool;
     - ``sms/create/local-phone-required``: ``outbox``/``scheduled`` with ``local_phone``
-      absent or null;
+      absent or null (a server may instead let Caller ID pick the number: open point
+      ``local-phone-on-sends``, which the model allows);
     - ``sms/create/local-phone-internal``: ``outbox``/``scheduled`` with an external or
       unknown (valid E.164) ``local_phone``;
     - ``sms/create/phone-malformed``: ``local_phone`` or ``remote_phone`` from

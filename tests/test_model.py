@@ -456,3 +456,54 @@ def test_an_open_send_time_closes_once_the_sms_is_seen_sent_or_cancelled():
     m.apply(cancel.record)
     resend = m.expect_update("acti_1", {"status": "outbox"}, at(6))
     assert resend.record.allowed_statuses(at(7), Timing()) == {"sent", "error"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"status": "outbox"}, {"status": "scheduled", "date_scheduled": "2026-03-02T12:00:00Z"}],
+)
+def test_a_send_naming_no_local_phone_may_be_refused_or_left_to_caller_id(fields):
+    expectation = model().expect_create(
+        {"remote_phone": "+15555550100", "text": "hi", **fields}, WINDOW
+    )
+    assert (expectation.rule, expectation.accept) == ("sms/create/local-phone-required", None)
+    assert expectation.field == "local_phone"
+    assert expectation.record is not None
+    assert expectation.record.local_phone_choices == {"+16505550001"}
+    assert "local_phone" not in expectation.record.written
+
+
+def test_a_send_naming_no_local_phone_is_still_refused_for_what_else_is_wrong():
+    bad = {"status": "outbox", "remote_phone": "+15555550100", "text": "hi", "send_in": 60}
+    expectation = model().expect_create(bad, WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/send-in-below-60", False)
+
+
+def test_a_number_named_after_caller_id_picked_one_reads_back_as_named():
+    sms = SmsRecord("acti_1", "draft", {"status": "draft"}, local_phone_choices=frozenset({"+1"}))
+    m = model()
+    m.apply(sms)
+    edited = m.expect_update("acti_1", {"local_phone": "+16505550001"}, WINDOW).record
+    assert edited is not None and edited.local_phone_choices is None
+    assert edited.written["local_phone"] == "+16505550001"
+    kept = m.expect_update("acti_1", {"text": "x"}, WINDOW).record
+    assert kept is not None and kept.local_phone_choices == {"+1"}
+
+
+def test_a_scheduled_create_dated_in_the_past_falls_due_when_it_is_created():
+    past = "2026-03-01T11:00:00+00:00"
+    expectation = model().expect_create(body("scheduled", date_scheduled=past, text="hi"), WINDOW)
+    record = expectation.record
+    assert record is not None and expectation.accept is None
+    assert record.written["date_scheduled"] == NOW - timedelta(hours=1)
+    assert record.allowed_statuses(WINDOW, Timing()) == {"scheduled", "sent", "error"}
+    assert record.allowed_statuses(at(1), Timing()) == {"sent", "error"}
+
+
+def test_a_send_naming_neither_number_nor_content_blames_no_single_field():
+    expectation = model().expect_create({"status": "outbox", "text": ""}, WINDOW)
+    assert (expectation.rule, expectation.accept, expectation.field) == (
+        "sms/create/empty-send",
+        None,
+        None,
+    )

@@ -104,11 +104,41 @@ def test_created_sms_are_deleted(clean_result):
         assert exchange.response is not None and exchange.response.status_code == 404
 
 
+def test_answers_whose_body_the_docs_leave_open_document_no_content():
+    responses = load_openapi()["components"]["responses"]
+    for name in ("NotFound", "MethodNotAllowed", "UnsupportedMediaType", "TooManyRequests"):
+        assert "content" not in responses[name], name
+    for name in ("BadRequest", "Unauthorized"):
+        assert set(responses[name]["content"]) == {"application/json"}, name
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        {"not-found-body": "html"},
+        {"error-body-shape": "error-message"},
+        {"limit-over-maximum": "clamp"},
+        {"local-phone-on-sends": "auto"},
+    ],
+    ids=lambda reading: ",".join(f"{p}={a}" for p, a in reading.items()),
+)
+def test_a_server_taking_another_reading_of_an_open_point_gives_no_failures(reading):
+    target = embedded_target(readings=reading)
+    target.discover()
+    try:
+        result = run_schema_phase(target, seed=1, max_examples=SMALL)
+    finally:
+        target.close()
+    assert result.failures == []
+    assert all(finding.ok for finding in result.findings)
+
+
 @pytest.mark.parametrize(
     ("fault", "rule"),
     [
         ("non-string-text-500", "protocol/no-5xx"),
-        ("not-found-html", "protocol/json-content-type"),
+        ("get-served-as-html", "protocol/json-content-type"),
+        ("error-body-detail", "protocol/error-body"),
         ("users-missing", "sms/object/schema"),
         ("missing-credentials-accepted", "auth/missing-rejected"),
         ("create-answers-201", "protocol/documented-status-code"),

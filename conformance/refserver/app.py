@@ -4,8 +4,9 @@ Every API request goes through :func:`_endpoint`: authenticate (401), count it a
 rate limit (429), check the body's media type (415) and parse it (400), read
 ``x-tz-offset`` (400), run the sender with the clock's now, then the handler, all under the
 server's lock so the sender never races a PUT. Handlers raise :class:`ApiError` for 4xx
-answers. Unknown paths are 404 and unsupported methods on known paths 405, both JSON. Any
-other exception is a bug and answers 500 ``{"error": ...}``.
+answers. Unknown paths are 404 and unsupported methods on known paths 405, both JSON (a 404
+is an HTML page under the ``not-found-body=html`` reading). Any other exception is a bug and
+answers 500 ``{"error": ...}``.
 
 A body without a ``Content-Type`` is parsed as JSON (the official client omits the header
 when it sends no data); the routing answers 404/405 before authentication.
@@ -27,7 +28,12 @@ from starlette.routing import Mount, Route, Router
 from conformance.refserver.auth import authenticate
 from conformance.refserver.context import RequestContext
 from conformance.refserver.dates import at_precision, parse_tz_offset
-from conformance.refserver.errors import ApiError, NotFound, ValidationFailed
+from conformance.refserver.errors import (
+    ApiError,
+    NotFound,
+    ValidationFailed,
+    error_message_body,
+)
 from conformance.refserver.listing import page, sms_list, trim_fields
 from conformance.refserver.seed import phone_number_documents, user_document
 
@@ -81,6 +87,9 @@ async def _json_body(request: Request) -> Any:
         raise ValidationFailed(None, "The request body must be a JSON object.")
     return body
 
+
+# The 404 answer under the not-found-body=html reading (the docs leave the 404 body open).
+NOT_FOUND_PAGE = "<html><body><h1>404 Not Found</h1></body></html>"
 
 OPENAPI_ROUTE = "/openapi.json"  # the OpenAPI document, beside (not under) /api/v1
 
@@ -146,12 +155,14 @@ def build_app(server: ReferenceServer) -> Starlette:
                     return result
                 return JSONResponse(result, headers=headers)
             except ApiError as error:
-                if error.status == 404 and "not-found-html" in server.faults:
-                    page = "<html><body><h1>404 Not Found</h1></body></html>"
-                    return HTMLResponse(page, status_code=404, headers=headers)
+                if error.status == 404 and server.readings["not-found-body"] == "html":
+                    return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=headers)
                 body = error.body
-                if error.status == 400 and "error-body-plain" in server.faults:
-                    body = {"error": "Invalid request."}
+                refusal = isinstance(error, ValidationFailed) and error.refusal
+                if refusal and server.readings["error-body-shape"] == "error-message":
+                    body = error_message_body(body)
+                if error.status == 400 and "error-body-detail" in server.faults:
+                    body = {"detail": error_message_body(error.body)["error"]}
                 return JSONResponse(body, status_code=error.status, headers=headers)
             except Exception:  # a bug: report it as a 5xx, as a real server would
                 # With faults switched on a 500 is the point, not news: keep it quiet.
@@ -196,6 +207,8 @@ def build_app(server: ReferenceServer) -> Starlette:
             return {"data": trim_fields(doc, fields(request))}
         if "get-answers-203" in ctx.faults:
             return JSONResponse(trim_fields(doc, fields(request)), status_code=203)
+        if "get-served-as-html" in ctx.faults:  # the framework's default media type
+            return HTMLResponse(JSONResponse(trim_fields(doc, fields(request))).body)
         if "fields-ignored-on-get" in ctx.faults:
             return doc
         return trim_fields(doc, fields(request))
@@ -328,6 +341,8 @@ def build_app(server: ReferenceServer) -> Starlette:
             and "patch-answers-404" in server.faults
         ):
             return JSONResponse({"error": "Not found"}, status_code=404)
+        if exc.status_code == 404 and server.readings["not-found-body"] == "html":
+            return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=exc.headers)
         message = "Not found" if exc.status_code == 404 else exc.detail
         return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiError", "NotFound", "ValidationFailed"]
+__all__ = ["ApiError", "NotFound", "ValidationFailed", "error_message_body"]
 
 
 class ApiError(Exception):
@@ -25,9 +25,14 @@ class NotFound(ApiError):
 
 class ValidationFailed(ApiError):
     """400 ``{"errors": [], "field-errors": {field: message}}``; ``field=None`` gives a
-    general error in ``errors`` instead."""
+    general error in ``errors`` instead.
 
-    def __init__(self, field: str | None, message: str) -> None:
+    ``refusal`` marks a documented rule refusing a well-formed request (editing a sent SMS,
+    ``scheduled`` without ``date_scheduled``, ``_limit`` over the maximum, ...) rather than a
+    malformed value: under the ``error-body-shape=error-message`` reading its body is
+    ``{"error": "<field>: <message>"}`` (:func:`error_message_body`)."""
+
+    def __init__(self, field: str | None, message: str, *, refusal: bool = False) -> None:
         if field is None:
             body: dict[str, Any] = {"errors": [message], "field-errors": {}}
         else:
@@ -35,3 +40,11 @@ class ValidationFailed(ApiError):
         super().__init__(400, body)
         self.field = field
         self.message = message
+        self.refusal = refusal
+
+
+def error_message_body(body: dict[str, Any]) -> dict[str, str]:
+    """``{"error": "..."}`` holding every message of a validation ``body`` on one line."""
+    parts = [str(message) for message in body.get("errors") or []]
+    parts += [f"{field}: {message}" for field, message in (body.get("field-errors") or {}).items()]
+    return {"error": "; ".join(parts) or "Invalid request."}

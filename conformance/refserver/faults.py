@@ -66,8 +66,9 @@ _ALL = (
           "an external Phone Number of the organisation is accepted as local_phone", 2),
     Fault("unknown-local-phone-accepted", "sms/create/local-phone-internal",
           "any E.164 number is accepted as local_phone, even one the organisation lacks", 2),
-    Fault("local-phone-optional", "sms/create/local-phone-required",
-          "local_phone is optional, even for outbox and scheduled SMS", 2),
+    Fault("caller-id-picks-external", "sms/create/local-phone-required",
+          "a send without local_phone is accepted and Caller ID picks the organisation's "
+          "external number, which cannot send SMS", 2),
     Fault("malformed-phone-accepted", "sms/create/phone-malformed",
           "remote_phone is stored as given, even when it is not a phone number", 2),
     Fault("unknown-template-ignored", "sms/create/template-unknown-rejected",
@@ -190,8 +191,9 @@ _ALL = (
     Fault("delete-missing-answers-200", "sms/delete/unknown-id-404",
           "a DELETE of an SMS that does not exist (e.g. a second delete) answers 200 {}", 2),
     # -- protocol and schema ----------------------------------------------------------------
-    Fault("not-found-html", "protocol/json-content-type",
-          "404 answers are an HTML page (text/html), not JSON", 2),
+    Fault("get-served-as-html", "protocol/json-content-type",
+          "GET of one SMS is served as text/html (the framework's default), the JSON body "
+          "unchanged", 2),
     Fault("cost-as-int", "sms/object/schema",
           "the sender stores cost as the integer 1 instead of the string \"1\"", 1),
     Fault("users-missing", "sms/object/schema",
@@ -204,8 +206,9 @@ _ALL = (
           "a create whose text is not a string (a number, a list) answers 500", 2),
     Fault("unknown-id-500", "protocol/no-5xx",
           "a GET or PUT of an id that names no SMS answers 500", 2),
-    Fault("error-body-plain", "protocol/error-body",
-          '400 answers carry {"error": "..."} without errors or field-errors', 2),
+    Fault("error-body-detail", "protocol/error-body",
+          '400 answers carry {"detail": "..."} (a web framework\'s default), none of the '
+          "documented shapes", 2),
     Fault("phone-errors-as-phone", "protocol/field-error-names-field",
           "errors in local_phone or remote_phone are reported under field-errors.phone", 2),
     Fault("patch-answers-404", "protocol/method-not-allowed",

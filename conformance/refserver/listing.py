@@ -1,7 +1,8 @@
 """Query strings of list endpoints: pagination, SMS filters and ``_fields``.
 
 - ``_skip`` (default 0) and ``_limit`` (default 100, at most 100) must be non-negative
-  integers, else 400 naming the parameter.
+  integers, else 400 naming the parameter. A ``_limit`` over 100 is a 400 on ``_limit``; on
+  the SMS list, under the ``limit-over-maximum=clamp`` reading, the page is cut to 100.
 - ``lead_id``, ``contact_id``, ``user_id``, ``id__in``: comma-separated; repeated parameters
   add up; empty items are dropped and a parameter with no items is no filter.
 - ``date_created__gt/__gte/__lt/__lte`` and ``activity_at__...``: an ISO date-time with or
@@ -59,13 +60,15 @@ def _integer(params: Params, name: str, default: int) -> int:
     return int(text)
 
 
-def page(params: Params) -> tuple[int, int]:
-    """Return ``(skip, limit)``; 400 when either is not a non-negative integer or
-    ``_limit`` exceeds :data:`MAX_LIMIT`."""
+def page(params: Params, *, clamp: bool = False) -> tuple[int, int]:
+    """Return ``(skip, limit)``; 400 when either is not a non-negative integer, or when
+    ``_limit`` exceeds :data:`MAX_LIMIT` (``clamp``: it is cut to :data:`MAX_LIMIT`)."""
     skip = _integer(params, "_skip", 0)
     limit = _integer(params, "_limit", DEFAULT_LIMIT)
+    if limit > MAX_LIMIT and clamp:
+        return skip, MAX_LIMIT
     if limit > MAX_LIMIT:
-        raise ValidationFailed("_limit", f"Must be at most {MAX_LIMIT}, got {limit}.")
+        raise ValidationFailed("_limit", f"Must be at most {MAX_LIMIT}, got {limit}.", refusal=True)
     return skip, limit
 
 
@@ -80,7 +83,7 @@ def trim_fields(doc: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
 def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str, Any]:
     """Return ``{"data": [...], "has_more": bool}`` for ``GET /activity/sms/``."""
     faults = ctx.faults
-    skip, limit = page(params)
+    skip, limit = page(params, clamp=ctx.readings["limit-over-maximum"] == "clamp")
     if skip > 0 and "skip-off-by-one" in faults:
         skip += 1
     if "limit-ignored" in faults:

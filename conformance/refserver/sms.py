@@ -5,7 +5,10 @@ Choices where the docs are silent (each is what the reference server does):
 - ``status`` on create is one of inbox, draft, scheduled, outbox, sent; ``error`` is in the
   enum but not a documented create option, so it is a 400 on ``status``.
 - ``local_phone`` is required for every status and must be an ``internal`` number of the
-  caller's organisation. ``remote_phone`` is optional but must be E.164 when given.
+  caller's organisation. Under the ``local-phone-on-sends=auto`` reading an ``outbox`` or
+  ``scheduled`` create may leave it out: Caller ID picks the organisation's first internal
+  number (``caller_id_mode: auto``, ``caller_id_reason: fallback``). ``remote_phone`` is
+  optional but must be E.164 when given.
 - ``send_in`` is validated wherever it is given (0 <= send_in < 60, a number) and only used
   with ``outbox``; a negative one is a 400 (the ``send-in-negative`` open point: or read as
   0, sent at once, ``send-in-negative=as-zero``). ``date_scheduled`` is validated wherever
@@ -71,6 +74,7 @@ CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
 DIRECTIONS = ("inbound", "outbound")
 SOURCES = ("Close.io", "External")
 LOGGED = frozenset({"inbox", "sent"})
+SENDING = frozenset({"outbox", "scheduled"})
 # Fields a PUT may change (on drafts); anything else in a PUT body is ignored.
 EDITABLE = (
     "text", "template_id", "local_phone", "remote_phone", "lead_id", "contact_id",
@@ -188,12 +192,14 @@ class SmsService:
         source = check.run(lambda: enum_value(body, "source", SOURCES))
         org_id = check.run(lambda: string_value(body, "organization_id"))
         if org_id is not None and org_id != ctx.org.organization_id:
-            check.fail("organization_id", "Must be your organization's id.")
+            check.fail("organization_id", "Must be your organization's id.", refusal=True)
         user_id = check.run(lambda: self._user(ctx, body, "user_id"))
         created_by = check.run(lambda: self._user(ctx, body, "created_by_id"))
-        local_phone = check.run(
-            lambda: self._local_phone(ctx, body, required="local-phone-optional" not in ctx.faults)
+        caller_id = status in SENDING and (
+            ctx.readings["local-phone-on-sends"] == "auto"
+            or "caller-id-picks-external" in ctx.faults
         )
+        local_phone = check.run(lambda: self._local_phone(ctx, body, required=not caller_id))
         remote_phone = check.run(
             lambda: phone_value(
                 body, "remote_phone", lenient="malformed-phone-accepted" in ctx.faults
@@ -219,7 +225,7 @@ class SmsService:
             and "date_scheduled" not in (check.field_errors)
             and "scheduled-without-date-accepted" not in ctx.faults
         ):
-            check.fail("date_scheduled", "Required when status is scheduled.")
+            check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
         if (
             status in ("outbox", "scheduled")
             and ctx.readings["empty-send"] == "reject"
@@ -262,6 +268,9 @@ class SmsService:
             date_sent=date_sent,
         )
         doc["lead_id"], doc["contact_id"] = pair
+        if caller_id and local_phone is None:
+            local_phone = self._caller_id(ctx)
+            doc.update(caller_id_mode="auto", caller_id_reason="fallback")
         self._set_phones(doc, local_phone, remote_phone)
         if "remote-phone-reformatted" in ctx.faults:
             doc["remote_phone"] = doc["remote_phone_formatted"]
@@ -293,17 +302,18 @@ class SmsService:
         requested = body.get("status", current) if "status" in body else current
         if requested is None or not isinstance(requested, str) or requested not in STATUSES:
             raise ValidationFailed("status", f"Must be one of: {', '.join(STATUSES)}.")
+        # Every other 400 of a PUT is a documented rule refusing a well-formed request.
         edits = [field for field in body if field in EDITABLE]
         if current == "draft":
             if edits and requested == "draft" and "draft-edit-refused" in ctx.faults:
-                raise ValidationFailed(edits[0], NOT_DRAFT.format(status=current))
+                raise ValidationFailed(edits[0], NOT_DRAFT.format(status=current), refusal=True)
             store = requested != "draft" or "update-not-stored" not in ctx.faults
             return self._update_draft(ctx, doc, body, requested, store=store)
         if current in ("scheduled", "outbox") and "status" in body and requested == "draft":
             if current == "outbox" and "cancel-refused" in ctx.faults:
-                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
             if current == "scheduled" and "cancel-scheduled-refused" in ctx.faults:
-                raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+                raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
             # Cancel: forget the due time, so it is never sent, then edit the new draft.
             forget_due = "cancelled-still-sent" not in ctx.faults
             if "cancel-race-still-sent" in ctx.faults:
@@ -327,10 +337,10 @@ class SmsService:
             doc["status"] = "draft"
             return self._update_draft(ctx, doc, body, "draft")
         if "status" in body and requested != current:
-            raise ValidationFailed("status", NOT_DRAFT.format(status=current))
+            raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
         if edits or "status" in body:
             field = edits[0] if edits else "status"
-            raise ValidationFailed(field, NOT_DRAFT.format(status=current))
+            raise ValidationFailed(field, NOT_DRAFT.format(status=current), refusal=True)
         return doc  # {} or only ignored fields: nothing to change
 
     def _update_draft(
@@ -346,7 +356,7 @@ class SmsService:
     ) -> dict[str, Any]:
         if requested not in ("draft", "scheduled", "outbox"):
             raise ValidationFailed(
-                "status", "A draft can only be changed to scheduled, outbox or draft."
+                "status", "A draft can only be changed to scheduled, outbox or draft.", refusal=True
             )
         check = Checker()
         if "text" in body:
@@ -397,11 +407,11 @@ class SmsService:
             and not doc["date_scheduled"]
             and "schedule-without-date-accepted" not in ctx.faults
         ):
-            check.fail("date_scheduled", "Required when status is scheduled.")
+            check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
         if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
-            check.fail("status", "A draft can only be changed to outbox or draft.")
+            check.fail("status", "A draft can only be changed to outbox or draft.", refusal=True)
         if requested == "outbox" and "send-draft-refused" in ctx.faults:
-            check.fail("status", "A draft can only be changed to scheduled or draft.")
+            check.fail("status", "A draft can only be changed to scheduled or draft.", refusal=True)
         if (
             requested in ("outbox", "scheduled")
             and ctx.readings["empty-send"] == "reject"
@@ -513,8 +523,18 @@ class SmsService:
     def _user(ctx: RequestContext, body: Mapping[str, Any], field: str) -> str | None:
         value = string_value(body, field)
         if value is not None and value != ctx.org.user_id:
-            raise ValidationFailed(field, f"Unknown user {value!r} in this organization.")
+            raise ValidationFailed(
+                field, f"Unknown user {value!r} in this organization.", refusal=True
+            )
         return value
+
+    @staticmethod
+    def _caller_id(ctx: RequestContext) -> str:
+        """The number Caller ID sends from when a send names none: the first internal one
+        (the ``caller-id-picks-external`` fault takes any number of the organisation)."""
+        if "caller-id-picks-external" in ctx.faults:
+            return ctx.org.external_numbers[0]
+        return ctx.org.internal_numbers[0]
 
     def _local_phone(
         self, ctx: RequestContext, body: Mapping[str, Any], *, required: bool
@@ -522,7 +542,7 @@ class SmsService:
         value = phone_value(body, "local_phone")
         if value is None:
             if required:
-                raise ValidationFailed("local_phone", REQUIRED)
+                raise ValidationFailed("local_phone", REQUIRED, refusal=True)
             return None
         if "unknown-local-phone-accepted" in ctx.faults:
             return value  # only the E.164 shape is checked
@@ -533,6 +553,7 @@ class SmsService:
             raise ValidationFailed(
                 "local_phone",
                 f"{value} is not an internal Phone Number of this organization.",
+                refusal=True,
             )
         return value
 
@@ -548,19 +569,21 @@ class SmsService:
         new_lead = string_value(body, "lead_id") if lead_given else lead_id
         new_contact = string_value(body, "contact_id") if contact_given else contact_id
         if new_lead is not None and self.crm.find_lead(ctx, new_lead) is None:
-            raise ValidationFailed("lead_id", f"Unknown lead {new_lead!r}.")
+            raise ValidationFailed("lead_id", f"Unknown lead {new_lead!r}.", refusal=True)
         if new_contact is None:
             return new_lead, None
         contact = self.crm.get_contact(ctx, new_contact)
         if contact is None:
-            raise ValidationFailed("contact_id", f"Unknown contact {new_contact!r}.")
+            raise ValidationFailed("contact_id", f"Unknown contact {new_contact!r}.", refusal=True)
         if contact["lead_id"] == new_lead:
             return new_lead, new_contact
         if contact_given and (not lead_given or new_lead is None):
             return contact["lead_id"], new_contact  # a contact brings its lead
         if not contact_given:
             return new_lead, None  # moved to another lead: the old contact does not follow
-        raise ValidationFailed("contact_id", "The contact does not belong to lead_id.")
+        raise ValidationFailed(
+            "contact_id", "The contact does not belong to lead_id.", refusal=True
+        )
 
     def _template(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any] | None:
         template_id = string_value(body, "template_id")
@@ -570,7 +593,9 @@ class SmsService:
         if template is None and "unknown-template-ignored" in ctx.faults:
             return None
         if template is None:
-            raise ValidationFailed("template_id", f"Unknown SMS template {template_id!r}.")
+            raise ValidationFailed(
+                "template_id", f"Unknown SMS template {template_id!r}.", refusal=True
+            )
         return template
 
     def _render(

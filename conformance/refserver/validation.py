@@ -86,6 +86,7 @@ class Checker:
 
     def __init__(self) -> None:
         self.field_errors: dict[str, str] = {}
+        self.refusals: set[str] = set()  # fields refused by a documented rule, not malformed
 
     def run(self, fn: Callable[[], T]) -> T | None:
         """Return ``fn()``, or record its :class:`ValidationFailed` and return ``None``."""
@@ -94,16 +95,23 @@ class Checker:
         except ValidationFailed as error:
             if error.field is None:
                 raise
-            self.field_errors.setdefault(error.field, error.message)
+            self.fail(error.field, error.message, refusal=error.refusal)
             return None
 
-    def fail(self, field: str, message: str) -> None:
-        self.field_errors.setdefault(field, message)
+    def fail(self, field: str, message: str, *, refusal: bool = False) -> None:
+        """Record ``message`` on ``field`` (the first one recorded wins); ``refusal`` when a
+        documented rule refuses a well-formed value."""
+        if field not in self.field_errors:
+            self.field_errors[field] = message
+            if refusal:
+                self.refusals.add(field)
 
     def raise_if_any(self) -> None:
-        """Raise one 400 carrying every recorded field error, if there is any."""
+        """Raise one 400 carrying every recorded field error, if there is any; a refusal
+        when every one of them is."""
         if self.field_errors:
-            error = ValidationFailed(None, "Invalid request.")
+            refusal = set(self.field_errors) <= self.refusals
+            error = ValidationFailed(None, "Invalid request.", refusal=refusal)
             error.body = {"errors": [], "field-errors": dict(self.field_errors)}
             raise error
 
@@ -179,7 +187,9 @@ def send_in_value(
     limit = 59 if "send-in-59-refused" in faults else 60
     allow_60 = "send-in-60-accepted" in faults
     if not math.isfinite(value) or value < 0 or value >= limit and not (allow_60 and value == 60):
-        raise ValidationFailed("send_in", "Must be at least 0 and less than 60 seconds.")
+        raise ValidationFailed(
+            "send_in", "Must be at least 0 and less than 60 seconds.", refusal=True
+        )
     return float(value)
 
 

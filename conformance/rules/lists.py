@@ -151,7 +151,8 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
     duplicates = [sms_id for sms_id, n in Counter(ids).items() if n > 1]
     sizes = expected.page_sizes
     # A page that can hold everything the server may match must hold all that must match.
-    whole = expected.skip == 0 and expected.limit >= len(allowed)
+    least = min(expected.limit, expected.cut_to or expected.limit)  # a page cut or not
+    whole = expected.skip == 0 and least >= len(allowed)
     missing = sorted(expected.ids - set(ids)) if whole else []
     size_ok = len(ids) in sizes and not duplicates and not missing
     if not size_ok:
@@ -270,11 +271,15 @@ def order_is_observed(step: Step) -> Iterator[Finding]:
 
 @check("sms/list/limit-maximum", on=("list",))
 def large_limit_is_observed(step: Step) -> Iterator[Finding]:
+    """The maximum is not documented: report whether a _limit over the default was refused
+    or served, and with how many SMS (a page cut to the maximum shows it)."""
     if int(step.params.get("_limit", "0")) <= 100:
         return
+    page = _page(step.body) if step.succeeded else None
+    served = f" with {len(page[0])} SMS (has_more {page[1]})" if page is not None else ""
     yield Finding(
         "sms/list/limit-maximum",
         False,
         "not documented",
-        f"_limit={step.params['_limit']} answered HTTP {step.status_code}",
+        f"_limit={step.params['_limit']} answered HTTP {step.status_code}{served}",
     )

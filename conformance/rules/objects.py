@@ -152,6 +152,7 @@ def _blame(name: str, record: SmsRecord, context: str, request: Mapping[str, Any
     "sms/create/attachments",
     "sms/create/direction-default",
     "sms/create/direction-explicit",
+    "sms/create/local-phone-required",
     "sms/get/returns-object",
     on=("create", "update", "get", "list", "list-walk"),
 )
@@ -165,6 +166,18 @@ def what_was_written_reads_back(step: Step) -> Iterator[Finding]:
         if record.id and (fields is None or "id" in fields) and obj.get("id") != record.id:
             yield Finding("sms/get/returns-object", False, f"id {record.id}", shown(obj.get("id")))
             continue
+        choices = record.local_phone_choices
+        if choices is not None and (fields is None or "local_phone" in fields):
+            # Caller ID picked the number a send did not name: one that may send SMS.
+            actual = obj.get("local_phone")
+            yield Finding(
+                "sms/create/local-phone-required",
+                actual is None or actual in choices,
+                expected=f"local_phone null or one of the internal numbers {sorted(choices)}",
+                actual=f"local_phone = {shown(actual)}",
+                message=f"SMS {record.id or '(new)'} sent with no local_phone, as seen by "
+                f"{step.operation}",
+            )
         for name in COMPARED:
             if name not in record.written or (fields is not None and name not in fields):
                 continue

@@ -9,6 +9,10 @@ from conformance.client import TRANSIENT_STATUSES
 from conformance.rules._util import shown, status_text
 
 SMS_OPERATIONS = ("create", "update", "get", "delete", "list", "list-walk", "method", "format")
+# Answers whose body the docs leave open: the 404 body "not confirmed" (open point
+# not-found-body), 405 and 415 given by code alone, and the 429 body deprecated in favour of
+# the headers. Each is judged by its status code, whatever media type it carries.
+BODY_LEFT_OPEN = frozenset({404, 405, 415, 429})
 
 
 @check("protocol/no-5xx")
@@ -34,6 +38,8 @@ def answers_with_json(step: Step) -> Iterator[Finding]:
         response = exchange.response
         if response is None or response.status_code >= 500 or response.status_code == 204:
             continue
+        if response.status_code in BODY_LEFT_OPEN:
+            continue
         content_type = response.headers.get("content-type", "")
         yield Finding(
             "protocol/json-content-type",
@@ -49,21 +55,28 @@ def answers_with_json(step: Step) -> Iterator[Finding]:
     on=("create", "update", "list"),
 )
 def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
+    """A 400 carries one of the documented bodies: the validation shape the official client
+    parses (``errors``/``field-errors``) or an error message (``ErrorMessage``, "400 with a
+    message"); which one a refusal by a business rule gets is open (``error-body-shape``).
+    Field naming is judged only where the body gives ``field-errors``."""
     if step.status_code != 400:
         return
     body = step.body
     well_formed = isinstance(body, dict) and (
-        isinstance(body.get("errors"), list) or isinstance(body.get("field-errors"), dict)
+        isinstance(body.get("errors"), list)
+        or isinstance(body.get("field-errors"), dict)
+        or isinstance(body.get("error"), str)
     )
     yield Finding(
         "protocol/error-body",
         well_formed,
-        expected='a JSON object with "errors" (list) and/or "field-errors" (object)',
+        expected='a JSON object with "errors" (list) and/or "field-errors" (object), '
+        'or "error" (string)',
         actual=shown(body),
     )
     field = step.expectation.field if step.expectation else None
-    if well_formed and field:
-        field_errors = body.get("field-errors") or {}
+    field_errors = body.get("field-errors") if isinstance(body, dict) else None
+    if well_formed and field and isinstance(field_errors, dict):
         named = field in field_errors or any(key.split(".")[0] == field for key in field_errors)
         yield Finding(
             "protocol/field-error-names-field",

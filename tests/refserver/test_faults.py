@@ -308,7 +308,9 @@ SCENARIOS = {
     "scheduled-without-date-accepted": _create_code(status="scheduled"),
     "external-local-phone-accepted": _create_code(status="outbox", local_phone="+14151231230"),
     "unknown-local-phone-accepted": _create_code(status="outbox", local_phone="+14155550000"),
-    "local-phone-optional": _create_code(status="outbox", local_phone=...),
+    "caller-id-picks-external": lambda w: (
+        w.post(status="outbox", local_phone=...).json().get("local_phone")
+    ),
     "malformed-phone-accepted": _create_code(remote_phone="call me"),
     "unknown-template-ignored": _create_code(template_id="smstmpl_nope", text=...),
     "unknown-status-draft": _create_code(status="pending"),
@@ -386,14 +388,14 @@ SCENARIOS = {
     "delete-returns-object": _delete_answer,
     "delete-missing-answers-200": lambda w: w.c.delete(f"activity/sms/{UNKNOWN_ID}/").status_code,
     # protocol and schema
-    "not-found-html": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").headers["content-type"],
+    "get-served-as-html": lambda w: w.c.get(w.path(w.sms())).headers["content-type"],
     "cost-as-int": lambda w: (w.clock.advance(0), w.read(w.sms(status="outbox"), "cost"))[1],
     "users-missing": lambda w: "users" in w.sms(),
     "dates-without-t": _created("date_created"),
     "date-sent-http-date": _created("date_sent", status="sent"),
     "non-string-text-500": _create_code(text=5),
     "unknown-id-500": lambda w: w.c.get(f"activity/sms/{UNKNOWN_ID}/").status_code,
-    "error-body-plain": lambda w: sorted(w.post(status=...).json()),
+    "error-body-detail": lambda w: sorted(w.post(status=...).json()),
     "phone-errors-as-phone": lambda w: sorted(
         w.post(remote_phone="call me").json()["field-errors"]
     ),

@@ -138,3 +138,46 @@ def test_a_whole_page_that_repeats_one_sms_in_place_of_another_breaks_pagination
     # acti_b and acti_c must be listed: two SMS, one of them twice, is a paging fault.
     step = paged(["acti_b", "acti_b"], False, {"date_created__gte": "2026-03-01T10:00:00Z"})
     assert violated(step) == ["sms/list/pagination"]
+
+
+# -- a _limit over the default: the maximum is not documented (open point limit-over-maximum) --
+
+
+def page_of(size: int, has_more: bool, limit: int, matching: int = 120) -> Step:
+    """A list step with ``_limit=limit`` over ``matching`` SMS of one lead, answered with
+    the first ``size`` of them."""
+    model = Model(FIXTURES)
+    ids = [f"acti_{n:03}" for n in range(matching)]
+    for sms_id in ids:
+        model.apply(SmsRecord(sms_id, "draft", {"lead_id": "lead_1"}, date_created=NOON))
+    params = {"lead_id": "lead_1", "_limit": str(limit)}
+    body = {"data": [{"id": i} for i in ids[:size]], "has_more": has_more}
+    return Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=params,
+        list_expectation=model.expect_list(params),
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "has_more"),
+    [(100, True), (110, True), (120, False)],
+    ids=["cut-to-the-default", "cut-to-a-higher-maximum", "whole-page"],
+)
+def test_a_page_over_the_default_limit_may_be_cut_to_the_servers_maximum(size, has_more):
+    assert violated(page_of(size, has_more, limit=250)) == []
+
+
+def test_a_page_cut_to_its_maximum_says_more_follow():
+    assert violated(page_of(100, False, limit=250)) == ["sms/list/has-more"]
+
+
+def test_a_page_over_the_default_limit_is_never_cut_below_the_default():
+    assert violated(page_of(99, True, limit=250, matching=300)) == ["sms/list/pagination"]
+
+
+def test_a_page_within_the_default_limit_is_never_cut():
+    assert violated(page_of(99, True, limit=100)) == ["sms/list/pagination"]

@@ -1,0 +1,75 @@
+"""Read-back checks: a number Caller ID picked for a send that named none must be one of the
+organisation's internal numbers (open point local-phone-on-sends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from conformance.checks import Step
+from conformance.fixtures import Fixtures
+from conformance.model import Model, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.objects import what_was_written_reads_back
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+INTERNAL = ("+16505550001", "+16505550003")
+EXTERNAL = "+14155550002"
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=INTERNAL,
+    external_phones=(EXTERNAL,),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+SEND = {"status": "outbox", "remote_phone": "+15555550100", "text": "hi"}  # no local_phone
+
+
+def created_showing(local_phone: Any) -> Step:
+    """The create step of a send that named no local_phone, answered with ``local_phone``."""
+    model = Model(FIXTURES)
+    window = TimeWindow(NOON, NOON)
+    expectation = model.expect_create(SEND, window)
+    answer = {"id": "acti_1", **SEND, "direction": "outbound", "local_phone": local_phone}
+    return Step(
+        "create",
+        [
+            Exchange(
+                RecordedRequest("POST", "/activity/sms/", {}, SEND),
+                RecordedResponse(200, {}, answer),
+            )
+        ],
+        window,
+        model,
+        expectation=expectation,
+    )
+
+
+def verdict_on_the_number(step: Step) -> list[bool]:
+    return [
+        finding.ok
+        for finding in what_was_written_reads_back(step)
+        if finding.rule == "sms/create/local-phone-required"
+    ]
+
+
+@pytest.mark.parametrize("local_phone", [*INTERNAL, None])
+def test_caller_id_may_show_any_internal_number_or_none_yet(local_phone):
+    assert verdict_on_the_number(created_showing(local_phone)) == [True]
+
+
+@pytest.mark.parametrize("local_phone", [EXTERNAL, "+16505559999"])
+def test_caller_id_showing_a_number_that_is_not_internal_breaks_the_rule(local_phone):
+    assert verdict_on_the_number(created_showing(local_phone)) == [False]
+
+
+def test_a_send_that_named_its_number_is_not_judged_as_caller_id():
+    step = created_showing(INTERNAL[0])
+    step.expectation = step.model.expect_create({**SEND, "local_phone": INTERNAL[0]}, step.window)
+    assert verdict_on_the_number(step) == []

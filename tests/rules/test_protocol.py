@@ -1,0 +1,133 @@
+"""Protocol checks demand what the docs give and nothing more: JSON where a body is
+documented, a documented 400 shape, and field naming only where field errors are given."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from conformance.checks import Finding, Step
+from conformance.fixtures import Fixtures
+from conformance.model import Expectation, Model, TimeWindow
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.rules.protocol import (
+    answers_with_json,
+    validation_errors_have_the_documented_body,
+)
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FIXTURES = Fixtures(
+    organization_id="orga_1",
+    user_id="user_1",
+    internal_phones=("+16505550001",),
+    external_phones=(),
+    leads=(("lead_1", "cont_1"),),
+    contact_first_name="Ada",
+    template_id="smstmpl_1",
+    template_text="Hi {{ contact.first_name }}",
+    rendered_template="Hi Ada",
+)
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+
+def answered(
+    operation: str,
+    code: int,
+    body: Any,
+    content_type: str = JSON,
+    expectation: Expectation | None = None,
+) -> Step:
+    """A step of ``operation`` whose one answer is ``code`` with ``body``."""
+    response = RecordedResponse(code, {"content-type": content_type}, body)
+    return Step(
+        operation,
+        [Exchange(RecordedRequest("GET", "/activity/sms/x/", {}), response)],
+        TimeWindow(NOON, NOON),
+        Model(FIXTURES),
+        expectation=expectation,
+    )
+
+
+def verdicts(findings: list[Finding]) -> dict[str, bool]:
+    return {finding.rule: finding.ok for finding in findings}
+
+
+# -- protocol/json-content-type ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [404, 405, 415, 429])
+def test_an_answer_whose_body_the_docs_leave_open_may_be_html(code):
+    step = answered("get", code, "<html><body>nope</body></html>", HTML)
+    assert list(answers_with_json(step)) == []
+
+
+@pytest.mark.parametrize("code", [200, 400, 401])
+def test_an_answer_with_a_documented_json_body_served_as_html_breaks_the_rule(code):
+    step = answered("get", code, {"id": "acti_1"}, HTML)
+    assert verdicts(list(answers_with_json(step))) == {"protocol/json-content-type": False}
+
+
+def test_a_json_answer_keeps_the_rule():
+    step = answered("get", 200, {"id": "acti_1"}, "application/json; charset=utf-8")
+    assert verdicts(list(answers_with_json(step))) == {"protocol/json-content-type": True}
+
+
+# -- protocol/error-body and protocol/field-error-names-field ---------------------------------
+
+ON_DATE = Expectation("sms/create/scheduled-requires-date-scheduled", False, "date_scheduled")
+
+
+def judged_400(body: Any) -> dict[str, bool]:
+    step = answered("create", 400, body, expectation=ON_DATE)
+    return verdicts(list(validation_errors_have_the_documented_body(step)))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errors": [], "field-errors": {"date_scheduled": "Required."}},
+        {"field-errors": {"date_scheduled": "Required."}},
+    ],
+)
+def test_field_errors_naming_the_field_keep_both_rules(body):
+    assert judged_400(body) == {
+        "protocol/error-body": True,
+        "protocol/field-error-names-field": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": "date_scheduled: Required when status is scheduled."},
+        {"errors": ["date_scheduled: Required when status is scheduled."]},
+    ],
+)
+def test_a_documented_body_without_field_errors_is_not_judged_on_field_naming(body):
+    assert judged_400(body) == {"protocol/error-body": True}
+
+
+def test_field_errors_naming_another_field_break_the_should_rule_only():
+    body = {"errors": [], "field-errors": {"phone": "Required."}}
+    assert judged_400(body) == {
+        "protocol/error-body": True,
+        "protocol/field-error-names-field": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"detail": "date_scheduled: Required."},
+        {"error": {"message": "Required."}},
+        {"errors": "Required."},
+        ["date_scheduled: Required."],
+        "Bad Request",
+        None,
+    ],
+)
+def test_a_400_body_in_no_documented_shape_breaks_the_error_body_rule(body):
+    assert judged_400(body) == {"protocol/error-body": False}
