@@ -498,23 +498,46 @@ def _summarise(say: Say, report, paths) -> None:
     default=Path("reports"),
     show_default=True,
 )
+@click.option(
+    "--combinations",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Random combinations of readings in the specificity matrix.",
+)
+@click.option(
+    "--specificity/--no-specificity",
+    default=True,
+    show_default=True,
+    help="Also run the clean server under every other reading of every open point "
+    "(each on every seed) and under --combinations random combinations.",
+)
 def self_test(
-    profile: str, seeds: tuple[int, ...], faults: tuple[str, ...], jobs: int, report_dir: Path
+    profile: str,
+    seeds: tuple[int, ...],
+    faults: tuple[str, ...],
+    jobs: int,
+    report_dir: Path,
+    combinations: int,
+    specificity: bool,
 ) -> None:
-    """Prove detection: the clean reference server passes on every seed, and every faulty
-    variant is caught. Writes selftest.json; exit 0 only if both hold."""
+    """Prove detection and specificity: every faulty variant is caught, and the clean
+    reference server passes on every seed, under every reading of the docs' open points.
+    Writes selftest.json; exit 0 only if all of it holds."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from conformance.selftest import run_self_test
+    from conformance.selftest import run_self_test, specificity_readings
 
     seeds = seeds or (1, 2, 3)
+    readings = specificity_readings(combinations) if specificity else []
     console = Console(width=None if sys.stdout.isatty() else 150)
     try:
         from conformance.refserver import FAULTS
 
         total = len(seeds) + len(faults or FAULTS)
+        total += sum(len(seeds) if len(chosen) == 1 else 1 for chosen in readings)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("self-test", total=total)
 
@@ -526,6 +549,7 @@ def self_test(
                 seeds=seeds,
                 faults=faults or None,
                 jobs=jobs,
+                readings=readings,
                 on_clean=advance,
                 on_kill=advance,
             )
@@ -550,10 +574,13 @@ def self_test(
         )
     console.print(table)
     for run in report.clean:
-        console.print(
-            f"clean server, seed {run.seed}: {run.verdict}"
-            + (f" ({', '.join(run.failures)})" if run.failures else "")
-        )
+        if not run.readings:
+            console.print(
+                f"clean server, seed {run.seed}: {run.verdict}"
+                + (f" ({', '.join(run.failures)})" if run.failures else "")
+            )
+    if report.specificity_runs:
+        console.print(_specificity_matrix(report.specificity_runs))
     path = report.write(report_dir / "selftest.json")
     summary = report.summary()
     console.print(", ".join(f"{key}={value}" for key, value in summary.items()))
@@ -564,6 +591,28 @@ def self_test(
             f"{report.false_alarms} false alarm(s)"
         )
     sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
+
+
+def _specificity_matrix(runs):
+    """The clean server under other readings: one row per reading set, one cell per seed."""
+    from rich.table import Table
+
+    seeds = sorted({run.seed for run in runs})
+    table = Table(title="specificity matrix (the clean server under other readings)")
+    table.add_column("readings")
+    for seed in seeds:
+        table.add_column(f"seed {seed}")
+    rows: dict[tuple[str, ...], dict[int, str]] = {}
+    for run in runs:
+        cell = (
+            "pass"
+            if run.verdict == "pass"
+            else f"[red]{run.verdict}[/red] " + ", ".join(run.failures)
+        )
+        rows.setdefault(run.readings, {})[run.seed] = f"{cell} ({run.seconds:.0f} s)"
+    for readings, cells in rows.items():
+        table.add_row(" ".join(readings), *(cells.get(seed, "") for seed in seeds))
+    return table
 
 
 def _schema_cell(rules: tuple[str, ...] | None) -> str:

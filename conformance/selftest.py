@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from conformance.engine import run_target
+from conformance.engine import REMOTE_SETTLE, run_target
 from conformance.profiles import Profile
 from conformance.target import embedded_target
 
@@ -59,10 +59,14 @@ class Kill:
 
 @dataclass(frozen=True, slots=True)
 class CleanRun:
+    """A run against the clean server: on the default readings, or (the specificity matrix)
+    under ``readings``, non-default readings of the docs' open points (``POINT=ALT``)."""
+
     seed: int
     verdict: str
     failures: tuple[str, ...]
     seconds: float
+    readings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,6 +80,10 @@ class SelfTestReport:
     @property
     def false_alarms(self) -> int:
         return sum(run.verdict != "pass" for run in self.clean)
+
+    @property
+    def specificity_runs(self) -> list[CleanRun]:
+        return [run for run in self.clean if run.readings]
 
     @property
     def missed(self) -> list[str]:
@@ -96,6 +104,10 @@ class SelfTestReport:
             "named_expected_rule": sum(kill.right_rule for kill in caught),
             "false_alarms": self.false_alarms,
             "clean_seeds": list(self.seeds),
+            "runs_under_other_readings": len(self.specificity_runs),
+            "false_alarms_under_other_readings": sum(
+                run.verdict != "pass" for run in self.specificity_runs
+            ),
             "median_seconds_to_catch": round(statistics.median(times), 2) if times else None,
             "worst_seconds_to_catch": round(max(times), 2) if times else None,
             "caught_by_schema_phase_alone": (
@@ -135,15 +147,47 @@ def _one_failure_profile(profile: Profile) -> Profile:
     return replace(profile, max_failures=1)
 
 
-def _clean_run(profile: Profile, seed: int) -> CleanRun:
+def _clean_run(profile: Profile, seed: int, readings: tuple[str, ...] = ()) -> CleanRun:
+    """The clean server on ``seed``; under ``readings`` (``POINT=ALT``) with the settle
+    window a remote run has (a reading may lag reads behind writes)."""
     began = time.monotonic()
-    result = run_target(embedded_target(), profile=profile, seed_value=seed, strict=True)
+    chosen = dict(reading.split("=", 1) for reading in readings)
+    result = run_target(
+        embedded_target(readings=chosen),
+        profile=profile,
+        seed_value=seed,
+        strict=True,
+        settle=REMOTE_SETTLE if readings else None,
+    )
     return CleanRun(
         seed,
         result.verdict,
         tuple(f.rule for f in result.failures),
         round(time.monotonic() - began, 2),
+        readings,
     )
+
+
+def specificity_readings(combinations: int) -> list[tuple[str, ...]]:
+    """The reading sets of the specificity matrix: each non-default alternative of every
+    open point alone, then ``combinations`` sets drawn at random (seeds 0, 1, ...) that
+    differ from the defaults somewhere."""
+    from conformance.catalogue import CATALOGUE
+    from conformance.refserver.readings import random_readings
+
+    sets = [
+        (f"{point.id}={name}",)
+        for point in CATALOGUE.open_points.values()
+        for name in point.alternatives
+        if name != point.default
+    ]
+    draw, wanted = 0, len(sets) + combinations
+    while len(sets) < wanted:
+        chosen = random_readings(draw).chosen
+        draw += 1
+        if chosen:
+            sets.append(tuple(f"{p}={a}" for p, a in sorted(chosen.items())))
+    return sets
 
 
 def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
@@ -197,11 +241,14 @@ def run_self_test(
     seeds: Iterable[int],
     faults: Iterable[str] | None = None,
     jobs: int = 1,
+    readings: Iterable[tuple[str, ...]] = (),
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
 ) -> SelfTestReport:
     """Run the clean server on each seed and every fault (or those named) on the first seed,
-    ``jobs`` runs at a time (each in its own process, with its own server)."""
+    ``jobs`` runs at a time (each in its own process, with its own server). Each reading set
+    of ``readings`` (see :func:`specificity_readings`) runs the clean server again: a single
+    reading on every seed, a combination on one seed (in turn)."""
     from conformance.refserver import FAULTS
 
     seeds = tuple(seeds)
@@ -214,9 +261,13 @@ def run_self_test(
     report = SelfTestReport(seeds=seeds, profile=profile.name)
     started = time.monotonic()
     quick = _one_failure_profile(profile)
+    runs: list[tuple[int, tuple[str, ...]]] = [(seed, ()) for seed in seeds]
+    for index, chosen in enumerate(readings):
+        on = seeds if len(chosen) == 1 else (seeds[index % len(seeds)],)
+        runs += [(seed, chosen) for seed in on]
     if jobs <= 1:
-        for seed in seeds:
-            report.clean.append(_clean_run(profile, seed))
+        for seed, chosen in runs:
+            report.clean.append(_clean_run(profile, seed, chosen))
             on_clean(report.clean[-1])
         for name in names:
             report.kills.append(_kill_run(quick, seeds[0], name))
@@ -226,7 +277,7 @@ def run_self_test(
         # threads (schemathesis keeps one global event-loop thread for its ASGI client, and a
         # forked copy waits on it forever).
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            cleans = [pool.submit(_clean_run, profile, seed) for seed in seeds]
+            cleans = [pool.submit(_clean_run, profile, seed, chosen) for seed, chosen in runs]
             kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
             futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills]
             for future in as_completed(futures):

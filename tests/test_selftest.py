@@ -71,3 +71,35 @@ def test_every_documented_rule_is_broken_by_some_faulty_variant_or_says_why_not(
     ]
     assert untested == [], "add a fault to conformance/refserver/faults.py for each"
     assert set(UNBROKEN) <= set(CATALOGUE.ids())
+
+
+def test_the_specificity_matrix_holds_every_other_reading_alone_then_random_combinations():
+    from conformance.catalogue import CATALOGUE
+    from conformance.selftest import specificity_readings
+
+    others = {
+        f"{point.id}={name}"
+        for point in CATALOGUE.open_points.values()
+        for name in point.alternatives
+        if name != point.default
+    }
+    sets = specificity_readings(20)
+    singles = [chosen for chosen in sets if len(chosen) == 1]
+    assert {chosen[0] for chosen in singles} == others
+    assert len(sets) == len(singles) + 20
+    assert sets == specificity_readings(20)  # the same matrix every time
+
+
+def test_the_clean_server_under_another_reading_is_a_specificity_run_on_every_seed():
+    profile = PROFILES["quick"]
+    report = run_self_test(
+        profile=profile, seeds=(1, 2), faults=[], readings=[("empty-send=reject",)]
+    )
+    runs = report.specificity_runs
+    assert [(run.seed, run.readings) for run in runs] == [
+        (1, ("empty-send=reject",)),
+        (2, ("empty-send=reject",)),
+    ]
+    assert all(run.verdict == "pass" for run in runs), runs
+    assert report.summary()["runs_under_other_readings"] == 2
+    assert report.summary()["false_alarms_under_other_readings"] == 0
