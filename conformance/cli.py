@@ -512,6 +512,13 @@ def _summarise(say: Say, report, paths) -> None:
     help="Also run the clean server under every other reading of every open point "
     "(each on every seed) and under --combinations random combinations.",
 )
+@click.option(
+    "--faults-under-readings/--no-faults-under-readings",
+    default=True,
+    show_default=True,
+    help="Run every faulty variant a second time, under a random combination of "
+    "non-default readings: it must be caught there too.",
+)
 def self_test(
     profile: str,
     seeds: tuple[int, ...],
@@ -520,6 +527,7 @@ def self_test(
     report_dir: Path,
     combinations: int,
     specificity: bool,
+    faults_under_readings: bool,
 ) -> None:
     """Prove detection and specificity: every faulty variant is caught, and the clean
     reference server passes on every seed, under every reading of the docs' open points.
@@ -536,7 +544,7 @@ def self_test(
     try:
         from conformance.refserver import FAULTS
 
-        total = len(seeds) + len(faults or FAULTS)
+        total = len(seeds) + len(faults or FAULTS) * (2 if faults_under_readings else 1)
         total += sum(len(seeds) if len(chosen) == 1 else 1 for chosen in readings)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("self-test", total=total)
@@ -550,6 +558,7 @@ def self_test(
                 faults=faults or None,
                 jobs=jobs,
                 readings=readings,
+                faults_under_readings=faults_under_readings,
                 on_clean=advance,
                 on_kill=advance,
             )
@@ -557,7 +566,11 @@ def self_test(
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     table = Table(title="kill matrix")
-    for column in ("variant", "caught", "rule", "steps", "minimal", "seconds", "schema phase"):
+    columns = ["variant", "caught", "rule", "steps", "minimal", "seconds", "schema phase"]
+    under = {kill.fault: kill for kill in report.kills_under_readings}
+    if under:
+        columns.append("under other readings")
+    for column in columns:
         table.add_column(column)
     for kill in report.kills:
         rule = kill.rule or "-"
@@ -571,6 +584,7 @@ def self_test(
             str(kill.minimal_steps or "-"),
             f"{kill.seconds:.1f}",
             _schema_cell(kill.schema_rules),
+            *([_under_readings_cell(under[kill.fault])] if kill.fault in under else []),
         )
     console.print(table)
     for run in report.clean:
@@ -613,6 +627,12 @@ def _specificity_matrix(runs):
     for readings, cells in rows.items():
         table.add_row(" ".join(readings), *(cells.get(seed, "") for seed in seeds))
     return table
+
+
+def _under_readings_cell(kill) -> str:
+    """The same variant under other readings: caught (by which rule) or not, and under what."""
+    outcome = f"yes ({kill.rule})" if kill.caught else "[red]NO[/red]"
+    return f"{outcome}: {' '.join(kill.readings)}"
 
 
 def _schema_cell(rules: tuple[str, ...] | None) -> str:

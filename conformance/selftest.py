@@ -16,6 +16,7 @@ import contextlib
 import json
 import statistics
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
@@ -26,7 +27,7 @@ from conformance.engine import REMOTE_SETTLE, run_target
 from conformance.profiles import Profile
 from conformance.target import embedded_target
 
-__all__ = ["CleanRun", "Kill", "SelfTestReport", "run_self_test"]
+__all__ = ["CleanRun", "Kill", "SelfTestReport", "fault_readings", "run_self_test", "specificity_readings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Kill:
     minimal_steps: int | None
     seconds: float
     schema_rules: tuple[str, ...] | None = None  # None: the profile has no schema phase
+    readings: tuple[str, ...] = ()  # POINT=ALT: the run was under these non-default readings
 
     @property
     def caught_by_schema_phase(self) -> bool:
@@ -75,6 +77,7 @@ class SelfTestReport:
     profile: str
     clean: list[CleanRun] = field(default_factory=list)
     kills: list[Kill] = field(default_factory=list)
+    kills_under_readings: list[Kill] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -87,7 +90,12 @@ class SelfTestReport:
 
     @property
     def missed(self) -> list[str]:
-        return [kill.fault for kill in self.kills if not kill.caught]
+        missed = [kill.fault for kill in self.kills if not kill.caught]
+        return missed + [
+            f"{kill.fault} (under {' '.join(kill.readings)})"
+            for kill in self.kills_under_readings
+            if not kill.caught
+        ]
 
     @property
     def ok(self) -> bool:
@@ -104,6 +112,11 @@ class SelfTestReport:
             "named_expected_rule": sum(kill.right_rule for kill in caught),
             "false_alarms": self.false_alarms,
             "clean_seeds": list(self.seeds),
+            "caught_under_other_readings": (
+                sum(kill.caught for kill in self.kills_under_readings)
+                if self.kills_under_readings
+                else None
+            ),
             "runs_under_other_readings": len(self.specificity_runs),
             "false_alarms_under_other_readings": sum(
                 run.verdict != "pass" for run in self.specificity_runs
@@ -134,6 +147,7 @@ class SelfTestReport:
                 }
                 for kill in self.kills
             ],
+            "kills_under_readings": [asdict(kill) for kill in self.kills_under_readings],
         }
 
     def write(self, path: Path) -> Path:
@@ -190,14 +204,42 @@ def specificity_readings(combinations: int) -> list[tuple[str, ...]]:
     return sets
 
 
-def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
+def fault_readings(name: str) -> tuple[str, ...]:
+    """A random combination of non-default readings to run the faulty variant ``name``
+    under: drawn from the variant's name (the same every time), with the open points the
+    variant lists in ``masked_by`` (a reading in which its bug is conforming) left at
+    their defaults, and at least one point off its default."""
+    from conformance.refserver import FAULTS
+    from conformance.refserver.readings import random_readings
+
+    masked = set(FAULTS[name].masked_by)
+    draw = zlib.crc32(name.encode())
+    while True:
+        chosen = {
+            point: alternative
+            for point, alternative in random_readings(draw).chosen.items()
+            if point not in masked
+        }
+        if chosen:
+            return tuple(f"{point}={alternative}" for point, alternative in sorted(chosen.items()))
+        draw += 1
+
+
+def _kill_run(
+    profile: Profile, seed: int, name: str, readings: tuple[str, ...] = ()
+) -> Kill:
     from conformance.refserver import FAULTS
 
     fault = FAULTS[name]
     began = time.monotonic()
+    chosen = dict(reading.split("=", 1) for reading in readings)
     # Strict: a variant filed under a SHOULD rule is caught by that rule's warning too.
     result = run_target(
-        embedded_target(faults=[name]), profile=profile, seed_value=seed, strict=True
+        embedded_target(faults=[name], readings=chosen),
+        profile=profile,
+        seed_value=seed,
+        strict=True,
+        settle=REMOTE_SETTLE if readings else None,
     )
     first = result.failures[0] if result.failures else None
     return Kill(
@@ -208,7 +250,10 @@ def _kill_run(profile: Profile, seed: int, name: str) -> Kill:
         steps=first.length if first else None,
         minimal_steps=getattr(fault, "minimal_steps", None),
         seconds=round(time.monotonic() - began, 2),
-        schema_rules=_schema_phase_alone(profile, seed, name),
+        # Under other readings only the run is repeated; what the schema phase alone finds
+        # is the default run's column.
+        schema_rules=None if readings else _schema_phase_alone(profile, seed, name),
+        readings=readings,
     )
 
 
@@ -242,13 +287,16 @@ def run_self_test(
     faults: Iterable[str] | None = None,
     jobs: int = 1,
     readings: Iterable[tuple[str, ...]] = (),
+    faults_under_readings: bool = False,
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
 ) -> SelfTestReport:
     """Run the clean server on each seed and every fault (or those named) on the first seed,
     ``jobs`` runs at a time (each in its own process, with its own server). Each reading set
     of ``readings`` (see :func:`specificity_readings`) runs the clean server again: a single
-    reading on every seed, a combination on one seed (in turn)."""
+    reading on every seed, a combination on one seed (in turn). With
+    ``faults_under_readings`` every fault runs a second time, under a random combination of
+    non-default readings (:func:`fault_readings`): detection must not rest on the defaults."""
     from conformance.refserver import FAULTS
 
     seeds = tuple(seeds)
@@ -272,6 +320,11 @@ def run_self_test(
         for name in names:
             report.kills.append(_kill_run(quick, seeds[0], name))
             on_kill(report.kills[-1])
+        for name in names if faults_under_readings else ():
+            report.kills_under_readings.append(
+                _kill_run(quick, seeds[0], name, fault_readings(name))
+            )
+            on_kill(report.kills_under_readings[-1])
     else:
         # Spawned, not forked: a forked worker inherits the parent's module state without its
         # threads (schemathesis keeps one global event-loop thread for its ASGI client, and a
@@ -279,7 +332,11 @@ def run_self_test(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             cleans = [pool.submit(_clean_run, profile, seed, chosen) for seed, chosen in runs]
             kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
-            futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills]
+            under = [
+                pool.submit(_kill_run, quick, seeds[0], name, fault_readings(name))
+                for name in (names if faults_under_readings else ())
+            ]
+            futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills, *under]
             for future in as_completed(futures):
                 outcome = future.result()
                 if isinstance(outcome, CleanRun):
@@ -288,5 +345,6 @@ def run_self_test(
                     on_kill(outcome)
             report.clean = [future.result() for future in cleans]
             report.kills = [future.result() for future in kills]
+            report.kills_under_readings = [future.result() for future in under]
     report.seconds = time.monotonic() - started
     return report

@@ -103,3 +103,44 @@ def test_the_clean_server_under_another_reading_is_a_specificity_run_on_every_se
     assert all(run.verdict == "pass" for run in runs), runs
     assert report.summary()["runs_under_other_readings"] == 2
     assert report.summary()["false_alarms_under_other_readings"] == 0
+
+
+def test_a_fault_runs_under_a_fixed_random_combination_that_leaves_its_masking_points_alone():
+    from conformance.catalogue import CATALOGUE
+    from conformance.selftest import fault_readings
+
+    for name, fault in FAULTS.items():
+        chosen = fault_readings(name)
+        assert chosen == fault_readings(name)  # the same combination every time
+        assert chosen, name
+        points = {reading.split("=", 1)[0] for reading in chosen}
+        assert not points & set(fault.masked_by), name
+        for reading in chosen:
+            point, alternative = reading.split("=", 1)
+            assert alternative != CATALOGUE.open_points[point].default, reading
+
+
+def test_every_fault_masks_only_open_points_the_catalogue_knows():
+    from conformance.catalogue import CATALOGUE
+
+    unknown = {
+        (name, point)
+        for name, fault in FAULTS.items()
+        for point in fault.masked_by
+        if point not in CATALOGUE.open_points
+    }
+    assert unknown == set()
+
+
+def test_a_faulty_variant_under_other_readings_is_a_second_row_that_must_be_caught_too():
+    report = run_self_test(
+        profile=PROFILES["quick"],
+        seeds=(1,),
+        faults=["edit-inbox-accepted"],
+        faults_under_readings=True,
+    )
+    (kill,) = report.kills_under_readings
+    assert kill.readings and kill.schema_rules is None
+    assert kill.caught, kill
+    assert report.summary()["caught_under_other_readings"] == 1
+    assert tuple(report.to_json()["kills_under_readings"][0]["readings"]) == kill.readings

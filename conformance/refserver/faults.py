@@ -19,12 +19,15 @@ class Fault:
     """One bug: its ``name``, the catalogue ``rule`` id it breaks, what it does, and
     ``minimal_steps``, the length in state-machine steps of the shortest example that shows
     it (a check at the end of an example, after every due time, counts no step; every
-    example starts with a valid create, so a bug only an invalid request shows needs two)."""
+    example starts with a valid create, so a bug only an invalid request shows needs two).
+    ``masked_by`` names the open points under whose other readings the bug is conforming
+    behaviour (the self-test then keeps those points at their defaults for this fault)."""
 
     name: str
     rule: str
     description: str
     minimal_steps: int
+    masked_by: tuple[str, ...] = ()
 
 
 _ALL = (
