@@ -529,10 +529,12 @@ class Model:
         if status in SENDING and _nothing_to_send(
             body.get("text"), body.get("attachments"), template_id
         ):
-            # With no local_phone either, a refusal may name one or the other.
+            # With no local_phone either, a refusal may name one or the other, and then it
+            # does not tell how the target reads an empty send.
             field = None if caller_id else "text"
+            readings = (EMPTY_SEND[0], None) if caller_id else EMPTY_SEND
             return Expectation(
-                "sms/create/empty-send", None, field, record=record, readings=EMPTY_SEND
+                "sms/create/empty-send", None, field, record=record, readings=readings
             )
         if caller_id:
             return Expectation(

@@ -137,7 +137,9 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
         ranges=ranges,
         skip=0 if settle is not None else skip,
         limit=2**31 if settle is not None else limit + 1,
-        oldest_first=skip > 0 and "later-pages-oldest-first" in faults,
+        # A faulty variant flips the order on later pages only (the pages then overlap).
+        oldest_first=(ctx.readings["list-order"] == "oldest-first")
+        != (skip > 0 and "later-pages-oldest-first" in faults),
     )
     if settle is not None:
         # The index lags: new SMS are not in it yet, deleted ones still are.

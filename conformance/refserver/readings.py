@@ -41,6 +41,7 @@ SERVED: dict[str, frozenset[str]] = {
     "error-body-shape": frozenset({"field-errors", "error-message"}),
     "limit-over-maximum": frozenset({"reject", "clamp"}),
     "local-phone-on-sends": frozenset({"required", "auto"}),
+    "list-order": frozenset({"newest-first", "oldest-first"}),
 }
 
 

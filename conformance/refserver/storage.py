@@ -201,8 +201,8 @@ class Storage:
         ``any_of`` maps a column to accepted values (an empty sequence matches nothing);
         ``ranges`` holds ``(column, op, value)`` with op in gt/gte/lt/lte, comparing UTC ISO
         strings. Rows with a null column never match a range on it. ``kind`` may name
-        several kinds and ``org=None`` any organisation, and ``oldest_first`` reverses the
-        order (only faulty variants use those).
+        several kinds and ``org=None`` any organisation (only faulty variants use those), and
+        ``oldest_first`` reverses the order.
         """
         kinds = (kind,) if isinstance(kind, str) else kind
         clauses = [f"kind IN ({', '.join('?' for _ in kinds)})"]

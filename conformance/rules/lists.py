@@ -257,8 +257,8 @@ def order_is_observed(step: Step) -> Iterator[Finding]:
         for item in page[0] if page else []:
             if isinstance(item, dict) and isinstance(item.get("date_created"), str):
                 created.append(item["date_created"])
-    if len(created) < 3:
-        return
+    if len(created) < 3 or len(set(created)) < 2:
+        return  # too few, or all at one instant: no order to see
     order = (
         "newest first"
         if created == sorted(created, reverse=True)
@@ -266,7 +266,14 @@ def order_is_observed(step: Step) -> Iterator[Finding]:
         if created == sorted(created)
         else "not by date_created"
     )
-    yield Finding("sms/list/order", False, "not documented", order)
+    reading = {"newest first": "newest-first", "oldest first": "oldest-first"}.get(order)
+    yield Finding(
+        "sms/list/order",
+        False,
+        "not documented",
+        order,
+        reading=f"list-order={reading}" if reading else None,
+    )
 
 
 @check("sms/list/limit-maximum", on=("list",))

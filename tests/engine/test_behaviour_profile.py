@@ -6,7 +6,7 @@ import pytest
 
 from conformance.checks import Check, CheckDefinitionError, Finding
 from conformance.engine import run_target
-from conformance.profiles import Profile
+from conformance.profiles import PROFILES, Profile
 from conformance.target import embedded_target
 
 PROFILE = Profile("profile", max_examples=60, steps=15, max_failures=1)
@@ -51,4 +51,17 @@ def test_the_report_names_the_reading_the_server_took_of_each_point_it_met(point
     )
     assert report.verdict == "pass"
     (seen,) = [p for p in report.open_points if p.id == point]
+    assert set(seen.readings) == {reading}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reading", ["newest-first", "oldest-first"])
+def test_the_report_names_the_list_order_the_server_took(reading):
+    # Orders show on walks over every page of a list of several SMS, which the ci profile
+    # takes (shorter runs may never walk one).
+    report = run_target(
+        embedded_target(readings={"list-order": reading}), profile=PROFILES["ci"], seed_value=1
+    )
+    assert report.verdict == "pass"
+    (seen,) = [p for p in report.open_points if p.id == "list-order"]
     assert set(seen.readings) == {reading}
