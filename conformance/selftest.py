@@ -27,7 +27,14 @@ from conformance.engine import REMOTE_SETTLE, run_target
 from conformance.profiles import Profile
 from conformance.target import embedded_target
 
-__all__ = ["CleanRun", "Kill", "SelfTestReport", "fault_readings", "run_self_test", "specificity_readings"]
+__all__ = [
+    "CleanRun",
+    "Kill",
+    "SelfTestReport",
+    "fault_readings",
+    "run_self_test",
+    "specificity_readings",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +196,7 @@ def specificity_readings(combinations: int) -> list[tuple[str, ...]]:
     from conformance.catalogue import CATALOGUE
     from conformance.refserver.readings import random_readings
 
-    sets = [
+    sets: list[tuple[str, ...]] = [
         (f"{point.id}={name}",)
         for point in CATALOGUE.open_points.values()
         for name in point.alternatives
@@ -225,9 +232,7 @@ def fault_readings(name: str) -> tuple[str, ...]:
         draw += 1
 
 
-def _kill_run(
-    profile: Profile, seed: int, name: str, readings: tuple[str, ...] = ()
-) -> Kill:
+def _kill_run(profile: Profile, seed: int, name: str, readings: tuple[str, ...] = ()) -> Kill:
     from conformance.refserver import FAULTS
 
     fault = FAULTS[name]
