@@ -12,6 +12,7 @@ import pytest
 
 from conformance.engine import run_target
 from conformance.machine import RuleViolation, Session, build_machine
+from conformance.model import TimeWindow
 from conformance.profiles import PROFILES, Profile
 from conformance.target import Target, embedded_target
 from conformance.transport import SyncASGITransport
@@ -58,7 +59,8 @@ Rule = Callable[[str, str], int | None]  # (method, path) -> the status to answe
 
 class Lose:
     """In front of the reference app: each request for which ``rule`` names a status is
-    answered with it, 503 before being handled, 504 after (its real answer lost)."""
+    answered with it, unhandled (a 503, a 429 with ``Retry-After: 1``), or a 504 after being
+    handled (its real answer lost)."""
 
     def __init__(self, app: Any, rule: Rule) -> None:
         self.app, self.rule = app, rule
@@ -76,6 +78,8 @@ class Lose:
             await self.app(scope, receive, swallow)
         body = json.dumps({"error": "injected"}).encode()
         headers = [(b"content-type", b"application/json")]
+        if status == 429:  # as the docs have a 429 (2.8)
+            headers += [(b"retry-after", b"1"), (b"ratelimit", b"limit=10, remaining=0, reset=1")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -184,3 +188,34 @@ def test_a_lost_create_noted_in_one_example_is_read_back_in_the_next():
     second = build_machine(session)()
     second._list(second._scoped({"lead_id": body["lead_id"]}))  # no violation
     assert not second.model.lost
+
+
+def test_a_create_the_docs_say_must_be_accepted_still_throttled_after_the_waits_is_not_judged():
+    """Audit row P10: a 429 left after the client's five waits is the rate limiter's answer,
+    not a refusal: the create rule (a MUST accept) is not failed on it."""
+    tries = {"left": 6}  # the first try and five waits
+
+    def throttle_the_first_create(method: str, path: str) -> int | None:
+        if method == "POST" and path.startswith("/api/v1/activity/sms") and tries["left"] > 0:
+            tries["left"] -= 1
+            return 429
+        return None
+
+    target = losing(throttle_the_first_create)
+    session = Session(target)
+    machine = build_machine(session)()
+    fixtures = target.fixtures
+    assert fixtures is not None
+    body = {
+        "status": "draft",
+        "lead_id": fixtures.leads[0][0],
+        "local_phone": fixtures.internal_phones[0],
+        "remote_phone": "+15555550100",
+        "text": "throttled",
+    }
+    now = target.clock.now()
+    assert machine.model.expect_create(body, TimeWindow(now, now)).accept is True
+    assert machine._create(body) is None  # no violation raised
+    assert tries["left"] == 0 and target.api.rate_limited == 6
+    assert not session.tally.failed  # nor any rule counted failed
+    assert "sms/create/status-draft" not in session.tally.passed  # not judged at all
