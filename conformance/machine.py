@@ -32,10 +32,10 @@ from conformance.model import (
     DEFAULT_LIMIT,
     SENDING,
     Expectation,
+    LostCreate,
     Model,
     TimeWindow,
     parse_datetime,
-    text_forms,
 )
 from conformance.records import Exchange
 from conformance.safety import item_path
@@ -124,6 +124,7 @@ class Session:
     first_violation: RuleViolation | None = None
     gone: set[str] = field(default_factory=set)  # every SMS the run deleted
     uncertain: set[str] = field(default_factory=set)  # SMS whose deletion was not confirmed
+    lost: list[LostCreate] = field(default_factory=list)  # creates whose SMS no answer showed
     settle: float = 0.0  # seconds a read that breaks a rule may be re-tried (--settle)
     max_wait: int = 120
     # On leads the user named (--lead-id): the latest date_created of the SMS that were
@@ -155,6 +156,7 @@ class _SmsMachine(RuleBasedStateMachine):
             target.timing,
             deleted_before=frozenset(self.session.gone),
             uncertain=set(self.session.uncertain),
+            lost=list(self.session.lost),
         )
         self.transcript: list[Exchange] = []
         self.steps = 0
@@ -303,7 +305,9 @@ class _SmsMachine(RuleBasedStateMachine):
         if not step.succeeded or not isinstance(step.body, dict) or "id" not in step.body:
             return None
         if expectation.record is None or expectation.accept is False:
-            self._discard(step.body["id"])  # accepted what it must not: keep lists clean
+            # Accepted what it must not, or where the model cannot follow: keep lists clean.
+            if not self._discard(step.body["id"]):
+                self.model.uncertain.add(step.body["id"])  # may still be there
             return None
         record = self.model.add(expectation.record, step.body, step.window)
         self.model.apply(record.observe_status(step.body.get("status", record.status)))
@@ -347,38 +351,53 @@ class _SmsMachine(RuleBasedStateMachine):
         )
 
     def _find_strays(self, body: dict[str, Any], window: TimeWindow) -> None:
-        """A create got no usable answer: it may or may not have happened. Look on the
-        body's lead (one of the run's) for an SMS the run does not know, created since, that
-        matches what was sent, and delete it. On a lead the user named (``--lead-id``), where
-        others may create SMS meanwhile, only a single match counts; anything else on the
-        lead is left alone."""
-        own_leads = [lead_id for lead_id, _ in self.fixtures.leads]
-        lead = body.get("lead_id")
-        if lead not in own_leads:
-            return  # an SMS the run sent without one of its leads is invalid: none was made
-        since = (window.start - timedelta(seconds=5)).isoformat()
-        exchange, _ = self._send("GET", SMS, params={"lead_id": lead, "date_created__gte": since})
+        """A create got no usable answer: it may or may not have happened. The model notes
+        it (:meth:`Model.lose_create`); look on the body's lead (one of the run's) for an SMS
+        the run does not know, created since, that may be what the create made (with every
+        form the docs allow: a template rendered, a text normalised, ...), and delete it.
+        What this search misses, any later list on the lead may show: the model takes it for
+        the lost create's SMS then (:meth:`_adopt_strays`). On a lead the user named
+        (``--lead-id``), where others may create SMS meanwhile, only a single match counts;
+        anything else on the lead is left alone."""
+        lost = self.model.lose_create(body, self.model.expect_create(body, window), window)
+        if lost is None:
+            return  # an SMS no list of the run can show: nothing to look for
+        params = {"lead_id": lost.lead_id, "date_created__gte": lost.since.isoformat()}
+        exchange, _ = self._send("GET", SMS, params=params)
         listed = exchange.response.body if exchange.response is not None else None
-        items = listed.get("data") if isinstance(listed, dict) else None
-        strays = [
-            item["id"]
-            for item in (items if isinstance(items, list) else [])
-            if isinstance(item, dict)
-            and isinstance(item.get("id"), str)
-            and item["id"] not in self.model.records
-            and item["id"] not in self.created
-            and item.get("lead_id") == lead
-            and all(
-                _sent_as(name, body[name], item.get(name)) for name in _STRAY_KEYS if name in body
-            )
-        ]
-        if lead in self.target.given.lead_ids and len(strays) != 1:
-            return
-        for sms_id in strays:
+        items = listed.get("data") if isinstance(listed, dict) and not _is_noise(exchange) else None
+        if not isinstance(items, list):
+            return  # the search itself met noise: the lists will tell
+        if lost.lead_id in self.target.given.lead_ids:
+            unknown = [
+                item
+                for item in items
+                if isinstance(item, dict) and not self.model.knows(item.get("id"))
+            ]
+            if sum(map(lost.may_have_made, unknown)) != 1:
+                return
+        for sms_id in self._adopt_strays(items, among=[lost]):
+            if self._discard(sms_id):
+                self.model.uncertain.discard(sms_id)  # confirmed gone: known not listed
+
+    def _adopt_strays(self, items: Any, among: list[LostCreate] | None = None) -> list[str]:
+        """Take each SMS of a list answer that a lost create may have made for that create's
+        SMS (of unknown fate from now on: lists may show it or not), as the run's own, to
+        delete at the end. Return their ids."""
+        adopted = self.model.adopt(items, among)
+        for sms_id in adopted:
             if self.target.api.guard is not None:
                 self.target.api.guard.own(SMS, sms_id)  # what the lost create made
             self.created[sms_id] = None
-            self._discard(sms_id)
+        return adopted
+
+    def _adopt_from(self, exchange: Exchange) -> None:
+        """Read back, from a list answer, any SMS a create that got no answer made."""
+        if not self.model.lost or _is_noise(exchange) or exchange.response is None:
+            return
+        body = exchange.response.body
+        if isinstance(body, dict):
+            self._adopt_strays(body.get("data"))
 
     def _lose(self, record: Any) -> None:
         """An update or delete got no usable answer: the SMS leaves the run, deleted when
@@ -496,9 +515,8 @@ class _SmsMachine(RuleBasedStateMachine):
             return
         if expectation.record is None:
             # Accepted where the docs say nothing of the result: the model cannot follow,
-            # so the SMS leaves the run.
-            self._discard(record.id)
-            self.model.forget(record.id)
+            # so the SMS leaves the run (of unknown fate, unless its deletion is confirmed).
+            self._lose(record)
             return
         if expectation.accept is not False:
             updated = expectation.record.settled(step.body)
@@ -861,6 +879,7 @@ class _SmsMachine(RuleBasedStateMachine):
 
         def send() -> Step:
             exchange, window = self._send("GET", SMS, params=params, headers=headers)
+            self._adopt_from(exchange)
             return Step(
                 "list",
                 [exchange],
@@ -904,6 +923,7 @@ class _SmsMachine(RuleBasedStateMachine):
                     "GET", SMS, params={**params, "_skip": str(page * limit), "_limit": str(limit)}
                 )
                 exchanges.append(exchange)
+                self._adopt_from(exchange)
                 body = exchange.response.body if exchange.response else None
                 if not isinstance(body, dict) or body.get("has_more") is not True:
                     break
@@ -993,6 +1013,7 @@ class _SmsMachine(RuleBasedStateMachine):
 
         def send() -> Step:
             exchange, window = self._send("GET", SMS, params=params)
+            self._adopt_from(exchange)
             step = Step("list", [exchange], window, self.model, params=params)
             if step.succeeded:  # a refusal is allowed: the maximum is not documented
                 step.list_expectation = self.model.expect_list(params, window=window)
@@ -1031,6 +1052,7 @@ class _SmsMachine(RuleBasedStateMachine):
             # What clean-up could not confirm deleted may still be there: never "gone".
             self.session.gone.update(set(self.created) - set(kept) - self.model.uncertain)
             self.session.uncertain.update(kept, self.model.uncertain)
+            self.session.lost = list(self.model.lost)  # still unaccounted for
 
     def _check_due_times(self) -> None:
         """The example's last word: every known SMS reads back as the model has it. On a
@@ -1094,10 +1116,6 @@ def given_leads_bound(target: Target, own: Collection[str] = ()) -> str:
     return (latest + timedelta(milliseconds=1)).isoformat() if latest is not None else ""
 
 
-# What a stray SMS must have of the lost create's body to be taken for its result.
-_STRAY_KEYS = ("text", "local_phone", "remote_phone")
-
-
 def _is_noise(exchange: Exchange) -> bool:
     """An answer that is not the API's: none at all, a 429 left after the waits, or a
     502/503/504 from whatever stands in front of the API."""
@@ -1108,12 +1126,6 @@ def _is_noise(exchange: Exchange) -> bool:
         or response.status_code == 429
         or response.status_code in TRANSIENT_STATUSES
     )
-
-
-def _sent_as(name: str, sent: Any, shown: Any) -> bool:
-    """True when a stray SMS shows ``sent`` for ``name`` (its text perhaps normalised: open
-    point text-normalisation)."""
-    return shown == sent or (name == "text" and shown in text_forms(sent))
 
 
 def _transient(step: Step) -> bool:

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LIMIT",
     "Expectation",
     "ListExpectation",
+    "LostCreate",
     "Model",
     "SmsRecord",
     "Timing",
@@ -452,6 +453,35 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+# How long before a lost create's request was sent the SMS it made may say it was created:
+# the target's clock may run a little behind the run's.
+LOST_CREATE_SLACK = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class LostCreate:
+    """A create that got no real answer (none, or a 502/503/504): it may have made one SMS,
+    of an id nobody told the run, on ``lead_id``, created no earlier than ``since``, showing
+    one of ``values[name]`` for each field named there. Until an answer shows that SMS, any
+    list on the lead may hold it."""
+
+    lead_id: str
+    since: datetime
+    values: Mapping[str, tuple[Any, ...]]
+
+    def may_have_made(self, item: Any) -> bool:
+        """True when ``item`` (an SMS as a list shows it) may be what this create made. A
+        field the item does not show (``_fields``) rules nothing out."""
+        if not isinstance(item, Mapping):
+            return False
+        if "lead_id" in item and item["lead_id"] != self.lead_id:
+            return False
+        created = parse_datetime(item.get("date_created"))
+        if created is not None and created < self.since:
+            return False
+        return all(item[name] in allowed for name, allowed in self.values.items() if name in item)
+
+
 @dataclass
 class Model:
     """The model of one organisation's SMS as this run knows them.
@@ -470,6 +500,8 @@ class Model:
     # SMS whose fate the run does not know: a write to them (a DELETE, a PUT) got no real
     # answer. They may exist or not, in any state: lists may show them or not.
     uncertain: set[str] = field(default_factory=set)
+    # Creates that got no real answer and whose SMS, if any, no answer has shown yet.
+    lost: list[LostCreate] = field(default_factory=list)
 
     def was_deleted(self, sms_id: object) -> bool:
         return sms_id in self.deleted or sms_id in self.deleted_before
@@ -763,6 +795,50 @@ class Model:
         self.deleted.pop(sms_id, None)
         self.uncertain.add(sms_id)
 
+    def lose_create(
+        self, body: Any, expectation: Expectation | None, window: TimeWindow
+    ) -> LostCreate | None:
+        """Note a create that got no real answer (``expectation`` is what the docs allowed
+        for it): it may have made an SMS the run cannot name. Return the note, or None when
+        such an SMS could not show in the run's lists (it names none of the run's leads)."""
+        if not isinstance(body, Mapping):
+            return None
+        lead = body.get("lead_id")
+        leads = dict(self.fixtures.leads)
+        if lead is None and "lead_id" not in body:
+            # A server may put an SMS that names only a contact on the contact's lead.
+            contact = body.get("contact_id")
+            lead = next((lead for lead, c in self.fixtures.leads if c == contact), None)
+        if lead not in leads:
+            return None
+        record = expectation.record if expectation is not None else None
+        lost = LostCreate(lead, window.start - LOST_CREATE_SLACK, _lost_values(body, record))
+        self.lost.append(lost)
+        return lost
+
+    def knows(self, sms_id: object) -> bool:
+        """True when the run has heard of ``sms_id``: followed, deleted, or of unknown fate."""
+        return sms_id in self.records or self.was_deleted(sms_id) or sms_id in self.uncertain
+
+    def adopt(self, items: Any, among: Iterable[LostCreate] | None = None) -> list[str]:
+        """Read lost creates back from a list answer: each SMS of ``items`` the run has not
+        heard of that a lost create (of ``among``, else any) may have made is taken for
+        that create's SMS, one SMS per create, and becomes of unknown fate (``uncertain``:
+        lists may show it or not). Return the ids adopted. An SMS no lost create accounts
+        for stays unknown, and the list rules judge it."""
+        adopted: list[str] = []
+        for item in items if isinstance(items, list) else []:
+            sms_id = item.get("id") if isinstance(item, Mapping) else None
+            if not isinstance(sms_id, str) or self.knows(sms_id):
+                continue
+            candidates = self.lost if among is None else [c for c in among if c in self.lost]
+            lost = next((c for c in candidates if c.may_have_made(item)), None)
+            if lost is not None:
+                self.lost.remove(lost)
+                self.uncertain.add(sms_id)
+                adopted.append(sms_id)
+        return adopted
+
     def expect_list(
         self,
         params: Mapping[str, str],
@@ -787,6 +863,33 @@ class Model:
 
     def in_status(self, *statuses: str) -> list[SmsRecord]:
         return [record for record in self.records.values() if record.status in statuses]
+
+
+def _lost_values(body: Mapping[str, Any], record: SmsRecord | None) -> dict[str, tuple[Any, ...]]:
+    """What an SMS made by a create of ``body`` may show, field by field: the model's
+    ``record`` of it (with every form an open point allows) when the docs let the create
+    through, else the body's own values. A field no value can be told for is left out."""
+    values: dict[str, tuple[Any, ...]] = {}
+    if record is not None:
+        written = record.written
+        if record.text_choices is not None:
+            values["text"] = tuple(record.text_choices)
+        elif "text" in written:
+            values["text"] = (written["text"], *record.alternatives.get("text", ()))
+        for name in ("local_phone", "remote_phone"):
+            if name == "local_phone" and record.local_phone_choices is not None:
+                values[name] = (None, *sorted(record.local_phone_choices))
+            elif name in written:
+                values[name] = (written[name], *record.alternatives.get(name, ()))
+    else:
+        for name in ("text", "local_phone", "remote_phone"):
+            if isinstance(body.get(name), str):
+                values[name] = (body[name], *text_forms(body[name]))
+        if body.get("template_id") is not None:
+            values.pop("text", None)  # whatever the template renders to
+    if "text" in values and any(text in ("", None) for text in values["text"]):
+        values["text"] = (*values["text"], "", None)  # no text: "" or null
+    return values
 
 
 def is_empty(record: SmsRecord) -> bool:

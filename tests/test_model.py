@@ -514,3 +514,69 @@ def test_a_send_naming_neither_number_nor_content_blames_no_single_field():
         None,
         None,
     )
+
+
+# -- creates that got no real answer ---------------------------------------------------------
+
+
+def lost_create(m: Model, **fields):
+    sent = body("draft", lead_id="lead_1", **fields)
+    return m.lose_create(sent, m.expect_create(sent, WINDOW), WINDOW)
+
+
+def listed(sms_id: str, **fields) -> dict:
+    return {
+        "id": sms_id,
+        "lead_id": "lead_1",
+        "date_created": NOW.isoformat(),
+        "local_phone": "+16505550001",
+        "remote_phone": "+15555550100",
+        **fields,
+    }
+
+
+def test_a_lost_create_with_a_template_and_a_text_may_have_made_an_sms_showing_the_template():
+    m = model()
+    lost = lost_create(m, text="explicit text", template_id="smstmpl_1")
+    assert lost.may_have_made(listed("acti_x", text="Hi Ada"))  # the template won
+    assert lost.may_have_made(listed("acti_x", text="explicit text"))  # the text won
+    assert not lost.may_have_made(listed("acti_x", text="someone else's words"))
+
+
+def test_a_lost_create_may_have_made_an_sms_showing_its_text_nfc_normalised():
+    lost = lost_create(model(), text="Cafe\u0301")
+    assert lost.may_have_made(listed("acti_x", text="Caf\u00e9"))
+
+
+def test_a_lost_create_never_made_an_sms_on_another_lead_or_from_before_it_was_sent():
+    lost = lost_create(model(), text="hi")
+    assert not lost.may_have_made(listed("acti_x", text="hi", lead_id="lead_2"))
+    earlier = (NOW - timedelta(minutes=1)).isoformat()
+    assert not lost.may_have_made(listed("acti_x", text="hi", date_created=earlier))
+
+
+def test_a_list_answer_takes_one_unknown_sms_per_lost_create_and_no_more():
+    m = model()
+    lost_create(m, text="hi")
+    adopted = m.adopt([listed("acti_a", text="hi"), listed("acti_b", text="hi")])
+    assert adopted == ["acti_a"]
+    assert m.uncertain == {"acti_a"} and not m.lost
+    # the second is no lost create's: a list showing it is judged
+    assert "acti_b" not in m.expect_list({"lead_id": "lead_1"}, window=WINDOW).allowed
+
+
+def test_an_sms_the_model_knows_is_never_taken_for_a_lost_creates():
+    m = model()
+    created = m.expect_create(body("draft", lead_id="lead_1", text="hi"), WINDOW).record
+    m.add(created, {"id": "acti_known", "date_created": NOW.isoformat()}, WINDOW)
+    m.forget("acti_known")
+    lost_create(m, text="hi")
+    assert m.adopt([listed("acti_known", text="hi")]) == []
+    assert m.lost
+
+
+def test_a_lost_create_naming_none_of_the_runs_leads_is_not_looked_for():
+    m = model()
+    sent = body("draft", text="hi")
+    assert m.lose_create(sent, m.expect_create(sent, WINDOW), WINDOW) is None
+    assert not m.lost

@@ -603,3 +603,73 @@ def test_an_answer_cut_at_the_body_bound_makes_the_phase_inconclusive(monkeypatc
     finally:
         target.close()
     assert deleted and deleted[0]  # cleaned up first
+
+
+def throttles_the_unauthenticated(request, reference):
+    """A rate limiter in front of the API that answers 429 to any request without valid
+    credentials, before the API ever sees it (it counts per key, and those have none)."""
+    import httpx
+
+    if request.headers.get("authorization") != _hostile().BASIC:
+        return httpx.Response(429, headers={"retry-after": "0"})
+    return reference(request)
+
+
+def test_probes_without_credentials_that_meet_a_rate_limiter_are_noise_not_ignored_auth(
+    monkeypatch,
+):
+    """Audit row P9: schemathesis's ``ignored_auth`` sends its own probes (no credentials,
+    wrong ones); a 429 to one is the limiter's answer, not the API's, and never judged."""
+    from conformance.client import Credentials
+    from conformance.target import remote_target
+
+    hostile = _hostile()
+    with hostile.hostile_target(throttles_the_unauthenticated, monkeypatch) as fake:
+        target = remote_target(hostile.BASE_URL, Credentials(hostile.SECRET), allow_send=False)
+        target.discover()
+        try:
+            result = run_schema_phase(target, seed=1, max_examples=SMALL, phases=("examples",))
+        finally:
+            target.close()
+    probes = [r for r in fake.requests if r.headers.get("authorization") != hostile.BASIC]
+    assert probes, "no request without credentials was made (the limiter was never met)"
+    assert [f.rule for f in result.failures if f.rule.startswith("auth/")] == []
+
+
+def noisy_gateway():
+    """A gateway in front of the SMS endpoints: every third request is answered 503 before
+    the API sees it, or 504 after the API handled it (the answer lost), in turn."""
+    import httpx
+
+    count = {"n": 0}
+
+    def gateway(request, reference):
+        count["n"] += 1
+        if count["n"] % 6 == 0:
+            return httpx.Response(503, json={"error": "Service Unavailable"})
+        if count["n"] % 6 == 3:
+            reference(request)
+            return httpx.Response(504, json={"error": "Gateway Timeout"})
+        return reference(request)
+
+    return gateway
+
+
+def test_gateway_noise_in_the_schema_phase_is_never_judged(monkeypatch):
+    """Audit row P8: a 503/504 from whatever stands in front of the API is not its answer:
+    no check of the schema phase judges it (protocol/no-5xx, the content type, the schema)."""
+    from conformance.client import Credentials
+    from conformance.target import remote_target
+
+    hostile = _hostile()
+    with hostile.hostile_target(noisy_gateway(), monkeypatch) as fake:
+        target = remote_target(hostile.BASE_URL, Credentials(hostile.SECRET), allow_send=False)
+        target.discover()
+        try:
+            result = run_schema_phase(target, seed=1, max_examples=SMALL, phases=("examples",))
+        finally:
+            target.close()
+    sms_requests = [r for r in fake.requests if "/activity/sms/" in r.url.path]
+    assert len(sms_requests) >= 6, "the gateway never answered for the API"
+    assert result.failures == []
+    assert all(finding.ok for finding in result.findings)
