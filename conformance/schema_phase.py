@@ -378,8 +378,6 @@ def _breaks_documented_schema(response: Any, case: Any) -> bool:
     return _REFUSALS[0].broken(case.method, case.operation.path, query, request.body)
 
 
-
-
 # -- the run's limits: what it may touch, whom it may address ---------------------------------
 
 #: Methods that cannot modify anything; every other one on an item path names an owned id.

@@ -135,12 +135,13 @@ FIXTURE_PATHS = ("/me/", "/phone_number/", "/lead/", "/sms_template/")
 
 def lenient_fixture_lists(method, path, query, headers, body) -> Answer | None:
     """Fixture lists that ignore a _skip or _limit that is no integer (answer 200)."""
-    if method == "GET" and path.endswith(FIXTURE_PATHS[1:]):
-        if re.search(r"(^|&)_(skip|limit)=(?![0-9]+(&|$))", query):
-            return 200, {"content-type": "application/json"}, b'{"data": [], "has_more": false}'
+    odd = re.search(r"(^|&)_(skip|limit)=(?![0-9]+(&|$))", query)
+    if method == "GET" and path.endswith(FIXTURE_PATHS[1:]) and odd:
+        return 200, {"content-type": "application/json"}, b'{"data": [], "has_more": false}'
     return None
 
 
+@pytest.mark.slow
 def test_the_schema_phase_sends_fixture_endpoints_nothing_and_judges_none_of_them():
     result, variant = run_variant(before=lenient_fixture_lists)
     assert result.failures == [] and all(finding.ok for finding in result.findings)
@@ -172,6 +173,7 @@ def test_a_405_without_allow_and_501_for_unknown_methods_give_no_failure():
     assert any(f.rule == "protocol/method-not-allowed" for f in result.findings)
 
 
+@pytest.mark.slow
 def test_patch_answered_404_without_allow_is_still_caught_as_not_405():
     result, _ = run_variant(faults=("patch-answers-404",), after=no_allow_header)
     assert "protocol/method-not-allowed" in {failure.rule for failure in result.failures}
@@ -179,7 +181,9 @@ def test_patch_answered_404_without_allow_is_still_caught_as_not_405():
 
 # -- O3: dates as the model reads them ------------------------------------------------------------
 
-OFFSET = re.compile(rb'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)\+00:00"')
+OFFSET = re.compile(
+    rb'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)\+00:00"'
+)
 
 
 def dates_as(replacement: bytes) -> Callable[..., Answer]:
@@ -197,6 +201,7 @@ def test_dates_without_an_offset_or_with_a_basic_one_give_no_failure(offset):
     assert any(f.rule == "sms/object/schema" for f in result.findings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["dates-without-t", "date-sent-http-date"])
 def test_dates_the_model_cannot_read_are_still_caught(fault):
     result, _ = run_variant(faults=(fault,))
@@ -240,18 +245,20 @@ def lenient_about_what_the_docs_leave_open(method, path, query, headers, body) -
         del data["send_in"]
     for name in ("activity_at", "date_created", "date_scheduled"):
         value = data.get(name)
-        if isinstance(value, str) and parse_datetime(value) is None:
-            if not (name == "date_scheduled" and data.get("status") == "scheduled"):
-                del data[name]
+        needed = name == "date_scheduled" and data.get("status") == "scheduled"
+        if isinstance(value, str) and parse_datetime(value) is None and not needed:
+            del data[name]
     return json.dumps(data).encode()
 
 
+@pytest.mark.slow
 def test_a_server_ignoring_what_the_docs_leave_open_in_a_body_gives_no_failure():
     result, _ = run_variant(before=lenient_about_what_the_docs_leave_open)
     assert result.failures == [] and all(finding.ok for finding in result.findings)
     assert any(f.rule == "protocol/invalid-input-rejected" for f in result.findings)
 
 
+@pytest.mark.slow
 def test_the_same_server_also_ignoring_a_text_of_a_wrong_type_is_caught():
     def also_wrong_text(method, path, query, headers, body) -> bytes | None:
         lenient = lenient_about_what_the_docs_leave_open(method, path, query, headers, body)
@@ -341,7 +348,9 @@ def test_sms_answers_of_429_without_a_body_are_never_judged():
         return None
 
     result, variant = run_variant(before=throttled_reads, phases=("examples", "coverage"))
-    assert any(m == "GET" and p.startswith("/api/v1/activity/sms/acti_") for m, p, _ in variant.seen)
+    assert any(
+        m == "GET" and p.startswith("/api/v1/activity/sms/acti_") for m, p, _ in variant.seen
+    )
     assert result.failures == [] and all(finding.ok for finding in result.findings)
 
 
@@ -358,6 +367,7 @@ def plain_error_pages(method, path, query, answer: Answer) -> Answer:
     return answer
 
 
+@pytest.mark.slow
 def test_text_bodies_on_402_404_405_and_415_give_no_failure():
     result, _ = run_variant(after=plain_error_pages, phases=("examples", "coverage"))
     assert result.failures == [] and all(finding.ok for finding in result.findings)
