@@ -387,3 +387,23 @@ def test_a_body_that_is_no_json_is_filed_under_the_content_type_rule_not_the_sch
         assert _rule_for("response_schema_conformance", sms_get, answer, failure) == (
             "protocol/json-content-type"
         )
+
+
+# -- every check the phase runs is filed under a rule a documented sentence backs ----------------
+
+
+def test_every_rule_a_check_is_filed_under_quotes_a_documented_sentence():
+    from conformance.catalogue import CATALOGUE, Level
+    from conformance.schema_phase import _SKIPS, CHECK_RULES
+
+    filed = {
+        *CHECK_RULES.values(),
+        "protocol/error-body",
+        "auth/error-body",
+        "auth/wrong-rejected",
+        "sms/delete/answers-200-empty",
+    }
+    assert set(_SKIPS) == set(CHECK_RULES)  # every check run has a rule
+    for rule in filed:
+        assert CATALOGUE[rule].level in (Level.MUST, Level.SHOULD), rule
+        assert CATALOGUE[rule].quote, rule
