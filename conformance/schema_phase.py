@@ -513,6 +513,11 @@ class _Run:
             body["status"] = "draft"
         if "remote_phone" in body and not self.guard.may_address(body["remote_phone"]):
             body["remote_phone"] = self._harmless_phone(body["remote_phone"])
+        sending = body.get("status") in SENDING_STATUSES
+        if self.strict and sending and body.get("remote_phone") is None and self.recipients:
+            # A live send names one of the run's recipients, never nobody (or the number an
+            # earlier write left): what a send without remote_phone does is not documented.
+            body["remote_phone"] = self.recipient()
         if self.strict and self.lead_id is not None:
             self._pin_lead(body, create=create)
         return body
