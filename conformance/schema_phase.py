@@ -7,18 +7,33 @@ phases, and turns every check outcome into a :class:`~conformance.checks.Finding
 catalogue rule id, and every violation into a :class:`~conformance.records.Failure` whose
 steps hold no credential.
 
-Which schemathesis check judges which rule (see :data:`CHECK_RULES`)::
+Only the SMS endpoints are under test (the fixture endpoints are set-up), and each check
+judges only what a documented sentence backs (the rule's quote in the catalogue). Which
+schemathesis check judges which rule (see :data:`CHECK_RULES` and :func:`_rule_for`)::
 
     not_a_server_error            protocol/no-5xx
-    content_type_conformance      protocol/json-content-type
+    content_type_conformance      protocol/json-content-type (answers the document gives
+                                  content: 2xx, 400, 401, 403)
     response_schema_conformance   sms/object/schema (2xx), sms/delete/answers-200-empty
-                                  (DELETE), protocol/error-body (400), auth/error-body (401)
-    status_code_conformance       protocol/documented-status-code (SMS endpoints, non-5xx)
-    negative_data_rejection       protocol/invalid-input-rejected (non-5xx answers)
-    unsupported_method            protocol/method-not-allowed (SMS endpoints)
+                                  (DELETE), protocol/error-body (400), auth/error-body (401);
+                                  a body that is not JSON at all: protocol/json-content-type
+    status_code_conformance       protocol/documented-status-code (non-5xx)
+    negative_data_rejection       protocol/invalid-input-rejected: only a request that breaks
+                                  a documented type, enum or required field as sent
+    unsupported_method            protocol/method-not-allowed: GET, POST, PUT, PATCH or DELETE
+                                  where the endpoint has none answered 405 (no Allow demanded)
     use_after_free                sms/delete/then-get-404
-    ensure_resource_availability  roundtrip/create-readback
+    ensure_resource_availability  roundtrip/create-readback (sms/delete/answers-200-empty for
+                                  a DELETE)
     ignored_auth                  auth/missing-rejected, auth/wrong-rejected
+
+What no documented sentence backs is not judged: RFC details (an ``Allow`` header on a 405,
+405 rather than 501 for methods nobody documents, which are never sent), RFC 3339 date-times
+(a date field is judged by the model's own reading of ISO 8601, naive or ``+0000`` offsets
+included: section 1.7 shows dates without an offset), formats, patterns and bounds of request
+fields (``send_in``, dates: the catalogue leaves some of them open), the shape of 402 and 403
+bodies, and any answer that is noise: a 429 or a 502/503/504, to the case or to any request a
+check made for it (ignored_auth's probes).
 
 False alarms are avoided by construction: a positive case answered 4xx is never judged
 (business rules such as ``scheduled`` without ``date_scheduled`` rightly refuse
@@ -55,9 +70,11 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema_rs
 import requests
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis.core.failures import Failure as CheckFailure
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.specs.openapi import checks as openapi_checks
 
@@ -74,6 +91,7 @@ from conformance.client import (
     parse_ratelimit,
 )
 from conformance.machine import given_leads_bound
+from conformance.model import parse_datetime
 from conformance.openapi import SMS_PATHS, load_openapi
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 from conformance.safety import SMS, Guard
@@ -87,21 +105,21 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PREFIX = "sms_conformance_"
 SENDING_STATUSES = frozenset({"outbox", "scheduled"})
 RECORDED_HEADERS = ("content-type", "x-tz-offset")
-# The operations the phase exercises: every SMS operation, and only reads of the fixtures
-# (creating leads or templates is the target's job, not this phase's).
+# The operations under test: the SMS endpoints only. The fixture endpoints (/me/,
+# /phone_number/, /lead/, /sms_template/) are the run's set-up, not the API under test
+# (issue 10, item 8): the phase sends them nothing and judges nothing of them.
 TESTED_OPERATIONS = (
     "GET /activity/sms/",
     "POST /activity/sms/",
     "GET /activity/sms/{id}/",
     "PUT /activity/sms/{id}/",
     "DELETE /activity/sms/{id}/",
-    "GET /me/",
-    "GET /phone_number/",
-    "GET /lead/",
-    "GET /lead/{id}/",
-    "GET /sms_template/",
-    "GET /sms_template/{id}/",
 )
+# The methods sent where an SMS endpoint has none, to be answered 405 (section 2.6: "405
+# method not supported"): those of the API itself, and PATCH (section 2.5 names PUT, not
+# PATCH, for partial updates). TRACE, QUERY, OPTIONS and other methods nobody documents
+# are never sent: what they get (405, 501, ...) is an RFC's matter, not Close's.
+UNEXPECTED_METHODS = frozenset({"get", "post", "put", "patch", "delete"})
 
 # schemathesis check -> catalogue rule (the default; see _rule_for for the per-status cases)
 CHECK_RULES: dict[str, str] = {
@@ -144,38 +162,55 @@ def _uses_fields(case: Any) -> bool:
     return bool(case.query) and "_fields" in case.query
 
 
-# Boolean flags whose parsing the docs do not describe (a server may ignore an odd value).
-BOOLEAN_FLAGS = ("send_to_inbox", "include_attachments", "include_embedded")
-
-
-def _odd_boolean_flag(case: Any) -> bool:
-    """True for a case whose query holds a boolean flag that is not a boolean."""
-    query = case.query or {}
-    return any(
-        name in query and not isinstance(query[name], bool) and query[name] not in ("true", "false")
-        for name in BOOLEAN_FLAGS
-    )
+def _is_noise_status(status: int) -> bool:
+    """A 429 or a 502/503/504: the rate limiter's or a gateway's answer, not the API's."""
+    return status == 429 or status in TRANSIENT_STATUSES
 
 
 def _is_noise(response: Any) -> bool:
-    """A 429 or a 502/503/504: the rate limiter's or a gateway's answer, not the API's."""
-    return response.status_code == 429 or response.status_code in TRANSIENT_STATUSES
+    return _is_noise_status(response.status_code)
+
+
+#: The statuses whose bodies the docs describe (section 2.6): success, 400 (an error body in
+#: one of the documented shapes) and 401 ({"error": ...}). 402 and 403 bodies are not
+#: described (403 "may carry error_code"), 404, 405, 415 and 429 bodies are left open.
+SCHEMA_JUDGED = frozenset({400, 401})
+
+
+def _schema_skipped(response: Any, case: Any) -> bool:
+    code = response.status_code
+    return _uses_fields(case) or not (200 <= code < 300 or code in SCHEMA_JUDGED)
 
 
 _SKIPS: dict[str, Callable[[Any, Any], bool]] = {
     # 5xx answers are judged by protocol/no-5xx alone
     "content_type_conformance": lambda response, case: _is_5xx(response),
-    "status_code_conformance": lambda response, case: _is_5xx(response) or not _is_sms(case),
-    "response_schema_conformance": lambda response, case: (
-        _is_5xx(response) or not _is_sms(case) or _uses_fields(case)
+    "status_code_conformance": lambda response, case: _is_5xx(response),
+    "response_schema_conformance": _schema_skipped,
+    "negative_data_rejection": lambda response, case: (
+        _is_5xx(response) or not _breaks_documented_schema(response, case)
     ),
-    "negative_data_rejection": lambda response, case: _is_5xx(response) or _odd_boolean_flag(case),
-    "unsupported_method": lambda response, case: not _is_sms(case),
+    "unsupported_method": lambda response, case: False,
     "not_a_server_error": lambda response, case: False,
     "use_after_free": lambda response, case: False,
     "ensure_resource_availability": lambda response, case: False,
     "ignored_auth": lambda response, case: False,
 }
+
+
+def _met_noise(ctx: Any, case: Any) -> bool:
+    """True when a request a check sent for ``case`` (ignored_auth's probes) met noise."""
+    recorder = getattr(ctx.internals, "recorder", None)
+    if recorder is None:
+        return False
+    for case_id, node in list(recorder.cases.items()):
+        if node.parent_id != case.id:
+            continue
+        interaction = recorder.interactions.get(case_id)
+        response = interaction.response if interaction is not None else None
+        if response is not None and _is_noise(response):
+            return True
+    return False
 
 
 def _register_checks() -> None:
@@ -185,25 +220,162 @@ def _register_checks() -> None:
             continue
 
         def wrapped(
-            ctx: Any, response: Any, case: Any, _builtin: Any = builtin, _skip: Any = skip
+            ctx: Any,
+            response: Any,
+            case: Any,
+            _name: str = name,
+            _builtin: Any = builtin,
+            _skip: Any = skip,
         ) -> bool | None:
-            if _is_noise(response) or _skip(response, case):
-                return True  # skipped: noise is never judged
+            if _is_noise(response) or not _is_sms(case) or _skip(response, case):
+                return True  # skipped: noise is never judged, nor what no rule backs
             try:
-                return _builtin(ctx, response, case)
-            except Exception as failure:  # a probe of the check's own (ignored_auth) met noise
-                probe = getattr(failure, "case_id", None)
-                answer = ctx.internals.find_response(case_id=probe) if probe else None
-                if answer is not None and _is_noise(answer):
+                outcome = _builtin(ctx, response, case)
+            except CheckFailure as failure:
+                if _met_noise(ctx, case) or _undocumented(_name, failure):
                     return True
                 raise
+            if _name == "response_schema_conformance":
+                _judge_dates(response, case)
+            return outcome
 
         wrapped.__name__ = PREFIX + name
         wrapped.__qualname__ = wrapped.__name__
         schemathesis.check(wrapped)
 
 
+def _undocumented(name: str, failure: Any) -> bool:
+    """True for a failure whose demand no documented sentence backs: a 405 without an
+    ``Allow`` header (RFC 9110's, not Close's; section 2.6 gives only the code)."""
+    return name == "unsupported_method" and (
+        getattr(failure, "failure_reason", None) == "missing_allow_header"
+    )
+
+
 _register_checks()
+
+
+# -- what the docs back: dates as the model reads them, refusals by type, enum, required ----
+
+#: The SMS object's date fields (section 1.7: "date-time"; nullable but date_created and
+#: date_updated). The OpenAPI document gives them no ``format``: RFC 3339 would demand an
+#: offset, while section 1.7 shows "some newer objects use no offset" and the model reads any
+#: ISO 8601 date-time (with a T; no offset means UTC; ``+0000`` as well as ``+00:00``).
+SMS_DATES = ("activity_at", "date_created", "date_scheduled", "date_sent", "date_updated")
+
+
+def _judge_dates(response: Any, case: Any) -> None:
+    """Fail an SMS answer whose date fields the model cannot read as ISO 8601 date-times."""
+    if not 200 <= response.status_code < 300 or case.method.upper() == "DELETE":
+        return
+    try:
+        body = json.loads(response.content)
+    except (ValueError, TypeError):
+        return  # not JSON: judged by response_schema_conformance itself
+    items = body.get("data") if isinstance(body, dict) and "data" in body else [body]
+    bad = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        for name in SMS_DATES:
+            value = item.get(name)
+            if isinstance(value, str) and parse_datetime(value) is None:
+                bad.append(f"{name}={value!r}")
+    if bad:
+        raise CheckFailure(
+            operation=case.operation.label,
+            title="Response violates schema",
+            message="date fields that are no ISO 8601 date-time (section 1.7): "
+            + ", ".join(bad[:5]),
+        )
+
+
+#: The keywords a refusal may rest on: protocol/invalid-input-rejected names "a wrong type, a
+#: value outside an enum, a missing required field". Formats, patterns, lengths and bounds
+#: are not refusals the docs demand (the catalogue leaves a negative send_in, send_in off
+#: outbox and how dates are parsed open), so a request breaking only those is not judged.
+REFUSAL_KEYWORDS = frozenset(
+    {"type", "enum", "required", "properties", "items", "anyOf", "oneOf", "allOf", "$ref"}
+)
+# Query parameters are strings on the wire: only an integer one (_limit, _skip) can be of a
+# wrong type. How boolean flags (send_to_inbox) are parsed is not documented, so none is.
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _refusal_schema(node: Any) -> Any:
+    """``node`` with only the keywords a documented refusal rests on."""
+    if isinstance(node, list):
+        return [_refusal_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    kept: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties":
+            kept[key] = {name: _refusal_schema(sub) for name, sub in value.items()}
+        elif key in REFUSAL_KEYWORDS:
+            kept[key] = _refusal_schema(value)
+    return kept
+
+
+class _Refusals:
+    """The request schemas of the SMS operations, reduced to what a refusal may rest on."""
+
+    def __init__(self) -> None:
+        document = load_openapi()
+        schemas = document["components"]["schemas"]
+        self.components = {"schemas": {name: _refusal_schema(s) for name, s in schemas.items()}}
+        self.bodies: dict[tuple[str, str], Any] = {}
+        self.integers: dict[tuple[str, str], set[str]] = {}
+        parameters = document["components"]["parameters"]
+        for path in SMS_PATHS:
+            for method, operation in document["paths"][path].items():
+                if method == "parameters":
+                    continue
+                key = (method.upper(), path)
+                content = (operation.get("requestBody") or {}).get("content", {})
+                schema = content.get("application/json", {}).get("schema")
+                if schema is not None:
+                    self.bodies[key] = jsonschema_rs.validator_for(
+                        {**_refusal_schema(schema), "components": self.components}
+                    )
+                names = set()
+                for parameter in operation.get("parameters", []):
+                    if "$ref" in parameter:
+                        parameter = parameters[parameter["$ref"].rsplit("/", 1)[-1]]
+                    if parameter.get("schema", {}).get("type") == "integer":
+                        names.add(parameter["name"])
+                self.integers[key] = names
+
+    def broken(self, method: str, path: str, query: str, body: bytes | str | None) -> bool:
+        """True when the request as sent breaks a documented type, enum or required field."""
+        key = (method.upper(), path)
+        integers = self.integers.get(key, set())
+        for name, values in parse_qs(query, keep_blank_values=True).items():
+            if name in integers and any(not _INTEGER.fullmatch(v) for v in values):
+                return True
+        validator = self.bodies.get(key)
+        if validator is None:
+            return False
+        if not body:
+            return not validator.is_valid({})  # no body: no status on a create
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return False  # not JSON: what it gets is unspecified (protocol/unsupported-format)
+        return not validator.is_valid(decoded)
+
+
+_REFUSALS: list[_Refusals] = []
+
+
+def _breaks_documented_schema(response: Any, case: Any) -> bool:
+    """True when the request ``case`` sent (as the server got it, after the run bent it)
+    breaks a documented type, enum or required field: only then must it be refused."""
+    if not _REFUSALS:
+        _REFUSALS.append(_Refusals())
+    request = response.request
+    query = urlsplit(str(request.url)).query
+    return _REFUSALS[0].broken(case.method, case.operation.path, query, request.body)
 
 
 # -- the run's limits: what it may touch, whom it may address ---------------------------------
@@ -341,6 +513,11 @@ class _Run:
             body["status"] = "draft"
         if "remote_phone" in body and not self.guard.may_address(body["remote_phone"]):
             body["remote_phone"] = self._harmless_phone(body["remote_phone"])
+        sending = body.get("status") in SENDING_STATUSES
+        if self.strict and sending and body.get("remote_phone") is None and self.recipients:
+            # A live send names one of the run's recipients, never nobody (or the number an
+            # earlier write left): what a send without remote_phone does is not documented.
+            body["remote_phone"] = self.recipient()
         if self.strict and self.lead_id is not None:
             self._pin_lead(body, create=create)
         return body
@@ -649,6 +826,7 @@ def run_schema_phase(
         request_timeout=30.0,
     )
     project.phases.update(phases=list(phases))
+    project.phases.coverage.unexpected_methods = set(UNEXPECTED_METHODS)
     judged = [name for name in _SKIPS if not (settle > 0 and name == "use_after_free")]
     project.checks.update(included_check_names=[PREFIX + name for name in judged])
     project.generation.update(
@@ -783,19 +961,32 @@ def _collect(stream: Any, result: SchemaPhaseResult, base_url: str, api: ApiClie
 
 
 def _rule_for(name: str, case: Any, response: Any, failure: Any) -> str:
-    if name == "response_schema_conformance" and response is not None and case is not None:
-        code = response.status_code
+    """The rule a failed (or passed) check is filed under: by check, then by what it saw."""
+    code = response.status_code if response is not None else None
+    method = case.method.upper() if case is not None else ""
+    if name == "response_schema_conformance":
+        if type(failure).__name__ in CONTENT_TYPE_FAILURES:
+            # no JSON body at all where the document gives one: a content-type matter
+            return "protocol/json-content-type"
         if code == 400:
             return "protocol/error-body"
         if code == 401:
             return "auth/error-body"
-        if case.method.upper() == "DELETE" and 200 <= code < 300:
+        if method == "DELETE":
             return "sms/delete/answers-200-empty"
+    if name == "ensure_resource_availability" and method == "DELETE":
+        return "sms/delete/answers-200-empty"
     if name == "ignored_auth" and failure is not None:
         scenario = str(getattr(failure, "scenario", "")).lower()
         if "invalid" in scenario or "generated" in scenario:
             return "auth/wrong-rejected"
     return CHECK_RULES[name]
+
+
+#: schemathesis failures of response_schema_conformance that say the body is not JSON.
+CONTENT_TYPE_FAILURES = frozenset(
+    {"MissingContentType", "UndefinedContentType", "MalformedMediaType", "MalformedJson"}
+)
 
 
 def _expected(rule: str) -> str:

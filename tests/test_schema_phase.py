@@ -374,6 +374,20 @@ def test_without_allow_send_sending_statuses_become_drafts():
         assert create.body["status"] == "draft"
 
 
+def test_with_allow_send_a_live_send_without_remote_phone_gets_one_of_the_recipients():
+    run = remote_run(allow_send=True)
+    for method, path, status in (("POST", "/activity/sms/", "outbox"),
+                                 ("PUT", "/activity/sms/{id}/", "scheduled")):  # fmt: skip
+        for body in ({"status": status}, {"status": status, "remote_phone": None}):
+            send = case(method, path, id="acti_x", body=body)
+            run.prepare(send)
+            assert send.body["status"] == status
+            assert send.body["remote_phone"] in run.recipients
+    draft = case("POST", "/activity/sms/", body={"status": "draft"})
+    run.prepare(draft)
+    assert "remote_phone" not in draft.body
+
+
 def test_the_choke_point_refuses_what_the_guard_refuses_and_remembers_it():
     from conformance.schema_phase import RefusedRequest
 
