@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -179,12 +180,31 @@ def test_a_base_url_carrying_the_key_is_refused_without_printing_it(tmp_path):
     assert "KEY-4242" not in result.output
 
 
-def test_an_unwritable_report_dir_is_refused_before_the_run(tmp_path):
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        pytest.param("a-file/reports", "Not a directory", id="parent-is-a-file"),
+        pytest.param("/proc/sms-conformance-reports", "", id="under-proc"),
+        pytest.param("/proc/version/reports", "Not a directory", id="under-a-proc-file"),
+    ],
+)
+def test_an_unwritable_report_dir_is_refused_in_one_line_before_any_request(
+    tmp_path, monkeypatch, where, why
+):
+    if where.startswith("/proc") and not Path("/proc/version").exists():
+        pytest.skip("no /proc on this system")
     (tmp_path / "a-file").write_text("")
-    result = invoke("run", "--report-dir", str(tmp_path / "a-file" / "reports"))
+    report_dir = tmp_path / where  # an absolute `where` stays as it is
+    with hostile_target(lambda request, reference: reference(request), monkeypatch) as hostile:
+        result = invoke(
+            "run", "--base-url", BASE_URL, "--api-key", SECRET, "--report-dir", str(report_dir)
+        )
     assert result.exit_code == EXIT_USAGE
-    assert "--report-dir" in result.output and "not a writable directory" in result.output
-    assert "checking" not in result.output
+    (line,) = result.output.splitlines()  # one line, no traceback
+    assert line.startswith(f"error: --report-dir {report_dir} is not a writable directory (")
+    assert why in line
+    assert hostile.requests == []  # refused before the run sent anything
+    assert not report_dir.exists()
 
 
 def test_target_text_with_rich_markup_is_printed_as_text_not_parsed():
