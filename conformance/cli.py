@@ -428,6 +428,14 @@ def cleanup(
         say(f"  deleted {path}")
     for path, why in result.failed.items():
         say(f"  could not delete {path}: {why}", err=True)
+    answers = set(result.failed.values())
+    if not result.deleted and answers in ({"answered 401"}, {"answered 403"}):
+        say(
+            f"inconclusive: the target refused the credentials for every DELETE "
+            f"({answers.pop()}): {len(result.failed)} item(s) could not be deleted",
+            err=True,
+        )
+        sys.exit(EXIT_INCONCLUSIVE)
     say(
         f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)"
         + (f"; {len(result.failed)} item(s) could not be deleted" if result.failed else "")
