@@ -712,10 +712,13 @@ def serve(
     transient_share: float,
     latency: float,
 ) -> None:
-    """Serve the reference implementation of the Close SMS API over HTTP."""
+    """Serve the reference implementation of the Close SMS API over HTTP, until Ctrl-C
+    (or SIGTERM), which exits 0. An address that cannot be listened on (a busy port, a bad
+    port or host) or a --db that cannot be opened is one line and exit 2."""
     from conformance.catalogue import CATALOGUE
     from conformance.refserver import FAULTS
     from conformance.refserver.readings import parse_readings
+    from conformance.refserver.serve import ServeError
     from conformance.refserver.serve import serve as serve_forever
 
     if list_readings:
@@ -742,18 +745,46 @@ def serve(
             f"error: unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}", err=True
         )
         sys.exit(EXIT_USAGE)
-    serve_forever(
-        host=host,
-        port=port,
-        db_path=db_path,
-        faults=faults,
-        readings=chosen,
-        settle_lag=settle_lag,
-        rate_limit=rate_limit,
-        transient_share=transient_share,
-        latency=latency,
-        out=lambda line: click.echo(line),
-    )
+    try:
+        with _terminate_as_interrupt():
+            serve_forever(
+                host=host,
+                port=port,
+                db_path=db_path,
+                faults=faults,
+                readings=chosen,
+                settle_lag=settle_lag,
+                rate_limit=rate_limit,
+                transient_share=transient_share,
+                latency=latency,
+                out=lambda line: click.echo(line),
+            )
+    except ServeError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C (or SIGTERM) is how a server is stopped: not an error
+    click.echo("reference server stopped", err=True)
+    forget_a_caught_interrupt()
+    sys.exit(EXIT_PASS)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops ``serve`` as Ctrl-C does (uvicorn catches both while it serves, shuts
+    down, then raises the signal again: this makes that a ``KeyboardInterrupt``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

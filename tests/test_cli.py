@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,78 @@ def test_serve_rejects_an_unknown_fault():
     result = CliRunner().invoke(main, ["serve", "--fault", "nope"])
     assert result.exit_code == 2
     assert "unknown fault" in result.output
+
+
+@pytest.fixture
+def busy_port():
+    """A port something else is listening on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--port", "{busy}"], "error: cannot listen on 127.0.0.1:{busy}: ", id="busy-port"
+        ),
+        pytest.param(
+            ["--port", "70000"],
+            "error: --port must be 0 to 65535 (0 picks a free one), got 70000",
+            id="port-too-high",
+        ),
+        pytest.param(
+            ["--port", "-1"],
+            "error: --port must be 0 to 65535 (0 picks a free one), got -1",
+            id="negative-port",
+        ),
+        pytest.param(
+            ["--host", "no-such-host.invalid", "--port", "0"],
+            "error: cannot listen on no-such-host.invalid:0: unknown host (",
+            id="unknown-host",
+        ),
+        pytest.param(
+            ["--host", "999.1.1.1", "--port", "0"],
+            "error: cannot listen on 999.1.1.1:0: unknown host (",
+            id="bad-address",
+        ),
+        pytest.param(
+            ["--db", "/no-such-directory/sms.sqlite"],
+            "error: cannot open the database --db /no-such-directory/sms.sqlite: ",
+            id="db-cannot-be-opened",
+        ),
+    ],
+)
+def test_serve_that_cannot_start_says_why_in_one_line_and_exits_2(busy_port, args, message):
+    args = [arg.format(busy=busy_port) for arg in args]
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == EXIT_USAGE, result.output
+    (line,) = result.output.splitlines()  # one line: no traceback, no credentials printed
+    assert line.startswith(message.format(busy=busy_port))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_serve_stops_it_and_exits_0(signum):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Reference server: http://127.0.0.1:"), first
+        port = int(first.rsplit(":", 1)[1].split("/")[0])
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me/").status_code == 401  # serving
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert err.splitlines()[-1:] == ["reference server stopped"]
+    assert "Traceback" not in err and "Aborted" not in err
 
 
 @pytest.mark.parametrize("forget", [False, True])
