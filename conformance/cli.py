@@ -65,15 +65,18 @@ def main() -> None:
 @click.option(
     "--base-url",
     envvar="CLOSE_API_URL",
-    help="Target ending in /api/v1 (default: the embedded reference server).",
+    show_envvar=True,
+    help="Target ending in /api/v1 (default: the embedded reference server). Set in the "
+    "environment, CLOSE_API_URL turns every run remote.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
+@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
 @click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token (env CLOSE_OAUTH_TOKEN)."
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
 )
 @click.option(
     "--second-api-key",
     envvar="CLOSE_SECOND_API_KEY",
+    show_envvar=True,
     help="API key of a second organisation; enables the isolation rules.",
 )
 @click.option(
@@ -129,7 +132,10 @@ def main() -> None:
     "--max-requests",
     type=click.IntRange(min=1),
     default=None,
-    help="Request budget: stop (and clean up) once this many requests are sent.",
+    help="Request budget, on any target (the embedded server too) and in every phase (the "
+    "schema phase included; clean-up's DELETEs are exempt): once this many requests are sent "
+    "the run stops, cleans up and is inconclusive (exit 3), naming the phases it did not "
+    "reach and how many rules were not run.",
 )
 @click.option(
     "--max-duration",
@@ -186,7 +192,21 @@ def run(
     readings: tuple[str, ...],
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
-    report.html to --report-dir."""
+    report.html to --report-dir.
+
+    \b
+    Environment (each is the option's default; an option given wins):
+      CLOSE_API_URL         --base-url: a remote target instead of the embedded server
+      CLOSE_API_KEY         --api-key
+      CLOSE_OAUTH_TOKEN     --oauth-token
+      CLOSE_SECOND_API_KEY  --second-api-key
+    No other variable of the suite's own; the HTTP clients honour the usual proxy and
+    CA variables (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
+
+    \b
+    Exit codes: 0 every checked rule held, 1 a rule was violated, 2 usage or
+    configuration error, 3 inconclusive (target unreachable, credentials refused,
+    too much noise, a budget spent)."""
     from conformance.client import Credentials
     from conformance.engine import run_target
     from conformance.model import Timing
@@ -222,11 +242,15 @@ def run(
             from conformance.refserver.readings import parse_readings
 
             target = embedded_target(
-                faults=[fault] if fault else [], readings=parse_readings(readings)
+                faults=[fault] if fault else [],
+                readings=parse_readings(readings),
+                max_requests=max_requests,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    if _from_environment("base_url"):
+        say("sms-conformance: the target comes from CLOSE_API_URL (unset it for the embedded one)")
     say(
         f"sms-conformance: checking {target.name} "
         f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
@@ -259,6 +283,14 @@ def run(
     _tell_leftovers(say, target, report.leftovers or target.leftovers, report.cleanup_command)
     forget_a_caught_interrupt()
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+def _from_environment(parameter: str) -> bool:
+    """Whether the current command's ``parameter`` came from an environment variable."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return False
+    return context.get_parameter_source(parameter) is click.core.ParameterSource.ENVIRONMENT
 
 
 def _check_writable(directory: Path) -> None:
@@ -354,9 +386,17 @@ def forget_a_caught_interrupt() -> None:
 
 
 @main.command()
-@click.option("--base-url", envvar="CLOSE_API_URL", required=True, help="Target ending in /api/v1.")
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
-@click.option("--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token.")
+@click.option(
+    "--base-url",
+    envvar="CLOSE_API_URL",
+    show_envvar=True,
+    required=True,
+    help="Target ending in /api/v1.",
+)
+@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
+@click.option(
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
+)
 @click.option(
     "--run-id",
     default=None,
@@ -382,7 +422,8 @@ def cleanup(
     Shows what it will delete; without --run-id it asks first (or needs --yes).
 
     Exit codes: 0 everything found was deleted (or nothing was found, or the answer was
-    no), 2 usage error or no confirmation possible, 3 the target could not be listed or
+    no), 2 usage error or no confirmation possible, 3 the target could not be listed,
+    refused the credentials (every request answered 401 or 403: it says so), or
     something could not be deleted."""
     from conformance.cleanup import delete_leftovers, find_leftovers
     from conformance.client import Credentials, RunAborted
@@ -482,11 +523,24 @@ def _summarise(say: Say, report, paths) -> None:
             f"  {label} {failure.rule}: expected {failure.expected}; got {failure.actual}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
+    for reason, rules in _not_run_for_a_known_cause(report).items():
+        say(f"  NOT RUN {', '.join(rules)}: {reason}")
     met = [point for point in report.open_points if point.readings]
     if met:
         say("behaviour profile: " + ", ".join(f"{point.id}={point.seen}" for point in met))
     say(f"verdict: {report.verdict} - {report.reason}")
     say("reports: " + ", ".join(str(path) for path in paths.values()))
+
+
+def _not_run_for_a_known_cause(report) -> dict[str, list[str]]:
+    """The not-run rules the user can get run (a credential or flag to give, a target that
+    never throttled), grouped by reason."""
+    grouped: dict[str, list[str]] = {}
+    for rule in report.rules:
+        reason = rule.reason or ""
+        if rule.status == "not-run" and reason.startswith(("needs ", "the target never")):
+            grouped.setdefault(reason, []).append(rule.id)
+    return grouped
 
 
 @main.command("self-test")

@@ -105,6 +105,59 @@ def test_an_unreachable_target_exits_3(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
 
 
+def test_max_requests_caps_the_embedded_run_which_is_inconclusive_naming_what_it_missed(tmp_path):
+    result = invoke(
+        "run", "--max-requests", "30", "--profile", "quick", "--report-dir", str(tmp_path)
+    )
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    not_run = sum(rule["status"] == "not-run" for rule in report["rules"])
+    assert "verdict: inconclusive - the request budget of 30 is spent during " in result.output
+    assert f"not reached: the schema phase, the default-limit probe; {not_run} rule(s) not run" in (
+        result.output
+    )
+    assert report["verdict"] == "inconclusive"
+    assert report["stats"]["requests"] <= 30 + 10  # the budget, and clean-up's DELETEs
+
+
+@pytest.mark.slow  # a quick run against the remote fake: ~15-25 s
+def test_rules_not_run_for_a_missing_credential_or_a_throttle_name_that_cause(
+    tmp_path, monkeypatch
+):
+    with hostile_target(lambda request, reference: reference(request), monkeypatch):
+        result = invoke(
+            "run",
+            *("--base-url", BASE_URL, "--api-key", SECRET, "--profile", "quick"),
+            *("--seed", "1", "--report-dir", str(tmp_path)),
+            env={"CLOSE_OAUTH_TOKEN": "", "CLOSE_SECOND_API_KEY": ""},
+        )
+    assert result.exit_code == 0, result.output
+    reasons = {
+        rule["id"]: rule["reason"]
+        for rule in json.loads((tmp_path / "report.json").read_text())["rules"]
+    }
+    second_key = (
+        "needs --second-api-key (CLOSE_SECOND_API_KEY), the API key of a second organisation: "
+        "the isolation rules read one organisation's SMS with the other's key"
+    )
+    oauth = "needs --oauth-token (CLOSE_OAUTH_TOKEN): no OAuth bearer token was given"
+    never_throttled = (
+        "the target never throttled the run (no 429 answer), so there was no 429 to judge"
+    )
+    assert {rule: reasons[rule] for rule in reasons if rule.startswith("isolation/")} == {
+        "isolation/get": second_key,
+        "isolation/list": second_key,
+        "isolation/modify": second_key,
+    }
+    assert reasons["auth/oauth-bearer"] == oauth
+    assert reasons["ratelimit/429-headers"] == never_throttled
+    assert reasons["ratelimit/retry-after-matches-reset"] == never_throttled
+    assert f"  NOT RUN isolation/get, isolation/list, isolation/modify: {second_key}" in (
+        result.output
+    )
+    assert f"  NOT RUN auth/oauth-bearer: {oauth}" in result.output
+
+
 def test_credentials_come_from_the_environment(tmp_path):
     result = invoke(
         "run",
@@ -115,6 +168,40 @@ def test_credentials_come_from_the_environment(tmp_path):
         env={"CLOSE_API_URL": "http://127.0.0.1:9/api/v1", "CLOSE_API_KEY": "env-key"},
     )
     assert result.exit_code == 3  # it tried the target from the environment
+    assert result.output.splitlines()[0] == (
+        "sms-conformance: the target comes from CLOSE_API_URL (unset it for the embedded one)"
+    )
+    assert "checking http://127.0.0.1:9/api/v1" in result.output
+
+
+def test_a_base_url_given_as_an_option_is_not_said_to_come_from_the_environment(tmp_path):
+    result = invoke(
+        "run",
+        *("--base-url", "http://127.0.0.1:9/api/v1", "--api-key", "k", "--profile", "quick"),
+        *("--report-dir", str(tmp_path)),
+        env={"CLOSE_API_URL": "http://127.0.0.1:8/api/v1"},
+    )
+    assert result.exit_code == EXIT_INCONCLUSIVE
+    assert "CLOSE_API_URL" not in result.output
+    assert "checking http://127.0.0.1:9/api/v1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "variables"),
+    [
+        ("run", ["CLOSE_API_URL", "CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN", "CLOSE_SECOND_API_KEY"]),
+        ("cleanup", ["CLOSE_API_URL", "CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN"]),
+    ],
+)
+def test_help_names_every_environment_variable_the_command_reads(command, variables):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())  # rewrapped
+    for variable in variables:
+        assert f"[env var: {variable}" in help_text
+    if command == "run":
+        assert "Set in the environment, CLOSE_API_URL turns every run remote." in help_text
+        assert "No other variable of the suite's own" in help_text
 
 
 def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
