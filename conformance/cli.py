@@ -84,7 +84,14 @@ def main() -> None:
     is_flag=True,
     help="Permit statuses that deliver an SMS (outbox, scheduled) against a non-embedded target.",
 )
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="ci", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default="ci",
+    show_default=True,
+    help="How hard to look: "
+    + " ".join(f"{name}: {profile.describe()}." for name, profile in PROFILES.items()),
+)
 @click.option(
     "--seed",
     "seed_value",

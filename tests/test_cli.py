@@ -490,3 +490,20 @@ def test_clean_up_survives_a_second_ctrl_c_and_lists_what_a_third_left(monkeypat
     target.close()
     assert deletes == [template, second_lead]
     assert target.leftovers == [second_lead, first_lead]
+
+
+def test_run_help_describes_every_profile():
+    from conformance.profiles import PROFILES
+
+    help_text = " ".join(invoke("run", "--help").output.split())
+    for name, profile in PROFILES.items():
+        assert profile.purpose
+        assert f"{name}: {profile.describe()}." in help_text
+
+
+def test_the_readme_describes_every_profile_as_the_code_defines_it():
+    from conformance.profiles import PROFILES
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    for name, profile in PROFILES.items():
+        assert f"- `{name}`: {profile.describe()}." in readme
