@@ -44,6 +44,11 @@ def test_run_with_no_target_checks_the_embedded_server_and_writes_three_reports(
     report = json.loads(files["report.json"])
     assert (report["verdict"], report["seed"]) == ("pass", 3)
     assert_no_secret_in(result.output, *files.values())
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(Path(__file__).parent / "reporting" / "schemas" / "junit-10.xsd")
+    schema.validate(str(tmp_path / "junit.xml"))  # the common JUnit schema (Jenkins's)
+    suite = schema.to_dict(str(tmp_path / "junit.xml"))["testsuite"][0]
+    assert float(suite["@time"]) == report["stats"]["duration"] > 0
 
 
 def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
