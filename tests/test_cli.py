@@ -512,3 +512,16 @@ def test_the_readme_describes_every_profile_as_the_code_defines_it():
     readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
     for name, profile in PROFILES.items():
         assert f"- `{name}`: {profile.describe()}." in readme
+
+
+def test_the_readme_says_how_long_the_test_command_takes_and_gives_the_fast_tier():
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text()
+    ci_command = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
+    test_command = ci_command.split("&& ", 2)[-1]  # `.venv/bin/python -m pytest -n 2`
+    assert test_command in readme
+    prose = " ".join(readme.split())
+    assert "about 29 minutes on CI's two cores with `-n 2`" in prose
+    assert f'{test_command} -m "not slow"' in readme
+    declared = (root / "pyproject.toml").read_text()
+    assert '"slow: ' in declared  # the marker the fast tier leaves out (--strict-markers)
