@@ -121,8 +121,10 @@ def _not_reached(state: _Run) -> str:
     phases = ["the state machine", "the schema phase", "the default-limit probe"]
     if not state.profile.schema_examples:
         phases.remove("the schema phase")
-    if state.phase not in phases:
+    if state.phase in ("setting up the fixtures", "opening the timing ledger"):
         return f" while {state.phase}; not reached: " + ", ".join(phases)
+    if state.phase not in phases:  # judging the ledger, after a phase this cannot name
+        return f" while {state.phase}"
     rest = phases[phases.index(state.phase) + 1 :]
     return f" during {state.phase}; not reached: " + (", ".join(rest) or "its end")
 

@@ -411,6 +411,15 @@ def test_a_budget_spent_in_the_state_machine_names_what_the_run_did_not_reach():
     )
 
 
+def test_a_budget_spent_setting_up_the_fixtures_names_every_phase_as_not_reached():
+    report = run_target(embedded_target(max_requests=1), profile=QUICK, seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert report.reason.startswith(
+        "the request budget of 1 is spent while setting up the fixtures; not reached: the state "
+        "machine, the schema phase, the default-limit probe; "
+    )
+
+
 def test_the_schema_phase_counts_its_requests_against_the_budget_and_stops_on_it():
     target = embedded_target()
 
