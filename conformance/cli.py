@@ -65,15 +65,18 @@ def main() -> None:
 @click.option(
     "--base-url",
     envvar="CLOSE_API_URL",
-    help="Target ending in /api/v1 (default: the embedded reference server).",
+    show_envvar=True,
+    help="Target ending in /api/v1 (default: the embedded reference server). Set in the "
+    "environment, CLOSE_API_URL turns every run remote.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
+@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
 @click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token (env CLOSE_OAUTH_TOKEN)."
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
 )
 @click.option(
     "--second-api-key",
     envvar="CLOSE_SECOND_API_KEY",
+    show_envvar=True,
     help="API key of a second organisation; enables the isolation rules.",
 )
 @click.option(
@@ -81,7 +84,14 @@ def main() -> None:
     is_flag=True,
     help="Permit statuses that deliver an SMS (outbox, scheduled) against a non-embedded target.",
 )
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="ci", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default="ci",
+    show_default=True,
+    help="How hard to look: "
+    + " ".join(f"{name}: {profile.describe()}." for name, profile in PROFILES.items()),
+)
 @click.option(
     "--seed",
     "seed_value",
@@ -129,7 +139,10 @@ def main() -> None:
     "--max-requests",
     type=click.IntRange(min=1),
     default=None,
-    help="Request budget: stop (and clean up) once this many requests are sent.",
+    help="Request budget, on any target (the embedded server too) and in every phase (the "
+    "schema phase included; clean-up's DELETEs are exempt): once this many requests are sent "
+    "the run stops, cleans up and is inconclusive (exit 3), naming the phases it did not "
+    "reach and how many rules were not run.",
 )
 @click.option(
     "--max-duration",
@@ -186,7 +199,21 @@ def run(
     readings: tuple[str, ...],
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
-    report.html to --report-dir."""
+    report.html to --report-dir.
+
+    \b
+    Environment (each is the option's default; an option given wins):
+      CLOSE_API_URL         --base-url: a remote target instead of the embedded server
+      CLOSE_API_KEY         --api-key
+      CLOSE_OAUTH_TOKEN     --oauth-token
+      CLOSE_SECOND_API_KEY  --second-api-key
+    No other variable of the suite's own; the HTTP clients honour the usual proxy and
+    CA variables (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
+
+    \b
+    Exit codes: 0 every checked rule held, 1 a rule was violated, 2 usage or
+    configuration error, 3 inconclusive (target unreachable, credentials refused,
+    too much noise, a budget spent)."""
     from conformance.client import Credentials
     from conformance.engine import run_target
     from conformance.model import Timing
@@ -222,11 +249,15 @@ def run(
             from conformance.refserver.readings import parse_readings
 
             target = embedded_target(
-                faults=[fault] if fault else [], readings=parse_readings(readings)
+                faults=[fault] if fault else [],
+                readings=parse_readings(readings),
+                max_requests=max_requests,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    if _from_environment("base_url"):
+        say("sms-conformance: the target comes from CLOSE_API_URL (unset it for the embedded one)")
     say(
         f"sms-conformance: checking {target.name} "
         f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
@@ -259,6 +290,14 @@ def run(
     _tell_leftovers(say, target, report.leftovers or target.leftovers, report.cleanup_command)
     forget_a_caught_interrupt()
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+def _from_environment(parameter: str) -> bool:
+    """Whether the current command's ``parameter`` came from an environment variable."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return False
+    return context.get_parameter_source(parameter) is click.core.ParameterSource.ENVIRONMENT
 
 
 def _check_writable(directory: Path) -> None:
@@ -354,9 +393,17 @@ def forget_a_caught_interrupt() -> None:
 
 
 @main.command()
-@click.option("--base-url", envvar="CLOSE_API_URL", required=True, help="Target ending in /api/v1.")
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
-@click.option("--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token.")
+@click.option(
+    "--base-url",
+    envvar="CLOSE_API_URL",
+    show_envvar=True,
+    required=True,
+    help="Target ending in /api/v1.",
+)
+@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
+@click.option(
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
+)
 @click.option(
     "--run-id",
     default=None,
@@ -382,7 +429,8 @@ def cleanup(
     Shows what it will delete; without --run-id it asks first (or needs --yes).
 
     Exit codes: 0 everything found was deleted (or nothing was found, or the answer was
-    no), 2 usage error or no confirmation possible, 3 the target could not be listed or
+    no), 2 usage error or no confirmation possible, 3 the target could not be listed,
+    refused the credentials (every request answered 401 or 403: it says so), or
     something could not be deleted."""
     from conformance.cleanup import delete_leftovers, find_leftovers
     from conformance.client import Credentials, RunAborted
@@ -428,6 +476,14 @@ def cleanup(
         say(f"  deleted {path}")
     for path, why in result.failed.items():
         say(f"  could not delete {path}: {why}", err=True)
+    answers = set(result.failed.values())
+    if not result.deleted and answers in ({"answered 401"}, {"answered 403"}):
+        say(
+            f"inconclusive: the target refused the credentials for every DELETE "
+            f"({answers.pop()}): {len(result.failed)} item(s) could not be deleted",
+            err=True,
+        )
+        sys.exit(EXIT_INCONCLUSIVE)
     say(
         f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)"
         + (f"; {len(result.failed)} item(s) could not be deleted" if result.failed else "")
@@ -474,11 +530,24 @@ def _summarise(say: Say, report, paths) -> None:
             f"  {label} {failure.rule}: expected {failure.expected}; got {failure.actual}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
+    for reason, rules in _not_run_for_a_known_cause(report).items():
+        say(f"  NOT RUN {', '.join(rules)}: {reason}")
     met = [point for point in report.open_points if point.readings]
     if met:
         say("behaviour profile: " + ", ".join(f"{point.id}={point.seen}" for point in met))
     say(f"verdict: {report.verdict} - {report.reason}")
     say("reports: " + ", ".join(str(path) for path in paths.values()))
+
+
+def _not_run_for_a_known_cause(report) -> dict[str, list[str]]:
+    """The not-run rules the user can get run (a credential or flag to give, a target that
+    never throttled), grouped by reason."""
+    grouped: dict[str, list[str]] = {}
+    for rule in report.rules:
+        reason = rule.reason or ""
+        if rule.status == "not-run" and reason.startswith(("needs ", "the target never")):
+            grouped.setdefault(reason, []).append(rule.id)
+    return grouped
 
 
 @main.command("self-test")
@@ -704,10 +773,13 @@ def serve(
     transient_share: float,
     latency: float,
 ) -> None:
-    """Serve the reference implementation of the Close SMS API over HTTP."""
+    """Serve the reference implementation of the Close SMS API over HTTP, until Ctrl-C
+    (or SIGTERM), which exits 0. An address that cannot be listened on (a busy port, a bad
+    port or host) or a --db that cannot be opened is one line and exit 2."""
     from conformance.catalogue import CATALOGUE
     from conformance.refserver import FAULTS
     from conformance.refserver.readings import parse_readings
+    from conformance.refserver.serve import ServeError
     from conformance.refserver.serve import serve as serve_forever
 
     if list_readings:
@@ -734,18 +806,46 @@ def serve(
             f"error: unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}", err=True
         )
         sys.exit(EXIT_USAGE)
-    serve_forever(
-        host=host,
-        port=port,
-        db_path=db_path,
-        faults=faults,
-        readings=chosen,
-        settle_lag=settle_lag,
-        rate_limit=rate_limit,
-        transient_share=transient_share,
-        latency=latency,
-        out=lambda line: click.echo(line),
-    )
+    try:
+        with _terminate_as_interrupt():
+            serve_forever(
+                host=host,
+                port=port,
+                db_path=db_path,
+                faults=faults,
+                readings=chosen,
+                settle_lag=settle_lag,
+                rate_limit=rate_limit,
+                transient_share=transient_share,
+                latency=latency,
+                out=lambda line: click.echo(line),
+            )
+    except ServeError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C (or SIGTERM) is how a server is stopped: not an error
+    click.echo("reference server stopped", err=True)
+    forget_a_caught_interrupt()
+    sys.exit(EXIT_PASS)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops ``serve`` as Ctrl-C does (uvicorn catches both while it serves, shuts
+    down, then raises the signal again: this makes that a ``KeyboardInterrupt``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -419,6 +419,7 @@ class ApiClient:
         )
         self.pace = pace
         self.requests = 0
+        self.requests_elsewhere = 0  # sent by another client, counted by spend()
         self.rate_limited = 0
         self.rate_limit_waited = 0.0  # seconds waited for the rate limit, this run
         self.transient = 0
@@ -553,7 +554,22 @@ class ApiClient:
             return
         if self.interrupted:
             raise Interrupted()
-        if self.max_requests is not None and self.requests >= self.max_requests:
+        self._check_budget()
+
+    def spend(self, method: str) -> None:
+        """Count a request another client is about to send for this run (the schema
+        phase's ``requests`` sessions) against the run's budgets: raise
+        :class:`BudgetExhausted` or :class:`TimeBudgetExhausted` as :meth:`send` would."""
+        if self._started is None:
+            self._started = self.clock.now()
+        if method.upper() != "DELETE":
+            self._check_budget()
+        self.requests_elsewhere += 1
+
+    def _check_budget(self) -> None:
+        if self.max_requests is not None and self.requests + self.requests_elsewhere >= (
+            self.max_requests
+        ):
             raise BudgetExhausted(f"the request budget of {self.max_requests} is spent")
         if self.max_seconds is not None and self.elapsed() >= self.max_seconds:
             raise TimeBudgetExhausted(

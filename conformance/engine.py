@@ -31,7 +31,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Step, checks_for, covered_rules, fails_the_run
-from conformance.client import Interrupted, RunAborted
+from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
 from conformance.model import Model, TimeWindow
@@ -113,6 +113,20 @@ class _Ending:
     reason: str | None = None
     interrupted: bool = False
     cleanup: str | None = None
+    spent: bool = False  # a budget (--max-requests, the time bound) ran out
+
+
+def _not_reached(state: _Run) -> str:
+    """Where a run whose budget ran out stopped, and the phases it never got to."""
+    phases = ["the state machine", "the schema phase", "the default-limit probe"]
+    if not state.profile.schema_examples:
+        phases.remove("the schema phase")
+    if state.phase in ("setting up the fixtures", "opening the timing ledger"):
+        return f" while {state.phase}; not reached: " + ", ".join(phases)
+    if state.phase not in phases:  # judging the ledger, after a phase this cannot name
+        return f" while {state.phase}"
+    rest = phases[phases.index(state.phase) + 1 :]
+    return f" during {state.phase}; not reached: " + (", ".join(rest) or "its end")
 
 
 def run_target(
@@ -161,6 +175,9 @@ def run_target(
         ending.interrupted = True
     except (RunAborted, TargetRejected) as error:
         ending.reason = _one_line(str(error))
+        if isinstance(error, (BudgetExhausted, TimeBudgetExhausted)):
+            ending.reason += _not_reached(state)
+            ending.spent = True
     except Exception as error:  # noqa: BLE001 - any answer must end in a report
         ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
@@ -260,6 +277,8 @@ def _judge(
             reason = f"{reason}; stopped early: {stopped}"
     elif stopped:
         verdict, reason = "inconclusive", stopped
+        if ending.spent:
+            reason += f"; {sum(r.status == 'not-run' for r in rules)} rule(s) not run"
     else:
         verdict = "pass"
         reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
@@ -567,7 +586,9 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
             elif rule.id in SENDING_RULES and not state.target.allow_send:
                 reason = "needs --allow-send: it would put an SMS into a status that sends it"
             else:
-                reason = "the run never produced a request this rule judges"
+                reason = _known_cause(rule.id, state.target.api) or (
+                    "the run never produced a request this rule judges"
+                )
         results.append(
             RuleResult(
                 id=rule.id,
@@ -582,6 +603,25 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
             )
         )
     return results
+
+
+_JUDGE_A_429 = frozenset({"ratelimit/429-headers", "ratelimit/retry-after-matches-reset"})
+
+
+def _known_cause(rule_id: str, api: Any) -> str | None:
+    """Why a covered rule was not run, when the run knows: a credential not given, a target
+    that never throttled it."""
+    credentials = getattr(api, "credentials", None)
+    if rule_id.startswith("isolation/") and not getattr(credentials, "second_api_key", None):
+        return (
+            "needs --second-api-key (CLOSE_SECOND_API_KEY), the API key of a second "
+            "organisation: the isolation rules read one organisation's SMS with the other's key"
+        )
+    if rule_id == "auth/oauth-bearer" and not getattr(credentials, "oauth_token", None):
+        return "needs --oauth-token (CLOSE_OAUTH_TOKEN): no OAuth bearer token was given"
+    if rule_id in _JUDGE_A_429 and not getattr(api, "rate_limited", 0):
+        return "the target never throttled the run (no 429 answer), so there was no 429 to judge"
+    return None
 
 
 def _behaviour_profile(session: Session) -> list[OpenPointResult]:

@@ -1,5 +1,8 @@
 """Run profiles: how hard to look. ``quick`` for a smoke test, ``ci`` for a gate (under a
-minute against the embedded server), ``deep`` for regression hunting."""
+minute against the embedded server), ``deep`` for regression hunting.
+
+Each profile describes itself (:meth:`Profile.describe`); ``run --help`` and the README show
+those descriptions."""
 
 from __future__ import annotations
 
@@ -16,14 +19,43 @@ class Profile:
     max_failures: int  # rounds: stop after this many distinct violated rules
     schema_examples: int = 0  # schemathesis examples per operation (0: no schema phase)
     schema_phases: tuple[str, ...] = ()
+    purpose: str = ""  # what the profile is for, and how long it takes, in a few words
+
+    def describe(self) -> str:
+        """What the profile is for and what it does, in one line."""
+        schema = (
+            f"schema phase: {', '.join(self.schema_phases)}, {self.schema_examples} examples "
+            "per operation"
+            if self.schema_examples
+            else "no schema phase"
+        )
+        what = (
+            f"state machine: {self.max_examples} examples of up to {self.steps} steps per "
+            f"round, a new round after each violated rule, up to {self.max_failures}; {schema}"
+        )
+        return f"{self.purpose}; {what}" if self.purpose else what
 
 
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("quick", 25, 20, 5, schema_examples=5, schema_phases=("examples",)),
         Profile(
-            "ci", 300, 30, 10, schema_examples=15, schema_phases=("examples", "coverage", "fuzzing")
+            "quick",
+            25,
+            20,
+            5,
+            schema_examples=5,
+            schema_phases=("examples",),
+            purpose="a smoke test (seconds on the embedded server)",
+        ),
+        Profile(
+            "ci",
+            300,
+            30,
+            10,
+            schema_examples=15,
+            schema_phases=("examples", "coverage", "fuzzing"),
+            purpose="the default, a CI gate (under a minute on the embedded server)",
         ),
         Profile(
             "deep",
@@ -32,6 +64,7 @@ PROFILES = {
             30,
             schema_examples=100,
             schema_phases=("examples", "coverage", "fuzzing", "stateful"),
+            purpose="regression hunting (a few minutes on the embedded server)",
         ),
     )
 }

@@ -6,7 +6,11 @@
 ``informational`` pass (observations are attached to the report), ``warning`` (a SHOULD rule
 not followed; ``--sms-strict`` fails it) passes with its story attached, ``fail`` fails with the
 documented sentence, expected, actual and the ``curl`` replay, ``not-run`` is skipped with its
-reason. An inconclusive run fails every rule's test with the reason. With
+reason. A first item, ``sms-conformance::run``, runs the suite and passes when the run
+judged; an inconclusive run (an unreachable target, refused credentials, a budget spent, a
+target the suite cannot set up) is one error there, with the reason and the seed, and every
+rule's test is skipped as not judged, not failed 91 times over. The terminal summary names
+the seed (and the verdict) so that the run can be repeated with ``--sms-seed``. With
 ``--sms-report-dir DIR`` the run's ``report.json``, ``junit.xml`` and ``report.html`` are
 written there too, as ``sms-conformance run`` writes them. Without
 ``--sms-conformance`` the plugin adds nothing, so installing the suite never changes another
@@ -29,6 +33,8 @@ __all__ = ["RuleTest"]
 _REPORT = pytest.StashKey[Any]()
 _SECRETS = pytest.StashKey[Any]()  # the run's Redactor
 _REPORT_PATHS = pytest.StashKey[dict[str, Any]]()
+_TOLD = pytest.StashKey[bool]()  # an inconclusive run's error was reported
+_UNUSABLE = pytest.StashKey[str]()  # why the suite could not use the target at all
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,24 +89,73 @@ def pytest_collection_modifyitems(
         return
     from conformance.catalogue import CATALOGUE
 
+    items.append(RunTest.from_parent(session, name="run", nodeid=RUN_NODE_ID))
     items.extend(
         RuleTest.from_parent(session, name=rule_id, nodeid=f"sms-conformance::{rule_id}")
         for rule_id in CATALOGUE.ids()
     )
 
 
+RUN_NODE_ID = "sms-conformance::run"
+
+
 class RuleFailed(Exception):
     """A rule the target broke; its text is the whole story."""
+
+
+def _judged_report(config: pytest.Config) -> Any:
+    """The run's report, when the run judged. An inconclusive run is one error, in the
+    first item that asks (``sms-conformance::run`` unless deselected); every later item is
+    skipped as not judged."""
+    from conformance.target import ConfigurationError
+
+    try:
+        report = _report(config)
+    except ConfigurationError as error:  # the target lacks what the suite needs
+        config.stash[_UNUSABLE] = str(error)
+        report = None
+    if report is not None and report.verdict != "inconclusive":
+        return report
+    if not config.stash.get(_TOLD, False):
+        config.stash[_TOLD] = True
+        scrub = config.stash[_SECRETS].scrub
+        if report is None:
+            pytest.fail(
+                scrub(f"error: {config.stash[_UNUSABLE]}; no rule was judged"), pytrace=False
+            )
+        pytest.fail(
+            scrub(
+                f"inconclusive: {report.reason}\n"
+                f"target {report.target}, profile {report.profile}, seed {report.seed} "
+                f"(repeat with --sms-seed {report.seed}); no rule was judged"
+            ),
+            pytrace=False,
+        )
+    pytest.skip(f"not judged: the run was inconclusive (see the error of {RUN_NODE_ID})")
+
+
+class RunTest(pytest.Item):
+    """The run itself: an error when it is inconclusive, a pass when it judged."""
+
+    def setup(self) -> None:
+        _judged_report(self.config)
+
+    def runtest(self) -> None:
+        pass  # judged in setup: an inconclusive run is an error there, not a failure
+
+    def reportinfo(self) -> tuple[str, None, str]:
+        return "sms-conformance", None, "the run"
 
 
 class RuleTest(pytest.Item):
     """One catalogue rule's verdict, from the run shared by every rule's test."""
 
+    def setup(self) -> None:
+        _judged_report(self.config)
+
     def runtest(self) -> None:
         report = _report(self.config)
         scrub = self.config.stash[_SECRETS].scrub
-        if report.verdict == "inconclusive":
-            pytest.fail(scrub(f"inconclusive: {report.reason}"), pytrace=False)
         result = next(rule for rule in report.rules if rule.id == self.name)
         if result.observations:
             self.add_report_section(
@@ -128,6 +183,10 @@ class RuleTest(pytest.Item):
 
 def _report(config: pytest.Config) -> Any:
     """Run the suite once per pytest session; every rule's test reads the same report."""
+    if _UNUSABLE in config.stash:
+        from conformance.target import ConfigurationError
+
+        raise ConfigurationError(config.stash[_UNUSABLE])  # said once; not run again
     if _REPORT not in config.stash:
         report, redactor = _run(config)
         config.stash[_REPORT], config.stash[_SECRETS] = report, redactor
@@ -140,6 +199,16 @@ def _report(config: pytest.Config) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    report = config.stash.get(_REPORT, None)
+    if report is not None:
+        scrub = config.stash[_SECRETS].scrub
+        terminalreporter.write_line(
+            scrub(
+                f"sms-conformance: {report.verdict} - {report.reason} "
+                f"(target {report.target}, profile {report.profile}, seed {report.seed}; "
+                f"repeat with --sms-seed {report.seed})"
+            )
+        )
     paths = config.stash.get(_REPORT_PATHS, None)
     if paths:
         terminalreporter.write_line(
@@ -175,6 +244,7 @@ def _run(config: pytest.Config) -> tuple[Any, Any]:
         raise pytest.UsageError(str(error)) from None
     profile = PROFILES[config.getoption("sms_profile")]
     redactor = Redactor.from_credentials(target.api.credentials)
+    config.stash[_SECRETS] = redactor  # before the run: its errors are scrubbed too
     report = run_target(
         target,
         profile=profile,

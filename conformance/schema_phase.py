@@ -84,9 +84,11 @@ from conformance.client import (
     TRANSIENT_STATUSES,
     AnswerTooLarge,
     ApiClient,
+    BudgetExhausted,
     Interrupted,
     MalformedAnswer,
     Refused,
+    TimeBudgetExhausted,
     decode_body,
     parse_ratelimit,
 )
@@ -410,6 +412,9 @@ class _Run:
     def __init__(self, schema: Any, target: Target, guard: Guard, *, allow_send: bool) -> None:
         self.schema = schema
         self.guard = guard
+        self.api: ApiClient | None = getattr(target, "api", None)  # whose budget counts
+        # The run's request or time budget, when it ran out during the phase.
+        self.spent: BudgetExhausted | TimeBudgetExhausted | None = None
         self.allow_send = allow_send
         self.strict = not target.embedded
         fixtures = target.fixtures
@@ -564,6 +569,12 @@ class _Run:
             with self.lock:
                 self.withheld.append(f"{method.upper()} /{path}")
             raise RefusedRequest(f"withheld {method.upper()} /{path} (a collection-wide write)")
+        try:
+            if self.api is not None:
+                self.api.spend(method)  # --max-requests and the time bound count these too
+        except (BudgetExhausted, TimeBudgetExhausted) as spent:
+            self.spent = self.spent or spent
+            raise RefusedRequest(str(spent)) from None
         try:
             self.guard.check(method, path, body)
         except (Refused, MalformedAnswer) as refusal:
@@ -861,6 +872,8 @@ def run_schema_phase(
         _RUNS.remove(run)
         result.created = list(dict.fromkeys(run.created))
         target.delete_sms(result.created)
+    if run.spent is not None:
+        raise run.spent
     if bounds.hits:
         # schemathesis judged what was cut at the bound: nothing it said can stand.
         more = f" (and {len(bounds.hits) - 1} more)" if len(bounds.hits) > 1 else ""

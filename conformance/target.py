@@ -392,11 +392,13 @@ def embedded_target(
     faults: Iterable[str] = (),
     readings: Mapping[str, str] | None = None,
     transient_share: float = 0.0,
+    max_requests: int | None = None,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
-    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points, and
+    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
     ``transient_share`` of the SMS requests meet a 503 before or a 504 after being handled
-    (seeded: the same run meets the same noise)."""
+    (seeded: the same run meets the same noise), and ``max_requests`` is the run's request
+    budget (``--max-requests``), as on a remote target."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -432,6 +434,7 @@ def embedded_target(
             guard=Guard(),
             deadline=None,
             max_rate_limit_wait_total=None,
+            max_requests=max_requests,
         ),
         clock=clock,
         timing=Timing(early=0.0, grace=0.0),

@@ -198,3 +198,44 @@ def test_cleanup_refuses_a_run_id_that_is_not_one(seeded):
     result = cleanup("--run-id", "sms-conformance ")
     assert result.exit_code == EXIT_USAGE
     assert "--run-id" in result.output
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("scope", [(), ("--run-id", RUN)], ids=["every-run", "one-run"])
+def test_cleanup_whose_every_request_is_refused_exits_3_and_says_the_credentials_were_refused(
+    seeded, monkeypatch, status, scope
+):
+    hostile, account, _, left = seeded()
+    monkeypatch.setattr(
+        hostile.api, "reference", lambda request: httpx.Response(status, json={"error": "no"})
+    )
+    result = cleanup("--yes", *scope)
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    assert (
+        f"inconclusive: the target refused the credentials (GET lead/?_skip=0&_limit=100 "
+        f"answered {status}); nothing was deleted"
+    ) in result.output
+    assert "deleted 0" not in result.output
+    assert all(account.exists(path) for path in left[RUN] + left[OTHER_RUN])
+
+
+def test_cleanup_whose_deletes_are_refused_exits_3_and_says_the_credentials_were_refused(
+    seeded, monkeypatch
+):
+    hostile, account, _, left = seeded()
+    reference = hostile.api.reference
+
+    def read_only_key(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(403, json={"error": "read-only key"})
+        return reference(request)
+
+    monkeypatch.setattr(hostile.api, "reference", read_only_key)
+    result = cleanup("--run-id", RUN)
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    assert "deleted 0 lead(s), 0 SMS, 0 template(s)" not in result.output.splitlines()
+    assert (
+        f"the target refused the credentials for every DELETE (answered 403): "
+        f"{len(left[RUN])} item(s) could not be deleted"
+    ) in result.output
+    assert all(account.exists(path) for path in left[RUN])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -42,6 +44,11 @@ def test_run_with_no_target_checks_the_embedded_server_and_writes_three_reports(
     report = json.loads(files["report.json"])
     assert (report["verdict"], report["seed"]) == ("pass", 3)
     assert_no_secret_in(result.output, *files.values())
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(Path(__file__).parent / "reporting" / "schemas" / "junit-10.xsd")
+    schema.validate(str(tmp_path / "junit.xml"))  # the common JUnit schema (Jenkins's)
+    suite = schema.to_dict(str(tmp_path / "junit.xml"))["testsuite"][0]
+    assert float(suite["@time"]) == report["stats"]["duration"] > 0
 
 
 def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
@@ -103,6 +110,59 @@ def test_an_unreachable_target_exits_3(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
 
 
+def test_max_requests_caps_the_embedded_run_which_is_inconclusive_naming_what_it_missed(tmp_path):
+    result = invoke(
+        "run", "--max-requests", "30", "--profile", "quick", "--report-dir", str(tmp_path)
+    )
+    assert result.exit_code == EXIT_INCONCLUSIVE, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    not_run = sum(rule["status"] == "not-run" for rule in report["rules"])
+    assert "verdict: inconclusive - the request budget of 30 is spent during " in result.output
+    assert f"not reached: the schema phase, the default-limit probe; {not_run} rule(s) not run" in (
+        result.output
+    )
+    assert report["verdict"] == "inconclusive"
+    assert report["stats"]["requests"] <= 30 + 10  # the budget, and clean-up's DELETEs
+
+
+@pytest.mark.slow  # a quick run against the remote fake: ~15-25 s
+def test_rules_not_run_for_a_missing_credential_or_a_throttle_name_that_cause(
+    tmp_path, monkeypatch
+):
+    with hostile_target(lambda request, reference: reference(request), monkeypatch):
+        result = invoke(
+            "run",
+            *("--base-url", BASE_URL, "--api-key", SECRET, "--profile", "quick"),
+            *("--seed", "1", "--report-dir", str(tmp_path)),
+            env={"CLOSE_OAUTH_TOKEN": "", "CLOSE_SECOND_API_KEY": ""},
+        )
+    assert result.exit_code == 0, result.output
+    reasons = {
+        rule["id"]: rule["reason"]
+        for rule in json.loads((tmp_path / "report.json").read_text())["rules"]
+    }
+    second_key = (
+        "needs --second-api-key (CLOSE_SECOND_API_KEY), the API key of a second organisation: "
+        "the isolation rules read one organisation's SMS with the other's key"
+    )
+    oauth = "needs --oauth-token (CLOSE_OAUTH_TOKEN): no OAuth bearer token was given"
+    never_throttled = (
+        "the target never throttled the run (no 429 answer), so there was no 429 to judge"
+    )
+    assert {rule: reasons[rule] for rule in reasons if rule.startswith("isolation/")} == {
+        "isolation/get": second_key,
+        "isolation/list": second_key,
+        "isolation/modify": second_key,
+    }
+    assert reasons["auth/oauth-bearer"] == oauth
+    assert reasons["ratelimit/429-headers"] == never_throttled
+    assert reasons["ratelimit/retry-after-matches-reset"] == never_throttled
+    assert f"  NOT RUN isolation/get, isolation/list, isolation/modify: {second_key}" in (
+        result.output
+    )
+    assert f"  NOT RUN auth/oauth-bearer: {oauth}" in result.output
+
+
 def test_credentials_come_from_the_environment(tmp_path):
     result = invoke(
         "run",
@@ -113,6 +173,40 @@ def test_credentials_come_from_the_environment(tmp_path):
         env={"CLOSE_API_URL": "http://127.0.0.1:9/api/v1", "CLOSE_API_KEY": "env-key"},
     )
     assert result.exit_code == 3  # it tried the target from the environment
+    assert result.output.splitlines()[0] == (
+        "sms-conformance: the target comes from CLOSE_API_URL (unset it for the embedded one)"
+    )
+    assert "checking http://127.0.0.1:9/api/v1" in result.output
+
+
+def test_a_base_url_given_as_an_option_is_not_said_to_come_from_the_environment(tmp_path):
+    result = invoke(
+        "run",
+        *("--base-url", "http://127.0.0.1:9/api/v1", "--api-key", "k", "--profile", "quick"),
+        *("--report-dir", str(tmp_path)),
+        env={"CLOSE_API_URL": "http://127.0.0.1:8/api/v1"},
+    )
+    assert result.exit_code == EXIT_INCONCLUSIVE
+    assert "CLOSE_API_URL" not in result.output
+    assert "checking http://127.0.0.1:9/api/v1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "variables"),
+    [
+        ("run", ["CLOSE_API_URL", "CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN", "CLOSE_SECOND_API_KEY"]),
+        ("cleanup", ["CLOSE_API_URL", "CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN"]),
+    ],
+)
+def test_help_names_every_environment_variable_the_command_reads(command, variables):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())  # rewrapped
+    for variable in variables:
+        assert f"[env var: {variable}" in help_text
+    if command == "run":
+        assert "Set in the environment, CLOSE_API_URL turns every run remote." in help_text
+        assert "No other variable of the suite's own" in help_text
 
 
 def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
@@ -147,6 +241,78 @@ def test_serve_rejects_an_unknown_fault():
     assert "unknown fault" in result.output
 
 
+@pytest.fixture
+def busy_port():
+    """A port something else is listening on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--port", "{busy}"], "error: cannot listen on 127.0.0.1:{busy}: ", id="busy-port"
+        ),
+        pytest.param(
+            ["--port", "70000"],
+            "error: --port must be 0 to 65535 (0 picks a free one), got 70000",
+            id="port-too-high",
+        ),
+        pytest.param(
+            ["--port", "-1"],
+            "error: --port must be 0 to 65535 (0 picks a free one), got -1",
+            id="negative-port",
+        ),
+        pytest.param(
+            ["--host", "no-such-host.invalid", "--port", "0"],
+            "error: cannot listen on no-such-host.invalid:0: unknown host (",
+            id="unknown-host",
+        ),
+        pytest.param(
+            ["--host", "999.1.1.1", "--port", "0"],
+            "error: cannot listen on 999.1.1.1:0: unknown host (",
+            id="bad-address",
+        ),
+        pytest.param(
+            ["--db", "/no-such-directory/sms.sqlite"],
+            "error: cannot open the database --db /no-such-directory/sms.sqlite: ",
+            id="db-cannot-be-opened",
+        ),
+    ],
+)
+def test_serve_that_cannot_start_says_why_in_one_line_and_exits_2(busy_port, args, message):
+    args = [arg.format(busy=busy_port) for arg in args]
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == EXIT_USAGE, result.output
+    (line,) = result.output.splitlines()  # one line: no traceback, no credentials printed
+    assert line.startswith(message.format(busy=busy_port))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_serve_stops_it_and_exits_0(signum):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Reference server: http://127.0.0.1:"), first
+        port = int(first.rsplit(":", 1)[1].split("/")[0])
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me/").status_code == 401  # serving
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert err.splitlines()[-1:] == ["reference server stopped"]
+    assert "Traceback" not in err and "Aborted" not in err
+
+
 @pytest.mark.parametrize("forget", [False, True])
 def test_an_interrupt_caught_inside_exec_leaves_the_exit_code_alone_once_forgotten(
     tmp_path, forget
@@ -179,12 +345,31 @@ def test_a_base_url_carrying_the_key_is_refused_without_printing_it(tmp_path):
     assert "KEY-4242" not in result.output
 
 
-def test_an_unwritable_report_dir_is_refused_before_the_run(tmp_path):
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        pytest.param("a-file/reports", "Not a directory", id="parent-is-a-file"),
+        pytest.param("/proc/sms-conformance-reports", "", id="under-proc"),
+        pytest.param("/proc/version/reports", "Not a directory", id="under-a-proc-file"),
+    ],
+)
+def test_an_unwritable_report_dir_is_refused_in_one_line_before_any_request(
+    tmp_path, monkeypatch, where, why
+):
+    if where.startswith("/proc") and not Path("/proc/version").exists():
+        pytest.skip("no /proc on this system")
     (tmp_path / "a-file").write_text("")
-    result = invoke("run", "--report-dir", str(tmp_path / "a-file" / "reports"))
+    report_dir = tmp_path / where  # an absolute `where` stays as it is
+    with hostile_target(lambda request, reference: reference(request), monkeypatch) as hostile:
+        result = invoke(
+            "run", "--base-url", BASE_URL, "--api-key", SECRET, "--report-dir", str(report_dir)
+        )
     assert result.exit_code == EXIT_USAGE
-    assert "--report-dir" in result.output and "not a writable directory" in result.output
-    assert "checking" not in result.output
+    (line,) = result.output.splitlines()  # one line, no traceback
+    assert line.startswith(f"error: --report-dir {report_dir} is not a writable directory (")
+    assert why in line
+    assert hostile.requests == []  # refused before the run sent anything
+    assert not report_dir.exists()
 
 
 def test_target_text_with_rich_markup_is_printed_as_text_not_parsed():
@@ -310,3 +495,33 @@ def test_clean_up_survives_a_second_ctrl_c_and_lists_what_a_third_left(monkeypat
     target.close()
     assert deletes == [template, second_lead]
     assert target.leftovers == [second_lead, first_lead]
+
+
+def test_run_help_describes_every_profile():
+    from conformance.profiles import PROFILES
+
+    help_text = " ".join(invoke("run", "--help").output.split())
+    for name, profile in PROFILES.items():
+        assert profile.purpose
+        assert f"{name}: {profile.describe()}." in help_text
+
+
+def test_the_readme_describes_every_profile_as_the_code_defines_it():
+    from conformance.profiles import PROFILES
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    for name, profile in PROFILES.items():
+        assert f"- `{name}`: {profile.describe()}." in readme
+
+
+def test_the_readme_says_how_long_the_test_command_takes_and_gives_the_fast_tier():
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text()
+    ci_command = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
+    test_command = ci_command.split("&& ", 2)[-1]  # `.venv/bin/python -m pytest -n 2`
+    assert test_command in readme
+    prose = " ".join(readme.split())
+    assert "about 29 minutes on CI's two cores with `-n 2`" in prose
+    assert f'{test_command} -m "not slow"' in readme
+    declared = (root / "pyproject.toml").read_text()
+    assert '"slow: ' in declared  # the marker the fast tier leaves out (--strict-markers)

@@ -15,9 +15,12 @@ def test_the_clean_reference_server_passes_every_rule_it_runs(pytester: pytest.P
     result = pytester.runpytest(*QUICK, "-rs")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0
-    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE)
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE) + 1  # + the run
     assert outcomes["passed"] > len(CATALOGUE) // 2
     assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["sms-conformance: pass - * (target *, profile quick, seed 1; repeat with --sms-seed 1)"]
+    )
 
 
 def test_a_broken_rule_fails_its_test_with_expected_actual_and_a_replay(
@@ -63,3 +66,45 @@ def test_a_report_dir_gets_the_same_three_reports_as_the_command_line(
     assert [f["rule"] for f in report["failures"]] == ["sms/update/cancel-outbox"]
     assert (tmp_path / "out" / "junit.xml").exists() and (tmp_path / "out" / "report.html").exists()
     result.stdout.fnmatch_lines(["sms-conformance reports: *report.json*"])
+
+
+def _remote(base_url: str) -> tuple[str, ...]:
+    return ("--sms-conformance", "--sms-base-url", base_url, "--sms-seed", "7", "-p", "no:xdist")
+
+
+def assert_one_error_naming_the_seed(result: pytest.RunResult, why: str) -> None:
+    result.assert_outcomes(errors=1, skipped=len(CATALOGUE))  # not one failure per rule
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            f"*inconclusive: {why}*",
+            "target *, profile ci, seed 7 (repeat with --sms-seed 7); no rule was judged",
+        ]
+    )
+    result.stdout.fnmatch_lines(["ERROR sms-conformance::run*"])
+    result.stdout.fnmatch_lines(
+        ["sms-conformance: inconclusive - * (target *, profile ci, seed 7; repeat with *)"]
+    )
+    assert "FAILED" not in result.stdout.str()
+
+
+def test_an_unreachable_target_is_one_error_naming_the_seed_not_a_failure_per_rule(
+    pytester: pytest.Pytester, monkeypatch
+):
+    monkeypatch.setenv("CLOSE_API_KEY", "a-key-1234")
+    result = pytester.runpytest(*_remote("http://127.0.0.1:9/api/v1"))
+    assert_one_error_naming_the_seed(result, "*")
+    assert "a-key-1234" not in result.stdout.str()
+
+
+def test_a_target_refusing_the_credentials_is_one_error_naming_the_seed(
+    pytester: pytest.Pytester, monkeypatch, reference_over_http
+):
+    monkeypatch.setenv("CLOSE_API_KEY", "a-wrong-key-1234")
+    with reference_over_http() as base_url:
+        result = pytester.runpytest(*_remote(base_url), "-rsE")
+    assert_one_error_naming_the_seed(result, "*401*")
+    result.stdout.fnmatch_lines(
+        ["SKIPPED [[]*] *not judged: the run was inconclusive (see the error of *::run)"]
+    )
+    assert "a-wrong-key-1234" not in result.stdout.str()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -13,9 +14,39 @@ from conformance.clock import SystemClock
 from conformance.refserver.noise import Noise
 from conformance.refserver.server import ReferenceServer
 
-__all__ = ["SENDER_INTERVAL", "serve"]
+__all__ = ["SENDER_INTERVAL", "ServeError", "serve"]
 
 SENDER_INTERVAL = 0.2  # seconds between background sender runs, so real time works alone
+
+
+class ServeError(ValueError):
+    """The server cannot start: the address cannot be listened on, the database not opened.
+    The message is one line, for the user."""
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening; :class:`ServeError` when it cannot be."""
+    if not 0 <= port <= 65535:
+        raise ServeError(f"--port must be 0 to 65535 (0 picks a free one), got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this: without it, uvicorn's separate writes of
+        # headers and body meet delayed ACKs and every keep-alive response takes ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except socket.gaierror as error:
+        sock.close()
+        raise ServeError(
+            f"cannot listen on {host}:{port}: unknown host ({error.strerror})"
+        ) from None
+    except (OSError, OverflowError) as error:
+        sock.close()
+        why = getattr(error, "strerror", None) or str(error)
+        raise ServeError(f"cannot listen on {host}:{port}: {why}") from None
+    return sock
 
 
 def _sender_loop(server: ReferenceServer, stop: threading.Event) -> None:
@@ -46,29 +77,30 @@ def serve(
 
     Prints (via ``out``) the base URL, with the real port when ``port=0``, and each
     organisation's test credentials. Returns after SIGINT/SIGTERM (when run on the main
-    thread) or once ``stop`` is set. Raises ``ValueError`` for an unknown fault and
-    ``OSError`` when the address cannot be bound.
+    thread) or once ``stop`` is set. Raises ``ValueError`` for an unknown fault, and
+    :class:`ServeError` (one line) when the address cannot be listened on or the database
+    cannot be opened.
     """
-    server = ReferenceServer(
-        clock=SystemClock(),
-        db_path=db_path,
-        faults=faults,
-        rate_limit=rate_limit,
-        readings=readings,
-        settle_lag=settle_lag,
-    )
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        server = ReferenceServer(
+            clock=SystemClock(),
+            db_path=db_path,
+            faults=faults,
+            rate_limit=rate_limit,
+            readings=readings,
+            settle_lag=settle_lag,
+        )
+    except sqlite3.Error as error:
+        raise ServeError(f"cannot open the database --db {db_path}: {error}") from None
+    try:
+        sock = _listening_socket(host, port)
+    except ServeError:
+        server.close()
+        raise
     finished = threading.Event()
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit this: without it, uvicorn's separate writes of
-        # headers and body meet delayed ACKs and every keep-alive response takes ~40 ms.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
-        sock.listen(128)
         real_port = sock.getsockname()[1]
-        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+        shown_host = f"[{host}]" if sock.family == socket.AF_INET6 else host
         out(f"Reference server: http://{shown_host}:{real_port}/api/v1")
         if server.faults:
             out(f"Faults: {', '.join(sorted(server.faults))}")

@@ -401,6 +401,63 @@ def test_a_budget_exhausted_run_is_inconclusive_with_the_reason():
     assert "stopped early" not in report.reason
 
 
+def test_a_budget_spent_in_the_state_machine_names_what_the_run_did_not_reach():
+    target = embedded_target(max_requests=40)
+    report = run_target(target, profile=QUICK, seed_value=1)
+    not_run = sum(rule.status == "not-run" for rule in report.rules)
+    assert report.reason == (
+        "the request budget of 40 is spent during the state machine; not reached: the schema "
+        f"phase, the default-limit probe; {not_run} rule(s) not run"
+    )
+
+
+def test_a_budget_spent_setting_up_the_fixtures_names_every_phase_as_not_reached():
+    report = run_target(embedded_target(max_requests=1), profile=QUICK, seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert report.reason.startswith(
+        "the request budget of 1 is spent while setting up the fixtures; not reached: the state "
+        "machine, the schema phase, the default-limit probe; "
+    )
+
+
+def test_the_schema_phase_counts_its_requests_against_the_budget_and_stops_on_it():
+    target = embedded_target()
+
+    def leave_five_requests_for_the_schema_phase(event) -> None:
+        if event.kind == "round" and "schema phase" in str(event.detail):
+            api = target.api
+            api.max_requests = api.requests + api.requests_elsewhere + 5
+
+    report = run_target(
+        target, profile=QUICK, seed_value=1, on_event=leave_five_requests_for_the_schema_phase
+    )
+    assert report.verdict == "inconclusive"
+    assert "is spent during the schema phase; not reached: the default-limit probe" in (
+        report.reason
+    )
+    assert target.api.requests_elsewhere == 5  # the sixth was never sent
+
+
+def test_a_rule_not_run_for_a_known_cause_says_that_cause():
+    from conformance.client import Credentials
+    from conformance.refserver.ratelimit import RateLimiter
+
+    target = embedded_target(max_requests=150)  # short: the reasons are what is judged
+    target.api.credentials = Credentials(api_key=target.api.credentials.api_key)
+    target.server.limiter = RateLimiter(None)  # never throttles
+    report = run_target(target, profile=NO_SCHEMA, seed_value=1)
+    reasons = {rule.id: rule.reason for rule in report.rules if rule.status == "not-run"}
+    assert reasons["isolation/get"].startswith("needs --second-api-key (CLOSE_SECOND_API_KEY)")
+    assert reasons["isolation/modify"] == reasons["isolation/list"] == reasons["isolation/get"]
+    assert reasons["auth/oauth-bearer"].startswith("needs --oauth-token (CLOSE_OAUTH_TOKEN)")
+    assert target.api.rate_limited == 0
+    assert (
+        reasons["ratelimit/429-headers"]
+        == reasons["ratelimit/retry-after-matches-reset"]
+        == ("the target never throttled the run (no 429 answer), so there was no 429 to judge")
+    )
+
+
 def test_a_bound_hit_after_a_rule_was_found_broken_still_fails_with_the_note():
     target = embedded_target(faults=["cancel-refused"])
 

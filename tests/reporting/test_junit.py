@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,56 @@ def test_junit_counts_tests_failures_and_skipped(suite):
     assert suite.get("skipped") == "1"
     assert suite.get("errors") == "0"
     assert float(suite.get("time")) == pytest.approx(3.5)
+
+
+JUNIT_XSD = Path(__file__).parent / "schemas" / "junit-10.xsd"  # Jenkins's; source inside
+
+
+@pytest.fixture(scope="module")
+def junit_schema():
+    xmlschema = pytest.importorskip("xmlschema", reason="the [test] extra installs xmlschema")
+    return xmlschema.XMLSchema(JUNIT_XSD)
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        pytest.param({}, id="fail-informational-not-run-pass"),
+        pytest.param({1: "warning"}, id="with-a-warning"),
+        pytest.param({0: "not-run", 1: "not-run", 2: "not-run", 3: "not-run"}, id="all-not-run"),
+    ],
+)
+def test_junit_is_valid_against_the_common_junit_schema(report, tmp_path, junit_schema, statuses):
+    for index, status in statuses.items():
+        report.rules[index].status = status
+        report.rules[index].reason = report.rules[index].reason or "a reason"
+    report.rules.append(
+        RuleResult(
+            id="sms/odd/control",
+            status="fail",
+            level="MUST",
+            statement="bell \x07 and nul \x00",
+            quote="",
+            source="",
+        )
+    )
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    junit_schema.validate(str(path))  # raises, naming the element, when invalid
+
+
+def test_junit_testsuites_has_no_skipped_attribute_the_schema_refuses(report, tmp_path):
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites" and "skipped" not in root.attrib
+    assert root.find("testsuite").get("skipped") == "1"  # the suite may carry it
+
+
+def test_junit_time_is_the_runs_measured_duration_and_no_case_has_a_made_up_one(suite):
+    assert float(suite.get("time")) == pytest.approx(3.5)  # report.stats.duration
+    assert [case.get("time") for case in suite.iter("testcase")] == [None] * 4
+    assert "0.000" not in ET.tostring(suite, encoding="unicode")
 
 
 def test_junit_classname_is_the_rule_id_without_its_last_segment(suite):
