@@ -22,9 +22,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conformance.dates import (
+    is_bare_date,
+    parse_date_or_datetime,
+    parse_datetime,
+    parse_tz_offset,
+    read,
+)
 from conformance.fixtures import Fixtures
 
 __all__ = [
@@ -114,38 +121,16 @@ def same_millisecond(a: datetime, b: datetime) -> bool:
     return floor_ms(a.astimezone(UTC)) == floor_ms(b.astimezone(UTC))
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """Return the aware datetime an ISO 8601 string names, or None if it is not one.
-
-    A value without an offset is taken as UTC (the docs' examples always carry one).
-    """
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def parse_tz_offset(header: str | None) -> timezone:
-    """Return the timezone an ``x-tz-offset`` header value (hours, e.g. ``-4``, ``5.5``) names."""
-    if not header:
-        return UTC
-    return timezone(timedelta(hours=float(header)))
-
-
 def parse_filter_datetime(value: str, tz_offset: str | None) -> datetime:
     """Return the instant a date filter value names.
 
     A value with an offset names that instant; a date-time without one, or a bare date
     (local midnight), is local time at the ``x-tz-offset`` given (2.7 Timezone offsets).
-    """
-    local = parse_tz_offset(tz_offset)
-    if "T" not in value:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=local)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=local)
+    Raises ``ValueError`` for a value that is no date."""
+    moment = parse_date_or_datetime(value, parse_tz_offset(tz_offset))
+    if moment is None:
+        raise ValueError(f"not a date: {value!r}")
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,25 +372,47 @@ def _is_clearly_not_a_phone(value: Any) -> bool:
     return digits < 3 or any(ch.isalpha() for ch in value)
 
 
-def _wrong_type(body: Mapping[str, Any]) -> str | None:
-    """Return the first field whose JSON type the schema does not allow, else None."""
+def _wrong_type(body: Mapping[str, Any], status: str) -> tuple[str, bool] | None:
+    """Return the first field whose JSON type or value the schema does not allow, and whether
+    a server may read it anyway (``loose``), else None.
+
+    Loose (the docs say neither way, audit C4): a number where a string or a date-time is
+    typed (a framework may coerce 12345 to "12345", or read a number as a Unix time), ``""``
+    where an enum is typed (read as null), and a ``date_scheduled`` that is no date on an SMS
+    that is not scheduled (a server may ignore the field there). Not loose: a bool, a list or
+    an object where a string is typed, a non-empty string outside an enum, a string that is
+    no date where a date-time is typed (section 1.3 types each field; 2.6 "`400` problem with
+    the request")."""
     for name in STRING_FIELDS:
-        if name in body and body[name] is not None and not isinstance(body[name], str):
-            return name
-    for name in DATE_FIELDS:
         value = body.get(name)
         if value is not None and not isinstance(value, str):
-            return name
-    if (
-        "direction" in body
-        and body["direction"] is not None
-        and body["direction"] not in DIRECTIONS
-    ):
-        return "direction"
-    if "source" in body and body["source"] is not None and body["source"] not in SOURCES:
-        return "source"
+            return name, _is_number(value)
+    for name in DATE_FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if _is_number(value):
+            return name, True
+        if not isinstance(value, str):
+            return name, False
+        if read(value) is None and not (name == "date_scheduled" and status == "scheduled"):
+            return name, name == "date_scheduled"
+    for name, allowed in (("direction", DIRECTIONS), ("source", SOURCES)):
+        value = body.get(name)
+        if value is not None and value not in allowed:
+            return name, value == ""
     if body.get("attachments") is not None and not isinstance(body["attachments"], list):
-        return "attachments"
+        return "attachments", False
+    return None
+
+
+def _odd_date(body: Mapping[str, Any], names: Iterable[str]) -> str | None:
+    """The first of ``names`` ``body`` gives a date in a spelling beyond the documented one
+    (:mod:`conformance.dates`): a server may read it or refuse it."""
+    for name in names:
+        spelling = read(body.get(name))
+        if spelling is not None and not spelling.documented:
+            return name
     return None
 
 
@@ -479,15 +486,22 @@ class Model:
     def expect_create(self, body: Any, window: TimeWindow) -> Expectation:
         """Return what the docs allow for ``POST /activity/sms/`` with ``body``."""
         if not isinstance(body, dict):
-            return Expectation("protocol/no-5xx", False, note="the body is not a JSON object")
+            return Expectation(
+                "protocol/invalid-input-rejected", False, note="the body is not a JSON object"
+            )
         status = body.get("status")
         if "status" not in body or status is None:
             return Expectation("sms/create/status-required", False, "status")
         if not isinstance(status, str) or status not in STATUSES:
             return Expectation("sms/create/status-unknown-rejected", False, "status")
-        wrong = _wrong_type(body)
-        if wrong is not None:
-            return Expectation("protocol/no-5xx", False, wrong, note=f"{wrong} has a wrong type")
+        wrong = _wrong_type(body, status)
+        if wrong is not None and not wrong[1]:
+            return Expectation(
+                "protocol/invalid-input-rejected",
+                False,
+                wrong[0],
+                note=f"{wrong[0]} has a wrong type",
+            )
         for name in ("local_phone", "remote_phone"):
             if _is_clearly_not_a_phone(body.get(name)):
                 return Expectation("sms/create/phone-malformed", False, name)
@@ -496,7 +510,8 @@ class Model:
         template_id = body.get("template_id")
         if template_id is not None and template_id != self.fixtures.template_id:
             return Expectation("sms/create/template-unknown-rejected", False, "template_id")
-        if status == "scheduled" and parse_datetime(body.get("date_scheduled")) is None:
+        scheduled_on = body.get("date_scheduled")
+        if status == "scheduled" and not _is_number(scheduled_on) and read(scheduled_on) is None:
             return Expectation(
                 "sms/create/scheduled-requires-date-scheduled", False, "date_scheduled"
             )
@@ -512,7 +527,23 @@ class Model:
             if send_in >= 60:
                 return Expectation("sms/create/send-in-below-60", False, "send_in")
         # No documented rejection applies. Now what is left open.
+        if wrong is not None:
+            return Expectation(
+                "sms/create/loose-type",
+                None,
+                wrong[0],
+                note=f"{wrong[0]} = {body[wrong[0]]!r}: coerced, ignored or refused",
+            )
         record = self._created_record(body, window)
+        odd = _odd_date(body, DATE_FIELDS)
+        if odd is not None:
+            return Expectation(
+                "sms/create/date-spelling",
+                None,
+                odd,
+                record=record,
+                note=f"{odd} = {body[odd]!r} is not the documented extended ISO 8601 form",
+            )
         if caller_id:
             record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
         if status == "error":
@@ -550,7 +581,7 @@ class Model:
             return Expectation("sms/create/local-phone-logging", None, record=record)
         if template_id is not None and body.get("text") is not None:
             return Expectation("sms/create/template-and-text", None, record=record)
-        scheduled_at = parse_datetime(body.get("date_scheduled"))
+        scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))
         if status == "scheduled" and scheduled_at is not None and scheduled_at <= window.start:
             return Expectation(
                 "sms/create/status-scheduled", None, record=record, note="date in the past"
@@ -590,9 +621,13 @@ class Model:
         due = None
         timing_open = None
         if body["status"] == "scheduled":
-            written["date_scheduled"] = parse_datetime(body["date_scheduled"])
+            spelling = read(body["date_scheduled"])
+            assert spelling is not None
+            # A date finer than a microsecond may be truncated or rounded: not read back.
+            if spelling.exact:
+                written["date_scheduled"] = spelling.instant
             # A date already past falls due at once: the create may still show scheduled.
-            due = max(written["date_scheduled"], window.start)
+            due = max(spelling.instant, window.start)
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
             send_in = send_in if _is_number(send_in) else 0
@@ -644,11 +679,27 @@ class Model:
         edits = {key: value for key, value in body.items() if key != "status"}
         if record.status == "draft":
             if status in (None, "draft"):
-                return Expectation("sms/update/draft-edit", True, record=self._edited(record, body))
+                odd = _odd_date(body, DATE_FIELDS)
+                return Expectation(
+                    "sms/update/draft-edit" if odd is None else "sms/update/date-spelling",
+                    True if odd is None else None,
+                    odd,
+                    record=self._edited(record, body),
+                )
             if status == "scheduled":
                 date_scheduled = body.get("date_scheduled", record.written.get("date_scheduled"))
-                if isinstance(date_scheduled, str):
-                    date_scheduled = parse_datetime(date_scheduled)
+                if _is_number(date_scheduled):
+                    return Expectation(
+                        "sms/update/date-spelling",
+                        None,
+                        "date_scheduled",
+                        note="date_scheduled given as a number: read as a Unix time, or refused",
+                    )
+                spelling = read(date_scheduled) if isinstance(date_scheduled, str) else None
+                if spelling is not None:
+                    date_scheduled = spelling.instant
+                elif not isinstance(date_scheduled, datetime):
+                    date_scheduled = None
                 if date_scheduled is None:
                     return Expectation(
                         "sms/update/scheduled-requires-date-scheduled", False, "date_scheduled"
@@ -662,6 +713,16 @@ class Model:
                         " kept from before a cancel",
                     )
                 edited = self._edited(record, body)
+                odd = _odd_date(body, DATE_FIELDS)
+                if odd is not None:
+                    return Expectation(
+                        "sms/update/date-spelling",
+                        None,
+                        odd,
+                        record=replace(edited, status="scheduled", due=date_scheduled),
+                        note=f"{odd} = {body[odd]!r} is not the documented extended ISO 8601"
+                        " form",
+                    )
                 return Expectation(
                     "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-scheduled",
                     None if _empty(edited) else True,
@@ -708,7 +769,11 @@ class Model:
             if key in ("status", "send_in"):
                 continue
             if key == "date_scheduled":
-                written[key] = parse_datetime(value)
+                spelling = read(value)
+                if spelling is None or not spelling.exact:
+                    written.pop(key, None)  # not read back: see _created_record
+                    continue
+                written[key] = spelling.instant
             elif key == "attachments":
                 written[key] = [
                     {k: item[k] for k in ("url", "filename", "content_type")}
@@ -728,7 +793,7 @@ class Model:
         updated = record.updated | {key for key in body if key not in ("status", "send_in")}
         activity_at = record.activity_at
         if isinstance(body.get("activity_at"), str):
-            activity_at = parse_datetime(body["activity_at"])
+            activity_at = parse_date_or_datetime(body["activity_at"])
         return replace(
             record,
             written=written,
@@ -878,7 +943,7 @@ def _date_side(
         spans.append((earliest, window.end if window is not None else NEVER))
     bound = parse_filter_datetime(value, tz_offset)
     readings = [(op, bound)]
-    if "T" not in value and op in _WHOLE_DAY:
+    if is_bare_date(value) and op in _WHOLE_DAY:
         readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
     sides = set()
     for low, high in spans:  # each comparison is monotonic: a span's ends decide it

@@ -15,6 +15,10 @@ from conformance.rules._util import shown, status_text
 
 DECIDING_RULES = (
     "protocol/no-5xx",
+    "protocol/invalid-input-rejected",
+    "sms/create/loose-type",
+    "sms/create/date-spelling",
+    "sms/update/date-spelling",
     "sms/create/status-inbox",
     "sms/create/status-draft",
     "sms/create/status-scheduled",
