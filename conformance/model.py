@@ -572,6 +572,7 @@ class Model:
                 "local_phone",
                 record=record,
                 note="no local_phone: refused, or Caller ID sends from an internal number",
+                readings=("local-phone-on-sends=auto", "local-phone-on-sends=required"),
             )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)

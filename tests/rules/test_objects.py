@@ -114,6 +114,21 @@ def test_an_attachment_may_read_back_with_the_url_given_or_the_servers_own():
     assert violated(created(body, {"attachments": answered(url=own)})) == []
 
 
+def readings_shown(step: Step) -> set[str]:
+    return {f.reading for f in what_was_written_reads_back(step) if f.reading is not None}
+
+
+def test_an_attachment_read_back_names_the_reading_of_attachment_url_it_shows():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    own = "https://app.close.com/go/sms/acti_1/media/media_1/"
+    assert readings_shown(created(body, {"attachments": answered()})) == {
+        "attachment-url=as-given"
+    }
+    assert readings_shown(created(body, {"attachments": answered(url=own)})) == {
+        "attachment-url=rehosted"
+    }
+
+
 def test_an_attachment_url_that_is_no_web_url_breaks_the_attachments_rule():
     body = {**BASE, "status": "draft", "attachments": [PDF]}
     for url in (None, "", "/go/sms/acti_1/media/media_1/", "ftp://example.com/a.pdf"):
