@@ -507,3 +507,13 @@ def test_a_send_naming_neither_number_nor_content_blames_no_single_field():
         None,
         None,
     )
+
+
+@pytest.mark.parametrize("status", ["sent", "error", "inbox", "delivered"])
+def test_setting_a_sent_error_or_received_sms_back_to_draft_must_be_refused(status):
+    """Audit U6, backed: "Only drafts can be modified" (1.3 rule 2); only a scheduled SMS or
+    an outbox SMS not yet sent may be cancelled (rule 3). A failed send is no draft either."""
+    m = model()
+    m.apply(SmsRecord("acti_1", status, {"status": status}))
+    expectation = m.expect_update("acti_1", {"status": "draft"}, WINDOW)
+    assert (expectation.accept, expectation.rule) == (False, "sms/update/cancel-refused-after-send")
