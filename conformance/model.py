@@ -724,19 +724,14 @@ class Model:
                         note=f"{odd} = {body[odd]!r} is not the documented extended ISO 8601"
                         " form",
                     )
-                return Expectation(
-                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-scheduled",
-                    None if _empty(edited) else True,
-                    record=replace(edited, status="scheduled", due=date_scheduled),
-                    readings=EMPTY_SEND if _empty(edited) else (None, None),
+                return self._sending(
+                    "sms/update/draft-to-scheduled",
+                    replace(edited, status="scheduled", due=date_scheduled),
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
-                return Expectation(
-                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-outbox",
-                    None if _empty(edited) else True,
-                    record=replace(edited, status="outbox", due=window.start),
-                    readings=EMPTY_SEND if _empty(edited) else (None, None),
+                return self._sending(
+                    "sms/update/draft-to-outbox", replace(edited, status="outbox", due=window.start)
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
         is_cancel = status == "draft"
@@ -761,6 +756,37 @@ class Model:
         if is_cancel:
             return Expectation("sms/update/cancel-refused-after-send", False)
         return Expectation("sms/update/drafts-only", False)
+
+    def _sending(self, rule: str, sent: SmsRecord) -> Expectation:
+        """What a PUT that sends a draft (``sent``: the draft as the PUT leaves it) may get.
+
+        Sending needs an internal ``local_phone`` (1.3 rule 4, "You must give a
+        `local_phone`, used to send; it must belong to a Phone Number of type `internal`"),
+        so a draft that holds none, or another number, may be refused (audit U2); one that
+        holds none may also be sent from a number Caller ID picks (local-phone-on-sends)."""
+        if _empty(sent):
+            return Expectation("sms/update/empty-send", None, record=sent, readings=EMPTY_SEND)
+        local_phone = sent.written.get("local_phone")
+        if local_phone is None:
+            return Expectation(
+                rule,
+                None,
+                "local_phone",
+                record=replace(
+                    sent, local_phone_choices=frozenset(self.fixtures.internal_phones)
+                ),
+                note="the draft has no local_phone: refused, or Caller ID sends it",
+            )
+        if local_phone not in self.fixtures.internal_phones:
+            return Expectation(
+                rule,
+                None,
+                "local_phone",
+                record=sent,
+                note=f"the draft's local_phone {local_phone!r} is no internal number: sending"
+                " needs one (1.3 rule 4)",
+            )
+        return Expectation(rule, True, record=sent)
 
     def _edited(self, record: SmsRecord, body: Mapping[str, Any]) -> SmsRecord:
         written = dict(record.written)

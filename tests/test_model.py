@@ -517,3 +517,25 @@ def test_setting_a_sent_error_or_received_sms_back_to_draft_must_be_refused(stat
     m.apply(SmsRecord("acti_1", status, {"status": status}))
     expectation = m.expect_update("acti_1", {"status": "draft"}, WINDOW)
     assert (expectation.accept, expectation.rule) == (False, "sms/update/cancel-refused-after-send")
+
+
+@pytest.mark.parametrize("sending", [{"status": "outbox"}, {"status": "scheduled", "date_scheduled": "2026-03-02T12:00:00+00:00"}])
+@pytest.mark.parametrize("local_phone", [None, "+14155550002", "+16505559999"])
+def test_sending_a_draft_without_an_internal_local_phone_may_be_refused(sending, local_phone):
+    """Audit U2: sending needs an internal local_phone (1.3 rule 4), so a draft that holds
+    none, an external one or an unknown one may be refused; never must it be accepted."""
+    m = model()
+    written = {"status": "draft", "text": "hi", "remote_phone": "+15555550100"}
+    if local_phone is not None:
+        written["local_phone"] = local_phone
+    m.apply(SmsRecord("acti_1", "draft", written))
+    expectation = m.expect_update("acti_1", sending, WINDOW)
+    assert expectation.accept is None
+    assert expectation.field == "local_phone"
+
+
+def test_sending_a_draft_from_an_internal_number_must_be_accepted():
+    m = model()
+    m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "hi", "local_phone": "+16505550001"}))
+    expectation = m.expect_update("acti_1", {"status": "outbox"}, WINDOW)
+    assert (expectation.accept, expectation.rule) == (True, "sms/update/draft-to-outbox")
