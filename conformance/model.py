@@ -430,6 +430,19 @@ def _attachments_invalid(items: Any) -> bool:
     return False
 
 
+# Where the docs require attachment urls for notes, e-mail and WhatsApp to come from (the
+# Files API); for SMS this is not stated (1.7), so other urls may be accepted or refused.
+FILES_API_URL = "https://app.close.com/go/file/"
+
+
+def _foreign_attachment(items: Any) -> bool:
+    """True when an attachment's url is not a Files API url (audit C20)."""
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and not str(item.get("url", "")).startswith(FILES_API_URL)
+        for item in items
+    )
+
+
 def _nothing_to_send(text: Any, attachments: Any, template_id: Any) -> bool:
     """True for an SMS that carries nothing: no text (null or ""), no attachment, no
     template. Whether it may be sent is an open point (``empty-send``)."""
@@ -548,6 +561,14 @@ class Model:
             record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
         if status == "error":
             return Expectation("sms/create/status-error", None, record=record)
+        if _foreign_attachment(body.get("attachments")):
+            return Expectation(
+                "sms/create/attachment-foreign-url",
+                None,
+                "attachments",
+                record=record,
+                note="an attachment url outside the Files API: taken, or refused as for notes",
+            )
         if "send_in" in body and status != "outbox":
             return Expectation("sms/create/send-in-other-status", None, record=record)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
@@ -681,6 +702,13 @@ class Model:
         if record.status == "draft":
             if status in (None, "draft"):
                 odd = _odd_date(body, DATE_FIELDS)
+                if odd is None and _foreign_attachment(body.get("attachments")):
+                    return Expectation(
+                        "sms/update/attachment-foreign-url",
+                        None,
+                        "attachments",
+                        record=self._edited(record, body),
+                    )
                 return Expectation(
                     "sms/update/draft-edit" if odd is None else "sms/update/date-spelling",
                     True if odd is None else None,
@@ -766,6 +794,10 @@ class Model:
         holds none may also be sent from a number Caller ID picks (local-phone-on-sends)."""
         if _empty(sent):
             return Expectation("sms/update/empty-send", None, record=sent, readings=EMPTY_SEND)
+        if "attachments" in sent.updated and _foreign_attachment(sent.written.get("attachments")):
+            return Expectation(
+                "sms/update/attachment-foreign-url", None, "attachments", record=sent
+            )
         local_phone = sent.written.get("local_phone")
         if local_phone is None:
             return Expectation(

@@ -539,3 +539,25 @@ def test_sending_a_draft_from_an_internal_number_must_be_accepted():
     m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "hi", "local_phone": "+16505550001"}))
     expectation = m.expect_update("acti_1", {"status": "outbox"}, WINDOW)
     assert (expectation.accept, expectation.rule) == (True, "sms/update/draft-to-outbox")
+
+
+FILE = {"filename": "a.pdf", "content_type": "application/pdf"}
+
+
+def test_an_attachment_url_outside_the_files_api_may_be_taken_or_refused():
+    """Audit C20: the Files-API rule for attachment urls is stated for notes, e-mail and
+    WhatsApp, not for SMS (1.7)."""
+    foreign = body("draft", text="x", attachments=[{**FILE, "url": "https://example.com/a.pdf"}])
+    expectation = model().expect_create(foreign, WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/create/attachment-foreign-url")
+    assert expectation.record is not None  # still read back when taken
+    files = body("draft", text="x", attachments=[{**FILE, "url": "https://app.close.com/go/file/f1/"}])
+    assert model().expect_create(files, WINDOW).accept is True
+
+
+def test_a_draft_edit_with_a_foreign_attachment_url_may_be_taken_or_refused():
+    m = model()
+    m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "hi"}))
+    edit = {"attachments": [{**FILE, "url": "https://example.com/a.pdf"}]}
+    expectation = m.expect_update("acti_1", edit, WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/update/attachment-foreign-url")

@@ -19,6 +19,8 @@ DECIDING_RULES = (
     "sms/create/loose-type",
     "sms/create/date-spelling",
     "sms/update/date-spelling",
+    "sms/create/attachment-foreign-url",
+    "sms/update/attachment-foreign-url",
     "sms/create/status-inbox",
     "sms/create/status-draft",
     "sms/create/status-scheduled",
