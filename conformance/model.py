@@ -360,16 +360,31 @@ class ListExpectation:
         return frozenset(self.skip + listed < total for total in fitting or totals)
 
 
+_VANITY = re.compile(r"^\+?[0-9A-Za-z() .-]+$")
+
+
 def _is_clearly_not_a_phone(value: Any) -> bool:
-    """True for strings no server could read as a phone number (letters, under 3 digits).
+    """True for strings no server could read as a phone number (under 3 digits, or letters
+    that are no vanity spelling).
 
     A number in another notation, such as ``(650) 555-0100``, is not flagged: a server may
-    legitimately normalise it to E.164.
-    """
-    if not isinstance(value, str):
+    legitimately normalise it to E.164. Nor are ``""`` (a server may read it as null) and a
+    vanity number such as ``+1650555abcd`` (libphonenumber reads its letters as the keypad's
+    digits): see :func:`_loose_phone`."""
+    if not isinstance(value, str) or _loose_phone(value):
         return False
     digits = sum(ch.isdigit() for ch in value)
     return digits < 3 or any(ch.isalpha() for ch in value)
+
+
+def _loose_phone(value: Any) -> bool:
+    """True for a phone value a server may read or refuse (audit C5): ``""`` (as null), or a
+    vanity number, letters among at least 7 digits and letters in a phone's notation."""
+    if value == "":
+        return True
+    if not isinstance(value, str) or not any(ch.isalpha() for ch in value):
+        return False
+    return _VANITY.match(value) is not None and sum(ch.isalnum() for ch in value) >= 7
 
 
 def _wrong_type(body: Mapping[str, Any], status: str) -> tuple[str, bool] | None:
@@ -403,6 +418,9 @@ def _wrong_type(body: Mapping[str, Any], status: str) -> tuple[str, bool] | None
             return name, value == ""
     if body.get("attachments") is not None and not isinstance(body["attachments"], list):
         return "attachments", False
+    for name in ("local_phone", "remote_phone"):
+        if _loose_phone(body.get(name)):
+            return name, True
     return None
 
 

@@ -561,3 +561,16 @@ def test_a_draft_edit_with_a_foreign_attachment_url_may_be_taken_or_refused():
     edit = {"attachments": [{**FILE, "url": "https://example.com/a.pdf"}]}
     expectation = m.expect_update("acti_1", edit, WINDOW)
     assert (expectation.accept, expectation.rule) == (None, "sms/update/attachment-foreign-url")
+
+
+@pytest.mark.parametrize("phone", ["", "+1650555abcd", "+1-800-FLOWERS", "1-800-CALL-NOW"])
+def test_an_empty_or_vanity_phone_may_be_taken_or_refused(phone):
+    """Audit C5: "" may be read as null, a vanity number's letters as keypad digits."""
+    expectation = model().expect_create(body("draft", text="x", remote_phone=phone), WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/create/loose-type")
+
+
+@pytest.mark.parametrize("phone", ["abc", "12ab", "phone", "call me", "+", " "])
+def test_a_value_no_server_reads_as_a_phone_must_be_refused(phone):
+    expectation = model().expect_create(body("draft", text="x", remote_phone=phone), WINDOW)
+    assert (expectation.accept, expectation.rule) == (False, "sms/create/phone-malformed")
