@@ -577,6 +577,17 @@ class Model:
             )
         if caller_id:
             record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
+        implied = "inbound" if status == "inbox" else "outbound"
+        if body.get("direction") in DIRECTIONS and body["direction"] != implied:
+            # Stored as given, replaced by the status's, or refused (direction-override).
+            return Expectation(
+                "sms/create/direction-explicit",
+                None,
+                "direction",
+                record=record,
+                note=f"direction {body['direction']} contradicts status {status}",
+                readings=(None, "direction-override=reject"),
+            )
         if status == "error":
             return Expectation("sms/create/status-error", None, record=record)
         if _foreign_attachment(body.get("attachments")):

@@ -574,3 +574,11 @@ def test_an_empty_or_vanity_phone_may_be_taken_or_refused(phone):
 def test_a_value_no_server_reads_as_a_phone_must_be_refused(phone):
     expectation = model().expect_create(body("draft", text="x", remote_phone=phone), WINDOW)
     assert (expectation.accept, expectation.rule) == (False, "sms/create/phone-malformed")
+
+
+@pytest.mark.parametrize(("status", "direction"), [("inbox", "outbound"), ("sent", "inbound")])
+def test_a_direction_that_contradicts_the_status_may_be_refused_showing_the_reject_reading(status, direction):
+    expectation = model().expect_create(body(status, text="x", direction=direction), WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/create/direction-explicit")
+    assert expectation.readings == (None, "direction-override=reject")
+    assert expectation.record is not None
