@@ -589,7 +589,9 @@ class Model:
                 readings=(None, "direction-override=reject"),
             )
         if status == "error":
-            return Expectation("sms/create/status-error", None, record=record)
+            # What a server makes of it (an error SMS, a draft, ...) is as open as whether it
+            # takes it: the SMS is not followed (audit C3).
+            return Expectation("sms/create/status-error", None)
         if _foreign_attachment(body.get("attachments")):
             return Expectation(
                 "sms/create/attachment-foreign-url",
@@ -599,7 +601,8 @@ class Model:
                 note="an attachment url outside the Files API: taken, or refused as for notes",
             )
         if "send_in" in body and status != "outbox":
-            return Expectation("sms/create/send-in-other-status", None, record=record)
+            # Ignored, or a delay of a send that is not outbox: not followed either.
+            return Expectation("sms/create/send-in-other-status", None)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
             return Expectation(
                 "sms/create/send-in-negative",
@@ -629,7 +632,11 @@ class Model:
         if status not in SENDING and (
             local_phone is None or local_phone not in self.fixtures.internal_phones
         ):
-            return Expectation("sms/create/local-phone-logging", None, record=record)
+            # Kept as given, or dropped: whatever it reads back as is not judged.
+            written = {k: v for k, v in record.written.items() if k != "local_phone"}
+            return Expectation(
+                "sms/create/local-phone-logging", None, record=replace(record, written=written)
+            )
         if template_id is not None and body.get("text") is not None:
             return Expectation("sms/create/template-and-text", None, record=record)
         scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))

@@ -582,3 +582,25 @@ def test_a_direction_that_contradicts_the_status_may_be_refused_showing_the_reje
     assert (expectation.accept, expectation.rule) == (None, "sms/create/direction-explicit")
     assert expectation.readings == (None, "direction-override=reject")
     assert expectation.record is not None
+
+
+def test_a_create_with_status_error_is_open_and_not_followed_after():
+    """Audit C3: the docs describe no create with status error, so neither the answer nor what
+    the server stores (an error SMS, a draft) is judged afterwards."""
+    expectation = model().expect_create(body("error", text="x"), WINDOW)
+    assert (expectation.accept, expectation.record) == (None, None)
+
+
+def test_send_in_on_another_status_than_outbox_is_open_and_not_followed_after():
+    expectation = model().expect_create(body("draft", text="x", send_in=5), WINDOW)
+    assert (expectation.rule, expectation.accept, expectation.record) == (
+        "sms/create/send-in-other-status",
+        None,
+        None,
+    )
+
+
+def test_a_logged_sms_with_a_local_phone_that_is_not_internal_may_keep_or_drop_it():
+    expectation = model().expect_create(body("inbox", text="x", local_phone="+14155550002"), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/local-phone-logging", None)
+    assert "local_phone" not in expectation.record.written
