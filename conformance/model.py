@@ -486,6 +486,20 @@ def _with_text_forms(texts: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _loose_seconds(value: Any) -> bool:
+    """True for a send_in a server may read as seconds or refuse (audit C11): a bool (an int
+    to Python), ``""`` (as absent) or a numeric string (``"5"``, as a form field)."""
+    if isinstance(value, bool) or value == "":
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return value.strip() == value and value.lower() not in ("nan", "inf", "-inf", "infinity")
+    return False
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -553,6 +567,13 @@ class Model:
             return Expectation("sms/create/local-phone-internal", False, "local_phone")
         if "send_in" in body and status == "outbox":
             send_in = body["send_in"]
+            if _loose_seconds(send_in):
+                return Expectation(
+                    "sms/create/loose-type",
+                    None,
+                    "send_in",
+                    note=f"send_in = {send_in!r}: read as seconds, ignored or refused",
+                )
             if not _is_number(send_in):
                 return Expectation("sms/create/send-in-invalid-type", False, "send_in")
             if send_in >= 60:

@@ -63,7 +63,7 @@ def test_scheduled_without_date_scheduled_must_be_rejected_naming_the_field():
         (59, "sms/create/send-in-accepted", True),
         (60, "sms/create/send-in-below-60", False),
         ("ten", "sms/create/send-in-invalid-type", False),
-        (True, "sms/create/send-in-invalid-type", False),
+        (True, "sms/create/loose-type", None),
         (-1, "sms/create/send-in-negative", None),
     ],
 )
@@ -604,3 +604,16 @@ def test_a_logged_sms_with_a_local_phone_that_is_not_internal_may_keep_or_drop_i
     expectation = model().expect_create(body("inbox", text="x", local_phone="+14155550002"), WINDOW)
     assert (expectation.rule, expectation.accept) == ("sms/create/local-phone-logging", None)
     assert "local_phone" not in expectation.record.written
+
+
+@pytest.mark.parametrize("send_in", [True, False, "", "5", "12.5"])
+def test_a_send_in_a_server_may_read_as_seconds_may_be_taken_or_refused(send_in):
+    """Audit C11: a bool is an int to Python, "" may be read as absent, "5" as a number."""
+    expectation = model().expect_create(body("outbox", text="x", send_in=send_in), WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/create/loose-type")
+
+
+@pytest.mark.parametrize("send_in", ["ten", [5], {"seconds": 5}, "nan"])
+def test_a_send_in_that_is_no_number_of_seconds_must_be_refused(send_in):
+    expectation = model().expect_create(body("outbox", text="x", send_in=send_in), WINDOW)
+    assert (expectation.accept, expectation.rule) == (False, "sms/create/send-in-invalid-type")
