@@ -683,11 +683,12 @@ class Model:
             alternatives["direction"] = (implied,)
         text_choices: tuple[Any, ...] | None = None
         if body.get("template_id") is not None:
-            rendered = self.fixtures.rendered_template
+            # Both a template and a text (not documented, audit O7): the text that results
+            # (the one given, the rendered one, none, ...) is not judged.
             if body.get("text") is None:
-                written["text"] = rendered
-            else:
-                text_choices = _with_text_forms((rendered, body["text"]))
+                written["text"] = self.fixtures.rendered_template
+            # The template_id may read back as given, or cleared once rendered (audit C18).
+            alternatives["template_id"] = (None,)
         elif "text" in body:
             written["text"] = body["text"]
         if text_forms(written.get("text")):
@@ -902,6 +903,10 @@ class Model:
         local_phone_choices = None if "local_phone" in body else record.local_phone_choices
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
+        if "template_id" in body:
+            alternatives.pop("template_id", None)
+            if body["template_id"] is not None:
+                alternatives["template_id"] = (None,)  # cleared once rendered (audit C18)
         if "text" in written and written.get("text") != record.written.get("text"):
             alternatives.pop("text", None)
             if text_forms(written["text"]):
@@ -975,7 +980,7 @@ def is_empty(record: SmsRecord) -> bool:
 
 def _empty(record: SmsRecord) -> bool:
     written = record.written
-    if record.text_choices is not None:
+    if record.text_choices is not None or written.get("template_id") is not None:
         return False  # a template was rendered into it
     return _nothing_to_send(written.get("text"), written.get("attachments"), None)
 

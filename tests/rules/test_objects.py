@@ -146,6 +146,23 @@ def test_an_attachment_must_keep_its_filename_content_type_and_have_a_media_id()
     assert violated(created(body, {"attachments": []})) == ["sms/create/attachments"]
 
 
+# -- template_id (audit C18) and template with text (audit O7) -----------------------------
+
+
+def test_a_template_id_may_read_back_as_given_or_null_but_not_as_another():
+    body = {**BASE, "status": "draft", "template_id": "smstmpl_1"}
+    body.pop("text")
+    assert violated(created(body, {"template_id": None})) == []
+    assert violated(created(body, {"template_id": "smstmpl_1"})) == []
+    assert violated(created(body, {"template_id": "smstmpl_9"})) == ["roundtrip/create-readback"]
+
+
+def test_with_a_template_and_a_text_any_text_that_results_passes():
+    body = {**BASE, "status": "draft", "template_id": "smstmpl_1", "text": "mine"}
+    for text in ("mine", "Hi Ada", None, "Hi Ada mine"):
+        assert violated(created(body, {"text": text})) == [], text
+
+
 # -- text-normalisation -------------------------------------------------------------------
 
 
