@@ -59,9 +59,7 @@ _TIMES = (
 _OFFSET = re.compile(r"([Zz])|([+-])(\d{2})(?::?(\d{2}))?")
 _SPLIT = re.compile(r"^(?P<date>[0-9W-]+)(?:(?P<sep>[Tt ])(?P<time>[0-9:.,]+)(?P<offset>.*))?$")
 # The one spelling the docs fix (see the module docstring).
-_DOCUMENTED = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
-)
+_DOCUMENTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,7 +242,9 @@ class Target:
     def _lead(self, label: str, contact_name: str) -> tuple[str, str]:
         """Create a lead named after this run (the tag `cleanup` looks for) with one contact;
         return its id and its contact's id."""
-        contacts = [{"name": contact_name, "phones": [{"type": "mobile", "phone": FICTIONAL_RECIPIENTS[0]}]}]
+        contacts = [
+            {"name": contact_name, "phones": [{"type": "mobile", "phone": FICTIONAL_RECIPIENTS[0]}]}
+        ]
         lead = self._create(LEAD, label, {"contacts": contacts}, read_lead)
         return lead.id, lead.contact_id
 

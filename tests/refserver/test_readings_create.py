@@ -61,7 +61,9 @@ def test_direction_status_decides_stores_what_the_status_implies(serve, status, 
 
 
 @pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
-def test_direction_reject_refuses_a_contradicting_direction_naming_it(serve, status, given, implied):
+def test_direction_reject_refuses_a_contradicting_direction_naming_it(
+    serve, status, given, implied
+):
     """Audit C16: rule 6 names the direction only when it is omitted; a server may refuse a
     pair that contradicts itself."""
     client, _ = serve("direction-override", "reject")

@@ -32,13 +32,17 @@ def answered(code: int, auth: str) -> Step:
     return Step("update", [Exchange(request, response)], TimeWindow(NOON, NOON), Model(FIXTURES))
 
 
-@pytest.mark.parametrize(("auth", "rule"), [("basic", "auth/api-key-basic"), ("bearer", "auth/oauth-bearer")])
+@pytest.mark.parametrize(
+    ("auth", "rule"), [("basic", "auth/api-key-basic"), ("bearer", "auth/oauth-bearer")]
+)
 def test_a_403_for_an_edit_the_docs_refuse_does_not_count_as_refused_credentials(auth, rule):
     findings = list(valid_credentials_are_accepted(answered(403, auth)))
     assert [(f.rule, f.ok) for f in findings] == [(rule, True)]
 
 
-@pytest.mark.parametrize(("auth", "rule"), [("basic", "auth/api-key-basic"), ("bearer", "auth/oauth-bearer")])
+@pytest.mark.parametrize(
+    ("auth", "rule"), [("basic", "auth/api-key-basic"), ("bearer", "auth/oauth-bearer")]
+)
 def test_a_401_to_valid_credentials_breaks_the_auth_rule(auth, rule):
     findings = list(valid_credentials_are_accepted(answered(401, auth)))
     assert [(f.rule, f.ok) for f in findings] == [(rule, False)]

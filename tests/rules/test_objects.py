@@ -121,9 +121,7 @@ def readings_shown(step: Step) -> set[str]:
 def test_an_attachment_read_back_names_the_reading_of_attachment_url_it_shows():
     body = {**BASE, "status": "draft", "attachments": [PDF]}
     own = "https://app.close.com/go/sms/acti_1/media/media_1/"
-    assert readings_shown(created(body, {"attachments": answered()})) == {
-        "attachment-url=as-given"
-    }
+    assert readings_shown(created(body, {"attachments": answered()})) == {"attachment-url=as-given"}
     assert readings_shown(created(body, {"attachments": answered(url=own)})) == {
         "attachment-url=rehosted"
     }
