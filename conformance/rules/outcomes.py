@@ -20,6 +20,7 @@ DECIDING_RULES = (
     "sms/create/date-spelling",
     "sms/update/date-spelling",
     "sms/create/attachment-foreign-url",
+    "sms/create/direction-explicit",
     "sms/update/attachment-foreign-url",
     "sms/create/status-inbox",
     "sms/create/status-draft",

@@ -180,3 +180,22 @@ def test_once_answered_in_one_form_a_text_must_keep_it():
     record = settled({**BASE, "status": "draft", "text": "Cafe\u0301"}, {"text": "Caf\u00e9"})
     assert violated(read(record, {"text": "Caf\u00e9"})) == []
     assert violated(read(record, {"text": "Cafe\u0301"})) == ["roundtrip/text"]
+
+
+def test_the_answer_check_declares_every_rule_the_model_decides_a_create_by():
+    """A rule the model decides by that the deciding check does not declare stops the run
+    (CheckDefinitionError), as direction-explicit did."""
+    from conformance.rules.outcomes import DECIDING_RULES
+
+    bodies = [
+        {**BASE, "status": "sent", "direction": "inbound"},
+        {**BASE, "status": "draft", "date_scheduled": "20270102T100000Z"},
+        {**BASE, "status": "draft", "text": 12345},
+        {**BASE, "status": "draft", "attachments": [PDF]},
+        {**BASE, "status": "outbox", "send_in": True},
+        {**BASE, "status": "draft", "remote_phone": ""},
+        {**BASE, "status": "draft", "text": ["x"]},
+        {**BASE, "status": "error"},
+    ]
+    for body in bodies:
+        assert Model(FIXTURES).expect_create(body, WINDOW).rule in DECIDING_RULES, body
