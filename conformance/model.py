@@ -711,9 +711,13 @@ class Model:
         if template_id is not None and body.get("text") is not None:
             return Expectation("sms/create/template-and-text", None, record=record)
         scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))
-        if status == "scheduled" and scheduled_at is not None and scheduled_at <= window.start:
+        if status == "scheduled" and scheduled_at is not None and self._past(scheduled_at, window):
             return Expectation(
-                "sms/create/status-scheduled", None, record=record, note="date in the past"
+                "sms/create/status-scheduled",
+                None,
+                "date_scheduled",
+                record=record,
+                note="date in the past, or too close to now to be sure on the server's clock",
             )
         return Expectation(f"sms/create/status-{status}", True, record=record)
 
@@ -862,11 +866,14 @@ class Model:
                 return self._sending(
                     "sms/update/draft-to-scheduled",
                     replace(edited, status="scheduled", due=date_scheduled),
+                    window,
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
                 return self._sending(
-                    "sms/update/draft-to-outbox", replace(edited, status="outbox", due=window.start)
+                    "sms/update/draft-to-outbox",
+                    replace(edited, status="outbox", due=window.start),
+                    window,
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
         is_cancel = status == "draft"
@@ -892,7 +899,14 @@ class Model:
             return Expectation("sms/update/cancel-refused-after-send", False)
         return Expectation("sms/update/drafts-only", False)
 
-    def _sending(self, rule: str, sent: SmsRecord) -> Expectation:
+    def _past(self, moment: datetime, window: TimeWindow) -> bool:
+        """True when ``moment`` may be past on the server's clock when it handles a request
+        during ``window``: before the window ends, or within the clock skew the run allows
+        (``Timing.early``) after it (audit C14). Whether a past date_scheduled is taken is
+        not documented."""
+        return moment <= window.end + timedelta(seconds=self.timing.early)
+
+    def _sending(self, rule: str, sent: SmsRecord, window: TimeWindow) -> Expectation:
         """What a PUT that sends a draft (``sent``: the draft as the PUT leaves it) may get.
 
         Sending needs an internal ``local_phone`` (1.3 rule 4, "You must give a
@@ -922,6 +936,14 @@ class Model:
                 record=sent,
                 note=f"the draft's local_phone {local_phone!r} is no internal number: sending"
                 " needs one (1.3 rule 4)",
+            )
+        if sent.status == "scheduled" and sent.due is not None and self._past(sent.due, window):
+            return Expectation(
+                rule,
+                None,
+                "date_scheduled",
+                record=sent,
+                note="date in the past, or too close to now to be sure on the server's clock",
             )
         return Expectation(rule, True, record=sent)
 

@@ -642,3 +642,27 @@ def test_a_create_open_on_several_counts_names_no_single_field_a_refusal_must_na
     expectation = model().expect_create(send, WINDOW)
     assert (expectation.accept, expectation.field) == (None, None)
     assert expectation.readings[1] is None
+
+
+@pytest.mark.parametrize("ahead", [-60, 0, 1.5])
+def test_a_date_scheduled_past_or_within_the_clock_skew_may_be_taken_or_refused(ahead):
+    """Audit C14: on a remote target (early = 2 s of clock skew) a date 1.5 s ahead may be
+    past on the server's clock; whether a past date is taken is not documented."""
+    m = Model(FIXTURES, Timing(early=2.0))
+    when = (NOW + timedelta(seconds=ahead)).isoformat()
+    expectation = m.expect_create(body("scheduled", text="x", date_scheduled=when), WINDOW)
+    assert (expectation.accept, expectation.rule) == (None, "sms/create/status-scheduled")
+    m.apply(
+        SmsRecord(
+            "acti_1", "draft", {"status": "draft", "text": "x", "local_phone": "+16505550001"}
+        )
+    )
+    update = m.expect_update("acti_1", {"status": "scheduled", "date_scheduled": when}, WINDOW)
+    assert (update.accept, update.rule) == (None, "sms/update/draft-to-scheduled")
+
+
+def test_a_date_scheduled_beyond_the_clock_skew_must_be_taken():
+    m = Model(FIXTURES, Timing(early=2.0))
+    when = (NOW + timedelta(seconds=3)).isoformat()
+    expectation = m.expect_create(body("scheduled", text="x", date_scheduled=when), WINDOW)
+    assert (expectation.accept, expectation.rule) == (True, "sms/create/status-scheduled")
