@@ -666,3 +666,14 @@ def test_a_date_scheduled_beyond_the_clock_skew_must_be_taken():
     when = (NOW + timedelta(seconds=3)).isoformat()
     expectation = m.expect_create(body("scheduled", text="x", date_scheduled=when), WINDOW)
     assert (expectation.accept, expectation.rule) == (True, "sms/create/status-scheduled")
+
+
+def test_a_template_id_that_names_no_template_must_be_refused():
+    """Audit C7, backed: "`template_id` of an SMS Template may be sent instead of `text`; the
+    template is rendered and the result used as `text`" (1.3 rule 5): an id that names no
+    template gives nothing to render."""
+    expectation = model().expect_create(body("draft", template_id="smstmpl_nope"), WINDOW)
+    assert (expectation.accept, expectation.rule) == (
+        False,
+        "sms/create/template-unknown-rejected",
+    )
