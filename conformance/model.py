@@ -462,7 +462,10 @@ def _foreign_attachment(items: Any) -> bool:
 
 
 def _open_fields(
-    body: Mapping[str, Any], wrong: tuple[str, bool] | None, caller_id: bool
+    body: Mapping[str, Any],
+    wrong: tuple[str, bool] | None,
+    caller_id: bool,
+    internal_phones: Iterable[str] = (),
 ) -> set[str]:
     """The fields of a create (that no documented rule refuses) for which a server may refuse
     it: one for each point the docs leave open that the body touches."""
@@ -487,8 +490,10 @@ def _open_fields(
         body.get("text"), body.get("attachments"), body.get("template_id")
     ):
         fields.add("text")
-    if caller_id:
-        fields.add("local_phone")
+    if caller_id or status not in SENDING and body.get("local_phone") not in internal_phones:
+        fields.add("local_phone")  # local-phone-on-sends; a logged SMS's (local-phone-logging)
+    if body.get("template_id") is not None and body.get("text") is not None:
+        fields.add("template_id")  # template-and-text
     return fields
 
 
@@ -611,7 +616,10 @@ class Model:
                 return Expectation("sms/create/send-in-below-60", False, "send_in")
         # No documented rejection applies. Now what is left open.
         expectation = self._open_create(body, window, wrong, caller_id)
-        if expectation.accept is None and len(_open_fields(body, wrong, caller_id)) > 1:
+        opens = _open_fields(body, wrong, caller_id, self.fixtures.internal_phones)
+        if expectation.field == "date_scheduled" and expectation.accept is None:
+            opens.add("date_scheduled")  # past, or within the clock skew
+        if expectation.accept is None and len(opens) > 1:
             # Open on several counts: a refusal may name any of them, and shows no one
             # reading for sure.
             expectation = replace(expectation, field=None, readings=(expectation.readings[0], None))

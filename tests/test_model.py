@@ -677,3 +677,12 @@ def test_a_template_id_that_names_no_template_must_be_refused():
         False,
         "sms/create/template-unknown-rejected",
     )
+
+
+def test_a_logged_sms_with_a_foreign_attachment_and_an_external_number_names_no_field():
+    """Seen on ci seed 1: the server refused the external local_phone of an inbox SMS (open:
+    local-phone-logging), the oracle wanted the attachment named."""
+    attachment = {**FILE, "url": "https://example.com/a.pdf"}
+    logged = body("inbox", text="", attachments=[attachment], local_phone="+14155550002")
+    expectation = model().expect_create(logged, WINDOW)
+    assert (expectation.accept, expectation.field) == (None, None)
