@@ -106,6 +106,11 @@ STRING_FIELDS = (
     "created_by_id", "organization_id",
 )  # fmt: skip
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
+# The fields of UpdateSMSActivity (1.5), and date_scheduled from its prose.
+UPDATE_FIELDS = (
+    "activity_at", "attachments", "contact_id", "lead_id", "local_phone", "remote_phone",
+    "template_id", "text", "user_id", "date_scheduled",
+)  # fmt: skip
 # What accepting and refusing a send with nothing in it show of the open point.
 EMPTY_SEND = ("empty-send=accept", "empty-send=reject")
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -820,6 +825,9 @@ class Model:
         status = body.get("status")
         edits = {key: value for key, value in body.items() if key != "status"}
         if record.status == "draft":
+            refused = self._malformed_edit(body)
+            if refused is not None:
+                return refused
             if status in (None, "draft"):
                 odd = _odd_date(body, DATE_FIELDS)
                 if odd is None and _foreign_attachment(body.get("attachments")):
@@ -907,6 +915,25 @@ class Model:
             return Expectation("sms/update/cancel-refused-after-send", False)
         return Expectation("sms/update/drafts-only", False)
 
+    def _malformed_edit(self, body: Mapping[str, Any]) -> Expectation | None:
+        """What a PUT on a draft gets for a value the update schema does not allow (1.5): a
+        wrong type, a phone no server reads, a broken attachment list must be refused; a
+        value a server may read (a number for a string, "" for a phone) is open, and the
+        draft is not followed after. None when the body has neither."""
+        given = {key: body[key] for key in UPDATE_FIELDS if key in body}
+        status = body.get("status") if isinstance(body.get("status"), str) else "draft"
+        wrong = _wrong_type(given, status)
+        if wrong is not None and not wrong[1]:
+            return Expectation("protocol/invalid-input-rejected", False, wrong[0])
+        for name in ("local_phone", "remote_phone"):
+            if _is_clearly_not_a_phone(given.get(name)):
+                return Expectation("protocol/invalid-input-rejected", False, name)
+        if _attachments_invalid(given.get("attachments")):
+            return Expectation("protocol/invalid-input-rejected", False, "attachments")
+        if wrong is not None:
+            return Expectation("sms/update/loose-type", None, wrong[0])
+        return None
+
     def _past(self, moment: datetime, window: TimeWindow) -> bool:
         """True when ``moment`` may be past on the server's clock when it handles a request
         during ``window``: before the window ends, or within the clock skew the run allows
@@ -960,8 +987,8 @@ class Model:
         alternatives = dict(record.alternatives)
         text_choices = record.text_choices
         for key, value in body.items():
-            if key in ("status", "send_in"):
-                continue
+            if key not in UPDATE_FIELDS:
+                continue  # status, send_in, or a field the update schema lacks (ignored)
             if key == "date_scheduled":
                 spelling = read(value)
                 if spelling is None or not spelling.exact:
@@ -988,7 +1015,7 @@ class Model:
             alternatives.pop("text", None)
             if text_forms(written["text"]):
                 alternatives["text"] = text_forms(written["text"])
-        updated = record.updated | {key for key in body if key not in ("status", "send_in")}
+        updated = record.updated | {key for key in body if key in UPDATE_FIELDS}
         activity_at = record.activity_at
         if isinstance(body.get("activity_at"), str):
             activity_at = parse_date_or_datetime(body["activity_at"])

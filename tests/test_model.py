@@ -686,3 +686,43 @@ def test_a_logged_sms_with_a_foreign_attachment_and_an_external_number_names_no_
     logged = body("inbox", text="", attachments=[attachment], local_phone="+14155550002")
     expectation = model().expect_create(logged, WINDOW)
     assert (expectation.accept, expectation.field) == (None, None)
+
+
+def draft_model() -> Model:
+    m = model()
+    m.apply(SmsRecord("acti_1", "draft", {"status": "draft", "text": "hi"}))
+    return m
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        ({"text": ["x"]}, "text"),
+        ({"activity_at": "tomorrow"}, "activity_at"),
+        ({"remote_phone": "abc"}, "remote_phone"),
+        ({"attachments": [{"url": "https://x.test/a"}]}, "attachments"),
+    ],
+)
+def test_a_draft_edit_with_a_value_the_update_schema_refuses_must_be_refused(edit, field):
+    expectation = draft_model().expect_update("acti_1", edit, WINDOW)
+    assert (expectation.accept, expectation.rule, expectation.field) == (
+        False,
+        "protocol/invalid-input-rejected",
+        field,
+    )
+
+
+@pytest.mark.parametrize("edit", [{"text": 12345}, {"remote_phone": ""}, {"date_scheduled": "x"}])
+def test_a_draft_edit_with_a_value_a_server_may_read_is_open_and_not_followed(edit):
+    expectation = draft_model().expect_update("acti_1", edit, WINDOW)
+    assert (expectation.accept, expectation.rule, expectation.record) == (
+        None,
+        "sms/update/loose-type",
+        None,
+    )
+
+
+def test_a_draft_edit_of_fields_outside_the_update_schema_is_not_judged_by_type():
+    expectation = draft_model().expect_update("acti_1", {"direction": 5}, WINDOW)
+    assert (expectation.accept, expectation.rule) == (True, "sms/update/draft-edit")
+    assert "direction" not in expectation.record.written  # not in the update schema (1.5)

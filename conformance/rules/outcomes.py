@@ -19,6 +19,7 @@ DECIDING_RULES = (
     "sms/create/loose-type",
     "sms/create/date-spelling",
     "sms/update/date-spelling",
+    "sms/update/loose-type",
     "sms/create/attachment-foreign-url",
     "sms/create/direction-explicit",
     "sms/update/attachment-foreign-url",
