@@ -93,10 +93,16 @@ def read_me(answer: object, request: str = "GET me/") -> tuple[str, str]:
 
 
 def read_phones(answer: object, request: str = "GET phone_number/") -> tuple[tuple[str, ...], ...]:
-    """The ``internal`` and the ``external`` numbers in a ``/phone_number/`` list."""
+    """The ``internal`` and the ``external`` numbers in a ``/phone_number/`` list.
+
+    An internal number that says ``sms_enabled: false`` (3.1; a number rented as
+    ``has-voice-only``) cannot send SMS, so it is left out, unless no internal number is
+    SMS-enabled (audit C10b: every internal number the run uses as local_phone must be able
+    to send)."""
     page = _object(answer, request, "a list")
     internal: list[str] = []
     external: list[str] = []
+    voice_only: list[str] = []
     for item in _list(page, "data", request, "a list"):
         phone = _object(item, request, "a phone number")
         kind = phone.get("type")
@@ -105,8 +111,11 @@ def read_phones(answer: object, request: str = "GET phone_number/") -> tuple[tup
         number = _text(phone, "number", request, f"an {kind} phone number")
         if not number:
             raise malformed(request, f"an {kind} phone number without 'number'")
-        (internal if kind == "internal" else external).append(number)
-    return tuple(internal), tuple(external)
+        if kind == "internal" and phone.get("sms_enabled") is False:
+            voice_only.append(number)
+        else:
+            (internal if kind == "internal" else external).append(number)
+    return tuple(internal or voice_only), tuple(external)
 
 
 def read_lead(answer: object, request: str) -> LeadAnswer:

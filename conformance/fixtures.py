@@ -33,7 +33,7 @@ class Fixtures:
     template_id: str
     template_text: str
     rendered_template: str
-    remote_phones: tuple[str, ...] = ("+15555550100", "+15555550101")
+    remote_phones: tuple[str, ...] = ("+12015550123", "+12015550124")  # as FICTIONAL_RECIPIENTS
 
     def __post_init__(self) -> None:
         if not self.internal_phones:

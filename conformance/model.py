@@ -22,9 +22,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conformance.dates import (
+    is_bare_date,
+    parse_date_or_datetime,
+    parse_datetime,
+    parse_tz_offset,
+    read,
+)
 from conformance.fixtures import Fixtures
 
 __all__ = [
@@ -100,6 +107,11 @@ STRING_FIELDS = (
     "created_by_id", "organization_id",
 )  # fmt: skip
 DATE_FIELDS = ("activity_at", "date_created", "date_scheduled")
+# The fields of UpdateSMSActivity (1.5), and date_scheduled from its prose.
+UPDATE_FIELDS = (
+    "activity_at", "attachments", "contact_id", "lead_id", "local_phone", "remote_phone",
+    "template_id", "text", "user_id", "date_scheduled",
+)  # fmt: skip
 # What accepting and refusing a send with nothing in it show of the open point.
 EMPTY_SEND = ("empty-send=accept", "empty-send=reject")
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -115,38 +127,16 @@ def same_millisecond(a: datetime, b: datetime) -> bool:
     return floor_ms(a.astimezone(UTC)) == floor_ms(b.astimezone(UTC))
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """Return the aware datetime an ISO 8601 string names, or None if it is not one.
-
-    A value without an offset is taken as UTC (the docs' examples always carry one).
-    """
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def parse_tz_offset(header: str | None) -> timezone:
-    """Return the timezone an ``x-tz-offset`` header value (hours, e.g. ``-4``, ``5.5``) names."""
-    if not header:
-        return UTC
-    return timezone(timedelta(hours=float(header)))
-
-
 def parse_filter_datetime(value: str, tz_offset: str | None) -> datetime:
     """Return the instant a date filter value names.
 
     A value with an offset names that instant; a date-time without one, or a bare date
     (local midnight), is local time at the ``x-tz-offset`` given (2.7 Timezone offsets).
-    """
-    local = parse_tz_offset(tz_offset)
-    if "T" not in value:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=local)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=local)
+    Raises ``ValueError`` for a value that is no date."""
+    moment = parse_date_or_datetime(value, parse_tz_offset(tz_offset))
+    if moment is None:
+        raise ValueError(f"not a date: {value!r}")
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,37 +366,77 @@ class ListExpectation:
         return frozenset(self.skip + listed < total for total in fitting or totals)
 
 
+_VANITY = re.compile(r"^\+?[0-9A-Za-z() .-]+$")
+
+
 def _is_clearly_not_a_phone(value: Any) -> bool:
-    """True for strings no server could read as a phone number (letters, under 3 digits).
+    """True for strings no server could read as a phone number (under 3 digits, or letters
+    that are no vanity spelling).
 
     A number in another notation, such as ``(650) 555-0100``, is not flagged: a server may
-    legitimately normalise it to E.164.
-    """
-    if not isinstance(value, str):
+    legitimately normalise it to E.164. Nor are ``""`` (a server may read it as null) and a
+    vanity number such as ``+1650555abcd`` (libphonenumber reads its letters as the keypad's
+    digits): see :func:`_loose_phone`."""
+    if not isinstance(value, str) or _loose_phone(value):
         return False
     digits = sum(ch.isdigit() for ch in value)
     return digits < 3 or any(ch.isalpha() for ch in value)
 
 
-def _wrong_type(body: Mapping[str, Any]) -> str | None:
-    """Return the first field whose JSON type the schema does not allow, else None."""
+def _loose_phone(value: Any) -> bool:
+    """True for a phone value a server may read or refuse (audit C5): ``""`` (as null), or a
+    vanity number, letters among at least 7 digits and letters in a phone's notation."""
+    if value == "":
+        return True
+    if not isinstance(value, str) or not any(ch.isalpha() for ch in value):
+        return False
+    return _VANITY.match(value) is not None and sum(ch.isalnum() for ch in value) >= 7
+
+
+def _wrong_type(body: Mapping[str, Any], status: str) -> tuple[str, bool] | None:
+    """Return the first field whose JSON type or value the schema does not allow, and whether
+    a server may read it anyway (``loose``), else None.
+
+    Loose (the docs say neither way, audit C4): a number where a string or a date-time is
+    typed (a framework may coerce 12345 to "12345", or read a number as a Unix time), ``""``
+    where an enum is typed (read as null), and a ``date_scheduled`` that is no date on an SMS
+    that is not scheduled (a server may ignore the field there). Not loose: a bool, a list or
+    an object where a string is typed, a non-empty string outside an enum, a string that is
+    no date where a date-time is typed (section 1.3 types each field; 2.6 "`400` problem with
+    the request")."""
     for name in STRING_FIELDS:
-        if name in body and body[name] is not None and not isinstance(body[name], str):
-            return name
-    for name in DATE_FIELDS:
         value = body.get(name)
         if value is not None and not isinstance(value, str):
-            return name
-    if (
-        "direction" in body
-        and body["direction"] is not None
-        and body["direction"] not in DIRECTIONS
-    ):
-        return "direction"
-    if "source" in body and body["source"] is not None and body["source"] not in SOURCES:
-        return "source"
+            return name, _is_number(value)
+    for name in DATE_FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if _is_number(value):
+            return name, True
+        if not isinstance(value, str):
+            return name, False
+        if read(value) is None and not (name == "date_scheduled" and status == "scheduled"):
+            return name, name == "date_scheduled"
+    for name, allowed in (("direction", DIRECTIONS), ("source", SOURCES)):
+        value = body.get(name)
+        if value is not None and value not in allowed:
+            return name, value == ""
     if body.get("attachments") is not None and not isinstance(body["attachments"], list):
-        return "attachments"
+        return "attachments", False
+    for name in ("local_phone", "remote_phone"):
+        if _loose_phone(body.get(name)):
+            return name, True
+    return None
+
+
+def _odd_date(body: Mapping[str, Any], names: Iterable[str]) -> str | None:
+    """The first of ``names`` ``body`` gives a date in a spelling beyond the documented one
+    (:mod:`conformance.dates`): a server may read it or refuse it."""
+    for name in names:
+        spelling = read(body.get(name))
+        if spelling is not None and not spelling.documented:
+            return name
     return None
 
 
@@ -422,6 +452,55 @@ def _attachments_invalid(items: Any) -> bool:
         if item["content_type"] not in ATTACHMENT_TYPES:
             return True
     return False
+
+
+# Where the docs require attachment urls for notes, e-mail and WhatsApp to come from (the
+# Files API); for SMS this is not stated (1.7), so other urls may be accepted or refused.
+FILES_API_URL = "https://app.close.com/go/file/"
+
+
+def _foreign_attachment(items: Any) -> bool:
+    """True when an attachment's url is not a Files API url (audit C20)."""
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and not str(item.get("url", "")).startswith(FILES_API_URL)
+        for item in items
+    )
+
+
+def _open_fields(
+    body: Mapping[str, Any],
+    wrong: tuple[str, bool] | None,
+    caller_id: bool,
+    internal_phones: Iterable[str] = (),
+) -> set[str]:
+    """The fields of a create (that no documented rule refuses) for which a server may refuse
+    it: one for each point the docs leave open that the body touches."""
+    status = body["status"]
+    fields = set()
+    if wrong is not None:
+        fields.add(wrong[0])
+    odd = _odd_date(body, DATE_FIELDS)
+    if odd is not None:
+        fields.add(odd)
+    implied = "inbound" if status == "inbox" else "outbound"
+    if body.get("direction") in DIRECTIONS and body["direction"] != implied:
+        fields.add("direction")
+    if status == "error":
+        fields.add("status")
+    if _foreign_attachment(body.get("attachments")):
+        fields.add("attachments")
+    send_in = body.get("send_in")
+    if "send_in" in body and (status != "outbox" or _is_number(send_in) and send_in < 0):
+        fields.add("send_in")
+    if status in SENDING and _nothing_to_send(
+        body.get("text"), body.get("attachments"), body.get("template_id")
+    ):
+        fields.add("text")
+    if caller_id or status not in SENDING and body.get("local_phone") not in internal_phones:
+        fields.add("local_phone")  # local-phone-on-sends; a logged SMS's (local-phone-logging)
+    if body.get("template_id") is not None and body.get("text") is not None:
+        fields.add("template_id")  # template-and-text
+    return fields
 
 
 def _nothing_to_send(text: Any, attachments: Any, template_id: Any) -> bool:
@@ -447,6 +526,20 @@ def _with_text_forms(texts: tuple[Any, ...]) -> tuple[Any, ...]:
             if form not in out:
                 out.append(form)
     return tuple(out)
+
+
+def _loose_seconds(value: Any) -> bool:
+    """True for a send_in a server may read as seconds or refuse (audit C11): a bool (an int
+    to Python), ``""`` (as absent) or a numeric string (``"5"``, as a form field)."""
+    if isinstance(value, bool) or value == "":
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return value.strip() == value and value.lower() not in ("nan", "inf", "-inf", "infinity")
+    return False
 
 
 def _is_number(value: Any) -> bool:
@@ -511,15 +604,22 @@ class Model:
     def expect_create(self, body: Any, window: TimeWindow) -> Expectation:
         """Return what the docs allow for ``POST /activity/sms/`` with ``body``."""
         if not isinstance(body, dict):
-            return Expectation("protocol/no-5xx", False, note="the body is not a JSON object")
+            return Expectation(
+                "protocol/invalid-input-rejected", False, note="the body is not a JSON object"
+            )
         status = body.get("status")
         if "status" not in body or status is None:
             return Expectation("sms/create/status-required", False, "status")
         if not isinstance(status, str) or status not in STATUSES:
             return Expectation("sms/create/status-unknown-rejected", False, "status")
-        wrong = _wrong_type(body)
-        if wrong is not None:
-            return Expectation("protocol/no-5xx", False, wrong, note=f"{wrong} has a wrong type")
+        wrong = _wrong_type(body, status)
+        if wrong is not None and not wrong[1]:
+            return Expectation(
+                "protocol/invalid-input-rejected",
+                False,
+                wrong[0],
+                note=f"{wrong[0]} has a wrong type",
+            )
         for name in ("local_phone", "remote_phone"):
             if _is_clearly_not_a_phone(body.get(name)):
                 return Expectation("sms/create/phone-malformed", False, name)
@@ -528,7 +628,8 @@ class Model:
         template_id = body.get("template_id")
         if template_id is not None and template_id != self.fixtures.template_id:
             return Expectation("sms/create/template-unknown-rejected", False, "template_id")
-        if status == "scheduled" and parse_datetime(body.get("date_scheduled")) is None:
+        scheduled_on = body.get("date_scheduled")
+        if status == "scheduled" and not _is_number(scheduled_on) and read(scheduled_on) is None:
             return Expectation(
                 "sms/create/scheduled-requires-date-scheduled", False, "date_scheduled"
             )
@@ -539,18 +640,85 @@ class Model:
             return Expectation("sms/create/local-phone-internal", False, "local_phone")
         if "send_in" in body and status == "outbox":
             send_in = body["send_in"]
+            if _loose_seconds(send_in):
+                return Expectation(
+                    "sms/create/loose-type",
+                    None,
+                    "send_in",
+                    note=f"send_in = {send_in!r}: read as seconds, ignored or refused",
+                )
             if not _is_number(send_in):
                 return Expectation("sms/create/send-in-invalid-type", False, "send_in")
             if send_in >= 60:
                 return Expectation("sms/create/send-in-below-60", False, "send_in")
         # No documented rejection applies. Now what is left open.
+        expectation = self._open_create(body, window, wrong, caller_id)
+        opens = _open_fields(body, wrong, caller_id, self.fixtures.internal_phones)
+        if expectation.field == "date_scheduled" and expectation.accept is None:
+            opens.add("date_scheduled")  # past, or within the clock skew
+        if expectation.accept is None and len(opens) > 1:
+            # Open on several counts: a refusal may name any of them, and shows no one
+            # reading for sure.
+            expectation = replace(expectation, field=None, readings=(expectation.readings[0], None))
+        return expectation
+
+    def _open_create(
+        self,
+        body: Mapping[str, Any],
+        window: TimeWindow,
+        wrong: tuple[str, bool] | None,
+        caller_id: bool,
+    ) -> Expectation:
+        """The decision on a create no documented rejection applies to: the first point the
+        docs leave open, else the must-accept of its status."""
+        status = body["status"]
+        template_id = body.get("template_id")
+        local_phone = body.get("local_phone")
+        if wrong is not None:
+            return Expectation(
+                "sms/create/loose-type",
+                None,
+                wrong[0],
+                note=f"{wrong[0]} = {body[wrong[0]]!r}: coerced, ignored or refused",
+            )
         record = self._created_record(body, window)
+        odd = _odd_date(body, DATE_FIELDS)
+        if odd is not None:
+            return Expectation(
+                "sms/create/date-spelling",
+                None,
+                odd,
+                record=record,
+                note=f"{odd} = {body[odd]!r} is not the documented extended ISO 8601 form",
+            )
         if caller_id:
             record = replace(record, local_phone_choices=frozenset(self.fixtures.internal_phones))
+        implied = "inbound" if status == "inbox" else "outbound"
+        if body.get("direction") in DIRECTIONS and body["direction"] != implied:
+            # Stored as given, replaced by the status's, or refused (direction-override).
+            return Expectation(
+                "sms/create/direction-explicit",
+                None,
+                "direction",
+                record=record,
+                note=f"direction {body['direction']} contradicts status {status}",
+                readings=(None, "direction-override=reject"),
+            )
         if status == "error":
-            return Expectation("sms/create/status-error", None, record=record)
+            # What a server makes of it (an error SMS, a draft, ...) is as open as whether it
+            # takes it: the SMS is not followed (audit C3).
+            return Expectation("sms/create/status-error", None)
+        if _foreign_attachment(body.get("attachments")):
+            return Expectation(
+                "sms/create/attachment-foreign-url",
+                None,
+                "attachments",
+                record=record,
+                note="an attachment url outside the Files API: taken, or refused as for notes",
+            )
         if "send_in" in body and status != "outbox":
-            return Expectation("sms/create/send-in-other-status", None, record=record)
+            # Ignored, or a delay of a send that is not outbox: not followed either.
+            return Expectation("sms/create/send-in-other-status", None)
         if status == "outbox" and _is_number(body.get("send_in")) and body["send_in"] < 0:
             return Expectation(
                 "sms/create/send-in-negative",
@@ -575,19 +743,28 @@ class Model:
                 "local_phone",
                 record=record,
                 note="no local_phone: refused, or Caller ID sends from an internal number",
+                readings=("local-phone-on-sends=auto", "local-phone-on-sends=required"),
             )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
             local_phone is None or local_phone not in self.fixtures.internal_phones
         ):
-            return Expectation("sms/create/local-phone-logging", None, record=record)
+            # Kept as given, or dropped: whatever it reads back as is not judged.
+            written = {k: v for k, v in record.written.items() if k != "local_phone"}
+            return Expectation(
+                "sms/create/local-phone-logging", None, record=replace(record, written=written)
+            )
         if template_id is not None and body.get("text") is not None:
             return Expectation("sms/create/template-and-text", None, record=record)
-        scheduled_at = parse_datetime(body.get("date_scheduled"))
-        if status == "scheduled" and scheduled_at is not None and scheduled_at <= window.start:
+        scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))
+        if status == "scheduled" and scheduled_at is not None and self._past(scheduled_at, window):
             return Expectation(
-                "sms/create/status-scheduled", None, record=record, note="date in the past"
+                "sms/create/status-scheduled",
+                None,
+                "date_scheduled",
+                record=record,
+                note="date in the past, or too close to now to be sure on the server's clock",
             )
         return Expectation(f"sms/create/status-{status}", True, record=record)
 
@@ -607,11 +784,12 @@ class Model:
             alternatives["direction"] = (implied,)
         text_choices: tuple[Any, ...] | None = None
         if body.get("template_id") is not None:
-            rendered = self.fixtures.rendered_template
+            # Both a template and a text (not documented, audit O7): the text that results
+            # (the one given, the rendered one, none, ...) is not judged.
             if body.get("text") is None:
-                written["text"] = rendered
-            else:
-                text_choices = _with_text_forms((rendered, body["text"]))
+                written["text"] = self.fixtures.rendered_template
+            # The template_id may read back as given, or cleared once rendered (audit C18).
+            alternatives["template_id"] = (None,)
         elif "text" in body:
             written["text"] = body["text"]
         if text_forms(written.get("text")):
@@ -624,9 +802,13 @@ class Model:
         due = None
         timing_open = None
         if body["status"] == "scheduled":
-            written["date_scheduled"] = parse_datetime(body["date_scheduled"])
+            spelling = read(body["date_scheduled"])
+            assert spelling is not None
+            # A date finer than a microsecond may be truncated or rounded: not read back.
+            if spelling.exact:
+                written["date_scheduled"] = spelling.instant
             # A date already past falls due at once: the create may still show scheduled.
-            due = max(written["date_scheduled"], window.start)
+            due = max(spelling.instant, window.start)
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
             send_in = send_in if _is_number(send_in) else 0
@@ -677,12 +859,38 @@ class Model:
         status = body.get("status")
         edits = {key: value for key, value in body.items() if key != "status"}
         if record.status == "draft":
+            refused = self._malformed_edit(body)
+            if refused is not None:
+                return refused
             if status in (None, "draft"):
-                return Expectation("sms/update/draft-edit", True, record=self._edited(record, body))
+                odd = _odd_date(body, DATE_FIELDS)
+                if odd is None and _foreign_attachment(body.get("attachments")):
+                    return Expectation(
+                        "sms/update/attachment-foreign-url",
+                        None,
+                        "attachments",
+                        record=self._edited(record, body),
+                    )
+                return Expectation(
+                    "sms/update/draft-edit" if odd is None else "sms/update/date-spelling",
+                    True if odd is None else None,
+                    odd,
+                    record=self._edited(record, body),
+                )
             if status == "scheduled":
                 date_scheduled = body.get("date_scheduled", record.written.get("date_scheduled"))
-                if isinstance(date_scheduled, str):
-                    date_scheduled = parse_datetime(date_scheduled)
+                if _is_number(date_scheduled):
+                    return Expectation(
+                        "sms/update/date-spelling",
+                        None,
+                        "date_scheduled",
+                        note="date_scheduled given as a number: read as a Unix time, or refused",
+                    )
+                spelling = read(date_scheduled) if isinstance(date_scheduled, str) else None
+                if spelling is not None:
+                    date_scheduled = spelling.instant
+                elif not isinstance(date_scheduled, datetime):
+                    date_scheduled = None
                 if date_scheduled is None:
                     return Expectation(
                         "sms/update/scheduled-requires-date-scheduled", False, "date_scheduled"
@@ -696,19 +904,26 @@ class Model:
                         " kept from before a cancel",
                     )
                 edited = self._edited(record, body)
-                return Expectation(
-                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-scheduled",
-                    None if _empty(edited) else True,
-                    record=replace(edited, status="scheduled", due=date_scheduled),
-                    readings=EMPTY_SEND if _empty(edited) else (None, None),
+                odd = _odd_date(body, DATE_FIELDS)
+                if odd is not None:
+                    return Expectation(
+                        "sms/update/date-spelling",
+                        None,
+                        odd,
+                        record=replace(edited, status="scheduled", due=date_scheduled),
+                        note=f"{odd} = {body[odd]!r} is not the documented extended ISO 8601 form",
+                    )
+                return self._sending(
+                    "sms/update/draft-to-scheduled",
+                    replace(edited, status="scheduled", due=date_scheduled),
+                    window,
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
-                return Expectation(
-                    "sms/update/empty-send" if _empty(edited) else "sms/update/draft-to-outbox",
-                    None if _empty(edited) else True,
-                    record=replace(edited, status="outbox", due=window.start),
-                    readings=EMPTY_SEND if _empty(edited) else (None, None),
+                return self._sending(
+                    "sms/update/draft-to-outbox",
+                    replace(edited, status="outbox", due=window.start),
+                    window,
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
         is_cancel = status == "draft"
@@ -734,15 +949,91 @@ class Model:
             return Expectation("sms/update/cancel-refused-after-send", False)
         return Expectation("sms/update/drafts-only", False)
 
+    def _malformed_edit(self, body: Mapping[str, Any]) -> Expectation | None:
+        """What a PUT on a draft gets for a value the update schema does not allow (1.5): a
+        wrong type, a phone no server reads, a broken attachment list must be refused; a
+        value a server may read (a number for a string, "" for a phone) is open, and the
+        draft is not followed after. None when the body has neither."""
+        given = {key: body[key] for key in UPDATE_FIELDS if key in body}
+        status = body.get("status") if isinstance(body.get("status"), str) else "draft"
+        wrong = _wrong_type(given, status)
+        if wrong is not None and not wrong[1]:
+            return Expectation("protocol/invalid-input-rejected", False, wrong[0])
+        for name in ("local_phone", "remote_phone"):
+            if _is_clearly_not_a_phone(given.get(name)):
+                return Expectation("protocol/invalid-input-rejected", False, name)
+        if _attachments_invalid(given.get("attachments")):
+            return Expectation("protocol/invalid-input-rejected", False, "attachments")
+        if wrong is not None:
+            return Expectation("sms/update/loose-type", None, wrong[0])
+        return None
+
+    def _past(self, moment: datetime, window: TimeWindow) -> bool:
+        """True when ``moment`` may be past on the server's clock when it handles a request
+        during ``window``: before the window ends, or within the clock skew the run allows
+        (``Timing.early``) after it (audit C14). Whether a past date_scheduled is taken is
+        not documented."""
+        return moment <= window.end + timedelta(seconds=self.timing.early)
+
+    def _sending(self, rule: str, sent: SmsRecord, window: TimeWindow) -> Expectation:
+        """What a PUT that sends a draft (``sent``: the draft as the PUT leaves it) may get.
+
+        Sending needs an internal ``local_phone`` (1.3 rule 4, "You must give a
+        `local_phone`, used to send; it must belong to a Phone Number of type `internal`"),
+        so a draft that holds none, or another number, may be refused (audit U2); one that
+        holds none may also be sent from a number Caller ID picks (local-phone-on-sends)."""
+        if _empty(sent):
+            return Expectation("sms/update/empty-send", None, record=sent, readings=EMPTY_SEND)
+        if "attachments" in sent.updated and _foreign_attachment(sent.written.get("attachments")):
+            # A draft without an internal number may be refused for that as well.
+            internal = sent.written.get("local_phone") in self.fixtures.internal_phones
+            return Expectation(
+                "sms/update/attachment-foreign-url",
+                None,
+                "attachments" if internal else None,
+                record=sent,
+            )
+        local_phone = sent.written.get("local_phone")
+        if local_phone is None:
+            return Expectation(
+                rule,
+                None,
+                "local_phone",
+                record=replace(sent, local_phone_choices=frozenset(self.fixtures.internal_phones)),
+                note="the draft has no local_phone: refused, or Caller ID sends it",
+            )
+        if local_phone not in self.fixtures.internal_phones:
+            return Expectation(
+                rule,
+                None,
+                "local_phone",
+                record=sent,
+                note=f"the draft's local_phone {local_phone!r} is no internal number: sending"
+                " needs one (1.3 rule 4)",
+            )
+        if sent.status == "scheduled" and sent.due is not None and self._past(sent.due, window):
+            return Expectation(
+                rule,
+                None,
+                "date_scheduled",
+                record=sent,
+                note="date in the past, or too close to now to be sure on the server's clock",
+            )
+        return Expectation(rule, True, record=sent)
+
     def _edited(self, record: SmsRecord, body: Mapping[str, Any]) -> SmsRecord:
         written = dict(record.written)
         alternatives = dict(record.alternatives)
         text_choices = record.text_choices
         for key, value in body.items():
-            if key in ("status", "send_in"):
-                continue
+            if key not in UPDATE_FIELDS:
+                continue  # status, send_in, or a field the update schema lacks (ignored)
             if key == "date_scheduled":
-                written[key] = parse_datetime(value)
+                spelling = read(value)
+                if spelling is None or not spelling.exact:
+                    written.pop(key, None)  # not read back: see _created_record
+                    continue
+                written[key] = spelling.instant
             elif key == "attachments":
                 written[key] = [
                     {k: item[k] for k in ("url", "filename", "content_type")}
@@ -755,14 +1046,18 @@ class Model:
         local_phone_choices = None if "local_phone" in body else record.local_phone_choices
         if "template_id" in body and "text" not in body and body["template_id"] is not None:
             written["text"] = self.fixtures.rendered_template
+        if "template_id" in body:
+            alternatives.pop("template_id", None)
+            if body["template_id"] is not None:
+                alternatives["template_id"] = (None,)  # cleared once rendered (audit C18)
         if "text" in written and written.get("text") != record.written.get("text"):
             alternatives.pop("text", None)
             if text_forms(written["text"]):
                 alternatives["text"] = text_forms(written["text"])
-        updated = record.updated | {key for key in body if key not in ("status", "send_in")}
+        updated = record.updated | {key for key in body if key in UPDATE_FIELDS}
         activity_at = record.activity_at
         if isinstance(body.get("activity_at"), str):
-            activity_at = parse_datetime(body["activity_at"])
+            activity_at = parse_date_or_datetime(body["activity_at"])
         return replace(
             record,
             written=written,
@@ -899,7 +1194,7 @@ def is_empty(record: SmsRecord) -> bool:
 
 def _empty(record: SmsRecord) -> bool:
     written = record.written
-    if record.text_choices is not None:
+    if record.text_choices is not None or written.get("template_id") is not None:
         return False  # a template was rendered into it
     return _nothing_to_send(written.get("text"), written.get("attachments"), None)
 
@@ -983,7 +1278,7 @@ def _date_side(
         spans.append((earliest, window.end if window is not None else NEVER))
     bound = parse_filter_datetime(value, tz_offset)
     readings = [(op, bound)]
-    if "T" not in value and op in _WHOLE_DAY:
+    if is_bare_date(value) and op in _WHOLE_DAY:
         readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
     sides = set()
     for low, high in spans:  # each comparison is monotonic: a span's ends decide it

@@ -51,8 +51,11 @@ __all__ = [
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
-# Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody.
-FICTIONAL_RECIPIENTS = ("+15555550100", "+15555550101")
+# Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody. With a real
+# area code (201, New Jersey), not 555: a server that checks numbers with libphonenumber finds
+# +1 555 555-0100 invalid and refuses every create (audit C21), while +1 201-555-0123 is
+# libphonenumber's own example of a valid US number.
+FICTIONAL_RECIPIENTS = ("+12015550123", "+12015550124")
 TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> <label>"
 RUN_ID_LENGTH = 12  # hex digits: 48 bits, so two runs (or a customer's lead) never share a tag
 RUN_ID = f"[0-9a-f]{{{RUN_ID_LENGTH}}}"
@@ -239,7 +242,9 @@ class Target:
     def _lead(self, label: str, contact_name: str) -> tuple[str, str]:
         """Create a lead named after this run (the tag `cleanup` looks for) with one contact;
         return its id and its contact's id."""
-        contacts = [{"name": contact_name, "phones": [{"type": "mobile", "phone": "+15555550100"}]}]
+        contacts = [
+            {"name": contact_name, "phones": [{"type": "mobile", "phone": FICTIONAL_RECIPIENTS[0]}]}
+        ]
         lead = self._create(LEAD, label, {"contacts": contacts}, read_lead)
         return lead.id, lead.contact_id
 
@@ -474,7 +479,7 @@ def remote_target(
         raise ConfigurationError(f"--base-url must end in /api/v1, got {base_url!r}")
     bad = [number for number in recipients if not E164.match(number)]
     if bad or not recipients:
-        raise ConfigurationError(f"--recipient must be E.164 numbers like +15555550100, got {bad}")
+        raise ConfigurationError(f"--recipient must be E.164 numbers like +12015550123, got {bad}")
     if not (credentials.api_key or credentials.oauth_token):
         raise ConfigurationError("a remote target needs --api-key or --oauth-token")
     clock = SystemClock()

@@ -118,10 +118,11 @@ def _send_in_wrong_type(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> I
     body = draw(create_bodies(fixtures, now, ("outbox",)))
     body["send_in"] = draw(
         st.one_of(
-            st.sampled_from(("ten", "soon", "", "thirty seconds")),
+            # Never a bool (Python's int), "" (absent) or a numeric string: a server may
+            # read those as seconds (audit C11).
+            st.sampled_from(("ten", "soon", "thirty seconds")),
             st.lists(st.integers(0, 59), max_size=2),
             st.dictionaries(st.just("seconds"), st.integers(0, 59), max_size=1),
-            st.booleans(),
         )
     )
     return InvalidPayload(body, SEND_IN_INVALID_TYPE, "send_in")

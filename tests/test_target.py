@@ -332,3 +332,18 @@ def test_a_base_url_carrying_a_key_is_refused_without_repeating_it(url):
         remote_target(url, Credentials("k"), allow_send=False)
     assert "KEY-12345" not in str(caught.value)
     assert "--api-key" in str(caught.value)
+
+
+def test_the_default_recipients_are_fictional_numbers_a_phone_number_library_calls_valid():
+    """Audit C21: +1 555 555-0100 is no valid number (555 is no area code), so a server that
+    validates numbers refused every create. NANP reserves 555-0100..0199 for fiction on every
+    real area code; 201-555-0123 is libphonenumber's example of a valid US number."""
+    from conformance.fixtures import Fixtures
+
+    default = Fixtures.__dataclass_fields__["remote_phones"].default
+    for number in (*FICTIONAL_RECIPIENTS, *default):
+        area, exchange, line = number[2:5], number[5:8], number[8:]
+        assert number.startswith("+1") and len(number) == 12
+        assert area[0] in "23456789" and area[1:] != "11" and area != "555"
+        assert exchange == "555" and 100 <= int(line) <= 199
+    assert set(default) == set(FICTIONAL_RECIPIENTS)

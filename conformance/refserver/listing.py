@@ -27,7 +27,7 @@ from typing import Any
 from starlette.datastructures import QueryParams as Params
 
 from conformance.refserver.context import RequestContext
-from conformance.refserver.dates import at_precision, format_dt, parse_datetime
+from conformance.refserver.dates import at_precision, format_dt, is_bare_date, parse_datetime
 from conformance.refserver.errors import ValidationFailed
 from conformance.refserver.settle import LINGERING
 from conformance.refserver.storage import Storage
@@ -41,7 +41,6 @@ _LIST_FILTERS = {"lead_id": "lead_id", "contact_id": "contact_id", "user_id": "u
                  "id__in": "id"}  # fmt: skip
 _RANGE_COLUMNS = ("date_created", "activity_at")
 _OPERATORS = ("gt", "gte", "lt", "lte")
-_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Faulty variants: a filter the server forgets, and a bound compared inclusively.
 _IGNORED_FILTER_FAULTS = {"lead_id": "lead-filter-ignored", "contact_id": "contact-filter-ignored",
                           "id__in": "id-in-filter-ignored"}  # fmt: skip
@@ -106,7 +105,7 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
             raw = params.get(name)
             if raw is None:
                 continue
-            bare = _BARE_DATE.match(raw.strip()) is not None
+            bare = is_bare_date(raw)
             if bare and "bare-date-rejected" in faults:
                 raise ValidationFailed(name, f"Must be an ISO 8601 date-time, got {raw!r}.")
             tz = ctx.tz

@@ -33,7 +33,7 @@ SERVED: dict[str, frozenset[str]] = {
     "time-precision": frozenset({"microseconds", "milliseconds"}),
     "activity-at-on-send": frozenset({"kept", "send-time"}),
     "bare-date-filter": frozenset({"midnight", "whole-day"}),
-    "direction-override": frozenset({"kept", "status-decides"}),
+    "direction-override": frozenset({"kept", "status-decides", "reject"}),
     "attachment-url": frozenset({"as-given", "rehosted"}),
     "text-normalisation": frozenset({"as-given", "nfc"}),
     "send-in-negative": frozenset({"reject", "as-zero"}),

@@ -22,7 +22,8 @@ Choices where the docs are silent (each is what the reference server does):
 - ``text`` is stored as given (the ``text-normalisation`` open point: or NFC-normalised,
   ``text-normalisation=nfc``).
 - ``direction`` is stored as given (the ``direction-override`` open point: or as the status
-  implies, ``serve --reading direction-override=status-decides``), else by rule 6.
+  implies, ``serve --reading direction-override=status-decides``; or one that contradicts
+  the status is refused, ``direction-override=reject``), else by rule 6.
 - ``source`` defaults to ``External`` for logged SMS (inbox, sent) and ``Close.io`` for SMS
   Close sends (draft, scheduled, outbox). ``cost`` is null until the sender sends the SMS,
   then ``"1"``; logged SMS keep a null cost. A logged ``sent`` SMS has
@@ -189,6 +190,13 @@ class SmsService:
                 check.fail("status", f"Must be one of: {', '.join(CREATE_STATUSES)}.")
                 status = None
         direction = check.run(lambda: enum_value(body, "direction", DIRECTIONS))
+        if (
+            ctx.readings["direction-override"] == "reject"
+            and direction is not None
+            and isinstance(status, str)
+            and direction != ("inbound" if status == "inbox" else "outbound")
+        ):
+            check.fail("direction", f"Contradicts status {status}.", refusal=True)
         source = check.run(lambda: enum_value(body, "source", SOURCES))
         org_id = check.run(lambda: string_value(body, "organization_id"))
         if org_id is not None and org_id != ctx.org.organization_id:

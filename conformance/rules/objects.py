@@ -177,6 +177,7 @@ def what_was_written_reads_back(step: Step) -> Iterator[Finding]:
                 actual=f"local_phone = {shown(actual)}",
                 message=f"SMS {record.id or '(new)'} sent with no local_phone, as seen by "
                 f"{step.operation}",
+                reading="local-phone-on-sends=auto" if actual in choices else None,
             )
         for name in COMPARED:
             if name not in record.written or (fields is not None and name not in fields):
@@ -216,6 +217,12 @@ FIELD_READINGS = {
 
 def _reading(name: str, rule: str, record: Any, written: Any, actual: Any) -> str | None:
     """The reading of an open point a read-back shows, when the field was still open."""
+    if name == "attachments" and written and rule in CATALOGUE.open_points["attachment-url"].rules:
+        # Read back as given, or rehosted on the server's own media urls.
+        given = all(
+            got.get("url") == want["url"] for want, got in zip(written, actual, strict=True)
+        )
+        return f"attachment-url={'as-given' if given else 'rehosted'}"
     if name not in FIELD_READINGS or name not in record.alternatives:
         return None
     point, as_written, other = FIELD_READINGS[name]

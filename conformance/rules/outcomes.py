@@ -15,6 +15,14 @@ from conformance.rules._util import shown, status_text
 
 DECIDING_RULES = (
     "protocol/no-5xx",
+    "protocol/invalid-input-rejected",
+    "sms/create/loose-type",
+    "sms/create/date-spelling",
+    "sms/update/date-spelling",
+    "sms/update/loose-type",
+    "sms/create/attachment-foreign-url",
+    "sms/create/direction-explicit",
+    "sms/update/attachment-foreign-url",
     "sms/create/status-inbox",
     "sms/create/status-draft",
     "sms/create/status-scheduled",

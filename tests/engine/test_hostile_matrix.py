@@ -49,6 +49,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE, main
+from conformance.target import FICTIONAL_RECIPIENTS
 
 from .hostile import (
     BASE_URL,
@@ -71,7 +72,7 @@ SECOND = "hostile+second/5b5b=C"
 CREDENTIALS = (KEY, OAUTH, SECOND)
 FORMS = tuple(sorted({form for secret in CREDENTIALS for form in secret_forms(secret)}))
 REPORTS = {"report.json", "junit.xml", "report.html"}
-FICTIONAL = {"+15555550100", "+15555550101"}
+FICTIONAL = set(FICTIONAL_RECIPIENTS)
 RECIPIENT = "+15555550123"
 MEMORY_BOUND_MB = 200
 ADDRESS_SPACE_HEADROOM = 3 << 30  # bytes more than at the start: a bomb gets a MemoryError

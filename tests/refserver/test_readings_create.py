@@ -60,7 +60,20 @@ def test_direction_status_decides_stores_what_the_status_implies(serve, status, 
     assert sms["direction"] == read(client, sms)["direction"] == implied
 
 
-@pytest.mark.parametrize("alternative", ["kept", "status-decides"])
+@pytest.mark.parametrize(("status", "given", "implied"), CONTRADICTING)
+def test_direction_reject_refuses_a_contradicting_direction_naming_it(
+    serve, status, given, implied
+):
+    """Audit C16: rule 6 names the direction only when it is omitted; a server may refuse a
+    pair that contradicts itself."""
+    client, _ = serve("direction-override", "reject")
+    body = {"status": status, "local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
+    response = client.post("activity/sms/", json={**body, "direction": given})
+    assert response.status_code == 400
+    assert "direction" in response.json()["field-errors"]
+
+
+@pytest.mark.parametrize("alternative", ["kept", "status-decides", "reject"])
 @pytest.mark.parametrize(
     ("status", "direction"),
     [("inbox", "inbound"), ("sent", "outbound"), ("draft", "outbound"), ("inbox", None)],

@@ -43,7 +43,8 @@ def test_parse_datetime_reads_local_time_in_the_offset(value, expected):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "2026", "2026-W01-1", "20260102", "2026-02-30", "0001-01-01T00:00+01:00", None, 5]
+    "value",
+    ["", "2026", "2027-W53-1", "202601021", "2026-02-30", "0001-01-01T00:00+01:00", None, 5],
 )
 def test_parse_datetime_returns_none_for_invalid_values(value):
     assert parse_datetime(value) is None

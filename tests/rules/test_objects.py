@@ -114,6 +114,19 @@ def test_an_attachment_may_read_back_with_the_url_given_or_the_servers_own():
     assert violated(created(body, {"attachments": answered(url=own)})) == []
 
 
+def readings_shown(step: Step) -> set[str]:
+    return {f.reading for f in what_was_written_reads_back(step) if f.reading is not None}
+
+
+def test_an_attachment_read_back_names_the_reading_of_attachment_url_it_shows():
+    body = {**BASE, "status": "draft", "attachments": [PDF]}
+    own = "https://app.close.com/go/sms/acti_1/media/media_1/"
+    assert readings_shown(created(body, {"attachments": answered()})) == {"attachment-url=as-given"}
+    assert readings_shown(created(body, {"attachments": answered(url=own)})) == {
+        "attachment-url=rehosted"
+    }
+
+
 def test_an_attachment_url_that_is_no_web_url_breaks_the_attachments_rule():
     body = {**BASE, "status": "draft", "attachments": [PDF]}
     for url in (None, "", "/go/sms/acti_1/media/media_1/", "ftp://example.com/a.pdf"):
@@ -129,6 +142,23 @@ def test_an_attachment_must_keep_its_filename_content_type_and_have_a_media_id()
             "sms/create/attachments"
         ], changes
     assert violated(created(body, {"attachments": []})) == ["sms/create/attachments"]
+
+
+# -- template_id (audit C18) and template with text (audit O7) -----------------------------
+
+
+def test_a_template_id_may_read_back_as_given_or_null_but_not_as_another():
+    body = {**BASE, "status": "draft", "template_id": "smstmpl_1"}
+    body.pop("text")
+    assert violated(created(body, {"template_id": None})) == []
+    assert violated(created(body, {"template_id": "smstmpl_1"})) == []
+    assert violated(created(body, {"template_id": "smstmpl_9"})) == ["roundtrip/create-readback"]
+
+
+def test_with_a_template_and_a_text_any_text_that_results_passes():
+    body = {**BASE, "status": "draft", "template_id": "smstmpl_1", "text": "mine"}
+    for text in ("mine", "Hi Ada", None, "Hi Ada mine"):
+        assert violated(created(body, {"text": text})) == [], text
 
 
 # -- text-normalisation -------------------------------------------------------------------
@@ -150,3 +180,22 @@ def test_once_answered_in_one_form_a_text_must_keep_it():
     record = settled({**BASE, "status": "draft", "text": "Cafe\u0301"}, {"text": "Caf\u00e9"})
     assert violated(read(record, {"text": "Caf\u00e9"})) == []
     assert violated(read(record, {"text": "Cafe\u0301"})) == ["roundtrip/text"]
+
+
+def test_the_answer_check_declares_every_rule_the_model_decides_a_create_by():
+    """A rule the model decides by that the deciding check does not declare stops the run
+    (CheckDefinitionError), as direction-explicit did."""
+    from conformance.rules.outcomes import DECIDING_RULES
+
+    bodies = [
+        {**BASE, "status": "sent", "direction": "inbound"},
+        {**BASE, "status": "draft", "date_scheduled": "20270102T100000Z"},
+        {**BASE, "status": "draft", "text": 12345},
+        {**BASE, "status": "draft", "attachments": [PDF]},
+        {**BASE, "status": "outbox", "send_in": True},
+        {**BASE, "status": "draft", "remote_phone": ""},
+        {**BASE, "status": "draft", "text": ["x"]},
+        {**BASE, "status": "error"},
+    ]
+    for body in bodies:
+        assert Model(FIXTURES).expect_create(body, WINDOW).rule in DECIDING_RULES, body

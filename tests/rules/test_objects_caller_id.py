@@ -73,3 +73,17 @@ def test_a_send_that_named_its_number_is_not_judged_as_caller_id():
     step = created_showing(INTERNAL[0])
     step.expectation = step.model.expect_create({**SEND, "local_phone": INTERNAL[0]}, step.window)
     assert verdict_on_the_number(step) == []
+
+
+def test_a_number_caller_id_picked_names_the_auto_reading_and_the_outcome_both_readings():
+    step = created_showing(INTERNAL[1])
+    shown = [
+        f.reading
+        for f in what_was_written_reads_back(step)
+        if f.rule == "sms/create/local-phone-required"
+    ]
+    assert shown == ["local-phone-on-sends=auto"]
+    assert step.expectation.readings == (
+        "local-phone-on-sends=auto",
+        "local-phone-on-sends=required",
+    )

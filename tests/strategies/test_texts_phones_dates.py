@@ -104,8 +104,17 @@ def test_malformed_phone_numbers_never_match_the_e164_pattern(value):
     assert not re.fullmatch(r"[+\d\s().-]*\d[+\d\s().-]*", value)
 
 
-def test_malformed_phone_numbers_shrink_to_the_empty_string():
-    assert find(malformed_phone_numbers(), lambda v: True) == ""
+@FAST
+@given(malformed_phone_numbers())
+def test_malformed_phone_numbers_are_ones_the_oracle_says_must_be_refused(value):
+    """Never "" nor a vanity number, which a server may take (audit C5)."""
+    from conformance.model import _is_clearly_not_a_phone, _loose_phone
+
+    assert _is_clearly_not_a_phone(value) and not _loose_phone(value)
+
+
+def test_malformed_phone_numbers_shrink_to_a_lone_plus():
+    assert find(malformed_phone_numbers(), lambda v: True) == "+"
 
 
 @FAST
