@@ -39,6 +39,7 @@ __all__ = [
     "is_bare_date",
     "parse_date_or_datetime",
     "parse_datetime",
+    "parse_shown_datetime",
     "parse_tz_offset",
     "read",
 ]
@@ -183,6 +184,21 @@ def parse_datetime(value: object, tz: tzinfo = UTC) -> datetime | None:
     not a date-time. A value without an offset is local in ``tz``."""
     spelling = read(value, tz)
     return spelling.instant if spelling is not None and spelling.has_time else None
+
+
+# What an answer's date-time must look like (section 1.7, "ISO 8601 with microseconds and
+# offset"; newer objects drop the offset): the extended calendar form with a T. A request may
+# spell a date in any way a server reads; what a server shows is held to the documented form,
+# with any fraction and either offset notation.
+_SHOWN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}([.,]\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$")
+
+
+def parse_shown_datetime(value: object) -> datetime | None:
+    """Return the instant (aware, UTC) of a date-time as an answer must show it (ISO 8601's
+    extended calendar form with a ``T``; no offset means UTC), or None."""
+    if not isinstance(value, str) or _SHOWN.fullmatch(value) is None:
+        return None
+    return parse_datetime(value)
 
 
 def parse_date_or_datetime(value: object, tz: tzinfo = UTC) -> datetime | None:

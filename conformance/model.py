@@ -35,6 +35,7 @@ from conformance.dates import (
 from conformance.fixtures import Fixtures
 
 __all__ = [
+    "without_loose_values",
     "CREATE_STATUSES",
     "DEFAULT_LIMIT",
     "Expectation",
@@ -428,6 +429,31 @@ def _wrong_type(body: Mapping[str, Any], status: str) -> tuple[str, bool] | None
         if _loose_phone(body.get(name)):
             return name, True
     return None
+
+
+def without_loose_values(body: Any) -> Any:
+    """``body`` (a create or update body) without the values a server may read either way
+    or refuse (audit C4, C5, C11: :func:`_wrong_type`'s loose values, a loose ``send_in``):
+    what is left must still be refused when it breaks a documented type, enum or required
+    field. Anything but a JSON object is returned as it is."""
+    if not isinstance(body, Mapping):
+        return body
+    body = dict(body)
+    status = body.get("status")
+    while (wrong := _wrong_type(body, status if isinstance(status, str) else "")) is not None:
+        if not wrong[1]:
+            break
+        # Read as the server may read it: a string, a date, an enum left out (null).
+        name = wrong[0]
+        if name in DATE_FIELDS:
+            body[name] = "2026-01-01T00:00:00+00:00"
+        elif name in ("direction", "source"):
+            body.pop(name)
+        else:
+            body[name] = "+15555550100" if name in ("local_phone", "remote_phone") else "0"
+    if _loose_seconds(body.get("send_in")):
+        body["send_in"] = 0
+    return body
 
 
 def _odd_date(body: Mapping[str, Any], names: Iterable[str]) -> str | None:

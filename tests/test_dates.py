@@ -159,3 +159,22 @@ def test_the_reference_server_and_the_model_import_one_parser():
 
     assert model.parse_datetime is parse_datetime
     assert server_dates.parse_tz_offset is model.parse_tz_offset
+
+
+@pytest.mark.parametrize(
+    ("shown", "readable"),
+    [
+        ("2026-12-04T10:00:00.123456+00:00", True),
+        ("2026-12-04T10:00:00", True),  # newer objects carry no offset (1.7)
+        ("2026-12-04T10:00:00Z", True),
+        ("2026-12-04T10:00:00+0000", True),
+        ("2026-12-04 10:00:00+00:00", False),  # a request may spell it so, an answer not
+        ("2026-W49-5T10:00:00+00:00", False),
+        ("20261204T100000Z", False),
+        ("2026-12-04", False),
+    ],
+)
+def test_an_answer_must_show_a_date_time_in_the_extended_form_with_a_t(shown, readable):
+    from conformance.dates import parse_shown_datetime
+
+    assert (parse_shown_datetime(shown) is not None) == readable

@@ -284,7 +284,8 @@ def test_the_same_server_also_ignoring_a_text_of_a_wrong_type_is_caught():
         (("POST", "/activity/sms/", "", "not json"), False),
         (("POST", "/activity/sms/", "", {"status": "unknown"}), True),
         (("POST", "/activity/sms/", "", {"text": "no status"}), True),
-        (("POST", "/activity/sms/", "", {"status": "draft", "text": 5}), True),
+        (("POST", "/activity/sms/", "", {"status": "draft", "text": 5}), False),  # audit C4
+        (("POST", "/activity/sms/", "", {"status": "draft", "text": [5]}), True),
         (("POST", "/activity/sms/", "", {"status": "draft", "attachments": [{"url": "u"}]}), True),
         (("POST", "/activity/sms/", "", None), True),
         (("PUT", "/activity/sms/{id}/", "", {"status": "nope"}), True),
@@ -407,3 +408,22 @@ def test_every_rule_a_check_is_filed_under_quotes_a_documented_sentence():
     for rule in filed:
         assert CATALOGUE[rule].level in (Level.MUST, Level.SHOULD), rule
         assert CATALOGUE[rule].quote, rule
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "draft", "text": 12345},
+        {"status": "draft", "direction": ""},
+        {"status": "outbox", "text": "hi", "send_in": "5"},
+        {"status": "draft", "activity_at": 1700000000},
+    ],
+)
+def test_a_value_a_server_may_read_either_way_is_no_refusal_the_docs_demand(body):
+    # Audit C4, C11: coercing 12345 to "12345", "" to null, "5" to 5 seconds is allowed.
+    from conformance.schema_phase import _Refusals
+
+    refusals = _Refusals()
+    assert not refusals.broken("POST", "/activity/sms/", "", json.dumps(body))
+    wrong = {**body, "text": ["a list"]}
+    assert refusals.broken("POST", "/activity/sms/", "", json.dumps(wrong))

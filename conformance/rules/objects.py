@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from conformance.catalogue import CATALOGUE
 from conformance.checks import Finding, Step, check
+from conformance.dates import parse_shown_datetime
 from conformance.model import SmsRecord, floor_ms, parse_datetime
 from conformance.rules._util import observed_objects, shown
 
@@ -81,7 +82,7 @@ def objects_follow_the_schema(step: Step) -> Iterator[Finding]:
             bad = [
                 name
                 for name in DATES
-                if obj.get(name) is not None and parse_datetime(obj[name]) is None
+                if obj.get(name) is not None and parse_shown_datetime(obj[name]) is None
             ]
             yield Finding(
                 "sms/object/dates-iso8601",
