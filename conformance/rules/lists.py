@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from conformance.catalogue import CATALOGUE
 from conformance.checks import Finding, Step, check
-from conformance.model import SmsRecord, _match, parse_filter_datetime
+from conformance.model import ListExpectation, SmsRecord, _match, parse_filter_datetime
 from conformance.rules._util import shown
 
 FILTER_RULES = {
@@ -185,6 +186,7 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
             if step.tz_offset is not None and rule.endswith(("date-created", "activity-at")):
                 yield Finding("sms/list/tz-offset", True)
     yield Finding("sms/list/pagination", True)
+    yield from _readings_shown(step, expected, ids, whole=whole)
     if step.model.deleted:
         yield Finding("sms/delete/then-not-listed", True)
     if "_limit" not in step.params:
@@ -199,6 +201,30 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
         + (f" and {len(expected.maybe)} that may" if expected.maybe else "")
         + f", _skip={expected.skip}, _limit={expected.limit}",
     )
+
+
+def _readings_shown(
+    step: Step, expected: ListExpectation, ids: list[Any], *, whole: bool
+) -> Iterator[Finding]:
+    """What a good page shows of the readings the server took: an SMS an open point left to
+    it that it listed, or (on a page that could hold every SMS it may list) left out."""
+    listed = set(ids)
+    readings: set[str] = set()
+    for sms_id, shows in expected.shows.items():
+        if sms_id in listed:
+            readings |= shows.get(True, frozenset())
+        elif whole:
+            readings |= shows.get(False, frozenset())
+    date_rules = [_filter_rule(name) for name in step.params if _is_date(name)]
+    for reading in sorted(readings):
+        point = CATALOGUE.open_points[reading.partition("=")[0]]
+        rule = next((r for r in date_rules if r in point.rules), "sms/list/pagination")
+        yield Finding(
+            rule,
+            True,
+            message=f"query {step.params}: shows the reading {reading}",
+            reading=reading,
+        )
 
 
 @check("sms/list/pagination", "sms/list/has-more", "sms/delete/then-not-listed", on=("list-walk",))
@@ -277,9 +303,12 @@ def large_limit_is_observed(step: Step) -> Iterator[Finding]:
         return
     page = _page(step.body) if step.succeeded else None
     served = f" with {len(page[0])} SMS (has_more {page[1]})" if page is not None else ""
+    code = step.status_code
+    reading = "reject" if code is not None and 400 <= code < 500 else "clamp" if page else None
     yield Finding(
         "sms/list/limit-maximum",
         False,
         "not documented",
-        f"_limit={step.params['_limit']} answered HTTP {step.status_code}{served}",
+        f"_limit={step.params['_limit']} answered HTTP {code}{served}",
+        reading=f"limit-over-maximum={reading}" if reading and code not in (401, 429) else None,
     )

@@ -181,3 +181,73 @@ def test_a_page_over_the_default_limit_is_never_cut_below_the_default():
 
 def test_a_page_within_the_default_limit_is_never_cut():
     assert violated(page_of(99, True, limit=100)) == ["sms/list/pagination"]
+
+
+# -- what a good page shows of the readings the server took (the behaviour profile) ----------
+
+
+def readings(step: Step) -> set[str]:
+    return {f.reading for f in a_page_holds_exactly_the_matching_sms(step) if f.reading}
+
+
+@pytest.mark.parametrize(
+    ("ids", "shown"),
+    [
+        (["acti_a"], {"bare-date-filter=midnight"}),  # a whole page leaving acti_b and c out
+        (["acti_a", "acti_b", "acti_c"], {"bare-date-filter=whole-day"}),
+    ],
+)
+def test_a_page_of_a_bare_date_names_the_reading_the_server_took(ids, shown):
+    assert readings(paged(ids, False, BARE_LTE, "-4")) == shown
+
+
+def test_a_page_too_small_to_hold_every_sms_that_may_match_says_nothing_by_leaving_out():
+    assert readings(paged(["acti_a"], True, {**BARE_LTE, "_limit": "1"}, "-4")) == set()
+
+
+@pytest.mark.parametrize(
+    ("ids", "shown"),
+    [([], {"time-precision=milliseconds"}), (["acti_ms"], {"time-precision=microseconds"})],
+)
+def test_a_bound_a_microsecond_past_an_sms_names_the_precision_the_server_took(ids, shown):
+    """__lt one microsecond past an SMS shown at a whole millisecond: kept at the
+    microsecond it is before the bound, truncated to the millisecond it is not."""
+    model = Model(FIXTURES)
+    model.apply(SmsRecord("acti_ms", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
+    query = {"lead_id": "lead_1", "date_created__lt": "2026-03-01T12:00:00.000001+00:00"}
+    body = {"data": [{"id": i} for i in ids], "has_more": False}
+    step = Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=query,
+        list_expectation=model.expect_list(query),
+    )
+    assert violated(step) == []
+    assert readings(step) == shown
+    assert {f.rule for f in a_page_holds_exactly_the_matching_sms(step) if f.reading} == {
+        "sms/list/filter-date-created"
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "reading"),
+    [
+        (400, {"error": "_limit: Must be at most 100."}, "limit-over-maximum=reject"),
+        (200, {"data": [], "has_more": False}, "limit-over-maximum=clamp"),
+    ],
+)
+def test_a_limit_over_the_default_names_the_reading_the_server_took(code, body, reading):
+    from conformance.rules.lists import large_limit_is_observed
+
+    model = Model(FIXTURES)
+    params = {"lead_id": "lead_1", "_limit": "250"}
+    step = Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(code, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=params,
+    )
+    assert [f.reading for f in large_limit_is_observed(step)] == [reading]
