@@ -106,6 +106,7 @@ FILTERS_AND_PAGES = (
     "sms/list/tz-offset",
     "sms/list/filter-bare-date",
     "sms/delete/then-not-listed",
+    "sms/list/fields",
     *FILTER_RULES.values(),
 )
 
@@ -115,6 +116,17 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
     expected = step.list_expectation
     code = step.status_code
     if expected is None or code is None or code >= 500:
+        return
+    if not step.succeeded and "_fields" in step.params and code not in (401, 429):
+        # _fields on a list is "not confirmed for list" (1.2): a refusal is observed, never
+        # blamed on a filter (audit L5); the same filters without it are judged elsewhere.
+        yield Finding(
+            "sms/list/fields",
+            False,
+            "not documented",
+            f"HTTP {code} {shown(step.body)}",
+            message=f"query {step.params}",
+        )
         return
     if not step.succeeded:
         # Every query the machine sends is valid: refusing it breaks the filter it uses.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.checks import Step
+from conformance.checks import Step, is_violation
 from conformance.fixtures import Fixtures
 from conformance.model import Model, SmsRecord, TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
@@ -251,3 +251,30 @@ def test_a_limit_over_the_default_names_the_reading_the_server_took(code, body, 
         params=params,
     )
     assert [f.reading for f in large_limit_is_observed(step)] == [reading]
+
+
+def refused(params: dict[str, str]) -> Step:
+    model = Model(FIXTURES)
+    model.apply(SmsRecord("acti_noon", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
+    query = {"lead_id": "lead_1", **params}
+    body = {"errors": [], "field-errors": {"_fields": "Not supported on lists."}}
+    return Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(400, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=query,
+        list_expectation=model.expect_list(query),
+    )
+
+
+def test_a_list_refused_for_its_fields_parameter_is_only_observed():
+    """1.2: `_fields` on the list is "**not confirmed for list**" (audit L5)."""
+    step = refused({"_fields": "id,text", "date_created__gte": "2026-03-01T00:00:00Z"})
+    (finding,) = a_page_holds_exactly_the_matching_sms(step)
+    assert finding.rule == "sms/list/fields" and not is_violation(finding)
+
+
+def test_a_list_without_fields_refused_still_breaks_its_filter():
+    step = refused({"date_created__gte": "2026-03-01T00:00:00Z"})
+    assert violated(step) == ["sms/list/filter-date-created"]
