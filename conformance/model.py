@@ -886,7 +886,8 @@ def _match_by_reading(
                     unlisted[combo] = unlisted[combo] or False in sides[combo]
     return {
         combo: frozenset(
-            outcome for outcome, possible in ((True, listed[combo]), (False, unlisted[combo]))
+            outcome
+            for outcome, possible in ((True, listed[combo]), (False, unlisted[combo]))
             if possible
         )
         for combo in _COMBOS
@@ -947,7 +948,8 @@ def _date_sides(
     for combo in _COMBOS:
         precision, bare, activity = combo
         reading_op, reading_bound = (
-            (_WHOLE_DAY[op], bound + timedelta(days=1)) if whole_day and bare == "whole-day"
+            (_WHOLE_DAY[op], bound + timedelta(days=1))
+            if whole_day and bare == "whole-day"
             else (op, bound)
         )
         compare = _COMPARE[reading_op]

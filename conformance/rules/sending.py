@@ -96,9 +96,7 @@ def _passing_rule(
     """The rule an allowed status shows held: one that left outbox/scheduled shows the SMS
     was sent (however soon after its due time: the docs give no precision), one still
     pending that it was not sent early."""
-    if record.status in SENDING and (
-        allowed == frozenset(DELIVERED) or shown_status in DELIVERED
-    ):
+    if record.status in SENDING and (allowed == frozenset(DELIVERED) or shown_status in DELIVERED):
         return "sms/send/outbox-sent" if record.status == "outbox" else "sms/send/scheduled-sent"
     if record.status == "outbox":
         return "sms/send/send-in-delays"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +11,10 @@ from conformance.checks import Step, is_violation
 from conformance.fixtures import Fixtures
 from conformance.model import Model, SmsRecord, TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
-from conformance.rules.lists import a_page_holds_exactly_the_matching_sms
+from conformance.rules.lists import (
+    a_page_holds_exactly_the_matching_sms,
+    pages_tile_the_whole_result,
+)
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FIXTURES = Fixtures(
@@ -278,3 +282,56 @@ def test_a_list_refused_for_its_fields_parameter_is_only_observed():
 def test_a_list_without_fields_refused_still_breaks_its_filter():
     step = refused({"date_created__gte": "2026-03-01T00:00:00Z"})
     assert violated(step) == ["sms/list/filter-date-created"]
+
+
+# -- a walk over every page while the sender may move an SMS ---------------------------------
+
+
+def walked(pages: list[list[str]], status: str, due_in: float) -> Step:
+    """A walk of pages of two over acti_a, acti_b and acti_c (drafts but acti_c, of
+    ``status`` due ``due_in`` seconds after the walk started, which took ten seconds)."""
+    from conformance.model import Timing
+
+    model = Model(FIXTURES, Timing(early=2.0, grace=10.0))
+    for sms_id in ("acti_a", "acti_b"):
+        model.apply(SmsRecord(sms_id, "draft", {"lead_id": "lead_1"}, date_created=NOON))
+    due = NOON + timedelta(seconds=due_in)
+    model.apply(SmsRecord("acti_c", status, {"lead_id": "lead_1"}, due=due, date_created=NOON))
+    exchanges = [
+        Exchange(
+            RecordedRequest("GET", "/activity/sms/", {}),
+            RecordedResponse(
+                200, {}, {"data": [{"id": i} for i in page], "has_more": n < len(pages) - 1}
+            ),
+        )
+        for n, page in enumerate(pages)
+    ]
+    query = {"lead_id": "lead_1"}
+    return Step(
+        "list-walk",
+        exchanges,
+        TimeWindow(NOON, NOON + timedelta(seconds=10)),
+        model,
+        params=query,
+        list_expectation=replace(model.expect_list(query), skip=0, limit=2),
+    )
+
+
+def walk_violations(step: Step) -> list[str]:
+    return [f.rule for f in pages_tile_the_whole_result(step) if not f.ok]
+
+
+@pytest.mark.parametrize(
+    "pages", [[["acti_c", "acti_a"], ["acti_c", "acti_b"]], [["acti_a", "acti_b"], []]]
+)
+def test_an_sms_the_sender_may_move_during_a_walk_may_be_seen_twice_or_missed(pages):
+    assert walk_violations(walked(pages, "outbox", due_in=5)) == []
+
+
+@pytest.mark.parametrize(
+    "pages", [[["acti_c", "acti_a"], ["acti_a", "acti_b"]], [["acti_c", "acti_a"], []]]
+)
+def test_an_sms_nothing_moves_seen_twice_or_missed_breaks_pagination(pages):
+    """2.3 "Offset style for most lists: `_skip` + `_limit`": what nothing changes keeps
+    its place (a draft here, or a send due long after the walk)."""
+    assert walk_violations(walked(pages, "outbox", due_in=3600)) == ["sms/list/pagination"]
