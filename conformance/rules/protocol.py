@@ -108,7 +108,7 @@ def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
     """A 400 carries one of the documented bodies: the validation shape the official client
     parses (``errors``/``field-errors``) or an error message (``ErrorMessage``, "400 with a
     message"); which one a refusal by a business rule gets is open (``error-body-shape``).
-    Field naming is judged only where the body gives ``field-errors``."""
+    Field naming is judged only where the body names fields in ``field-errors``."""
     if step.status_code != 400:
         return
     body = step.body
@@ -127,7 +127,10 @@ def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
     )
     field = step.expectation.field if step.expectation else None
     field_errors = body.get("field-errors") if isinstance(body, dict) else None
-    if well_formed and field and isinstance(field_errors, dict):
+    # An empty field-errors object names no field at all: the message is in errors, a
+    # shape Close itself gives business-rule refusals (audit P2); only a body that names
+    # fields is judged on naming the right one.
+    if well_formed and field and isinstance(field_errors, dict) and field_errors:
         named = field in field_errors or any(key.split(".")[0] == field for key in field_errors)
         yield Finding(
             "protocol/field-error-names-field",
