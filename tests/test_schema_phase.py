@@ -603,3 +603,12 @@ def test_an_answer_cut_at_the_body_bound_makes_the_phase_inconclusive(monkeypatc
     finally:
         target.close()
     assert deleted and deleted[0]  # cleaned up first
+
+
+def test_an_sms_may_answer_attachments_null_but_each_attachment_gives_its_size():
+    """1.7: `attachments` is "not in the SPEC schema" (its nullability is nowhere given),
+    while "In SPEC's generic `Attachment` ... `content_type`, `filename`, `size`, `url`
+    are required" (audit O4)."""
+    schemas = load_openapi()["components"]["schemas"]
+    assert "null" in schemas["SMSActivity"]["properties"]["attachments"]["type"]
+    assert set(schemas["SMSAttachment"]["required"]) == {"url", "filename", "size", "content_type"}
