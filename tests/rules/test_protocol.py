@@ -179,3 +179,25 @@ MALFORMED = Expectation("sms/create/phone-malformed", False, "remote_phone")
 )
 def test_a_refusal_names_the_reading_of_its_body_the_server_took(body, expectation, shown):
     assert shape_readings(body, expectation) == [f"error-body-shape={r}" for r in shown]
+
+
+# -- protocol/method-not-allowed and protocol/documented-status-code (audit P4, P6) -----------
+
+
+@pytest.mark.parametrize(("code", "ok"), [(405, True), (404, False), (200, False)])
+def test_a_method_the_sms_item_does_not_list_is_answered_405(code, ok):
+    """1.1 lists GET, PUT and DELETE on /activity/sms/{id}/; 2.6 "`405` method not
+    supported"."""
+    from conformance.rules.protocol import unsupported_methods_answer_405
+
+    step = answered("method", code, {"error": "Method not allowed"})
+    assert [f.ok for f in unsupported_methods_answer_405(step)] == [ok]
+
+
+@pytest.mark.parametrize(("code", "ok"), [(200, True), (201, False), (203, False)])
+def test_a_read_succeeds_with_the_one_documented_code(code, ok):
+    """1.1: get "200 SMSActivity"; 2.6 "Documented: `200` success"."""
+    from conformance.rules.outcomes import success_is_answered_200
+
+    step = answered("get", code, {"id": "acti_1"})
+    assert [f.ok for f in success_is_answered_200(step)] == [ok]

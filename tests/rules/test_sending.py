@@ -117,3 +117,13 @@ def test_a_sent_sms_whose_activity_at_is_its_send_time_shows_it_moved():
 
 def test_an_activity_at_neither_known_nor_a_possible_send_time_shows_no_reading():
     assert first_seen_sent(NOON + timedelta(seconds=5), after=60) == set()
+
+
+def test_a_sent_sms_shows_sent_or_error_and_nothing_else():
+    """1.3 status enum `inbox`, `draft`, `scheduled`, `outbox`, `sent`, `error`; section 7
+    "The SMS status enum includes `error` (failed sends ...)" (audit S2)."""
+    record = created(0)
+    assert not any(violation for _, violation in seen(record, "sent", after=60))
+    assert not any(violation for _, violation in seen(record, "error", after=60))
+    assert any(violation for _, violation in seen(record, "inbox", after=60))
+    assert any(violation for _, violation in seen(record, "draft", after=60))
