@@ -335,3 +335,8 @@ def test_an_sms_nothing_moves_seen_twice_or_missed_breaks_pagination(pages):
     """2.3 "Offset style for most lists: `_skip` + `_limit`": what nothing changes keeps
     its place (a draft here, or a send due long after the walk)."""
     assert walk_violations(walked(pages, "outbox", due_in=3600)) == ["sms/list/pagination"]
+
+
+def test_an_sms_sent_before_the_walk_began_keeps_its_place():
+    step = walked([["acti_c", "acti_a"], ["acti_c", "acti_b"]], "outbox", due_in=-3600)
+    assert walk_violations(step) == ["sms/list/pagination"]
