@@ -136,7 +136,7 @@ def an_empty_sms_once_sent_shows_how_the_target_reads_it(step: Step) -> Iterator
             )
 
 
-@check("sms/get/returns-object", "sms/list/filter-activity-at", on=("get", "list"))
+@check("sms/get/returns-object", "sms/list/pagination", on=("get", "list"))
 def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Finding]:
     """The first answer that shows an SMS sent (sent or error) shows its activity_at as it
     was (``activity-at-on-send=kept``) or at the send time (``send-time``): both are
@@ -144,7 +144,7 @@ def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Findi
     equal the activity_at known shows nothing)."""
     if "_fields" in step.params:
         return
-    rule = "sms/get/returns-object" if step.operation == "get" else "sms/list/filter-activity-at"
+    rule = "sms/get/returns-object" if step.operation == "get" else "sms/list/pagination"
     for record, obj, _ in observed_objects(step):
         if not isinstance(obj, dict) or obj.get("status") not in DELIVERED:
             continue
