@@ -612,3 +612,23 @@ def test_an_sms_may_answer_attachments_null_but_each_attachment_gives_its_size()
     schemas = load_openapi()["components"]["schemas"]
     assert "null" in schemas["SMSActivity"]["properties"]["attachments"]["type"]
     assert set(schemas["SMSAttachment"]["required"]) == {"url", "filename", "size", "content_type"}
+
+
+def test_a_delete_answered_with_no_body_is_not_judged_on_media_type_or_schema():
+    """1.6 Delete: "200 with empty object ... Empty response body" (audit D1)."""
+    from types import SimpleNamespace
+
+    from conformance.schema_phase import _SKIPS
+
+    delete = SimpleNamespace(
+        method="DELETE", query=None, operation=SimpleNamespace(path="/activity/sms/{id}/")
+    )
+    get = SimpleNamespace(
+        method="GET", query=None, operation=SimpleNamespace(path="/activity/sms/{id}/")
+    )
+    empty = SimpleNamespace(status_code=200, content=b"")
+    braces = SimpleNamespace(status_code=200, content=b"{}")
+    for check in ("content_type_conformance", "response_schema_conformance"):
+        assert _SKIPS[check](empty, delete)
+        assert not _SKIPS[check](braces, delete)
+        assert not _SKIPS[check](empty, get)
