@@ -796,41 +796,28 @@ class _SmsMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         kind=st.sampled_from(["date_created", "activity_at"]),
-        op=st.sampled_from(["gt", "lte"]),
+        edge=st.sampled_from(["lt", "gte", "gt-day", "lte-day"]),
     )
-    def list_around_an_sms_own_day(self, data: st.DataObject, kind: str, op: str) -> None:
-        """``__gt``/``__lte`` given the bare local date of an SMS's own date, on its lead,
-        one whole page: midnight at its start, or the whole day (open point
-        bare-date-filter), the page shows which (drawn among every bare date, the SMS's own
-        day came up too rarely to count on)."""
+    def list_where_a_reading_shows(self, data: st.DataObject, kind: str, edge: str) -> None:
+        """A bound where the readings of an open point disagree about an SMS, on its lead,
+        one whole page that shows which the server took: ``__lt``/``__gte`` one microsecond
+        after its date (before the bound at the microsecond, on it at the millisecond:
+        time-precision), or ``__gt``/``__lte`` its bare local date (midnight at its start,
+        or the whole day: bare-date-filter). Drawn among every filter, both came up too
+        rarely to count on."""
         dated = self._dated_on_own_leads(kind)
         if not dated:
             return
         record = data.draw(st.sampled_from(dated), label="at")
-        tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
-        bound = _render_bound(getattr(record, kind), "date", tz_offset)
+        moment, tz_offset = getattr(record, kind), None
+        op, _, day = edge.partition("-")
+        if day:
+            tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
+            bound = _render_bound(moment, "date", tz_offset)
+        else:
+            bound = (moment + timedelta(microseconds=1)).isoformat()
         params = {"lead_id": record.written["lead_id"], f"{kind}__{op}": bound}
         self._list(self._scoped(params), tz_offset)
-
-    @precondition(lambda self: bool(self._dated_on_own_leads("date_created")))
-    @rule(
-        data=st.data(),
-        kind=st.sampled_from(["date_created", "activity_at"]),
-        op=st.sampled_from(["lt", "gte"]),
-    )
-    def list_a_microsecond_past_an_sms_own_date(
-        self, data: st.DataObject, kind: str, op: str
-    ) -> None:
-        """``__lt``/``__gte`` one microsecond after an SMS's own date, on its lead, one whole
-        page: compared to the microsecond the SMS is before the bound, truncated to the
-        millisecond it is on it (open point time-precision); the page shows which."""
-        dated = self._dated_on_own_leads(kind)
-        if not dated:
-            return
-        record = data.draw(st.sampled_from(dated), label="at")
-        moment = getattr(record, kind) + timedelta(microseconds=1)
-        params = {"lead_id": record.written["lead_id"], f"{kind}__{op}": moment.isoformat()}
-        self._list(self._scoped(params))
 
     def _dated_on_own_leads(self, kind: str) -> list[Any]:
         leads = {lead for lead, _ in self.fixtures.leads}
