@@ -94,6 +94,10 @@ def _shape_reading(step: Step, body: object) -> str | None:
         return "error-body-shape=error-message"
     rule = step.expectation.rule if step.expectation else None
     over_limit = step.operation == "list" and int(step.params.get("_limit", "0") or 0) > 100
+    request = step.request_body if isinstance(step.request_body, dict) else {}
+    if rule is not None and rule.endswith("scheduled-requires-date-scheduled"):
+        # a malformed date_scheduled is a malformed value; only a missing one is a refusal
+        rule = rule if request.get("date_scheduled") is None else None
     if rule in REFUSAL_RULES or over_limit:
         return "error-body-shape=field-errors"
     return None

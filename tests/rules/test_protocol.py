@@ -201,3 +201,27 @@ def test_a_read_succeeds_with_the_one_documented_code(code, ok):
 
     step = answered("get", code, {"id": "acti_1"})
     assert [f.ok for f in success_is_answered_200(step)] == [ok]
+
+
+def test_a_malformed_date_scheduled_refused_with_field_errors_tells_no_reading():
+    """Under error-message a malformed value still gets field-errors: only a missing
+    date_scheduled is a refusal by the documented rule."""
+    body = {"errors": [], "field-errors": {"date_scheduled": "Not a date."}}
+    response = RecordedResponse(400, {"content-type": JSON}, body)
+    for sent, shown in (({"date_scheduled": "not a date"}, []), ({}, ["field-errors"])):
+        step = Step(
+            "create",
+            [
+                Exchange(
+                    RecordedRequest("POST", "/activity/sms/", {}, {"status": "scheduled", **sent}),
+                    response,
+                )
+            ],
+            TimeWindow(NOON, NOON),
+            Model(FIXTURES),
+            expectation=ON_DATE,
+        )
+        readings = [
+            f.reading for f in validation_errors_have_the_documented_body(step) if f.reading
+        ]
+        assert readings == [f"error-body-shape={r}" for r in shown]
