@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.checks import Finding, Step, checks_for, is_violation
 from conformance.machine import Tally
-from conformance.model import Expectation, Model, SmsRecord
+from conformance.model import DELIVERED, SENDING, Expectation, Model, SmsRecord
 from conformance.records import Exchange, Failure
 from conformance.safety import item_path
 from conformance.target import Target
@@ -25,6 +25,7 @@ from conformance.target import Target
 __all__ = ["TimingLedger"]
 
 SMS = "activity/sms/"
+POLL_SECONDS = 5.0  # how often the probes are read while the ledger waits for the sender
 # (status, seconds until due, cancel right away)
 PROBES = (
     ("outbox", 0, False),
@@ -42,6 +43,7 @@ class TimingLedger:
     model: Model = field(init=False)
     transcripts: dict[str, list[Exchange]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    seen_sent: set[str] = field(default_factory=set)  # probes read back sent while waiting
 
     def __post_init__(self) -> None:
         assert self.target.fixtures is not None
@@ -91,7 +93,10 @@ class TimingLedger:
                     self.model.forget(record.id)  # a refused cancel is the machine's to judge
 
     def close(self, *, wait: bool = True) -> None:
-        """Wait until every probe is due plus the grace period, judge each, delete them.
+        """Wait until every probe is due, then until the ones not cancelled show they were
+        sent (read every ``POLL_SECONDS``) or the grace period is over; judge each, delete
+        them. A sender that runs now and then (a job once a minute) is as good as one that
+        runs at once: the docs give no precision (audit S1), ``--grace`` bounds the wait.
         With ``wait=False`` (the run was cut short) only delete them."""
         try:
             if not wait:
@@ -103,12 +108,30 @@ class TimingLedger:
                 if moment is not None
             ]
             if dues:
-                ready = max(dues) + timedelta(seconds=self.target.timing.grace + 1)
-                self.target.clock.sleep((ready - self.target.clock.now()).total_seconds())
+                clock = self.target.clock
+                ready = max(dues) + timedelta(seconds=self.target.timing.early + 1)
+                deadline = max(dues) + timedelta(seconds=self.target.timing.grace + 1)
+                clock.sleep((ready - clock.now()).total_seconds())
+                while clock.now() < deadline and not self._all_sent():
+                    clock.sleep(min(POLL_SECONDS, (deadline - clock.now()).total_seconds()))
             for record in list(self.model.records.values()):
                 self._judge(record)
         finally:
             self.target.delete_sms(list(self.transcripts))
+
+    def _all_sent(self) -> bool:
+        """Read the probes not cancelled that were not yet seen sent; True once all were.
+        Only a wait: every probe is read again and judged at the end (:meth:`_judge`)."""
+        for record in list(self.model.records.values()):
+            if record.cancelled or record.status not in SENDING or record.id in self.seen_sent:
+                continue
+            exchange, _ = self.target.api.send("GET", item_path(SMS, record.id))
+            response = exchange.response
+            body = response.body if response is not None else None
+            if not isinstance(body, dict) or body.get("status") not in DELIVERED:
+                return False
+            self.seen_sent.add(record.id)
+        return True
 
     def _judge(self, record: SmsRecord) -> None:
         exchange, window = self.target.api.send("GET", item_path(SMS, record.id))

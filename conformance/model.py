@@ -18,6 +18,7 @@ engine feeds it what the server answered and asks what that answer may be.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -317,6 +318,9 @@ class ListExpectation:
     limit: int
     maybe: frozenset[str] = frozenset()
     cut_to: int | None = None
+    # For an SMS of ``maybe`` left open by open points, the readings (``POINT=ALT``) listing
+    # it (True) and leaving it out (False) show: the behaviour profile's evidence.
+    shows: Mapping[str, Mapping[bool, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -1168,12 +1172,20 @@ class Model:
     ) -> ListExpectation:
         """Return the SMS ``GET /activity/sms/`` with ``params``, answered during ``window``
         (``None``: at some unknown time), must return and may return."""
-        verdicts = {
-            record.id: _match(record, params, tz_offset, window, self.timing)
+        outcomes = {
+            record.id: _match_by_reading(record, params, tz_offset, window, self.timing)
             for record in self.records.values()
         }
+        verdicts = {}
+        shows = {}
+        for sms_id, by_reading in outcomes.items():
+            seen = frozenset().union(*by_reading.values())
+            verdicts[sms_id] = next(iter(seen)) if len(seen) == 1 else None
+            if verdicts[sms_id] is None:
+                shows[sms_id] = readings_shown(by_reading)
         limit = int(params.get("_limit", DEFAULT_LIMIT))
         return ListExpectation(
+            shows=shows,
             ids=frozenset(sms_id for sms_id, verdict in verdicts.items() if verdict is True),
             skip=int(params.get("_skip", 0)),
             limit=limit,
@@ -1241,6 +1253,19 @@ _COMPARE = {
 }
 
 
+# The open points a date filter's answer depends on, with their alternatives. A server holds
+# to one reading of each: a list is judged under every combination, and what it shows of an
+# SMS the docs leave open may tell which reading the server took.
+DATE_POINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("time-precision", ("microseconds", "milliseconds")),
+    ("bare-date-filter", ("midnight", "whole-day")),
+    ("activity-at-on-send", ("kept", "send-time")),
+)
+_COMBOS: tuple[tuple[str, ...], ...] = tuple(
+    itertools.product(*(alternatives for _, alternatives in DATE_POINTS))
+)
+
+
 def _match(
     record: SmsRecord,
     params: Mapping[str, str],
@@ -1250,30 +1275,70 @@ def _match(
 ) -> bool | None:
     """Whether a list with ``params`` (answered during ``window``) shows ``record``: True
     (it must), False (it must not) or None (the docs leave it open: it may)."""
-    verdict: bool | None = True
+    outcomes = _match_by_reading(record, params, tz_offset, window, timing)
+    seen = frozenset().union(*outcomes.values())
+    return next(iter(seen)) if len(seen) == 1 else None
+
+
+def _match_by_reading(
+    record: SmsRecord,
+    params: Mapping[str, str],
+    tz_offset: str | None,
+    window: TimeWindow | None = None,
+    timing: Timing | None = None,
+) -> dict[tuple[str, ...], frozenset[bool]]:
+    """Per combination of readings of :data:`DATE_POINTS` (alternatives in their order),
+    whether a list with ``params`` may show ``record`` (True), leave it out (False), or
+    either (the send time an SMS's activity_at may take is not known)."""
+    listed = dict.fromkeys(_COMBOS, True)  # no parameter has ruled it out yet
+    unlisted = dict.fromkeys(_COMBOS, False)  # some parameter may rule it out
     for name, value in params.items():
         wanted = value.split(",")
         if name in _ID_FILTERS:
             actual = record.user_id if name == "user_id" else record.written.get(name)
             if actual not in wanted:
-                return False
+                return dict.fromkeys(_COMBOS, frozenset({False}))
         elif name == "id__in":
             if record.id not in wanted:
-                return False
+                return dict.fromkeys(_COMBOS, frozenset({False}))
         elif "__" in name:
             field_name, op = name.rsplit("__", 1)
             if field_name in _DATE_FILTERS and op in _COMPARE:
-                side = _date_side(
+                sides = _date_sides(
                     record, field_name, op, value, tz_offset, window, timing or Timing()
                 )
-                if side is False:
-                    return False
-                if side is None:
-                    verdict = None
-    return verdict
+                for combo in _COMBOS:
+                    listed[combo] = listed[combo] and True in sides[combo]
+                    unlisted[combo] = unlisted[combo] or False in sides[combo]
+    return {
+        combo: frozenset(
+            outcome
+            for outcome, possible in ((True, listed[combo]), (False, unlisted[combo]))
+            if possible
+        )
+        for combo in _COMBOS
+    }
 
 
-def _date_side(
+def readings_shown(
+    outcomes: Mapping[tuple[str, ...], frozenset[bool]],
+) -> dict[bool, frozenset[str]]:
+    """For each answer a list may give about one SMS (listed: True, left out: False), the
+    readings (``POINT=ALT``) that answer shows: those of a point every combination allowing
+    the answer takes the same alternative of (a server holds to one reading)."""
+    shown: dict[bool, frozenset[str]] = {}
+    for answer in (True, False):
+        fitting = [combo for combo, possible in outcomes.items() if answer in possible]
+        found = set()
+        for index, (point, _) in enumerate(DATE_POINTS):
+            alternatives = {combo[index] for combo in fitting}
+            if len(alternatives) == 1:
+                found.add(f"{point}={alternatives.pop()}")
+        shown[answer] = frozenset(found)
+    return shown
+
+
+def _date_sides(
     record: SmsRecord,
     field_name: str,
     op: str,
@@ -1281,10 +1346,10 @@ def _date_side(
     tz_offset: str | None,
     window: TimeWindow | None,
     timing: Timing,
-) -> bool | None:
-    """Whether ``record``'s date is on the side ``op`` keeps of the bound ``value``, under
-    every documented-compatible reading of what the docs leave open: True or False when all
-    agree, None when they differ.
+) -> dict[tuple[str, ...], frozenset[bool]]:
+    """Per combination of readings, the sides of the bound ``value`` that ``record``'s date
+    may be on for ``op`` (``{True}`` kept, ``{False}`` left out, both when the send time is
+    not known):
 
     - ``time-precision``: a server may keep times and compare bounds to the microsecond, or
       both truncated to the millisecond (the time it showed already is).
@@ -1295,25 +1360,34 @@ def _date_side(
     """
     known = getattr(record, _DATE_FILTERS[field_name])
     if known is None:
-        return False
-    spans = [(known, known)]
+        return dict.fromkeys(_COMBOS, frozenset({False}))
+    kept = [(known, known)]
+    moved = list(kept)
     if field_name == "activity_at" and record.may_have_been_sent(window, timing):
         since = record.sent_after or record.due
         assert since is not None
         earliest = since - timedelta(seconds=timing.early)
-        spans.append((earliest, window.end if window is not None else NEVER))
+        moved.append((earliest, window.end if window is not None else NEVER))
     bound = parse_filter_datetime(value, tz_offset)
-    readings = [(op, bound)]
-    if is_bare_date(value) and op in _WHOLE_DAY:
-        readings.append((_WHOLE_DAY[op], bound + timedelta(days=1)))
-    sides = set()
-    for low, high in spans:  # each comparison is monotonic: a span's ends decide it
-        for reading_op, reading_bound in readings:
-            compare = _COMPARE[reading_op]
-            for moment in (low, high):
-                sides.add(compare(moment, reading_bound))
-                sides.add(compare(floor_ms(moment), floor_ms(reading_bound)))
-    return sides.pop() if len(sides) == 1 else None
+    whole_day = is_bare_date(value) and op in _WHOLE_DAY
+    out = {}
+    for combo in _COMBOS:
+        precision, bare, activity = combo
+        reading_op, reading_bound = (
+            (_WHOLE_DAY[op], bound + timedelta(days=1))
+            if whole_day and bare == "whole-day"
+            else (op, bound)
+        )
+        compare = _COMPARE[reading_op]
+        sides = set()
+        for low, high in moved if activity == "send-time" else kept:
+            for moment in (low, high):  # each comparison is monotonic: a span's ends decide
+                if precision == "milliseconds":
+                    sides.add(compare(floor_ms(moment), floor_ms(reading_bound)))
+                else:
+                    sides.add(compare(moment, reading_bound))
+        out[combo] = frozenset(sides)
+    return out
 
 
 def ids_of(items: Iterable[Mapping[str, Any]]) -> list[Any]:

@@ -207,3 +207,74 @@ def test_a_query_bounding_date_created_both_ways_still_leaves_out_what_the_lead_
         listed = {item["id"] for item in client.get(SMS, params=params).json()["data"]}
     assert params["date_created__gt"] == "2000-01-01T00:00:00+00:00"
     assert not listed & set(customers)
+
+
+# -- audit rows G1, L3, L4: what the machine sends is what the docs describe ----------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"contact_id": "CONTACT"},
+        {"user_id": "USER"},
+        {"contact_id": "CONTACT", "lead_id": "LEADS"},
+        {"user_id": "USER", "id__in": "acti_x"},
+        {"user_id": "USER", "date_created__gt": "2026-01-01"},
+    ],
+)
+def test_a_query_filtering_by_contact_or_user_names_a_single_lead(server, params):
+    """1.2: on /activity/ "some filters there (`user_id`, `contact_id` ...) only work
+    together with a single `lead_id`"; a server may hold the SMS list to it (audit L4)."""
+    target = remote_like(server, ())
+    machine = a_machine(target)
+    leads = [lead for lead, _ in target.fixtures.leads]
+    contact = target.fixtures.leads[-1][1]
+    filled = {
+        key: {"CONTACT": contact, "USER": target.fixtures.user_id, "LEADS": ",".join(leads)}.get(
+            value, value
+        )
+        for key, value in params.items()
+    }
+    scoped = machine._scoped(filled)
+    assert "," not in scoped["lead_id"] and scoped["lead_id"] in leads
+
+
+def test_a_query_without_contact_or_user_filters_keeps_every_lead_of_the_run(server):
+    target = remote_like(server, ())
+    machine = a_machine(target)
+    scoped = machine._scoped({"date_created__gt": "2026-01-01"})
+    assert scoped["lead_id"].split(",") == [lead for lead, _ in target.fixtures.leads]
+
+
+def test_the_offsets_the_machine_sends_are_whole_or_half_hours():
+    """2.7: "e.g. `-4` for EDT, half hours as `-2.5`" (audit L3: 12.75 is undocumented)."""
+    from conformance.machine import TZ_OFFSETS
+
+    assert all(float(offset) * 2 == int(float(offset) * 2) for offset in TZ_OFFSETS)
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [
+        "acti_0000001aXyZ9qRsTuVwXyZ0123456789abcdefGHIJK",
+        "acti_3f2a9c0d4b5e6f708192a3b4c5d6e7f8",
+        "7d1f9e2c-0000-4a4a-8b8b-123456789abc",
+    ],
+)
+def test_an_unknown_id_has_the_shape_of_an_id_the_server_issued(issued):
+    """1.1 documents 400 for get, update and delete: an id of a shape the server never
+    issues may get it; the made-up id keeps the shape so that only "404 Not found" fits
+    (audit G1)."""
+    from conformance.machine import unknown_id_like
+
+    made = {unknown_id_like(issued, salt, {issued}) for salt in range(1, 40)}
+    for sms_id in made:
+        assert sms_id != issued and len(sms_id) == len(issued)
+        for mine, theirs in zip(sms_id, issued, strict=True):
+            assert mine.isdigit() == theirs.isdigit()
+            assert mine.isupper() == theirs.isupper() and mine.islower() == theirs.islower()
+            if not theirs.isalnum():
+                assert mine == theirs
+        if set(issued.split("_")[-1]) <= set("0123456789abcdef-"):
+            assert set(sms_id.split("_")[-1]) <= set("0123456789abcdef-")
+    assert len(made) > 1

@@ -687,3 +687,32 @@ def test_gateway_noise_in_the_schema_phase_is_never_judged(monkeypatch):
     assert len(sms_requests) >= 6, "the gateway never answered for the API"
     assert result.failures == []
     assert all(finding.ok for finding in result.findings)
+
+
+def test_an_sms_may_answer_attachments_null_but_each_attachment_gives_its_size():
+    """1.7: `attachments` is "not in the SPEC schema" (its nullability is nowhere given),
+    while "In SPEC's generic `Attachment` ... `content_type`, `filename`, `size`, `url`
+    are required" (audit O4)."""
+    schemas = load_openapi()["components"]["schemas"]
+    assert "null" in schemas["SMSActivity"]["properties"]["attachments"]["type"]
+    assert set(schemas["SMSAttachment"]["required"]) == {"url", "filename", "size", "content_type"}
+
+
+def test_a_delete_answered_with_no_body_is_not_judged_on_media_type_or_schema():
+    """1.6 Delete: "200 with empty object ... Empty response body" (audit D1)."""
+    from types import SimpleNamespace
+
+    from conformance.schema_phase import _SKIPS
+
+    delete = SimpleNamespace(
+        method="DELETE", query=None, operation=SimpleNamespace(path="/activity/sms/{id}/")
+    )
+    get = SimpleNamespace(
+        method="GET", query=None, operation=SimpleNamespace(path="/activity/sms/{id}/")
+    )
+    empty = SimpleNamespace(status_code=200, content=b"")
+    braces = SimpleNamespace(status_code=200, content=b"{}")
+    for check in ("content_type_conformance", "response_schema_conformance"):
+        assert _SKIPS[check](empty, delete)
+        assert not _SKIPS[check](braces, delete)
+        assert not _SKIPS[check](empty, get)

@@ -38,15 +38,69 @@ def answers_with_json(step: Step) -> Iterator[Finding]:
         response = exchange.response
         if response is None or response.status_code >= 500 or response.status_code == 204:
             continue
-        if response.status_code in BODY_LEFT_OPEN:
+        if response.body is None and step.operation == "delete":
+            # "Empty response body" (1.6 Delete): an answer with no body has no media type
+            # to judge; whether {} or nothing came is sms/delete/answers-200-empty's to say.
             continue
         content_type = response.headers.get("content-type", "")
+        if response.status_code == 404:
+            json_body = _media_type(content_type) == "application/json"
+            yield Finding(
+                "protocol/json-content-type",
+                True,
+                message=f"404 with content-type {content_type or '(none)'}",
+                reading=f"not-found-body={'json-error' if json_body else 'html'}",
+            )
+            continue
+        if response.status_code in BODY_LEFT_OPEN:
+            continue
         yield Finding(
             "protocol/json-content-type",
-            content_type.split(";")[0].strip().lower() == "application/json",
+            _media_type(content_type) == "application/json",
             expected="content-type: application/json",
             actual=f"content-type: {content_type or '(none)'}",
         )
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+# Refusals of a well-formed request by a documented rule (not a malformed value): which body
+# they get is the open point error-body-shape. Malformed values get the validation shape in
+# either reading, so only these show which one the server took.
+REFUSAL_RULES = frozenset(
+    {
+        "sms/update/drafts-only",
+        "sms/update/cancel-refused-after-send",
+        "sms/create/scheduled-requires-date-scheduled",
+        "sms/update/scheduled-requires-date-scheduled",
+        "sms/create/local-phone-internal",
+        "sms/create/local-phone-required",
+        "sms/create/send-in-below-60",
+        "sms/create/template-unknown-rejected",
+    }
+)
+
+
+def _shape_reading(step: Step, body: object) -> str | None:
+    """The reading of error-body-shape a well-formed 400 shows: a message body shows
+    ``error-message`` wherever it comes; the validation shape shows ``field-errors`` only on
+    a refusal by a documented rule."""
+    if not isinstance(body, dict):
+        return None
+    validation = isinstance(body.get("errors"), list) or isinstance(body.get("field-errors"), dict)
+    if not validation:
+        return "error-body-shape=error-message"
+    rule = step.expectation.rule if step.expectation else None
+    over_limit = step.operation == "list" and int(step.params.get("_limit", "0") or 0) > 100
+    request = step.request_body if isinstance(step.request_body, dict) else {}
+    if rule is not None and rule.endswith("scheduled-requires-date-scheduled"):
+        # a malformed date_scheduled is a malformed value; only a missing one is a refusal
+        rule = rule if request.get("date_scheduled") is None else None
+    if rule in REFUSAL_RULES or over_limit:
+        return "error-body-shape=field-errors"
+    return None
 
 
 @check(
@@ -58,7 +112,7 @@ def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
     """A 400 carries one of the documented bodies: the validation shape the official client
     parses (``errors``/``field-errors``) or an error message (``ErrorMessage``, "400 with a
     message"); which one a refusal by a business rule gets is open (``error-body-shape``).
-    Field naming is judged only where the body gives ``field-errors``."""
+    Field naming is judged only where the body names fields in ``field-errors``."""
     if step.status_code != 400:
         return
     body = step.body
@@ -73,10 +127,14 @@ def validation_errors_have_the_documented_body(step: Step) -> Iterator[Finding]:
         expected='a JSON object with "errors" (list) and/or "field-errors" (object), '
         'or "error" (string)',
         actual=shown(body),
+        reading=_shape_reading(step, body) if well_formed else None,
     )
     field = step.expectation.field if step.expectation else None
     field_errors = body.get("field-errors") if isinstance(body, dict) else None
-    if well_formed and field and isinstance(field_errors, dict):
+    # An empty field-errors object names no field at all: the message is in errors, a
+    # shape Close itself gives business-rule refusals (audit P2); only a body that names
+    # fields is judged on naming the right one.
+    if well_formed and field and isinstance(field_errors, dict) and field_errors:
         named = field in field_errors or any(key.split(".")[0] == field for key in field_errors)
         yield Finding(
             "protocol/field-error-names-field",

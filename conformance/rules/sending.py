@@ -9,9 +9,18 @@ When an SMS is sent is only observed where the docs leave it open (a negative ``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from conformance.checks import Finding, Step, check
-from conformance.model import DELIVERED, SENDING, SmsRecord, is_empty
+from conformance.model import (
+    DELIVERED,
+    SENDING,
+    SmsRecord,
+    floor_ms,
+    is_empty,
+    parse_datetime,
+    same_millisecond,
+)
 from conformance.rules._util import observed_objects
 
 
@@ -70,7 +79,7 @@ def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
         elif record.timing_open is not None and record.status in SENDING:
             rule = record.timing_open  # when it is sent is not documented: only observed
         else:
-            rule = _passing_rule(record, context, allowed)
+            rule = _passing_rule(record, context, allowed, shown_status)
         yield Finding(
             rule,
             ok,
@@ -81,8 +90,13 @@ def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
         )
 
 
-def _passing_rule(record: SmsRecord, context: str, allowed: frozenset[str]) -> str:
-    if record.status in SENDING and allowed == frozenset(DELIVERED):
+def _passing_rule(
+    record: SmsRecord, context: str, allowed: frozenset[str], shown_status: str
+) -> str:
+    """The rule an allowed status shows held: one that left outbox/scheduled shows the SMS
+    was sent (however soon after its due time: the docs give no precision), one still
+    pending that it was not sent early."""
+    if record.status in SENDING and (allowed == frozenset(DELIVERED) or shown_status in DELIVERED):
         return "sms/send/outbox-sent" if record.status == "outbox" else "sms/send/scheduled-sent"
     if record.status == "outbox":
         return "sms/send/send-in-delays"
@@ -120,3 +134,36 @@ def an_empty_sms_once_sent_shows_how_the_target_reads_it(step: Step) -> Iterator
                 f"an SMS with no text, attachment or template became {shown_status}",
                 reading=f"empty-send={reading}",
             )
+
+
+@check("sms/get/returns-object", "sms/list/pagination", on=("get", "list"))
+def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Finding]:
+    """The first answer that shows an SMS sent (sent or error) shows its activity_at as it
+    was (``activity-at-on-send=kept``) or at the send time (``send-time``): both are
+    documented-compatible. Told only where the two cannot be confused (a send time that may
+    equal the activity_at known shows nothing)."""
+    if "_fields" in step.params:
+        return
+    rule = "sms/get/returns-object" if step.operation == "get" else "sms/list/pagination"
+    for record, obj, _ in observed_objects(step):
+        if not isinstance(obj, dict) or obj.get("status") not in DELIVERED:
+            continue
+        if record.status not in SENDING or record.activity_at is None or record.due is None:
+            continue  # not sent as far as the model knew, or already seen sent
+        shown = parse_datetime(obj.get("activity_at"))
+        known = record.activity_at
+        earliest = floor_ms(record.due) - timedelta(seconds=step.model.timing.early)
+        if shown is None or known >= earliest:
+            continue  # the send time may be the very time known
+        if same_millisecond(shown, known):
+            reading = "kept"
+        elif earliest <= shown <= step.window.end:
+            reading = "send-time"
+        else:
+            continue  # neither: the list filters judge the time known
+        yield Finding(
+            rule,
+            True,
+            message=f"SMS {record.id} shown {obj['status']} with activity_at {obj['activity_at']}",
+            reading=f"activity-at-on-send={reading}",
+        )

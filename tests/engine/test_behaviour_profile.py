@@ -65,3 +65,30 @@ def test_the_report_names_the_list_order_the_server_took(reading):
     assert report.verdict == "pass"
     (seen,) = [p for p in report.open_points if p.id == "list-order"]
     assert set(seen.readings) == {reading}
+
+
+@pytest.mark.parametrize(
+    ("point", "reading"),
+    [
+        ("time-precision", "microseconds"),
+        ("time-precision", "milliseconds"),
+        ("bare-date-filter", "midnight"),
+        ("bare-date-filter", "whole-day"),
+        ("activity-at-on-send", "kept"),
+        ("activity-at-on-send", "send-time"),
+        ("not-found-body", "json-error"),
+        ("not-found-body", "html"),
+        ("error-body-shape", "field-errors"),
+        ("error-body-shape", "error-message"),
+        ("limit-over-maximum", "reject"),
+        ("limit-over-maximum", "clamp"),
+    ],
+)
+def test_the_report_names_the_reading_of_lists_and_errors_the_server_took(point, reading):
+    """Lists (a bound a microsecond past an SMS, a bare date on its own day, a sent SMS's
+    activity_at), 404 bodies, refusal bodies and a _limit over the default each show the
+    reading the server took, and only that one."""
+    report = run_target(embedded_target(readings={point: reading}), profile=PROFILE, seed_value=2)
+    assert report.verdict == "pass"
+    (seen,) = [p for p in report.open_points if p.id == point]
+    assert set(seen.readings) == {reading}

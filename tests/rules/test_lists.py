@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.checks import Step
+from conformance.checks import Step, is_violation
 from conformance.fixtures import Fixtures
 from conformance.model import Model, SmsRecord, TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
-from conformance.rules.lists import a_page_holds_exactly_the_matching_sms
+from conformance.rules.lists import (
+    a_page_holds_exactly_the_matching_sms,
+    pages_tile_the_whole_result,
+)
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FIXTURES = Fixtures(
@@ -181,3 +185,158 @@ def test_a_page_over_the_default_limit_is_never_cut_below_the_default():
 
 def test_a_page_within_the_default_limit_is_never_cut():
     assert violated(page_of(99, True, limit=100)) == ["sms/list/pagination"]
+
+
+# -- what a good page shows of the readings the server took (the behaviour profile) ----------
+
+
+def readings(step: Step) -> set[str]:
+    return {f.reading for f in a_page_holds_exactly_the_matching_sms(step) if f.reading}
+
+
+@pytest.mark.parametrize(
+    ("ids", "shown"),
+    [
+        (["acti_a"], {"bare-date-filter=midnight"}),  # a whole page leaving acti_b and c out
+        (["acti_a", "acti_b", "acti_c"], {"bare-date-filter=whole-day"}),
+    ],
+)
+def test_a_page_of_a_bare_date_names_the_reading_the_server_took(ids, shown):
+    assert readings(paged(ids, False, BARE_LTE, "-4")) == shown
+
+
+def test_a_page_too_small_to_hold_every_sms_that_may_match_says_nothing_by_leaving_out():
+    assert readings(paged(["acti_a"], True, {**BARE_LTE, "_limit": "1"}, "-4")) == set()
+
+
+@pytest.mark.parametrize(
+    ("ids", "shown"),
+    [([], {"time-precision=milliseconds"}), (["acti_ms"], {"time-precision=microseconds"})],
+)
+def test_a_bound_a_microsecond_past_an_sms_names_the_precision_the_server_took(ids, shown):
+    """__lt one microsecond past an SMS shown at a whole millisecond: kept at the
+    microsecond it is before the bound, truncated to the millisecond it is not."""
+    model = Model(FIXTURES)
+    model.apply(SmsRecord("acti_ms", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
+    query = {"lead_id": "lead_1", "date_created__lt": "2026-03-01T12:00:00.000001+00:00"}
+    body = {"data": [{"id": i} for i in ids], "has_more": False}
+    step = Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=query,
+        list_expectation=model.expect_list(query),
+    )
+    assert violated(step) == []
+    assert readings(step) == shown
+    assert {f.rule for f in a_page_holds_exactly_the_matching_sms(step) if f.reading} == {
+        "sms/list/filter-date-created"
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "reading"),
+    [
+        (400, {"error": "_limit: Must be at most 100."}, "limit-over-maximum=reject"),
+        (200, {"data": [], "has_more": False}, "limit-over-maximum=clamp"),
+    ],
+)
+def test_a_limit_over_the_default_names_the_reading_the_server_took(code, body, reading):
+    from conformance.rules.lists import large_limit_is_observed
+
+    model = Model(FIXTURES)
+    params = {"lead_id": "lead_1", "_limit": "250"}
+    step = Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(code, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=params,
+    )
+    assert [f.reading for f in large_limit_is_observed(step)] == [reading]
+
+
+def refused(params: dict[str, str]) -> Step:
+    model = Model(FIXTURES)
+    model.apply(SmsRecord("acti_noon", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
+    query = {"lead_id": "lead_1", **params}
+    body = {"errors": [], "field-errors": {"_fields": "Not supported on lists."}}
+    return Step(
+        "list",
+        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(400, {}, body))],
+        TimeWindow(NOON, NOON),
+        model,
+        params=query,
+        list_expectation=model.expect_list(query),
+    )
+
+
+def test_a_list_refused_for_its_fields_parameter_is_only_observed():
+    """1.2: `_fields` on the list is "**not confirmed for list**" (audit L5)."""
+    step = refused({"_fields": "id,text", "date_created__gte": "2026-03-01T00:00:00Z"})
+    (finding,) = a_page_holds_exactly_the_matching_sms(step)
+    assert finding.rule == "sms/list/fields" and not is_violation(finding)
+
+
+def test_a_list_without_fields_refused_still_breaks_its_filter():
+    step = refused({"date_created__gte": "2026-03-01T00:00:00Z"})
+    assert violated(step) == ["sms/list/filter-date-created"]
+
+
+# -- a walk over every page while the sender may move an SMS ---------------------------------
+
+
+def walked(pages: list[list[str]], status: str, due_in: float) -> Step:
+    """A walk of pages of two over acti_a, acti_b and acti_c (drafts but acti_c, of
+    ``status`` due ``due_in`` seconds after the walk started, which took ten seconds)."""
+    from conformance.model import Timing
+
+    model = Model(FIXTURES, Timing(early=2.0, grace=10.0))
+    for sms_id in ("acti_a", "acti_b"):
+        model.apply(SmsRecord(sms_id, "draft", {"lead_id": "lead_1"}, date_created=NOON))
+    due = NOON + timedelta(seconds=due_in)
+    model.apply(SmsRecord("acti_c", status, {"lead_id": "lead_1"}, due=due, date_created=NOON))
+    exchanges = [
+        Exchange(
+            RecordedRequest("GET", "/activity/sms/", {}),
+            RecordedResponse(
+                200, {}, {"data": [{"id": i} for i in page], "has_more": n < len(pages) - 1}
+            ),
+        )
+        for n, page in enumerate(pages)
+    ]
+    query = {"lead_id": "lead_1"}
+    return Step(
+        "list-walk",
+        exchanges,
+        TimeWindow(NOON, NOON + timedelta(seconds=10)),
+        model,
+        params=query,
+        list_expectation=replace(model.expect_list(query), skip=0, limit=2),
+    )
+
+
+def walk_violations(step: Step) -> list[str]:
+    return [f.rule for f in pages_tile_the_whole_result(step) if not f.ok]
+
+
+@pytest.mark.parametrize(
+    "pages", [[["acti_c", "acti_a"], ["acti_c", "acti_b"]], [["acti_a", "acti_b"], []]]
+)
+def test_an_sms_the_sender_may_move_during_a_walk_may_be_seen_twice_or_missed(pages):
+    assert walk_violations(walked(pages, "outbox", due_in=5)) == []
+
+
+@pytest.mark.parametrize(
+    "pages", [[["acti_c", "acti_a"], ["acti_a", "acti_b"]], [["acti_c", "acti_a"], []]]
+)
+def test_an_sms_nothing_moves_seen_twice_or_missed_breaks_pagination(pages):
+    """2.3 "Offset style for most lists: `_skip` + `_limit`": what nothing changes keeps
+    its place (a draft here, or a send due long after the walk)."""
+    assert walk_violations(walked(pages, "outbox", due_in=3600)) == ["sms/list/pagination"]
+
+
+def test_an_sms_sent_before_the_walk_began_keeps_its_place():
+    step = walked([["acti_c", "acti_a"], ["acti_c", "acti_b"]], "outbox", due_in=-3600)
+    assert walk_violations(step) == ["sms/list/pagination"]

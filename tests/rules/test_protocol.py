@@ -61,7 +61,28 @@ def verdicts(findings: list[Finding]) -> dict[str, bool]:
 @pytest.mark.parametrize("code", [404, 405, 415, 429])
 def test_an_answer_whose_body_the_docs_leave_open_may_be_html(code):
     step = answered("get", code, "<html><body>nope</body></html>", HTML)
-    assert list(answers_with_json(step)) == []
+    assert all(finding.ok for finding in answers_with_json(step))
+
+
+@pytest.mark.parametrize(
+    ("content_type", "reading"),
+    [(HTML, "not-found-body=html"), (JSON, "not-found-body=json-error")],
+)
+def test_a_404_tells_which_reading_of_its_body_the_server_took(content_type, reading):
+    step = answered("get", 404, {"error": "Not found"}, content_type)
+    assert [f.reading for f in answers_with_json(step)] == [reading]
+
+
+def test_an_empty_200_answer_to_a_delete_needs_no_content_type():
+    """1.6 Delete: "200 with empty object ... Empty response body" (audit D1)."""
+    response = RecordedResponse(200, {}, None)
+    step = Step(
+        "delete",
+        [Exchange(RecordedRequest("DELETE", "/activity/sms/x/", {}), response)],
+        TimeWindow(NOON, NOON),
+        Model(FIXTURES),
+    )
+    assert all(finding.ok for finding in answers_with_json(step))
 
 
 @pytest.mark.parametrize("code", [200, 400, 401])
@@ -104,6 +125,7 @@ def test_field_errors_naming_the_field_keep_both_rules(body):
     [
         {"error": "date_scheduled: Required when status is scheduled."},
         {"errors": ["date_scheduled: Required when status is scheduled."]},
+        {"errors": ["date_scheduled: Required when status is scheduled."], "field-errors": {}},
     ],
 )
 def test_a_documented_body_without_field_errors_is_not_judged_on_field_naming(body):
@@ -131,3 +153,75 @@ def test_field_errors_naming_another_field_break_the_should_rule_only():
 )
 def test_a_400_body_in_no_documented_shape_breaks_the_error_body_rule(body):
     assert judged_400(body) == {"protocol/error-body": False}
+
+
+# -- error-body-shape: which body a refusal by a documented rule got --------------------------
+
+
+def shape_readings(body: Any, expectation: Expectation | None) -> list[str | None]:
+    step = answered("update", 400, body, expectation=expectation)
+    return [f.reading for f in validation_errors_have_the_documented_body(step) if f.reading]
+
+
+DRAFTS_ONLY = Expectation("sms/update/drafts-only", False)
+MALFORMED = Expectation("sms/create/phone-malformed", False, "remote_phone")
+
+
+@pytest.mark.parametrize(
+    ("body", "expectation", "shown"),
+    [
+        ({"error": "text: Only drafts can be modified."}, DRAFTS_ONLY, ["error-message"]),
+        ({"errors": [], "field-errors": {"text": "Only drafts."}}, DRAFTS_ONLY, ["field-errors"]),
+        ({"error": "remote_phone: Not a phone number."}, MALFORMED, ["error-message"]),
+        # a malformed value gets field-errors in either reading: it tells nothing
+        ({"errors": [], "field-errors": {"remote_phone": "Not a number."}}, MALFORMED, []),
+    ],
+)
+def test_a_refusal_names_the_reading_of_its_body_the_server_took(body, expectation, shown):
+    assert shape_readings(body, expectation) == [f"error-body-shape={r}" for r in shown]
+
+
+# -- protocol/method-not-allowed and protocol/documented-status-code (audit P4, P6) -----------
+
+
+@pytest.mark.parametrize(("code", "ok"), [(405, True), (404, False), (200, False)])
+def test_a_method_the_sms_item_does_not_list_is_answered_405(code, ok):
+    """1.1 lists GET, PUT and DELETE on /activity/sms/{id}/; 2.6 "`405` method not
+    supported"."""
+    from conformance.rules.protocol import unsupported_methods_answer_405
+
+    step = answered("method", code, {"error": "Method not allowed"})
+    assert [f.ok for f in unsupported_methods_answer_405(step)] == [ok]
+
+
+@pytest.mark.parametrize(("code", "ok"), [(200, True), (201, False), (203, False)])
+def test_a_read_succeeds_with_the_one_documented_code(code, ok):
+    """1.1: get "200 SMSActivity"; 2.6 "Documented: `200` success"."""
+    from conformance.rules.outcomes import success_is_answered_200
+
+    step = answered("get", code, {"id": "acti_1"})
+    assert [f.ok for f in success_is_answered_200(step)] == [ok]
+
+
+def test_a_malformed_date_scheduled_refused_with_field_errors_tells_no_reading():
+    """Under error-message a malformed value still gets field-errors: only a missing
+    date_scheduled is a refusal by the documented rule."""
+    body = {"errors": [], "field-errors": {"date_scheduled": "Not a date."}}
+    response = RecordedResponse(400, {"content-type": JSON}, body)
+    for sent, shown in (({"date_scheduled": "not a date"}, []), ({}, ["field-errors"])):
+        step = Step(
+            "create",
+            [
+                Exchange(
+                    RecordedRequest("POST", "/activity/sms/", {}, {"status": "scheduled", **sent}),
+                    response,
+                )
+            ],
+            TimeWindow(NOON, NOON),
+            Model(FIXTURES),
+            expectation=ON_DATE,
+        )
+        readings = [
+            f.reading for f in validation_errors_have_the_documented_body(step) if f.reading
+        ]
+        assert readings == [f"error-body-shape={r}" for r in shown]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from conformance.catalogue import CATALOGUE, Level
@@ -74,3 +75,55 @@ def test_an_sms_with_send_in_zero_still_in_outbox_breaks_outbox_sent():
 
 def test_an_sms_with_send_in_thirty_sent_at_once_breaks_send_in_delays():
     assert seen(created(30), "sent", 1) == [("sms/send/send-in-delays", True)]
+
+
+# -- activity-at-on-send: the first answer showing an SMS sent tells the reading ---------------
+
+
+def first_seen_sent(activity_at: datetime, after: float) -> set[str | None]:
+    """The readings a GET ``after`` seconds past noon shows of an outbox SMS created at noon
+    with send_in 30 (due 12:00:30), answered sent with ``activity_at``."""
+    from conformance.rules.sending import a_sent_sms_shows_whether_its_activity_at_moved
+
+    model = Model(FIXTURES)
+    record = created(30)
+    record = replace(record, activity_at=NOON)
+    model.apply(record)
+    moment = NOON + timedelta(seconds=after)
+    body = {"id": "acti_1", "status": "sent", "activity_at": activity_at.isoformat()}
+    step = Step(
+        "get",
+        [
+            Exchange(
+                RecordedRequest("GET", "/activity/sms/acti_1/", {}),
+                RecordedResponse(200, {}, body),
+            )
+        ],
+        TimeWindow(moment, moment),
+        model,
+        record=record,
+    )
+    return {f.reading for f in a_sent_sms_shows_whether_its_activity_at_moved(step)}
+
+
+def test_a_sent_sms_whose_activity_at_is_the_one_known_shows_it_kept():
+    assert first_seen_sent(NOON, after=60) == {"activity-at-on-send=kept"}
+
+
+def test_a_sent_sms_whose_activity_at_is_its_send_time_shows_it_moved():
+    sent = NOON + timedelta(seconds=31)
+    assert first_seen_sent(sent, after=60) == {"activity-at-on-send=send-time"}
+
+
+def test_an_activity_at_neither_known_nor_a_possible_send_time_shows_no_reading():
+    assert first_seen_sent(NOON + timedelta(seconds=5), after=60) == set()
+
+
+def test_a_sent_sms_shows_sent_or_error_and_nothing_else():
+    """1.3 status enum `inbox`, `draft`, `scheduled`, `outbox`, `sent`, `error`; section 7
+    "The SMS status enum includes `error` (failed sends ...)" (audit S2)."""
+    record = created(0)
+    assert not any(violation for _, violation in seen(record, "sent", after=60))
+    assert not any(violation for _, violation in seen(record, "error", after=60))
+    assert any(violation for _, violation in seen(record, "inbox", after=60))
+    assert any(violation for _, violation in seen(record, "draft", after=60))
