@@ -71,7 +71,7 @@ def test_json_report_failure_carries_its_steps_and_replay(report, failure):
     assert entry["expected"] == failure.expected
     assert [step["request"]["method"] for step in entry["steps"]] == ["POST", "PUT", "GET"]
     step = entry["steps"][0]
-    assert list(step) == ["request", "response", "elapsed", "error"]
+    assert list(step) == ["request", "response", "elapsed", "sent_at", "error"]
     assert list(step["request"]) == ["method", "path", "headers", "body", "auth"]
     assert list(step["response"]) == ["status_code", "headers", "body"]
     assert step["request"]["body"] == failure.steps[0].request.body
