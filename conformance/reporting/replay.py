@@ -196,8 +196,8 @@ call() {
   if [ -n "$body" ]; then
     args+=(-H 'Content-Type: application/json' --data-binary "$body")
   fi
-  STATUS=$(curl "${args[@]}" "$BASE_URL/$path") || STATUS=000
-  echo "$method $path -> $STATUS"
+  STATUS=$(curl "${args[@]}" "$BASE_URL/${path#/}") || STATUS=000
+  echo "$method /${path#/} -> $STATUS"
   cat "$OUT/body" 2>/dev/null
   echo
 }
@@ -301,7 +301,7 @@ def _curl(exchange: Exchange, names: dict[str, str], position: int, total: int) 
     request = exchange.request
     comments = [_one_line(f"# Step {position + 1} of {total}, {_recorded(exchange)}")]
     method = shlex.quote(request.method.upper())
-    args = [f"call {method} {_shell_word(_path(request.path), names)}"]
+    args = [f"call {method} {_shell_word('/' + _path(request.path), names)}"]
     args.append("''" if request.body is None else _shell_word(_json_text(request.body), names))
     auth = _CURL_AUTH.get(request.auth)
     if auth is None:

@@ -75,7 +75,8 @@ def test_json_report_failure_carries_its_steps_and_replay(report, failure):
     assert list(step["request"]) == ["method", "path", "headers", "body", "auth"]
     assert list(step["response"]) == ["status_code", "headers", "body"]
     assert step["request"]["body"] == failure.steps[0].request.body
-    assert entry["replay"]["curl"][-1].startswith("curl ")
+    assert entry["replay"]["curl"][0] == "#!/usr/bin/env bash"
+    assert "\ncall POST /activity/sms/ " in "\n".join(entry["replay"]["curl"])
     assert entry["replay"]["python"].startswith("#!/usr/bin/env python3")
 
 
