@@ -33,16 +33,22 @@ import httpx
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 
 __all__ = [
+    "EXIT_CODES",
     "FIXTURE_KEYS",
+    "Outcome",
     "Plan",
     "Predicate",
     "Replayed",
+    "SetupFailed",
     "Symptom",
+    "derive_symptom",
     "failures_from_report",
     "plan_for",
+    "replay_failure",
     "replay_steps",
     "sends",
     "shows",
+    "substitute",
     "symptom_of",
 ]
 
@@ -544,4 +550,71 @@ def _exchange(step: Mapping[str, Any]) -> Exchange:
         elapsed=step.get("elapsed") or 0.0,
         error=step.get("error"),
         sent_at=step.get("sent_at"),
+    )
+
+
+# -- re-running a saved counterexample -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A replay's verdict on one failure: ``reproduced`` (the symptom showed on the first
+    try), ``fixed`` (it showed on none of the tries), ``flaky`` (not on the first try but
+    on a later one), ``cannot-tell`` (the failure has no symptom) or ``error`` (the replay
+    could not run: a fixture refused, no answer)."""
+
+    verdict: str
+    tries: int
+    detail: str
+    leftovers: list[str] = field(default_factory=list)
+
+
+EXIT_CODES = {"reproduced": 1, "fixed": 0, "flaky": 3, "cannot-tell": 3, "error": 3}
+
+
+def replay_failure(
+    failure: Failure,
+    http: httpx.Client,
+    *,
+    credentials: Mapping[str, str | None],
+    sleep: Callable[[float], None],
+    local_phones: Sequence[str] = (),
+    retries: int = 3,
+    symptom: Symptom | None | Any = None,
+) -> Outcome:
+    """Replay ``failure`` through ``http``; when the symptom does not show, try again up to
+    ``retries`` times before calling it fixed. ``symptom`` defaults to :func:`symptom_of`."""
+    symptom = symptom_of(failure) if symptom is None else symptom
+    if symptom is None:
+        return Outcome(
+            "cannot-tell",
+            0,
+            "the last recorded answer is what the clean reference server answers too; "
+            "no symptom to look for",
+        )
+    leftovers: list[str] = []
+    tries = 0
+    for attempt in range(1 + max(0, retries)):
+        tries += 1
+        done = replay_steps(
+            http, failure.steps, credentials=credentials, sleep=sleep, local_phones=local_phones
+        )
+        leftovers.extend(done.leftovers)
+        if done.setup_error is not None:
+            return Outcome("error", tries, f"could not set up: {done.setup_error}", leftovers)
+        if done.last is None:
+            return Outcome("error", tries, "the last step got no answer", leftovers)
+        if shows(symptom, done.last.status_code, done.last.body):
+            verdict = "reproduced" if attempt == 0 else "flaky"
+            detail = f"the last answer has {symptom.describe()}"
+            if attempt:
+                detail += f" on try {tries}, not on the first"
+            return Outcome(verdict, tries, detail, leftovers)
+        last = done.last
+    return Outcome(
+        "fixed",
+        tries,
+        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP "
+        f"{last.status_code})",
+        leftovers,
     )

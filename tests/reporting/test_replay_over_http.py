@@ -2,9 +2,10 @@
 
 The suite runs over HTTP against a faulty reference server (``serve`` on a thread); the
 failure's curl and Python replays are taken from the report.json it wrote, written to
-files and executed with bash and python: against a fresh faulty server on the recorded
-address, with nothing but the API key in the environment, they exit 1; against a fresh
-clean server (``CLOSE_API_URL``) they exit 0.
+files and executed with bash and python, and ``sms-conformance replay`` re-runs the report:
+against a fresh faulty server on the recorded address, with nothing but the API key in the
+environment, all three exit 1 (reproduced); against a fresh clean server
+(``CLOSE_API_URL``) they exit 0 (fixed).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.refserver.seed import ORGS
+
+SOURCE = str(Path(__file__).resolve().parents[2])  # this checkout, for `-m conformance.cli`
 
 pytestmark = [
     pytest.mark.slow,
@@ -67,7 +70,7 @@ def _replays(report: dict, rule: str, directory: Path) -> tuple[Path, Path]:
 
 
 def _start(command: list[str], base_url: str | None) -> subprocess.Popen[str]:
-    env = {"PATH": os.environ["PATH"], "CLOSE_API_KEY": ORGS[0].api_key}
+    env = {"PATH": os.environ["PATH"], "CLOSE_API_KEY": ORGS[0].api_key, "PYTHONPATH": SOURCE}
     if base_url is not None:
         env["CLOSE_API_URL"] = base_url
     return subprocess.Popen(
@@ -75,13 +78,19 @@ def _start(command: list[str], base_url: str | None) -> subprocess.Popen[str]:
     )
 
 
-def _exit_codes(shell: Path, script: Path, faulty: str | None, clean: str) -> dict[str, int]:
-    """Run both replays against both servers at once; return each exit code."""
+def _exit_codes(report: Path, faulty: str | None, clean: str) -> dict[str, int]:
+    """Run both pasted replays and the replay command against both servers at once;
+    return each exit code."""
+    shell, script = report.parent / "replay.sh", report.parent / "replay.py"
+    command = [sys.executable, "-m", "conformance.cli", "replay", str(report), "--allow-send"]
+    command += ["--retries", "1"]
     runs = {
         "bash faulty": _start(["bash", str(shell)], faulty),
         "python faulty": _start([sys.executable, str(script)], faulty),
+        "replay faulty": _start(command, faulty),
         "bash clean": _start(["bash", str(shell)], clean),
         "python clean": _start([sys.executable, str(script)], clean),
+        "replay clean": _start(command, clean),
     }
     codes = {}
     for name, process in runs.items():
@@ -116,5 +125,12 @@ def test_the_replays_of_a_real_report_reproduce_on_the_faulty_server_only(
         reference_over_http() as clean,
     ):
         assert again == recorded
-        codes = _exit_codes(shell, script, None, clean)
-    assert codes == {"bash faulty": 1, "python faulty": 1, "bash clean": 0, "python clean": 0}
+        codes = _exit_codes(tmp_path / "report.json", None, clean)
+    assert codes == {
+        "bash faulty": 1,
+        "python faulty": 1,
+        "replay faulty": 1,
+        "bash clean": 0,
+        "python clean": 0,
+        "replay clean": 0,
+    }
