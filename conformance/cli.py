@@ -875,7 +875,7 @@ def replay_command(
             "bearer": org.oauth_token,
             "second-org": other.api_key,
         }
-        sleep = clock.sleep
+        sleep, now = clock.sleep, clock.now
         local_phones = local_phones or org.internal_numbers
         name = "the embedded reference server" + (f" ({', '.join(faults)})" if faults else "")
     else:
@@ -892,7 +892,7 @@ def replay_command(
             )
         http = httpx.Client(base_url=url + "/", timeout=30.0, follow_redirects=False)
         credentials = {"basic": api_key, "bearer": oauth_token, "second-org": second_api_key}
-        sleep = time.sleep
+        sleep, now = time.sleep, None
         name = url
     worst = EXIT_PASS
     try:
@@ -908,6 +908,7 @@ def replay_command(
                 sleep=sleep,
                 local_phones=local_phones,
                 retries=retries,
+                **({"now": now} if now is not None else {}),
             )
             say(f"{outcome.verdict}: {failure.rule} - {outcome.detail}")
             for leftover in outcome.leftovers:

@@ -24,9 +24,9 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit
 
 import httpx
 
@@ -83,6 +83,12 @@ class Plan:
     created: dict[int, str]
     waits: tuple[float, ...]
     names: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    start: datetime | None = None
+
+    def date_names(self) -> dict[str, str]:
+        """``{recorded text: variable}`` for the dates, ``date_1``, ``date_2`` ..."""
+        return {text: f"date_{n}" for n, text in enumerate(self.dates, start=1)}
 
 
 def plan_for(steps: Sequence[Exchange]) -> Plan:
@@ -130,7 +136,14 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
         names[template] = f"template_{number}"
     for number, (_, sms_id) in enumerate(sorted(created.items()), start=1):
         names[sms_id] = f"sms_{number}"
+    dates: dict[str, tuple[str, bool]] = {}
+    for exchange in steps:
+        for text, value, encoded in _dates_in(exchange.request):
+            dates.setdefault(text, (value, encoded))
+    start = next((m for s in steps if (m := _moment(s.sent_at)) is not None), None)
     return Plan(
+        dates=dates if start is not None else {},
+        start=start,
         leads=tuple((lead_id, tuple(contacts)) for lead_id, contacts in leads.items()),
         templates=tuple(templates),
         created=created,
@@ -169,6 +182,48 @@ def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
             found.setdefault(base, []).extend(v for v in value.split(",") if v)
     if found:
         yield found
+
+
+_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _dates_in(request: RecordedRequest) -> Iterable[tuple[str, str, bool]]:
+    """The points in time a request names: ``(text as recorded, value, url-encoded)``,
+    in its body (any string that is a date with a time) and its query string."""
+
+    def walk(value: Any) -> Iterable[str]:
+        if isinstance(value, str) and _DATETIME.match(value):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item)
+
+    for value in walk(request.body):
+        yield value, value, False
+    query = urlsplit(request.path).query
+    for part in query.split("&") if query else ():
+        _, _, raw = part.partition("=")
+        value = unquote_plus(raw)
+        if raw and _DATETIME.match(value):
+            yield raw, value, raw != value
+
+
+def shifted(value: str, delta: timedelta) -> str:
+    """The date-time ``value`` moved by ``delta``, written in the same style (offset,
+    ``Z``, fractional seconds); a naive one stays naive."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    moved = moment + delta
+    text = moved.isoformat(timespec="microseconds" if "." in value else "seconds")
+    if "T" not in value:
+        text = text.replace("T", " ", 1)
+    if value.endswith("Z"):
+        text = text.replace("+00:00", "Z")
+    return text
 
 
 def _one(values: list[str] | None) -> str | None:
@@ -350,6 +405,7 @@ def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
             credentials={"basic": org.api_key, "bearer": org.oauth_token, "second-org": other.api_key},
             sleep=clock.sleep,
             local_phones=org.internal_numbers,
+            now=clock.now,
         )
     finally:
         http.close()
@@ -383,12 +439,15 @@ def replay_steps(
     sleep: Callable[[float], None],
     local_phones: Sequence[str] = (),
     run_id: str | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Replayed:
     """Send ``steps`` through ``http`` (its base URL the target's ``/api/v1/``) with fresh
     fixtures, the recorded waits, and clean up; return the last answer.
 
     ``credentials`` maps an auth kind (``basic``, ``bearer``, ``second-org``) to its value;
     ``local_phones`` replace the recorded ``local_phone`` values in order (default: kept).
+    Dates the steps name are moved by the time between the recorded first step and this
+    one (``now``), so a ``date_scheduled`` five minutes ahead stays five minutes ahead.
     Raises :class:`SetupFailed` when a fixture cannot be created (what was created is
     deleted first)."""
     from conformance.target import new_run_id, tagged_name
@@ -462,6 +521,11 @@ def replay_steps(
         for index, exchange in enumerate(steps):
             if plan.waits[index]:
                 sleep(plan.waits[index])
+            if index == 0 and plan.start is not None:
+                delta = now() - plan.start
+                for text, (value, encoded) in plan.dates.items():
+                    moved = shifted(value, delta)
+                    mapping[text] = quote(moved, safe="") if encoded else moved
             request = exchange.request
             path = substitute(request.path, mapping).lstrip("/")
             body = request.body
@@ -581,6 +645,7 @@ def replay_failure(
     local_phones: Sequence[str] = (),
     retries: int = 3,
     symptom: Symptom | None | Any = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Outcome:
     """Replay ``failure`` through ``http``; when the symptom does not show, try again up to
     ``retries`` times before calling it fixed. ``symptom`` defaults to :func:`symptom_of`."""
@@ -597,7 +662,12 @@ def replay_failure(
     for attempt in range(1 + max(0, retries)):
         tries += 1
         done = replay_steps(
-            http, failure.steps, credentials=credentials, sleep=sleep, local_phones=local_phones
+            http,
+            failure.steps,
+            credentials=credentials,
+            sleep=sleep,
+            local_phones=local_phones,
+            now=now,
         )
         leftovers.extend(done.leftovers)
         if done.setup_error is not None:

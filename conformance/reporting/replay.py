@@ -102,7 +102,8 @@ def replay(failure: Failure, target: str, *, secrets: Secrets = None) -> Replay:
 
 def _names(plan: Plan, steps: Sequence[Exchange], style: str) -> dict[str, str]:
     """``{recorded value: variable}``: fixtures, created SMS and the first local phone."""
-    names = {value: name.upper() if style == "shell" else name for value, name in plan.names.items()}
+    every = {**plan.names, **plan.date_names()}
+    names = {value: name.upper() if style == "shell" else name for value, name in every.items()}
     phone = _first_local_phone(steps)
     if phone is not None and phone not in names:
         names[phone] = "LOCAL_PHONE_1"
@@ -267,11 +268,32 @@ def curl_commands(
     for position, exchange in enumerate(steps):
         if plan.waits[position]:
             lines.append(f"sleep {plan.waits[position]:g}  # as recorded")
+        if position == 0 and plan.dates and plan.start is not None:
+            lines.extend(_shell_dates(plan))
         lines.append(_curl(exchange, _active(plan, names, position), position, len(steps)))
         if position in plan.created:
             lines.append(f"created {names[plan.created[position]]}")
     lines.extend(_shell_verdict(symptom, rule or "the rule"))
     return [scrub_text(line, secrets) for line in lines]
+
+
+def _shell_dates(plan: Plan) -> list[str]:
+    """Move each date the steps name by the time since the recorded first step (GNU date;
+    to the second, written in UTC)."""
+    assert plan.start is not None
+    lines = [
+        "# The dates the steps name, moved as far as now is from the recorded first step.",
+        f"SHIFT=$(( $(date -u +%s) - $(date -u -d {shlex.quote(plan.start.isoformat())} +%s) ))",
+        'at() { date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00; }',
+    ]
+    for (text, (value, encoded)), name in zip(
+        plan.dates.items(), plan.date_names().values(), strict=True
+    ):
+        moved = f"$(at {shlex.quote(value)})"
+        if encoded:
+            moved = f"$(jq -rn --arg v \"{moved}\" '$v|@uri')"
+        lines.append(f"{name.upper()}={moved}")
+    return lines
 
 
 def _dq(text: str) -> str:
@@ -374,6 +396,8 @@ import os
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import httpx
 
@@ -394,6 +418,15 @@ def show(response: httpx.Response) -> None:
     """Print the request line, the response status and the response body."""
     print(response.request.method, response.request.url, "->", response.status_code)
     print(response.text)
+
+
+def at(value: str, shift: timedelta) -> str:
+    """The recorded date-time ``value`` moved by ``shift``, written in the same style."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    text = (moment + shift).isoformat(timespec="microseconds" if "." in value else "seconds")
+    if "T" not in value:
+        text = text.replace("T", " ", 1)
+    return text.replace("+00:00", "Z") if value.endswith("Z") else text
 
 
 def key_auth() -> tuple[str, str]:
@@ -566,11 +599,28 @@ def python_script(
     for position, exchange in enumerate(steps):
         if plan.waits[position]:
             body.append(f"    time.sleep({plan.waits[position]!r})  # as recorded")
+        if position == 0 and plan.dates and plan.start is not None:
+            body.extend(_python_dates(plan))
         body.extend(_python_step(exchange, position, len(steps), _active(plan, names, position)))
         if position in plan.created:
             body.append(f"    {names[plan.created[position]]} = created(response)")
     body.append("    return response")
     return scrub_text(source + "\n".join(body) + "\n" + _SCRIPT_TAIL, secrets)
+
+
+def _python_dates(plan: Plan) -> list[str]:
+    assert plan.start is not None
+    lines = [
+        "    # The dates the steps name, moved as far as now is from the recorded first step.",
+        "    shift = datetime.now(timezone.utc) - datetime.fromisoformat("
+        f"{_literal(plan.start.isoformat())})",
+    ]
+    for (_, (value, encoded)), name in zip(
+        plan.dates.items(), plan.date_names().values(), strict=True
+    ):
+        moved = f"at({_literal(value)}, shift)"
+        lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
+    return lines
 
 
 def _docstring(text: str) -> str:
