@@ -311,6 +311,29 @@ class Symptom:
         return " and ".join(p.describe() for p in self.predicates)
 
 
+def key_path(key: str) -> list[str | int]:
+    """``"data.0.status"`` -> ``["data", 0, "status"]``: a predicate's key is a path."""
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
+
+
+def _resolve(body: Any, key: str) -> tuple[bool, Any]:
+    """``(present, value)`` of the path ``key`` in ``body``."""
+    *parents, last = key_path(key)
+    node = body
+    for part in parents:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    if isinstance(last, int) and isinstance(node, list):
+        return (0 <= last < len(node)), (node[last] if 0 <= last < len(node) else None)
+    if isinstance(node, dict) and str(last) in node:
+        return True, node[str(last)]
+    return False, None
+
+
 def shows(symptom: Symptom, status_code: int | None, body: Any) -> bool:
     """True when the answer (``status_code``, decoded ``body``) shows ``symptom``."""
     for predicate in symptom.predicates:
@@ -318,10 +341,7 @@ def shows(symptom: Symptom, status_code: int | None, body: Any) -> bool:
             if status_code != predicate.value:
                 return False
             continue
-        if not isinstance(body, dict):
-            return False
-        present = predicate.key in body
-        value = body.get(predicate.key)
+        present, value = _resolve(body, predicate.key)
         held = {
             "eq": present and value == predicate.value,
             "null": present and value is None,
@@ -335,37 +355,54 @@ def shows(symptom: Symptom, status_code: int | None, body: Any) -> bool:
     return True
 
 
-def derive_symptom(recorded: RecordedResponse | None, clean: RecordedResponse | None) -> Symptom | None:
+MAX_DEPTH = 3  # how deep into nested objects and lists the symptom looks
+
+
+def derive_symptom(
+    recorded: RecordedResponse | None, clean: RecordedResponse | None
+) -> Symptom | None:
     """The predicates on which the recorded (violating) answer differs from the clean
-    server's; None when nothing tells them apart."""
+    server's; None when nothing tells them apart. Keys are paths (``data.0.status``):
+    lists of equal length are compared item by item, objects key by key."""
     if recorded is None:
         return None
     if clean is None or recorded.status_code != clean.status_code:
         return Symptom((Predicate("status", value=recorded.status_code),))
-    mine, theirs = recorded.body, clean.body
-    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+    if not isinstance(recorded.body, dict) or not isinstance(clean.body, dict):
         return None
     predicates = [Predicate("status", value=recorded.status_code)]
-    for key in sorted(set(mine) | set(theirs)):
-        if key not in theirs:
-            predicates.append(Predicate("present", key))
-            continue
-        if key not in mine:
-            predicates.append(Predicate("absent", key))
-            continue
-        a, b = mine[key], theirs[key]
-        if a is None and b is not None:
-            predicates.append(Predicate("null", key))
-        elif a is not None and b is None:
-            predicates.append(Predicate("not-null", key))
-        elif a is None or b is None or _volatile(key, a) or _volatile(key, b):
-            continue
-        elif isinstance(a, list | dict):
-            if isinstance(b, list | dict) and len(a) != len(b):
-                predicates.append(Predicate("length", key, len(a)))
-        elif a != b and type(a) is type(b):
-            predicates.append(Predicate("eq", key, a))
+    predicates.extend(_differences(recorded.body, clean.body, "", 0))
     return Symptom(tuple(predicates)) if len(predicates) > 1 else None
+
+
+def _differences(mine: Any, theirs: Any, prefix: str, depth: int) -> Iterable[Predicate]:
+    if isinstance(mine, list):
+        pairs = [(str(i), a, b) for i, (a, b) in enumerate(zip(mine, theirs, strict=False))]
+        keys_mine, keys_theirs = set(), set()
+    else:
+        pairs = [(k, mine[k], theirs[k]) for k in sorted(set(mine) & set(theirs))]
+        keys_mine, keys_theirs = set(mine), set(theirs)
+    for key in sorted(keys_mine - keys_theirs):
+        yield Predicate("present", prefix + key)
+    for key in sorted(keys_theirs - keys_mine):
+        yield Predicate("absent", prefix + key)
+    for key, a, b in pairs:
+        path = prefix + key
+        name = key if not key.isdigit() else ""
+        if a is None and b is not None:
+            yield Predicate("null", path)
+        elif a is not None and b is None:
+            yield Predicate("not-null", path)
+        elif a is None or b is None or _volatile(name, a) or _volatile(name, b):
+            continue
+        elif isinstance(a, list | dict) and isinstance(b, list | dict):
+            if len(a) != len(b) or type(a) is not type(b) or depth >= MAX_DEPTH:
+                if len(a) != len(b):
+                    yield Predicate("length", path, len(a))
+            else:
+                yield from _differences(a, b, path + ".", depth + 1)
+        elif a != b and type(a) is type(b):
+            yield Predicate("eq", path, a)
 
 
 def _volatile(key: str, value: Any) -> bool:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.records import Exchange, Failure
-from conformance.replay import Plan, Symptom, plan_for, symptom_of
+from conformance.replay import Plan, Symptom, key_path, plan_for, symptom_of
 from conformance.reporting._safety import Secrets, scrub_text
 
 __all__ = ["CREDENTIAL_VARIABLES", "Replay", "curl_commands", "python_script", "replay"]
@@ -356,7 +356,7 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
     tests = [_jq_test(p) for p in symptom.predicates if p.op != "status"]
     condition = f'[ "$STATUS" = {shlex.quote(str(status))} ]' if status is not None else "true"
     if tests:
-        condition += " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null'
+        condition += " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
     described = shlex.quote(symptom.describe())
     return [
         '[ "$STATUS" != 000 ] || { echo "the last step got no answer" >&2; exit 2; }',
@@ -370,8 +370,12 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
 
 
 def _jq_test(predicate: Any) -> str:
-    key = f".[{json.dumps(predicate.key)}]"
-    present = f"has({json.dumps(predicate.key)})"
+    *parents, last = key_path(predicate.key)
+    parent = "." + "".join(f"[{json.dumps(part)}]" for part in parents)
+    key = parent.rstrip(".") + f"[{json.dumps(last)}]"
+    if not key.startswith("."):
+        key = "." + key
+    present = f"(({parent} | type) as $p | ($p == \"object\" or $p == \"array\") and ({parent} | has({json.dumps(last)})))"
     return {
         "eq": f"({present} and {key} == {json.dumps(predicate.value)})",
         "null": f"({present} and {key} == null)",
@@ -457,6 +461,19 @@ def created(response: httpx.Response) -> str:
     return new_id
 
 
+def resolve(body: object, key: str) -> tuple[bool, object]:
+    """(present, value) of the path ``key`` ("data.0.status") in ``body``."""
+    node = body
+    for part in key.split("."):
+        if part.isdigit() and isinstance(node, list) and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
 def shows(response: httpx.Response) -> bool:
     """True when the last answer has every part of SYMPTOM."""
     try:
@@ -468,9 +485,7 @@ def shows(response: httpx.Response) -> bool:
             if response.status_code != value:
                 return False
             continue
-        if not isinstance(body, dict):
-            return False
-        present, item = key in body, body.get(key)
+        present, item = resolve(body, key)
         held = {{
             "eq": present and item == value,
             "null": present and item is None,

@@ -431,3 +431,89 @@ def _step(
         RecordedResponse(status, {}, answer if answer is not None else {"data": []}),
         sent_at=sent_at,
     )
+
+
+# -- lists and dates --------------------------------------------------------------------------
+
+
+def test_lists_of_equal_length_are_compared_item_by_item():
+    recorded = RecordedResponse(200, {}, {"data": [{"id": "acti_aaaaaa1", "status": "sent"}]})
+    clean = RecordedResponse(200, {}, {"data": [{"id": "acti_bbbbbb2", "status": "outbox"}]})
+    symptom = derive_symptom(recorded, clean)
+    assert symptom == Symptom(
+        (Predicate("status", value=200), Predicate("eq", "data.0.status", "sent"))
+    )
+    assert shows(symptom, 200, recorded.body)
+    assert not shows(symptom, 200, clean.body)
+    assert not shows(symptom, 200, {"data": []})
+
+
+@pytest.mark.parametrize(
+    ("value", "moved"),
+    [
+        ("2028-01-30T12:05:00+00:00", "2028-01-30T13:05:00+00:00"),
+        ("2028-01-30T12:05:00.250000Z", "2028-01-30T13:05:00.250000Z"),
+        ("2028-01-30T12:05:00-04:00", "2028-01-30T13:05:00-04:00"),
+    ],
+)
+def test_a_recorded_date_is_moved_in_its_own_style(value, moved):
+    from datetime import timedelta
+
+    from conformance.replay import shifted
+
+    assert shifted(value, timedelta(hours=1)) == moved
+
+
+def _schedule_cancel_read(target, fixtures) -> list[Exchange]:
+    from datetime import timedelta
+
+    body = {
+        "status": "draft",
+        "local_phone": fixtures.internal_phones[0],
+        "remote_phone": "+15555550100",
+        "text": "scheduled",
+        "lead_id": fixtures.lead_id,
+    }
+    created, _ = target.api.send("POST", SMS, json_body=body)
+    path = f"{SMS}{created.response.body['id']}/"
+    due = (target.clock.now() + timedelta(seconds=300)).isoformat()
+    scheduled, _ = target.api.send(
+        "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
+    )
+    target.clock.sleep(299)
+    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
+    target.clock.sleep(3)
+    read, _ = target.api.send("GET", path)
+    return [created, scheduled, cancelled, read]
+
+
+@pytest.mark.parametrize(("faults", "exit_code"), [(("cancelled-still-sent",), 1), ((), 0)])
+def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_later(
+    monkeypatch, faults, exit_code
+):
+    from datetime import datetime, timedelta
+
+    failure = _record(["cancelled-still-sent"], _schedule_cancel_read, "sms/send/cancelled-never-sent")
+    assert plan_for(failure.steps).dates  # the recorded date_scheduled is one to move
+    with fresh(*faults) as where:
+        where.clock.advance(3 * 86400)  # the replay runs days after the recording
+
+        class Now(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return where.clock.now()
+
+        source = python_script(failure, "http://recorded/api/v1")
+        monkeypatch.setenv("CLOSE_API_URL", IN_PROCESS_BASE_URL)
+        monkeypatch.setenv("CLOSE_API_KEY", ORGS[0].api_key)
+        namespace: dict[str, object] = {"__name__": "replay_under_test"}
+        exec(compile(source, "replay.py", "exec"), namespace)
+        namespace["time"] = SimpleNamespace(sleep=where.clock.sleep)
+        namespace["datetime"] = Now
+        with redirect_stdout(io.StringIO()) as out:
+            code = namespace["main"](client=where.client)  # type: ignore[operator]
+        sent = [r for r in where.seen if r.method == "PUT" and b"date_scheduled" in r.content]
+    assert code == exit_code, out.getvalue()
+    due = datetime.fromisoformat(json.loads(sent[0].content)["date_scheduled"])
+    assert due - where.clock.now() < timedelta(seconds=0)  # it was due during the replay
+    assert due > datetime.fromisoformat(failure.steps[1].request.body["date_scheduled"])
