@@ -112,3 +112,53 @@ def test_an_unreachable_target_makes_the_curl_replay_exit_2(edit_sent):
     script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1")
     done = _bash(script, "http://127.0.0.1:9/api/v1")
     assert done.returncode == 2, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_over_http):
+    """Scheduled 5 s ahead, cancelled after 2 s, read after 7 s: recorded in-process on a
+    virtual clock, replayed in real time. Only a server that sends a cancelled SMS shows it."""
+    from datetime import timedelta
+
+    target = embedded_target(faults=["cancelled-still-sent"])
+    fixtures = target.discover()
+    try:
+        body = {
+            "status": "draft",
+            "local_phone": fixtures.internal_phones[0],
+            "remote_phone": "+15555550100",
+            "text": "scheduled",
+            "lead_id": fixtures.lead_id,
+        }
+        created, _ = target.api.send("POST", SMS, json_body=body)
+        path = f"{SMS}{created.response.body['id']}/"
+        due = (target.clock.now() + timedelta(seconds=5)).isoformat()
+        scheduled, _ = target.api.send(
+            "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
+        )
+        target.clock.sleep(2)
+        cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
+        target.clock.sleep(5)
+        read, _ = target.api.send("GET", path)
+    finally:
+        target.close()
+    assert read.response.body["status"] == "sent"
+    steps = (created, scheduled, cancelled, read)
+    script = curl_commands(steps, "http://recorded.invalid/api/v1", rule="r")
+    assert "sleep 2  # as recorded" in script and "sleep 5  # as recorded" in script
+    with (
+        reference_over_http(faults=["cancelled-still-sent"]) as faulty,
+        reference_over_http() as clean,
+    ):
+        runs = [
+            subprocess.Popen(
+                ["bash", "-c", "\n".join(script)],
+                env={"PATH": os.environ["PATH"], "CLOSE_API_URL": url, "CLOSE_API_KEY": ORGS[0].api_key},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for url in (faulty, clean)
+        ]
+        outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert [run.returncode for run in runs] == [1, 0], outputs
