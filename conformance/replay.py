@@ -496,18 +496,19 @@ def replay_steps(
     exchanges: list[tuple[str, str, int | None]] = []
     last: RecordedResponse | None = None
 
-    def call(method: str, path: str, body: Any = None, auth: str = "basic", headers=None):
+    def call(
+        method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None
+    ):
         request_headers = dict(headers or {})
         request_headers.update(_auth_headers(auth, credentials))
+        if body is not None and raw is None:
+            request_headers["content-type"] = "application/json"
         try:
             response = http.request(
                 method,
                 path,
-                content=None if body is None else _json(body).encode(),
-                headers={
-                    **request_headers,
-                    **({"content-type": "application/json"} if body is not None else {}),
-                },
+                content=raw if raw is not None else None if body is None else _json(body).encode(),
+                headers=request_headers,
             )
         except httpx.HTTPError as error:
             exchanges.append((method, path, None))
@@ -565,11 +566,15 @@ def replay_steps(
                     mapping[text] = quote(moved, safe="") if encoded else moved
             request = exchange.request
             path = substitute(request.path, mapping).lstrip("/")
-            body = request.body
-            if body is not None:
-                body = json.loads(substitute(_json(_with_phones(body, phones)), mapping))
+            body, raw = request.body, None
             headers = {k: v for k, v in request.headers.items() if k.lower() == "x-tz-offset"}
-            last, _ = call(request.method.upper(), path, body, request.auth, headers)
+            content_type = raw_content_type(request)
+            if content_type is not None:
+                raw = substitute(str(body), mapping).encode()
+                headers["content-type"] = content_type
+            elif body is not None:
+                body = json.loads(substitute(_json(_with_phones(body, phones)), mapping))
+            last, _ = call(request.method.upper(), path, body, request.auth, headers, raw)
             if index in plan.created and last is not None and isinstance(last.body, dict):
                 new_id = last.body.get("id")
                 if isinstance(new_id, str) and new_id and 200 <= last.status_code < 300:
@@ -582,6 +587,16 @@ def replay_steps(
             if answer is None or answer.status_code not in (200, 202, 204, 404):
                 leftovers.append(path)
     return Replayed(last, mapping, exchanges, leftovers)
+
+
+def raw_content_type(request: RecordedRequest) -> str | None:
+    """The content type of a body that was sent as it is, not as JSON (None for JSON)."""
+    if not isinstance(request.body, str):
+        return None
+    for name, value in request.headers.items():
+        if name.lower() == "content-type" and "json" not in value.lower():
+            return value
+    return None
 
 
 def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str, str]:

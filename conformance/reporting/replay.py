@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.records import Exchange, Failure
-from conformance.replay import Plan, Symptom, key_path, plan_for, symptom_of
+from conformance.replay import (
+    Plan,
+    Symptom,
+    key_path,
+    plan_for,
+    raw_content_type,
+    sends,
+    symptom_of,
+)
 from conformance.reporting._safety import Secrets, scrub_text
 
 __all__ = ["CREDENTIAL_VARIABLES", "Replay", "curl_commands", "python_script", "replay"]
@@ -195,7 +203,10 @@ call() {
   shift 3
   local args=(-sS -o "$OUT/body" -w '%{http_code}' -X "$method" "$@")
   if [ -n "$body" ]; then
-    args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    case " ${*,,} " in
+      *content-type:*) args+=(--data-binary "$body") ;;
+      *) args+=(-H 'Content-Type: application/json' --data-binary "$body") ;;
+    esac
   fi
   STATUS=$(curl "${args[@]}" "$BASE_URL/${path#/}") || STATUS=000
   echo "$method /${path#/} -> $STATUS"
@@ -249,6 +260,8 @@ def curl_commands(
         "# Creates its own lead, contact and template (when used), deletes all it creates."
     )
     lines.append("# " + EXIT_CODES)
+    if sends(steps):
+        lines.append("# It sends SMS (a step sets status outbox or scheduled) to the recorded numbers.")
     if symptom is not None:
         lines.append("# The violation shows when the last answer has: " + symptom.describe())
     lines.append("set -u")
@@ -324,7 +337,13 @@ def _curl(exchange: Exchange, names: dict[str, str], position: int, total: int) 
     comments = [_one_line(f"# Step {position + 1} of {total}, {_recorded(exchange)}")]
     method = shlex.quote(request.method.upper())
     args = [f"call {method} {_shell_word('/' + _path(request.path), names)}"]
-    args.append("''" if request.body is None else _shell_word(_json_text(request.body), names))
+    raw = raw_content_type(request)
+    if raw is not None:
+        args.append(_shell_word(str(request.body), names))
+    else:
+        args.append(
+            "''" if request.body is None else _shell_word(_json_text(request.body), names)
+        )
     auth = _CURL_AUTH.get(request.auth)
     if auth is None:
         comments.append(f"# unknown auth {request.auth!r}: no credential sent")
@@ -333,6 +352,8 @@ def _curl(exchange: Exchange, names: dict[str, str], position: int, total: int) 
         args.append(auth)
     for name, value in _replayed_headers(exchange):
         args.append("-H " + shlex.quote(f"{name}: {value}"))
+    if raw is not None:
+        args.append("-H " + shlex.quote(f"content-type: {raw}"))
     return "\n".join([*comments, " \\\n  ".join(args)])
 
 
@@ -576,6 +597,11 @@ def python_script(
         "CLOSE_LOCAL_PHONE for another sending number). Creates its own lead, contact and",
         "template (when used) and deletes all it creates.",
         "Reads " + ", ".join(variables) + " from the environment.",
+        *(
+            ["It sends SMS (a step sets status outbox or scheduled) to the recorded numbers."]
+            if sends(steps)
+            else []
+        ),
         "Needs httpx (pip install httpx).",
     ]
     phone = _first_local_phone(steps)
@@ -660,9 +686,14 @@ def _python_step(
         args.append(f"auth={auth[1]}")
     elif auth is not None:
         headers.insert(0, (_literal(auth[0]), auth[1]))
+    raw = raw_content_type(request)
+    if raw is not None:
+        headers.append(('"content-type"', _literal(raw)))
     if headers:
         args.append("headers={" + ", ".join(f"{k}: {v}" for k, v in headers) + "}")
-    if request.body is not None:
+    if raw is not None:
+        args.append("content=(" + _python_string(_pieces(str(request.body), names)) + ").encode()")
+    elif request.body is not None:
         args.append("json=" + _python_value(request.body, names, 8))
     lines.append("    response = client.request(")
     lines.extend(f"        {arg}," for arg in args)

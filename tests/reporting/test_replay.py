@@ -517,3 +517,31 @@ def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_l
     due = datetime.fromisoformat(json.loads(sent[0].content)["date_scheduled"])
     assert due - where.clock.now() < timedelta(seconds=0)  # it was due during the replay
     assert due > datetime.fromisoformat(failure.steps[1].request.body["date_scheduled"])
+
+
+def test_a_body_sent_as_text_is_replayed_as_text_with_its_content_type(monkeypatch):
+    def post_text(target, fixtures):
+        posted, _ = target.api.send(
+            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
+        )
+        return [posted]
+
+    failure = _record([], post_text, "protocol/json-body")
+    with fresh() as where:
+        _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
+    (sent,) = [r for r in where.seen if r.url.path == "/api/v1/activity/sms/"]
+    assert sent.content == b"status=draft"
+    assert sent.headers["content-type"] == "text/plain"
+    assert "--data-binary 'status=draft'" not in "\n".join(
+        curl_commands(failure.steps, "http://recorded/api/v1")
+    )  # the body is an argument of call, which adds no JSON content type to it
+    assert "-H 'content-type: text/plain'" in "\n".join(
+        curl_commands(failure.steps, "http://recorded/api/v1")
+    )
+
+
+def test_a_replay_that_sends_says_so(cancelled_sent, edit_sent):
+    said = "It sends SMS (a step sets status outbox or scheduled)"
+    assert said in python_script(cancelled_sent, "http://recorded/api/v1")
+    assert said in "\n".join(curl_commands(cancelled_sent.steps, "http://recorded/api/v1"))
+    assert said not in python_script(edit_sent, "http://recorded/api/v1")

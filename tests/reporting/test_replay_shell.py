@@ -162,3 +162,20 @@ def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_ov
         ]
         outputs = [run.communicate(timeout=60)[0] for run in runs]
     assert [run.returncode for run in runs] == [1, 0], outputs
+
+
+def test_a_text_body_is_sent_by_curl_as_text(reference_over_http):
+    target = embedded_target()
+    target.discover()
+    try:
+        posted, _ = target.api.send(
+            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
+        )
+    finally:
+        target.close()
+    script = curl_commands((posted,), "http://recorded.invalid/api/v1", symptom=None)
+    script = [line for line in script if line != "exit 3"]
+    script.append('echo "answer: $STATUS"')
+    with reference_over_http() as base_url:
+        done = _bash(script, base_url)
+    assert f"answer: {posted.response.status_code}" in done.stdout, done.stdout + done.stderr
