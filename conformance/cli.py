@@ -750,8 +750,13 @@ def serve(
 
 @main.command("replay")
 @click.argument("report", type=click.Path(exists=True, path_type=Path))
-@click.option("--failure", "failure_number", type=click.IntRange(min=1), default=None,
-              help="Replay the N-th failure of the report (1 is the first).")
+@click.option(
+    "--failure",
+    "failure_number",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replay the N-th failure of the report (1 is the first).",
+)
 @click.option("--rule", "rule_id", default=None, help="Replay the failures of this rule.")
 @click.option(
     "--base-url",
@@ -783,9 +788,7 @@ def serve(
     show_default=True,
     help="Times a replay that does not show the violation is tried again before it is fixed.",
 )
-@click.option(
-    "--embedded", is_flag=True, help="Replay against the embedded reference server."
-)
+@click.option("--embedded", is_flag=True, help="Replay against the embedded reference server.")
 @click.option("--fault", "faults", multiple=True, hidden=True, help="Embedded only: a fault.")
 @click.option(
     "--reading", "readings", multiple=True, hidden=True, help="Embedded only: POINT=ALTERNATIVE."
@@ -816,6 +819,9 @@ def replay_command(
     server's does not), not by re-running the rule's checks."""
     import json
     import time
+    from collections.abc import Callable
+    from datetime import datetime
+    from typing import NoReturn
 
     import httpx
 
@@ -823,10 +829,13 @@ def replay_command(
 
     say = Say([api_key, oauth_token, second_api_key])
 
-    def usage(message: str) -> None:
+    def usage(message: str) -> NoReturn:
         say(f"error: {message}", err=True)
         sys.exit(EXIT_USAGE)
 
+    sleep: Callable[[float], None]
+    now: Callable[[], datetime] | None
+    credentials: dict[str, str | None]
     path = report / "report.json" if report.is_dir() else report
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -861,15 +870,11 @@ def replay_command(
 
         clock = VirtualClock()
         try:
-            server = ReferenceServer(
-                clock=clock, faults=faults, readings=parse_readings(readings)
-            )
+            server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
         except ValueError as error:
             usage(str(error))
         org, other = server.orgs[0], server.orgs[1]
-        http = httpx.Client(
-            transport=SyncASGITransport(server.app), base_url=server.base_url + "/"
-        )
+        http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
         credentials = {
             "basic": org.api_key,
             "bearer": org.oauth_token,

@@ -184,9 +184,7 @@ def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
         yield found
 
 
-_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _dates_in(request: RecordedRequest) -> Iterable[tuple[str, str, bool]]:
@@ -321,10 +319,10 @@ def _resolve(body: Any, key: str) -> tuple[bool, Any]:
     *parents, last = key_path(key)
     node = body
     for part in parents:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and part in node:
-            node = node[part]
+        in_list = isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node)
+        in_object = isinstance(part, str) and isinstance(node, dict) and part in node
+        if in_list or in_object:
+            node = node[part]  # type: ignore[index]
         else:
             return False, None
     if isinstance(last, int) and isinstance(node, list):
@@ -439,7 +437,11 @@ def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
         replayed = replay_steps(
             http,
             steps,
-            credentials={"basic": org.api_key, "bearer": org.oauth_token, "second-org": other.api_key},
+            credentials={
+                "basic": org.api_key,
+                "bearer": org.oauth_token,
+                "second-org": other.api_key,
+            },
             sleep=clock.sleep,
             local_phones=org.internal_numbers,
             now=clock.now,
@@ -496,9 +498,7 @@ def replay_steps(
     exchanges: list[tuple[str, str, int | None]] = []
     last: RecordedResponse | None = None
 
-    def call(
-        method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None
-    ):
+    def call(method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None):
         request_headers = dict(headers or {})
         request_headers.update(_auth_headers(auth, credentials))
         if body is not None and raw is None:
@@ -522,8 +522,14 @@ def replay_steps(
 
     def make(collection: str, body: dict[str, Any]) -> dict[str, Any]:
         answer, error = call("POST", collection, body)
-        if answer is None or not 200 <= answer.status_code < 300 or not isinstance(answer.body, dict):
-            raise SetupFailed(f"POST {collection} answered {error or answer and answer.status_code}")
+        if (
+            answer is None
+            or not 200 <= answer.status_code < 300
+            or not isinstance(answer.body, dict)
+        ):
+            raise SetupFailed(
+                f"POST {collection} answered {error or answer and answer.status_code}"
+            )
         item_id = answer.body.get("id")
         if not isinstance(item_id, str) or not item_id:
             raise SetupFailed(f"POST {collection} answered no id")
@@ -538,20 +544,28 @@ def replay_steps(
                     {
                         "name": tagged_name(run_id, f"lead {number}"),
                         "contacts": [
-                            {"name": CONTACT_NAME, "phones": [{"type": "mobile", "phone": CONTACT_PHONE}]}
+                            {
+                                "name": CONTACT_NAME,
+                                "phones": [{"type": "mobile", "phone": CONTACT_PHONE}],
+                            }
                         ],
                     },
                 )
                 if lead_id:
                     mapping[lead_id] = lead["id"]
                 answer_contacts = lead.get("contacts") or [{}]
-                contact_id = answer_contacts[0].get("id") if isinstance(answer_contacts[0], dict) else None
+                contact_id = (
+                    answer_contacts[0].get("id") if isinstance(answer_contacts[0], dict) else None
+                )
                 if not isinstance(contact_id, str):
                     raise SetupFailed("POST lead/ answered a lead without a contact id")
                 for contact in contacts:
                     mapping[contact] = contact_id
             for template in plan.templates:
-                made = make("sms_template/", {"name": tagged_name(run_id, "template"), "text": TEMPLATE_TEXT})
+                made = make(
+                    "sms_template/",
+                    {"name": tagged_name(run_id, "template"), "text": TEMPLATE_TEXT},
+                )
                 mapping[template] = made["id"]
         except SetupFailed as error:
             return Replayed(None, mapping, exchanges, [], setup_error=str(error))
@@ -614,9 +628,9 @@ def _phone_mapping(steps: Sequence[Exchange], local_phones: Sequence[str]) -> di
     recorded: list[str] = []
     for exchange in steps:
         body = exchange.request.body
-        if isinstance(body, dict) and isinstance(body.get("local_phone"), str):
-            if body["local_phone"] not in recorded:
-                recorded.append(body["local_phone"])
+        phone = body.get("local_phone") if isinstance(body, dict) else None
+        if isinstance(phone, str) and phone not in recorded:
+            recorded.append(phone)
     return dict(zip(recorded, local_phones, strict=False))
 
 
@@ -661,7 +675,9 @@ def _exchange(step: Mapping[str, Any]) -> Exchange:
         None
         if response is None
         else RecordedResponse(
-            response.get("status_code", 0), dict(response.get("headers") or {}), response.get("body")
+            response.get("status_code", 0),
+            dict(response.get("headers") or {}),
+            response.get("body"),
         ),
         elapsed=step.get("elapsed") or 0.0,
         error=step.get("error"),
@@ -736,7 +752,6 @@ def replay_failure(
     return Outcome(
         "fixed",
         tries,
-        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP "
-        f"{last.status_code})",
+        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})",
         leftovers,
     )

@@ -103,7 +103,11 @@ def test_a_failure_replayed_against_the_clean_server_is_fixed_after_3_more_tries
 
 def test_a_timing_failure_reproduces_because_the_recorded_wait_is_kept(report):
     result = _replay(
-        report, "--rule", "sms/send/cancelled-never-sent", "--embedded", "--fault",
+        report,
+        "--rule",
+        "sms/send/cancelled-never-sent",
+        "--embedded",
+        "--fault",
         "cancelled-still-sent",
     )
     assert result.exit_code == 1, result.output
@@ -126,8 +130,13 @@ def test_a_report_recorded_on_the_embedded_server_replays_there_by_default(repor
 
 def test_a_replay_that_would_send_needs_allow_send_on_a_remote_target(report):
     result = _replay(
-        report, "--rule", "sms/send/cancelled-never-sent", "--base-url",
-        "http://127.0.0.1:9/api/v1", "--api-key", "k",
+        report,
+        "--rule",
+        "sms/send/cancelled-never-sent",
+        "--base-url",
+        "http://127.0.0.1:9/api/v1",
+        "--api-key",
+        "k",
     )
     assert result.exit_code == 2
     assert "--allow-send" in result.output
@@ -161,8 +170,9 @@ def test_an_unreadable_report_is_a_usage_error(tmp_path):
 def test_a_failure_that_shows_only_on_a_later_try_is_flaky(report):
     """The first try meets a clean server, the later ones a faulty one."""
     (failure, _) = _failures(report)
-    clean, faulty = ReferenceServer(clock=VirtualClock()), ReferenceServer(
-        clock=VirtualClock(), faults=["edit-sent-accepted"]
+    clean, faulty = (
+        ReferenceServer(clock=VirtualClock()),
+        ReferenceServer(clock=VirtualClock(), faults=["edit-sent-accepted"]),
     )
     servers = [SyncASGITransport(clean.app), SyncASGITransport(faulty.app)]
     leads_made = []

@@ -30,7 +30,17 @@ def test_every_failure_of_a_run_replays_reproduced_on_its_variant_and_fixed_on_t
     runner = CliRunner()
     run = runner.invoke(
         main,
-        ["run", "--fault", fault, "--profile", "quick", "--seed", "1", "--report-dir", str(tmp_path)],
+        [
+            "run",
+            "--fault",
+            fault,
+            "--profile",
+            "quick",
+            "--seed",
+            "1",
+            "--report-dir",
+            str(tmp_path),
+        ],
         catch_exceptions=False,
     )
     assert run.exit_code == 1, run.output

@@ -261,7 +261,9 @@ def curl_commands(
     )
     lines.append("# " + EXIT_CODES)
     if sends(steps):
-        lines.append("# It sends SMS (a step sets status outbox or scheduled) to the recorded numbers.")
+        lines.append(
+            "# It sends SMS (a step sets status outbox or scheduled) to the recorded numbers."
+        )
     if symptom is not None:
         lines.append("# The violation shows when the last answer has: " + symptom.describe())
     lines.append("set -u")
@@ -299,7 +301,7 @@ def _shell_dates(plan: Plan) -> list[str]:
         f"SHIFT=$(( $(date -u +%s) - $(date -u -d {shlex.quote(plan.start.isoformat())} +%s) ))",
         'at() { date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00; }',
     ]
-    for (text, (value, encoded)), name in zip(
+    for (_, (value, encoded)), name in zip(
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
         moved = f"$(at {shlex.quote(value)})"
@@ -341,9 +343,7 @@ def _curl(exchange: Exchange, names: dict[str, str], position: int, total: int) 
     if raw is not None:
         args.append(_shell_word(str(request.body), names))
     else:
-        args.append(
-            "''" if request.body is None else _shell_word(_json_text(request.body), names)
-        )
+        args.append("''" if request.body is None else _shell_word(_json_text(request.body), names))
     auth = _CURL_AUTH.get(request.auth)
     if auth is None:
         comments.append(f"# unknown auth {request.auth!r}: no credential sent")
@@ -377,7 +377,9 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
     tests = [_jq_test(p) for p in symptom.predicates if p.op != "status"]
     condition = f'[ "$STATUS" = {shlex.quote(str(status))} ]' if status is not None else "true"
     if tests:
-        condition += " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
+        condition += (
+            " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
+        )
     described = shlex.quote(symptom.describe())
     return [
         '[ "$STATUS" != 000 ] || { echo "the last step got no answer" >&2; exit 2; }',
@@ -396,13 +398,14 @@ def _jq_test(predicate: Any) -> str:
     key = parent.rstrip(".") + f"[{json.dumps(last)}]"
     if not key.startswith("."):
         key = "." + key
-    present = f"(({parent} | type) as $p | ($p == \"object\" or $p == \"array\") and ({parent} | has({json.dumps(last)})))"
+    container = f'(({parent} | type) as $p | $p == "object" or $p == "array")'
+    present = f"({container} and ({parent} | has({json.dumps(last)})))"
     return {
         "eq": f"({present} and {key} == {json.dumps(predicate.value)})",
         "null": f"({present} and {key} == null)",
         "not-null": f"({key} != null)",
-        "length": f"(({key} | type) as $t | ($t == \"array\" or $t == \"object\" or "
-        f"$t == \"string\") and ({key} | length) == {json.dumps(predicate.value)})",
+        "length": f'(({key} | type) as $t | ($t == "array" or $t == "object" or '
+        f'$t == "string") and ({key} | length) == {json.dumps(predicate.value)})',
         "present": present,
         "absent": f"({present} | not)",
     }[predicate.op]
@@ -618,7 +621,7 @@ def python_script(
     body: list[str] = []
     for number, _ in enumerate(plan.leads, start=1):
         body.append("    lead = fixture(")
-        body.append('        client,')
+        body.append("        client,")
         body.append('        "lead/",')
         body.append(
             f'        {{"name": f"sms-conformance {{RUN_ID}} lead {number - 1}", '
@@ -629,7 +632,7 @@ def python_script(
         body.append(f'    contact_{number} = lead["contacts"][0]["id"]')
     for number, _ in enumerate(plan.templates, start=1):
         body.append(f"    template_{number} = fixture(")
-        body.append('        client,')
+        body.append("        client,")
         body.append('        "sms_template/",')
         body.append(
             f'        {{"name": f"sms-conformance {{RUN_ID}} template", '
@@ -669,9 +672,7 @@ def _docstring(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", escaped)
 
 
-def _python_step(
-    exchange: Exchange, position: int, total: int, names: dict[str, str]
-) -> list[str]:
+def _python_step(exchange: Exchange, position: int, total: int, names: dict[str, str]) -> list[str]:
     request = exchange.request
     lines = ["    " + _one_line(f"# Step {position + 1} of {total}, {_recorded(exchange)}")]
     path = _python_string(_pieces(_path(request.path), names))

@@ -159,14 +159,18 @@ def _run_python(
 
 def test_the_python_replay_reproduces_on_the_faulty_server_and_exits_1(edit_sent, monkeypatch):
     with fresh("edit-sent-accepted") as where:
-        code, output = _run_python(python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch)
+        code, output = _run_python(
+            python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch
+        )
     assert code == 1, output
     assert "REPRODUCED" in output
 
 
 def test_the_python_replay_against_a_clean_server_exits_0(edit_sent, monkeypatch):
     with fresh() as where:
-        code, output = _run_python(python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch)
+        code, output = _run_python(
+            python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch
+        )
     assert code == 0, output
     assert "not reproduced" in output
 
@@ -335,14 +339,26 @@ def test_with_the_same_status_the_fields_that_differ_are_the_symptom_ids_and_dat
     recorded = RecordedResponse(
         200,
         {},
-        {"id": "acti_aaaaaa1", "status": "sent", "date_sent": "2026-01-01T12:00:10+00:00",
-         "date_created": "2026-01-01T12:00:00+00:00", "text": "same", "attachments": [1, 2]},
+        {
+            "id": "acti_aaaaaa1",
+            "status": "sent",
+            "date_sent": "2026-01-01T12:00:10+00:00",
+            "date_created": "2026-01-01T12:00:00+00:00",
+            "text": "same",
+            "attachments": [1, 2],
+        },
     )
     clean = RecordedResponse(
         200,
         {},
-        {"id": "acti_bbbbbb2", "status": "draft", "date_sent": None,
-         "date_created": "2026-02-01T12:00:00+00:00", "text": "same", "attachments": []},
+        {
+            "id": "acti_bbbbbb2",
+            "status": "draft",
+            "date_sent": None,
+            "date_created": "2026-02-01T12:00:00+00:00",
+            "text": "same",
+            "attachments": [],
+        },
     )
     symptom = derive_symptom(recorded, clean)
     assert symptom is not None
@@ -371,7 +387,9 @@ def test_a_failure_a_clean_server_answers_the_same_way_has_no_symptom_and_exits_
     failure = _record([], read_a_list, "sms/list/pagination")
     assert symptom_of(failure) is None
     with fresh() as where:
-        code, output = _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
+        code, output = _run_python(
+            python_script(failure, "http://recorded/api/v1"), where, monkeypatch
+        )
     assert code == 3, output
     lines = curl_commands(failure.steps, "http://recorded/api/v1")
     assert lines[-1] == "exit 3"
@@ -402,7 +420,11 @@ def test_python_replay_survives_awkward_text():
 @pytest.mark.parametrize(
     ("auth", "python", "shell"),
     [
-        ("bearer", '"Bearer " + os.environ["CLOSE_OAUTH_TOKEN"]', '"Authorization: Bearer $CLOSE_OAUTH_TOKEN"'),
+        (
+            "bearer",
+            '"Bearer " + os.environ["CLOSE_OAUTH_TOKEN"]',
+            '"Authorization: Bearer $CLOSE_OAUTH_TOKEN"',
+        ),
         ("second-org", 'os.environ["CLOSE_SECOND_API_KEY"]', '-u "$CLOSE_SECOND_API_KEY:"'),
         ("wrong", '("wrong-key", "")', '-u "wrong-key:"'),
     ],
@@ -493,7 +515,9 @@ def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_l
 ):
     from datetime import datetime, timedelta
 
-    failure = _record(["cancelled-still-sent"], _schedule_cancel_read, "sms/send/cancelled-never-sent")
+    failure = _record(
+        ["cancelled-still-sent"], _schedule_cancel_read, "sms/send/cancelled-never-sent"
+    )
     assert plan_for(failure.steps).dates  # the recorded date_scheduled is one to move
     with fresh(*faults) as where:
         where.clock.advance(3 * 86400)  # the replay runs days after the recording

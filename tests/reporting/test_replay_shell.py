@@ -38,7 +38,7 @@ def edit_sent() -> Failure:
                 "status": "sent",
                 "local_phone": fixtures.internal_phones[0],
                 "remote_phone": "+15555550100",
-                "text": "it's \"quoted\" $HOME `x`",
+                "text": 'it\'s "quoted" $HOME `x`',
                 "lead_id": fixtures.lead_id,
                 "contact_id": fixtures.contact_id,
             },
@@ -97,9 +97,7 @@ def test_the_curl_replay_sends_the_recorded_text_unchanged(edit_sent, reference_
     assert '"text":"it\'s \\"quoted\\" $HOME `x`"' in done.stdout
 
 
-def test_without_the_api_key_the_curl_replay_exits_2_before_sending(
-    edit_sent, reference_over_http
-):
+def test_without_the_api_key_the_curl_replay_exits_2_before_sending(edit_sent, reference_over_http):
     script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1")
     with reference_over_http() as base_url:
         done = _bash(script, base_url, CLOSE_API_KEY="")
@@ -153,7 +151,11 @@ def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_ov
         runs = [
             subprocess.Popen(
                 ["bash", "-c", "\n".join(script)],
-                env={"PATH": os.environ["PATH"], "CLOSE_API_URL": url, "CLOSE_API_KEY": ORGS[0].api_key},
+                env={
+                    "PATH": os.environ["PATH"],
+                    "CLOSE_API_URL": url,
+                    "CLOSE_API_KEY": ORGS[0].api_key,
+                },
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
