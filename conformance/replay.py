@@ -464,6 +464,7 @@ class Replayed:
     exchanges: list[tuple[str, str, int | None]]  # method, path, status (None: no answer)
     leftovers: list[str]
     setup_error: str | None = None
+    statuses: list[int | None] = field(default_factory=list)  # each step's, in order
 
 
 class SetupFailed(Exception):
@@ -496,6 +497,7 @@ def replay_steps(
     mapping: dict[str, str] = {}
     created: list[str] = []
     exchanges: list[tuple[str, str, int | None]] = []
+    statuses: list[int | None] = []
     last: RecordedResponse | None = None
 
     def call(method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None):
@@ -589,6 +591,7 @@ def replay_steps(
             elif body is not None:
                 body = json.loads(substitute(_json(_with_phones(body, phones)), mapping))
             last, _ = call(request.method.upper(), path, body, request.auth, headers, raw)
+            statuses.append(last.status_code if last is not None else None)
             if index in plan.created and last is not None and isinstance(last.body, dict):
                 new_id = last.body.get("id")
                 if isinstance(new_id, str) and new_id and 200 <= last.status_code < 300:
@@ -600,7 +603,7 @@ def replay_steps(
             answer, _ = call("DELETE", path)
             if answer is None or answer.status_code not in (200, 202, 204, 404):
                 leftovers.append(path)
-    return Replayed(last, mapping, exchanges, leftovers)
+    return Replayed(last, mapping, exchanges, leftovers, statuses=statuses)
 
 
 def raw_content_type(request: RecordedRequest) -> str | None:
@@ -749,9 +752,20 @@ def replay_failure(
                 detail += f" on try {tries}, not on the first"
             return Outcome(verdict, tries, detail, leftovers)
         last = done.last
-    return Outcome(
-        "fixed",
-        tries,
-        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})",
-        leftovers,
+    detail = (
+        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})"
     )
+    differing = [
+        f"step {n} answered {now_status}, recorded {step.response.status_code}"
+        for n, (step, now_status) in enumerate(
+            zip(failure.steps, done.statuses, strict=False), start=1
+        )
+        if n < len(failure.steps)
+        and step.response is not None
+        and (now_status or 0) // 100 != step.response.status_code // 100
+    ]
+    if differing:
+        # A fix may well change an earlier answer; so may a target that differs from the
+        # recorded one (another sending number, say). Say so: the reader decides.
+        detail += "; the replay went another way before the last step: " + ", ".join(differing)
+    return Outcome("fixed", tries, detail, leftovers)

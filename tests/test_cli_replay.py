@@ -199,3 +199,22 @@ def _failures(report: Path) -> list[Failure]:
     from conformance.replay import failures_from_report
 
     return failures_from_report(json.loads(report.read_text()))
+
+
+def test_a_fixed_verdict_names_the_earlier_steps_that_went_another_way(report):
+    # On another sending number the reference server refuses the create (step 1), so the
+    # edit of step 2 meets no SMS: not shown, and the output says where the replay diverged.
+    result = _replay(
+        report,
+        "--failure",
+        "1",
+        "--embedded",
+        "--fault",
+        "edit-sent-accepted",
+        "--local-phone",
+        "+15550009999",
+        "--retries",
+        "0",
+    )
+    assert result.exit_code == 0, result.output
+    assert "the replay went another way before the last step: step 1 answered 4" in result.output
