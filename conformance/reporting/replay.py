@@ -255,7 +255,8 @@ def curl_commands(
         {v for s in steps if (v := CREDENTIAL_VARIABLES.get(s.request.auth)) is not None}
         | {"CLOSE_API_KEY"}
     )
-    lines.append("# Set " + ", ".join(variables) + " in the environment first; needs curl and jq.")
+    needs = "bash 4+, curl, jq" + (", GNU date" if plan.dates else "")
+    lines.append("# Set " + ", ".join(variables) + f" in the environment first; needs {needs}.")
     lines.append(
         "# Creates its own lead, contact and template (when used), deletes all it creates."
     )
