@@ -216,7 +216,8 @@ def shifted(value: str, delta: timedelta) -> str:
     ``Z``, fractional seconds); a naive one stays naive."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
     moved = moment + delta
-    text = moved.isoformat(timespec="microseconds" if "." in value else "seconds")
+    fraction = "." in value or moved.microsecond  # a fraction the move brought in is kept
+    text = moved.isoformat(timespec="microseconds" if fraction else "seconds")
     if "T" not in value:
         text = text.replace("T", " ", 1)
     if value.endswith("Z"):
@@ -266,7 +267,9 @@ def substitute(text: str, mapping: Mapping[str, str]) -> str:
     alternatives = "|".join(re.escape(v) for v in sorted(mapping, key=len, reverse=True) if v)
     if not alternatives:
         return text
-    pattern = re.compile(f"(?<![{_ID_CHARS}])(?:{alternatives})(?![{_ID_CHARS}])")
+    pattern = re.compile(
+        f"(?:(?<![{_ID_CHARS}])|(?<=%2C)|(?<=%2c))(?:{alternatives})(?![{_ID_CHARS}])"
+    )
     return pattern.sub(lambda match: mapping[match.group()], text)
 
 
@@ -576,10 +579,7 @@ def replay_steps(
             if plan.waits[index]:
                 sleep(plan.waits[index])
             if index == 0 and plan.start is not None:
-                delta = now() - plan.start
-                for text, (value, encoded) in plan.dates.items():
-                    moved = shifted(value, delta)
-                    mapping[text] = quote(moved, safe="") if encoded else moved
+                _move_dates(plan, now() - plan.start, mapping)
             request = exchange.request
             path = substitute(request.path, mapping).lstrip("/")
             body, raw = request.body, None
@@ -597,6 +597,12 @@ def replay_steps(
                 if isinstance(new_id, str) and new_id and 200 <= last.status_code < 300:
                     mapping[plan.created[index]] = new_id
                     created.append(f"{SMS}{new_id}/")
+                    if index == min(plan.created) and plan.dates:
+                        # Re-anchor on the server's own time: later dates keep their exact
+                        # distance to this SMS's date_created (a boundary stays a boundary).
+                        delta = reanchored(exchange.response, last)
+                        if delta is not None:
+                            _move_dates(plan, delta, mapping)
     finally:
         leftovers = []
         for path in reversed(created):
@@ -614,6 +620,30 @@ def raw_content_type(request: RecordedRequest) -> str | None:
         if name.lower() == "content-type" and "json" not in value.lower():
             return value
     return None
+
+
+def _move_dates(plan: Plan, delta: timedelta, mapping: dict[str, str]) -> None:
+    for text, (value, encoded) in plan.dates.items():
+        moved = shifted(value, delta)
+        mapping[text] = quote(moved, safe="") if encoded else moved
+
+
+def reanchored(recorded: RecordedResponse | None, new: RecordedResponse) -> timedelta | None:
+    """How far the replayed SMS's ``date_created`` is from the recorded one (None when
+    either is missing)."""
+    if recorded is None or not isinstance(recorded.body, dict) or not isinstance(new.body, dict):
+        return None
+    before, after = recorded.body.get("date_created"), new.body.get("date_created")
+    if not isinstance(before, str) or not isinstance(after, str):
+        return None
+    try:
+        return _instant(after) - _instant(before)
+    except (ValueError, TypeError):
+        return None
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
 
 
 def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str, str]:

@@ -134,7 +134,9 @@ def _active(plan: Plan, names: dict[str, str], step: int) -> dict[str, str]:
 
 def _pattern(values: Sequence[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(value) for value in sorted(values, key=len, reverse=True))
-    return re.compile(f"(?<![{_ID_CHARS}])(?:{alternatives})(?![{_ID_CHARS}])")
+    return re.compile(
+        f"(?:(?<![{_ID_CHARS}])|(?<=%2C)|(?<=%2c))(?:{alternatives})(?![{_ID_CHARS}])"
+    )
 
 
 def _pieces(text: str, names: dict[str, str]) -> list[tuple[bool, str]]:
@@ -452,10 +454,23 @@ def show(response: httpx.Response) -> None:
 def at(value: str, shift: timedelta) -> str:
     """The recorded date-time ``value`` moved by ``shift``, written in the same style."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
-    text = (moment + shift).isoformat(timespec="microseconds" if "." in value else "seconds")
+    moved = moment + shift
+    fraction = "." in value or moved.microsecond
+    text = moved.isoformat(timespec="microseconds" if fraction else "seconds")
     if "T" not in value:
         text = text.replace("T", " ", 1)
     return text.replace("+00:00", "Z") if value.endswith("Z") else text
+
+
+def reanchor(response: httpx.Response, recorded: str, shift: timedelta) -> timedelta:
+    """The shift that puts the recorded ``recorded`` date_created on the replayed one."""
+    try:
+        new = response.json()["date_created"]
+        return datetime.fromisoformat(new.replace("Z", "+00:00")) - datetime.fromisoformat(
+            recorded.replace("Z", "+00:00")
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return shift
 
 
 def key_auth() -> tuple[str, str]:
@@ -649,6 +664,8 @@ def python_script(
         body.extend(_python_step(exchange, position, len(steps), _active(plan, names, position)))
         if position in plan.created:
             body.append(f"    {names[plan.created[position]]} = created(response)")
+            if position == min(plan.created) and plan.dates and plan.start is not None:
+                body.extend(_python_reanchor(plan, exchange))
     body.append("    return response")
     return scrub_text(source + "\n".join(body) + "\n" + _SCRIPT_TAIL, secrets)
 
@@ -664,6 +681,22 @@ def _python_dates(plan: Plan) -> list[str]:
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
         moved = f"at({_literal(value)}, shift)"
+        lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
+    return lines
+
+
+def _python_reanchor(plan: Plan, exchange: Exchange) -> list[str]:
+    """After the first SMS is created, later dates keep their exact distance to its
+    date_created (as the server set it): a boundary stays a boundary."""
+    recorded = exchange.response.body if exchange.response is not None else None
+    value = recorded.get("date_created") if isinstance(recorded, dict) else None
+    if not isinstance(value, str):
+        return []
+    lines = [f"    shift = reanchor(response, {_literal(value)}, shift)"]
+    for (_, (date, encoded)), name in zip(
+        plan.dates.items(), plan.date_names().values(), strict=True
+    ):
+        moved = f"at({_literal(date)}, shift)"
         lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
     return lines
 

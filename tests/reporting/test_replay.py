@@ -569,3 +569,11 @@ def test_a_replay_that_sends_says_so(cancelled_sent, edit_sent):
     assert said in python_script(cancelled_sent, "http://recorded/api/v1")
     assert said in "\n".join(curl_commands(cancelled_sent.steps, "http://recorded/api/v1"))
     assert said not in python_script(edit_sent, "http://recorded/api/v1")
+
+
+def test_an_id_after_an_encoded_comma_in_a_query_is_mapped_too():
+    from conformance.replay import substitute
+
+    path = "activity/sms/?lead_id=lead_a1%2Clead_b2&x=plead_b2"
+    mapped = substitute(path, {"lead_a1": "lead_N1", "lead_b2": "lead_N2"})
+    assert mapped == "activity/sms/?lead_id=lead_N1%2Clead_N2&x=plead_b2"
