@@ -542,7 +542,14 @@ class ApiClient:
             error = self._unjudgeable(method, what, attempt, error)
         if self.guard is not None and response is not None:
             self.guard.observe(method, path, response.status_code, response.body)
-        return Exchange(recorded_request, response, error=error), TimeWindow(start, end)
+        exchange = Exchange(
+            recorded_request,
+            response,
+            elapsed=(end - start).total_seconds(),
+            error=error,
+            sent_at=start.isoformat(),
+        )
+        return exchange, TimeWindow(start, end)
 
     # -- bounds --------------------------------------------------------------------------
 

@@ -51,12 +51,15 @@ class RecordedResponse:
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """One request and the response to it; ``elapsed`` in seconds."""
+    """One request and the response to it; ``elapsed`` in seconds. ``sent_at`` is when
+    the request was sent (ISO 8601, on the run's clock: virtual time in-process), so a
+    replay keeps the waits between steps."""
 
     request: RecordedRequest
     response: RecordedResponse | None
     elapsed: float = 0.0
     error: str | None = None  # transport error, when no response arrived
+    sent_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,7 @@ def _exchange(exchange: Exchange) -> dict[str, Any]:
             "body": response.body,
         },
         "elapsed": exchange.elapsed,
+        "sent_at": exchange.sent_at,
         "error": exchange.error,
     }
 

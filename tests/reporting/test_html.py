@@ -47,9 +47,9 @@ def test_html_escapes_observations(page):
 
 def test_html_contains_the_curl_commands_and_the_python_script(page, failure, sample):
     text = html.unescape(page)
-    for line in curl_commands(failure.steps, sample.TARGET):
+    for line in curl_commands(failure.steps, sample.TARGET, rule=failure.rule):
         assert line in text
-    assert "def main(client: httpx.Client | None = None) -> None:" in text
+    assert "def main(client: httpx.Client | None = None) -> int:" in text
 
 
 def test_html_lists_failed_rules_first(page, report):

@@ -71,11 +71,12 @@ def test_json_report_failure_carries_its_steps_and_replay(report, failure):
     assert entry["expected"] == failure.expected
     assert [step["request"]["method"] for step in entry["steps"]] == ["POST", "PUT", "GET"]
     step = entry["steps"][0]
-    assert list(step) == ["request", "response", "elapsed", "error"]
+    assert list(step) == ["request", "response", "elapsed", "sent_at", "error"]
     assert list(step["request"]) == ["method", "path", "headers", "body", "auth"]
     assert list(step["response"]) == ["status_code", "headers", "body"]
     assert step["request"]["body"] == failure.steps[0].request.body
-    assert entry["replay"]["curl"][-1].startswith("curl ")
+    assert entry["replay"]["curl"][0] == "#!/usr/bin/env bash"
+    assert "\ncall POST /activity/sms/ " in "\n".join(entry["replay"]["curl"])
     assert entry["replay"]["python"].startswith("#!/usr/bin/env python3")
 
 

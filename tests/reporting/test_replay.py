@@ -1,124 +1,401 @@
-"""The replay forms of a failure: curl command lines and a runnable httpx script."""
+"""The replay forms of a failure: they make their own fixtures, keep the recorded waits,
+check the violation's symptom and clean up.
+
+Transcripts here are recorded by sending real requests to the in-process reference server
+(with a fault switched on), as a run does; the replays are then executed against fresh
+in-process servers, faulty and clean. The over-HTTP versions, with transcripts from whole
+runs, are in ``test_replay_over_http.py``.
+"""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
-import shlex
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
+from conformance.clock import VirtualClock
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
+from conformance.refserver import ReferenceServer
+from conformance.refserver.seed import ORGS
+from conformance.refserver.server import IN_PROCESS_BASE_URL
+from conformance.replay import (
+    Predicate,
+    Symptom,
+    derive_symptom,
+    plan_for,
+    shows,
+    symptom_of,
+)
 from conformance.reporting.replay import curl_commands, python_script, replay
+from conformance.target import embedded_target
+from conformance.transport import SyncASGITransport
 
-NEW_ID = "acti_REPLAYED_9"
-TARGET = "http://127.0.0.1:8765/api/v1"
-
-
-def _commands(lines: list[str]) -> list[str]:
-    return [line for line in lines if not line.startswith("#")]
+SMS = "activity/sms/"
 
 
-def _argv(command: str) -> list[str]:
-    return shlex.split(command.replace("\\\n", " "))
+# -- recording transcripts against the in-process reference server ---------------------------
 
 
-def _run_script(source: str, handler) -> list[httpx.Request]:
+def _record(faults: list[str], send: Callable[..., list[Exchange]], rule: str) -> Failure:
+    target = embedded_target(faults=faults)
+    fixtures = target.discover()
+    try:
+        steps = send(target, fixtures)
+    finally:
+        target.close()
+    return Failure(rule=rule, message="m", expected="e", actual="a", steps=tuple(steps))
+
+
+def _edit_a_sent_sms(target, fixtures) -> list[Exchange]:
+    created, _ = target.api.send(
+        "POST",
+        SMS,
+        json_body={
+            "status": "sent",
+            "local_phone": fixtures.internal_phones[0],
+            "remote_phone": "+15555550100",
+            "text": "hello",
+            "lead_id": fixtures.lead_id,
+            "contact_id": fixtures.contact_id,
+        },
+    )
+    edited, _ = target.api.send(
+        "PUT", f"{SMS}{created.response.body['id']}/", json_body={"text": "changed"}
+    )
+    return [created, edited]
+
+
+def _cancel_then_read_later(target, fixtures) -> list[Exchange]:
+    created, _ = target.api.send(
+        "POST",
+        SMS,
+        json_body={
+            "status": "outbox",
+            "send_in": 10,
+            "local_phone": fixtures.internal_phones[0],
+            "remote_phone": "+15555550100",
+            "text": "timing",
+            "lead_id": fixtures.lead_id,
+        },
+    )
+    path = f"{SMS}{created.response.body['id']}/"
+    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
+    target.clock.sleep(12)
+    read, _ = target.api.send("GET", path)
+    return [created, cancelled, read]
+
+
+@pytest.fixture(scope="module")
+def edit_sent() -> Failure:
+    return _record(["edit-sent-accepted"], _edit_a_sent_sms, "sms/update/drafts-only")
+
+
+@pytest.fixture(scope="module")
+def cancelled_sent() -> Failure:
+    return _record(
+        ["cancelled-still-sent"], _cancel_then_read_later, "sms/send/cancelled-never-sent"
+    )
+
+
+# -- running a Python replay against a fresh in-process server -------------------------------
+
+
+@dataclass
+class Fresh:
+    server: ReferenceServer
+    clock: VirtualClock
+    client: httpx.Client
+    seen: list[httpx.Request]
+
+    def owned(self, path: str) -> list[dict]:
+        answer = self.client.get(f"{IN_PROCESS_BASE_URL}/{path}", auth=(ORGS[0].api_key, ""))
+        return answer.json()["data"]
+
+
+@contextmanager
+def fresh(*faults: str) -> Iterator[Fresh]:
+    clock = VirtualClock()
+    server = ReferenceServer(clock=clock, faults=faults)
     seen: list[httpx.Request] = []
+    inner = SyncASGITransport(server.app)
 
-    def recording(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
+    class Recording(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return inner.handle_request(request)
 
+    client = httpx.Client(transport=Recording())
+    try:
+        yield Fresh(server, clock, client, seen)
+    finally:
+        client.close()
+        server.close()
+
+
+def _run_python(
+    source: str, where: Fresh, monkeypatch: pytest.MonkeyPatch, *, sleep=None
+) -> tuple[int, str]:
+    monkeypatch.setenv("CLOSE_API_URL", IN_PROCESS_BASE_URL)
+    monkeypatch.setenv("CLOSE_API_KEY", ORGS[0].api_key)
+    monkeypatch.setenv("CLOSE_OAUTH_TOKEN", ORGS[0].oauth_token)
+    monkeypatch.delenv("CLOSE_LOCAL_PHONE", raising=False)
     namespace: dict[str, object] = {"__name__": "replay_under_test"}
     exec(compile(source, "replay.py", "exec"), namespace)
-    client = httpx.Client(transport=httpx.MockTransport(recording))
-    with redirect_stdout(io.StringIO()):
-        namespace["main"](client=client)
-    return seen
+    namespace["time"] = SimpleNamespace(sleep=sleep or where.clock.sleep)
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = namespace["main"](client=where.client)  # type: ignore[operator]
+    return code, out.getvalue()
 
 
-def _fake_server(request: httpx.Request) -> httpx.Response:
-    if request.method == "POST":
-        return httpx.Response(200, json={"id": NEW_ID, "status": "draft"})
-    return httpx.Response(200, json={"id": NEW_ID, "status": "scheduled"})
+# -- business rule: edit of a sent SMS --------------------------------------------------------
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"CLOSE_API_KEY": "env-key", "CLOSE_OAUTH_TOKEN": "env-token"}
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("CLOSE_API_URL", raising=False)
-    return values
+def test_the_python_replay_reproduces_on_the_faulty_server_and_exits_1(edit_sent, monkeypatch):
+    with fresh("edit-sent-accepted") as where:
+        code, output = _run_python(
+            python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch
+        )
+    assert code == 1, output
+    assert "REPRODUCED" in output
 
 
-def test_python_replay_compiles(failure):
-    compile(python_script(failure, TARGET), "replay.py", "exec")
+def test_the_python_replay_against_a_clean_server_exits_0(edit_sent, monkeypatch):
+    with fresh() as where:
+        code, output = _run_python(
+            python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch
+        )
+    assert code == 0, output
+    assert "not reproduced" in output
 
 
-def test_python_replay_docstring_names_rule_expected_and_actual(failure):
-    source = python_script(failure, TARGET)
-    docstring = compile(source, "replay.py", "exec").co_consts[0]
-    assert failure.rule in docstring
-    assert f"Expected: {failure.expected}" in docstring
-    assert f"Actual: {failure.actual}" in docstring
+def test_the_python_replay_makes_its_own_lead_and_never_sends_the_recorded_ids(
+    edit_sent, monkeypatch
+):
+    recorded = {
+        edit_sent.steps[0].request.body["lead_id"],
+        edit_sent.steps[0].request.body["contact_id"],
+        edit_sent.steps[0].response.body["id"],
+    }
+    with fresh("edit-sent-accepted") as where:
+        _run_python(python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch)
+    first = where.seen[0]
+    assert (first.method, first.url.path) == ("POST", "/api/v1/lead/")
+    sent = " ".join(str(r.url) + r.content.decode() for r in where.seen)
+    assert not [value for value in recorded if value in sent]
+    steps = [r for r in where.seen if r.url.path.startswith("/api/v1/activity/sms")]
+    assert json.loads(steps[0].content)["lead_id"].startswith("lead_")
+    assert steps[1].method == "PUT"
+    assert steps[1].url.path.removeprefix("/api/v1/activity/sms/").strip("/") != ""
 
 
-def test_python_replay_sends_the_three_requests_with_the_rebound_id(failure, sample, credentials):
-    seen = _run_script(python_script(failure, TARGET), _fake_server)
+def test_the_python_replay_deletes_everything_it_created(edit_sent, monkeypatch):
+    with fresh("edit-sent-accepted") as where:
+        _run_python(python_script(edit_sent, "http://recorded/api/v1"), where, monkeypatch)
+        assert where.owned("lead/") == []
+        assert where.owned("activity/sms/") == []
 
-    assert [(r.method, r.url.path) for r in seen] == [
-        ("POST", "/api/v1/activity/sms/"),
-        ("PUT", f"/api/v1/activity/sms/{NEW_ID}/"),
-        ("GET", f"/api/v1/activity/sms/{NEW_ID}/"),
+
+def test_without_the_api_key_the_python_replay_exits_2_and_sends_nothing(edit_sent, monkeypatch):
+    source = python_script(edit_sent, "http://recorded/api/v1")
+    namespace: dict[str, object] = {"__name__": "replay_under_test"}
+    exec(compile(source, "replay.py", "exec"), namespace)
+    monkeypatch.delenv("CLOSE_API_KEY", raising=False)
+    with fresh() as where, redirect_stderr(io.StringIO()):
+        assert namespace["main"](client=where.client) == 2  # type: ignore[operator]
+    assert where.seen == []
+
+
+def test_a_replay_holds_no_credential_of_the_run(edit_sent, cancelled_sent):
+    for failure in (edit_sent, cancelled_sent):
+        replayed = replay(failure, "http://recorded/api/v1")
+        for text in (replayed.python, "\n".join(replayed.curl)):
+            for org in ORGS:
+                assert org.api_key not in text
+                assert org.oauth_token not in text
+            assert "CLOSE_API_KEY" in text
+
+
+# -- timing rule: a cancelled SMS still sent --------------------------------------------------
+
+
+def test_the_recorded_wait_is_kept_and_a_timing_failure_reproduces(cancelled_sent, monkeypatch):
+    waited: list[float] = []
+    with fresh("cancelled-still-sent") as where:
+
+        def sleep(seconds: float) -> None:
+            waited.append(seconds)
+            where.clock.sleep(seconds)
+
+        source = python_script(cancelled_sent, "http://recorded/api/v1")
+        code, output = _run_python(source, where, monkeypatch, sleep=sleep)
+    assert code == 1, output
+    assert waited == [pytest.approx(12, abs=0.01)]
+
+
+def test_without_the_wait_the_timing_failure_would_not_show(cancelled_sent, monkeypatch):
+    with fresh("cancelled-still-sent") as where:
+        source = python_script(cancelled_sent, "http://recorded/api/v1")
+        code, output = _run_python(source, where, monkeypatch, sleep=lambda seconds: None)
+    assert code == 0, output
+
+
+def test_the_timing_replay_against_a_clean_server_exits_0(cancelled_sent, monkeypatch):
+    with fresh() as where:
+        code, output = _run_python(
+            python_script(cancelled_sent, "http://recorded/api/v1"), where, monkeypatch
+        )
+    assert code == 0, output
+
+
+def test_the_curl_replay_sleeps_as_recorded(cancelled_sent):
+    lines = curl_commands(cancelled_sent.steps, "http://recorded/api/v1")
+    assert [line for line in lines if line.startswith("sleep ")] == ["sleep 12  # as recorded"]
+
+
+# -- the plan: what is created, mapped and waited for -----------------------------------------
+
+
+def test_the_plan_maps_the_lead_its_contact_and_each_created_sms(edit_sent):
+    plan = plan_for(edit_sent.steps)
+    body = edit_sent.steps[0].request.body
+    assert plan.leads == ((body["lead_id"], (body["contact_id"],)),)
+    assert plan.created == {0: edit_sent.steps[0].response.body["id"]}
+    assert plan.names[body["lead_id"]] == "lead_1"
+    assert plan.names[edit_sent.steps[0].response.body["id"]] == "sms_1"
+
+
+def test_the_waits_are_the_gaps_between_the_recorded_sending_times():
+    steps = [
+        _step("GET", SMS, sent_at="2026-01-01T12:00:00+00:00"),
+        _step("GET", SMS, sent_at="2026-01-01T12:00:00.010000+00:00"),
+        _step("GET", SMS, sent_at="2026-01-01T12:00:15.500000+00:00"),
+        _step("GET", SMS, sent_at=None),
     ]
-    assert str(seen[2].url) == f"{TARGET}/activity/sms/{NEW_ID}/?_fields=id,status"
-    assert json.loads(seen[0].content) == failure.steps[0].request.body
-    assert json.loads(seen[1].content) == {"status": "scheduled", "note": f"was {NEW_ID}"}
-    assert sample.SMS_ID not in "".join(str(r.url) + r.content.decode() for r in seen)
+    assert plan_for(steps).waits == (0.0, 0.0, 15.49, 0.0)
 
 
-def test_python_replay_reads_credentials_from_the_environment(failure, credentials):
-    seen = _run_script(python_script(failure, TARGET), _fake_server)
-
-    basic = base64.b64encode(b"env-key:").decode()
-    assert seen[0].headers["authorization"] == f"Basic {basic}"
-    assert seen[1].headers["authorization"] == f"Basic {basic}"
-    assert seen[2].headers["authorization"] == "Bearer env-token"
-
-
-def test_python_replay_keeps_the_tz_offset_header_only_where_recorded(failure, credentials):
-    seen = _run_script(python_script(failure, TARGET), _fake_server)
-
-    assert seen[0].headers["x-tz-offset"] == "+02:00"
-    assert "x-tz-offset" not in seen[1].headers
+def test_a_template_the_server_knew_is_created_and_an_unknown_one_kept():
+    known = _step(
+        "POST",
+        SMS,
+        body={"lead_id": "lead_a1", "template_id": "smstmpl_known1"},
+        answer={"id": "acti_n1", "template_id": "smstmpl_known1"},
+    )
+    unknown = _step(
+        "POST", SMS, body={"lead_id": "lead_a1", "template_id": "smstmpl_madeup"}, status=400
+    )
+    plan = plan_for([known, unknown])
+    assert plan.templates == ("smstmpl_known1",)
 
 
-def test_python_replay_base_url_can_be_overridden(failure, credentials, monkeypatch):
-    monkeypatch.setenv("CLOSE_API_URL", "http://other.test/api/v1/")
-    seen = _run_script(python_script(failure, TARGET), _fake_server)
+def test_a_python_replay_with_a_template_creates_one_and_uses_its_id(monkeypatch):
+    def send_from_the_template(target, fixtures):
+        created, _ = target.api.send(
+            "POST",
+            SMS,
+            json_body={
+                "status": "draft",
+                "local_phone": fixtures.internal_phones[0],
+                "remote_phone": "+15555550100",
+                "template_id": fixtures.template_id,
+                "lead_id": fixtures.lead_id,
+                "contact_id": fixtures.contact_id,
+            },
+        )
+        return [created]
 
-    assert str(seen[0].url) == "http://other.test/api/v1/activity/sms/"
+    failure = _record([], send_from_the_template, "sms/create/template-renders")
+    with fresh() as where:
+        _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
+    posts = [r for r in where.seen if r.method == "POST"]
+    assert [r.url.path for r in posts] == [
+        "/api/v1/lead/",
+        "/api/v1/sms_template/",
+        "/api/v1/activity/sms/",
+    ]
+    template_id = json.loads(posts[2].content)["template_id"]
+    assert template_id != failure.steps[0].request.body["template_id"]
+    assert template_id.startswith("smstmpl_")
 
 
-@pytest.mark.parametrize(
-    ("auth", "expected"),
-    [
-        ("none", None),
-        ("wrong", "Basic " + base64.b64encode(b"wrong-key:").decode()),
-        ("second-org", "Basic " + base64.b64encode(b"second:").decode()),
-    ],
-)
-def test_python_replay_sends_each_credential_kind(monkeypatch, auth, expected):
-    monkeypatch.setenv("CLOSE_SECOND_API_KEY", "second")
-    failure = _single_step_failure(RecordedRequest("GET", "/activity/sms/", {}, auth=auth))
-    (request,) = _run_script(python_script(failure, TARGET), _fake_server)
+# -- the symptom ------------------------------------------------------------------------------
 
-    assert request.headers.get("authorization") == expected
+
+def test_a_different_status_code_is_the_whole_symptom():
+    symptom = derive_symptom(
+        RecordedResponse(200, {}, {"status": "sent"}), RecordedResponse(400, {}, {"error": "x"})
+    )
+    assert symptom == Symptom((Predicate("status", value=200),))
+
+
+def test_with_the_same_status_the_fields_that_differ_are_the_symptom_ids_and_dates_aside():
+    recorded = RecordedResponse(
+        200,
+        {},
+        {
+            "id": "acti_aaaaaa1",
+            "status": "sent",
+            "date_sent": "2026-01-01T12:00:10+00:00",
+            "date_created": "2026-01-01T12:00:00+00:00",
+            "text": "same",
+            "attachments": [1, 2],
+        },
+    )
+    clean = RecordedResponse(
+        200,
+        {},
+        {
+            "id": "acti_bbbbbb2",
+            "status": "draft",
+            "date_sent": None,
+            "date_created": "2026-02-01T12:00:00+00:00",
+            "text": "same",
+            "attachments": [],
+        },
+    )
+    symptom = derive_symptom(recorded, clean)
+    assert symptom is not None
+    assert set(symptom.predicates) == {
+        Predicate("status", value=200),
+        Predicate("eq", "status", "sent"),
+        Predicate("not-null", "date_sent"),
+        Predicate("length", "attachments", 2),
+    }
+    assert shows(symptom, 200, recorded.body)
+    assert not shows(symptom, 200, clean.body)
+    assert not shows(symptom, 400, recorded.body)
+
+
+def test_the_symptom_of_a_recorded_failure_comes_from_the_clean_reference_server(cancelled_sent):
+    symptom = symptom_of(cancelled_sent)
+    assert symptom is not None
+    assert Predicate("eq", "status", "sent") in symptom.predicates
+
+
+def test_a_failure_a_clean_server_answers_the_same_way_has_no_symptom_and_exits_3(monkeypatch):
+    def read_a_list(target, fixtures):
+        listed, _ = target.api.send("GET", SMS, params={"lead_id": fixtures.lead_id})
+        return [listed]
+
+    failure = _record([], read_a_list, "sms/list/pagination")
+    assert symptom_of(failure) is None
+    with fresh() as where:
+        code, output = _run_python(
+            python_script(failure, "http://recorded/api/v1"), where, monkeypatch
+        )
+    assert code == 3, output
+    lines = curl_commands(failure.steps, "http://recorded/api/v1")
+    assert lines[-1] == "exit 3"
+
+
+# -- text safety ------------------------------------------------------------------------------
 
 
 def test_python_replay_survives_awkward_text():
@@ -135,99 +412,168 @@ def test_python_replay_survives_awkward_text():
             ),
         ),
     )
-    source = python_script(failure, TARGET)
-    compile(source, "replay.py", "exec")
-    assert compile(source, "replay.py", "exec").co_consts[0].startswith("Replay")
-
-
-def test_curl_commands_use_environment_credentials_only(failure):
-    lines = curl_commands(failure.steps, TARGET)
-    first, second, third = _commands(lines)
-
-    assert '-u "$CLOSE_API_KEY:"' in first
-    assert '-u "$CLOSE_API_KEY:"' in second
-    assert '-H "Authorization: Bearer $CLOSE_OAUTH_TOKEN"' in third
+    source = python_script(failure, "http://recorded/api/v1")
+    code = compile(source, "replay.py", "exec")
+    assert code.co_consts[0].startswith("Replay")
 
 
 @pytest.mark.parametrize(
-    ("auth", "flag"),
+    ("auth", "python", "shell"),
     [
-        ("second-org", '-u "$CLOSE_SECOND_API_KEY:"'),
-        ("wrong", '-u "wrong-key:"'),
+        (
+            "bearer",
+            '"Bearer " + os.environ["CLOSE_OAUTH_TOKEN"]',
+            '"Authorization: Bearer $CLOSE_OAUTH_TOKEN"',
+        ),
+        ("second-org", 'os.environ["CLOSE_SECOND_API_KEY"]', '-u "$CLOSE_SECOND_API_KEY:"'),
+        ("wrong", '("wrong-key", "")', '-u "wrong-key:"'),
     ],
 )
-def test_curl_command_for_each_credential_kind(auth, flag):
-    failure = _single_step_failure(RecordedRequest("GET", "/activity/sms/", {}, auth=auth))
-    (command,) = _commands(curl_commands(failure.steps, TARGET))
-    assert flag in command
-
-
-def test_curl_command_without_credentials_sends_none():
-    failure = _single_step_failure(RecordedRequest("GET", "/activity/sms/", {}, auth="none"))
-    (command,) = _commands(curl_commands(failure.steps, TARGET))
-    assert "-u" not in _argv(command)
-    assert "Authorization" not in command
-
-
-def test_curl_binds_the_created_id_with_jq_and_says_jq_is_needed(failure, sample):
-    lines = curl_commands(failure.steps, TARGET)
-    first, second, third = _commands(lines)
-
-    assert any(line.startswith("#") and "jq" in line for line in lines)
-    assert first.startswith("SMS_1=$(curl ")
-    assert first.endswith("| jq -r .id)")
-    assert sample.SMS_ID not in second + third
-    assert _argv(second)[-1] == f"{TARGET}/activity/sms/$SMS_1/"
-    assert _argv(third)[-1] == f"{TARGET}/activity/sms/$SMS_1/?_fields=id,status"
-
-
-def test_curl_body_is_shell_quoted_json(failure):
-    first = _commands(curl_commands(failure.steps, TARGET))[0]
-    argv = _argv(first.removeprefix("SMS_1=$(").split(" \\\n  | tee")[0])
-
-    assert argv[argv.index("-d") + 1] == json.dumps(
-        failure.steps[0].request.body, ensure_ascii=False
+def test_each_credential_kind_is_read_from_its_environment_variable(auth, python, shell):
+    failure = replace(
+        Failure("sms/auth/x", "m", "e", "a"),
+        steps=(_step("GET", SMS, auth=auth),),
     )
-    assert "Content-Type: application/json" in argv
-    assert argv[argv.index("-X") + 1] == "POST"
-    assert "x-tz-offset: +02:00" in argv
+    assert python in python_script(failure, "http://recorded/api/v1", symptom=None)
+    assert shell in "\n".join(curl_commands(failure.steps, "http://recorded/api/v1", symptom=None))
 
 
-def test_curl_body_substitutes_the_bound_id(failure):
-    second = _commands(curl_commands(failure.steps, TARGET))[1]
-    argv = _argv(second)
-
-    assert json.loads(argv[argv.index("-d") + 1]) == {"status": "scheduled", "note": "was $SMS_1"}
-
-
-def test_an_id_nobody_uses_later_is_not_bound(failure):
-    steps = failure.steps[:1]
-    assert _commands(curl_commands(steps, TARGET))[0].startswith("curl ")
-    assert "response.json()" not in python_script(_single_step_failure(steps[0].request), TARGET)
-
-
-def test_an_id_is_not_replaced_inside_a_longer_token():
-    created = Exchange(
-        RecordedRequest("POST", "/activity/sms/", {}, body={"text": "x"}),
-        RecordedResponse(200, {}, {"id": "acti_1"}),
+def _step(
+    method: str,
+    path: str,
+    *,
+    body=None,
+    answer=None,
+    status: int = 200,
+    auth: str = "basic",
+    sent_at: str | None = None,
+) -> Exchange:
+    return Exchange(
+        RecordedRequest(method, path, {}, body=body, auth=auth),
+        RecordedResponse(status, {}, answer if answer is not None else {"data": []}),
+        sent_at=sent_at,
     )
-    later = Exchange(RecordedRequest("GET", "/activity/sms/?id__in=acti_10,acti_1", {}), None)
-    lines = _commands(curl_commands((created, later), TARGET))
-
-    assert _argv(lines[1])[-1] == f"{TARGET}/activity/sms/?id__in=acti_10,$SMS_1"
 
 
-def test_replay_returns_both_forms(failure):
-    replayed = replay(failure, TARGET)
-    assert replayed.python == python_script(failure, TARGET)
-    assert _commands(replayed.curl) == _commands(curl_commands(failure.steps, TARGET))
+# -- lists and dates --------------------------------------------------------------------------
 
 
-def _single_step_failure(request: RecordedRequest) -> Failure:
-    return Failure(
-        rule="sms/auth/x",
-        message="m",
-        expected="e",
-        actual="a",
-        steps=(Exchange(request, RecordedResponse(200, {}, {"id": "acti_x"})),),
+def test_lists_of_equal_length_are_compared_item_by_item():
+    recorded = RecordedResponse(200, {}, {"data": [{"id": "acti_aaaaaa1", "status": "sent"}]})
+    clean = RecordedResponse(200, {}, {"data": [{"id": "acti_bbbbbb2", "status": "outbox"}]})
+    symptom = derive_symptom(recorded, clean)
+    assert symptom == Symptom(
+        (Predicate("status", value=200), Predicate("eq", "data.0.status", "sent"))
     )
+    assert shows(symptom, 200, recorded.body)
+    assert not shows(symptom, 200, clean.body)
+    assert not shows(symptom, 200, {"data": []})
+
+
+@pytest.mark.parametrize(
+    ("value", "moved"),
+    [
+        ("2028-01-30T12:05:00+00:00", "2028-01-30T13:05:00+00:00"),
+        ("2028-01-30T12:05:00.250000Z", "2028-01-30T13:05:00.250000Z"),
+        ("2028-01-30T12:05:00-04:00", "2028-01-30T13:05:00-04:00"),
+    ],
+)
+def test_a_recorded_date_is_moved_in_its_own_style(value, moved):
+    from datetime import timedelta
+
+    from conformance.replay import shifted
+
+    assert shifted(value, timedelta(hours=1)) == moved
+
+
+def _schedule_cancel_read(target, fixtures) -> list[Exchange]:
+    from datetime import timedelta
+
+    body = {
+        "status": "draft",
+        "local_phone": fixtures.internal_phones[0],
+        "remote_phone": "+15555550100",
+        "text": "scheduled",
+        "lead_id": fixtures.lead_id,
+    }
+    created, _ = target.api.send("POST", SMS, json_body=body)
+    path = f"{SMS}{created.response.body['id']}/"
+    due = (target.clock.now() + timedelta(seconds=300)).isoformat()
+    scheduled, _ = target.api.send(
+        "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
+    )
+    target.clock.sleep(299)
+    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
+    target.clock.sleep(3)
+    read, _ = target.api.send("GET", path)
+    return [created, scheduled, cancelled, read]
+
+
+@pytest.mark.parametrize(("faults", "exit_code"), [(("cancelled-still-sent",), 1), ((), 0)])
+def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_later(
+    monkeypatch, faults, exit_code
+):
+    from datetime import datetime, timedelta
+
+    failure = _record(
+        ["cancelled-still-sent"], _schedule_cancel_read, "sms/send/cancelled-never-sent"
+    )
+    assert plan_for(failure.steps).dates  # the recorded date_scheduled is one to move
+    with fresh(*faults) as where:
+        where.clock.advance(3 * 86400)  # the replay runs days after the recording
+
+        class Now(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return where.clock.now()
+
+        source = python_script(failure, "http://recorded/api/v1")
+        monkeypatch.setenv("CLOSE_API_URL", IN_PROCESS_BASE_URL)
+        monkeypatch.setenv("CLOSE_API_KEY", ORGS[0].api_key)
+        namespace: dict[str, object] = {"__name__": "replay_under_test"}
+        exec(compile(source, "replay.py", "exec"), namespace)
+        namespace["time"] = SimpleNamespace(sleep=where.clock.sleep)
+        namespace["datetime"] = Now
+        with redirect_stdout(io.StringIO()) as out:
+            code = namespace["main"](client=where.client)  # type: ignore[operator]
+        sent = [r for r in where.seen if r.method == "PUT" and b"date_scheduled" in r.content]
+    assert code == exit_code, out.getvalue()
+    due = datetime.fromisoformat(json.loads(sent[0].content)["date_scheduled"])
+    assert due - where.clock.now() < timedelta(seconds=0)  # it was due during the replay
+    assert due > datetime.fromisoformat(failure.steps[1].request.body["date_scheduled"])
+
+
+def test_a_body_sent_as_text_is_replayed_as_text_with_its_content_type(monkeypatch):
+    def post_text(target, fixtures):
+        posted, _ = target.api.send(
+            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
+        )
+        return [posted]
+
+    failure = _record([], post_text, "protocol/json-body")
+    with fresh() as where:
+        _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
+    (sent,) = [r for r in where.seen if r.url.path == "/api/v1/activity/sms/"]
+    assert sent.content == b"status=draft"
+    assert sent.headers["content-type"] == "text/plain"
+    assert "--data-binary 'status=draft'" not in "\n".join(
+        curl_commands(failure.steps, "http://recorded/api/v1")
+    )  # the body is an argument of call, which adds no JSON content type to it
+    assert "-H 'content-type: text/plain'" in "\n".join(
+        curl_commands(failure.steps, "http://recorded/api/v1")
+    )
+
+
+def test_a_replay_that_sends_says_so(cancelled_sent, edit_sent):
+    said = "It sends SMS (a step sets status outbox or scheduled)"
+    assert said in python_script(cancelled_sent, "http://recorded/api/v1")
+    assert said in "\n".join(curl_commands(cancelled_sent.steps, "http://recorded/api/v1"))
+    assert said not in python_script(edit_sent, "http://recorded/api/v1")
+
+
+def test_an_id_after_an_encoded_comma_in_a_query_is_mapped_too():
+    from conformance.replay import substitute
+
+    path = "activity/sms/?lead_id=lead_a1%2Clead_b2&x=plead_b2"
+    mapped = substitute(path, {"lead_a1": "lead_N1", "lead_b2": "lead_N2"})
+    assert mapped == "activity/sms/?lead_id=lead_N1%2Clead_N2&x=plead_b2"

@@ -1,74 +1,183 @@
-"""The curl replay run for real by bash against a tiny local HTTP server."""
+"""The curl replay run for real by bash against fresh reference servers over HTTP.
+
+The transcript is recorded by sending real requests to the in-process reference server with
+the fault on (as a run does); whole runs over HTTP are in ``test_replay_over_http.py``.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
+from conformance.records import Failure
+from conformance.refserver.seed import ORGS
 from conformance.reporting.replay import curl_commands
+from conformance.target import embedded_target
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("bash", "curl", "jq")),
     reason="needs bash, curl and jq",
 )
 
-NEW_ID = "acti_FROM_SHELL_3"
+SMS = "activity/sms/"
 
 
-class _FakeClose(BaseHTTPRequestHandler):
-    seen: list[tuple[str, str, dict[str, str], object]] = []
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        self.seen.append((self.command, self.path, dict(self.headers), body))
-        payload = json.dumps({"id": NEW_ID, "status": "draft"}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    _FakeClose.seen = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FakeClose)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+@pytest.fixture(scope="module")
+def edit_sent() -> Failure:
+    target = embedded_target(faults=["edit-sent-accepted"])
+    fixtures = target.discover()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/api/v1"
+        created, _ = target.api.send(
+            "POST",
+            SMS,
+            json_body={
+                "status": "sent",
+                "local_phone": fixtures.internal_phones[0],
+                "remote_phone": "+15555550100",
+                "text": 'it\'s "quoted" $HOME `x`',
+                "lead_id": fixtures.lead_id,
+                "contact_id": fixtures.contact_id,
+            },
+        )
+        edited, _ = target.api.send(
+            "PUT", f"{SMS}{created.response.body['id']}/", json_body={"text": "changed"}
+        )
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        target.close()
+    return Failure("sms/update/drafts-only", "m", "e", "a", steps=(created, edited))
 
 
-def test_curl_replay_runs_the_three_requests_with_the_rebound_id(server, failure):
-    script = "set -euo pipefail\n" + "\n".join(curl_commands(failure.steps, server))
-    env = {"PATH": os.environ["PATH"], "CLOSE_API_KEY": "k", "CLOSE_OAUTH_TOKEN": "t"}
-    done = subprocess.run(
-        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30
+def _bash(script: list[str], base_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    variables = {
+        "PATH": os.environ["PATH"],
+        "CLOSE_API_URL": base_url,
+        "CLOSE_API_KEY": ORGS[0].api_key,
+        **env,
+    }
+    return subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        env={k: v for k, v in variables.items() if v},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
-    assert done.returncode == 0, done.stderr
-    assert [(method, path) for method, path, _, _ in _FakeClose.seen] == [
-        ("POST", "/api/v1/activity/sms/"),
-        ("PUT", f"/api/v1/activity/sms/{NEW_ID}/"),
-        ("GET", f"/api/v1/activity/sms/{NEW_ID}/?_fields=id,status"),
-    ]
-    assert _FakeClose.seen[0][3] == failure.steps[0].request.body
-    assert _FakeClose.seen[1][3] == {"status": "scheduled", "note": f"was {NEW_ID}"}
-    assert _FakeClose.seen[0][2]["x-tz-offset"] == "+02:00"
-    assert _FakeClose.seen[2][2]["Authorization"] == "Bearer t"
+
+def test_the_curl_replay_exits_1_on_a_fresh_faulty_server_and_leaves_nothing(
+    edit_sent, reference_over_http
+):
+    script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1", rule=edit_sent.rule)
+    with reference_over_http(faults=["edit-sent-accepted"]) as base_url:
+        done = _bash(script, base_url)
+        client = httpx.Client(base_url=base_url + "/", auth=(ORGS[0].api_key, ""))
+        leads = client.get("lead/").json()["data"]
+        sms = client.get(SMS).json()["data"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "REPRODUCED" in done.stdout
+    assert "POST /lead/ -> 200" in done.stdout
+    assert (leads, sms) == ([], [])
+
+
+def test_the_curl_replay_exits_0_on_a_fresh_clean_server(edit_sent, reference_over_http):
+    script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1", rule=edit_sent.rule)
+    with reference_over_http() as base_url:
+        done = _bash(script, base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not reproduced" in done.stdout
+
+
+def test_the_curl_replay_sends_the_recorded_text_unchanged(edit_sent, reference_over_http):
+    script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1", rule=edit_sent.rule)
+    with reference_over_http(faults=["edit-sent-accepted"]) as base_url:
+        done = _bash(script, base_url)
+    assert '"text":"it\'s \\"quoted\\" $HOME `x`"' in done.stdout
+
+
+def test_without_the_api_key_the_curl_replay_exits_2_before_sending(edit_sent, reference_over_http):
+    script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1")
+    with reference_over_http() as base_url:
+        done = _bash(script, base_url, CLOSE_API_KEY="")
+    assert done.returncode == 2
+    assert "set CLOSE_API_KEY first" in done.stderr
+    assert "->" not in done.stdout
+
+
+def test_an_unreachable_target_makes_the_curl_replay_exit_2(edit_sent):
+    script = curl_commands(edit_sent.steps, "http://recorded.invalid/api/v1")
+    done = _bash(script, "http://127.0.0.1:9/api/v1")
+    assert done.returncode == 2, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_over_http):
+    """Scheduled 5 s ahead, cancelled after 2 s, read after 7 s: recorded in-process on a
+    virtual clock, replayed in real time. Only a server that sends a cancelled SMS shows it."""
+    from datetime import timedelta
+
+    target = embedded_target(faults=["cancelled-still-sent"])
+    fixtures = target.discover()
+    try:
+        body = {
+            "status": "draft",
+            "local_phone": fixtures.internal_phones[0],
+            "remote_phone": "+15555550100",
+            "text": "scheduled",
+            "lead_id": fixtures.lead_id,
+        }
+        created, _ = target.api.send("POST", SMS, json_body=body)
+        path = f"{SMS}{created.response.body['id']}/"
+        due = (target.clock.now() + timedelta(seconds=5)).isoformat()
+        scheduled, _ = target.api.send(
+            "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
+        )
+        target.clock.sleep(2)
+        cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
+        target.clock.sleep(5)
+        read, _ = target.api.send("GET", path)
+    finally:
+        target.close()
+    assert read.response.body["status"] == "sent"
+    steps = (created, scheduled, cancelled, read)
+    script = curl_commands(steps, "http://recorded.invalid/api/v1", rule="r")
+    assert "sleep 2  # as recorded" in script and "sleep 5  # as recorded" in script
+    with (
+        reference_over_http(faults=["cancelled-still-sent"]) as faulty,
+        reference_over_http() as clean,
+    ):
+        runs = [
+            subprocess.Popen(
+                ["bash", "-c", "\n".join(script)],
+                env={
+                    "PATH": os.environ["PATH"],
+                    "CLOSE_API_URL": url,
+                    "CLOSE_API_KEY": ORGS[0].api_key,
+                },
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for url in (faulty, clean)
+        ]
+        outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert [run.returncode for run in runs] == [1, 0], outputs
+
+
+def test_a_text_body_is_sent_by_curl_as_text(reference_over_http):
+    target = embedded_target()
+    target.discover()
+    try:
+        posted, _ = target.api.send(
+            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
+        )
+    finally:
+        target.close()
+    script = curl_commands((posted,), "http://recorded.invalid/api/v1", symptom=None)
+    script = [line for line in script if line != "exit 3"]
+    script.append('echo "answer: $STATUS"')
+    with reference_over_http() as base_url:
+        done = _bash(script, base_url)
+    assert f"answer: {posted.response.status_code}" in done.stdout, done.stdout + done.stderr
