@@ -134,7 +134,12 @@ def test_an_sms_created_without_a_lead_is_given_one_of_the_runs_leads(server):
     target = remote_like(server, (lead,))
     machine = a_machine(target)
     local = target.fixtures.internal_phones[0]
-    body = {"status": "draft", "text": "hi", "local_phone": local, "remote_phone": "+15555550100"}
+    body = {
+        "status": "draft",
+        "text": "hi",
+        "local_phone": local,
+        "remote_phone": FICTIONAL_RECIPIENTS[0],
+    }
     machine._create(body)
     created = list(machine.created)
     assert created and sms_on(server, lead) >= set(created)

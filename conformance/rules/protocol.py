@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
 from conformance.client import TRANSIENT_STATUSES
+from conformance.model import without_loose_values
 from conformance.rules._util import shown, status_text
 
 SMS_OPERATIONS = ("create", "update", "get", "delete", "list", "list-walk", "method", "format")
@@ -95,6 +96,8 @@ def _shape_reading(step: Step, body: object) -> str | None:
     rule = step.expectation.rule if step.expectation else None
     over_limit = step.operation == "list" and int(step.params.get("_limit", "0") or 0) > 100
     request = step.request_body if isinstance(step.request_body, dict) else {}
+    if without_loose_values(request) != request:
+        return None  # a value a server may read as malformed (template_id 12345): no refusal
     if rule is not None and rule.endswith("scheduled-requires-date-scheduled"):
         # a malformed date_scheduled is a malformed value; only a missing one is a refusal
         rule = rule if request.get("date_scheduled") is None else None

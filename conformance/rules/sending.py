@@ -146,8 +146,8 @@ def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Findi
         return
     rule = "sms/get/returns-object" if step.operation == "get" else "sms/list/pagination"
     for record, obj, _ in observed_objects(step):
-        if not isinstance(obj, dict) or obj.get("status") not in DELIVERED:
-            continue
+        if not isinstance(obj, dict) or obj.get("status") != "sent":
+            continue  # a failed send (error) need not have a send time at all
         if record.status not in SENDING or record.activity_at is None or record.due is None:
             continue  # not sent as far as the model knew, or already seen sent
         shown = parse_datetime(obj.get("activity_at"))
