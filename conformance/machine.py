@@ -851,6 +851,30 @@ class _SmsMachine(RuleBasedStateMachine):
             if getattr(r, kind) is not None and r.written.get("lead_id") in leads
         ]
 
+    @precondition(lambda self: self.target.allow_send)
+    @rule(data=st.data(), date_scheduled=st.sampled_from([None, "absent"]))
+    def schedule_without_a_date(self, data: st.DataObject, date_scheduled: str | None) -> None:
+        """ "must be specified in the `date_scheduled` field": a scheduled create without
+        one (absent or null) must be refused (the invalid-payload families reach it rarely
+        once other draws shift)."""
+        body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="draft"))
+        body = {**body, "status": "scheduled", "text": "scheduled without a date"}
+        body.pop("date_scheduled", None)
+        if date_scheduled is None:
+            body["date_scheduled"] = None
+        self._create(body)
+
+    @precondition(lambda self: len(self.fixtures.leads) >= 2)
+    @rule(data=st.data())
+    def list_by_a_contact_on_another_lead(self, data: st.DataObject) -> None:
+        """``contact_id`` with a single ``lead_id`` that is not the contact's: only SMS of
+        that contact may be listed, so an ignored contact filter shows whenever the lead has
+        SMS (on the contact's own lead every SMS may well be the contact's)."""
+        (lead, _), (_, contact) = data.draw(
+            st.permutations(self.fixtures.leads).map(lambda leads: leads[:2]), label="leads"
+        )
+        self._list(self._scoped({"contact_id": contact, "lead_id": lead}))
+
     @rule(data=st.data(), field=st.sampled_from(["remote_phone", "local_phone"]))
     def create_with_a_phone_that_is_no_number(self, data: st.DataObject, field: str) -> None:
         """ "Phone number in E.164 format": a draft whose number has letters or too few
