@@ -19,8 +19,8 @@ from conformance.reporting.replay import curl_commands
 from conformance.target import embedded_target
 
 pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("bash", "curl", "jq")),
-    reason="needs bash, curl and jq",
+    not os.environ.get("CI") and not all(shutil.which(t) for t in ("bash", "curl", "jq")),
+    reason="the curl replay needs bash, curl and jq; install them to run it (CI never skips)",
 )
 
 SMS = "activity/sms/"
