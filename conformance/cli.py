@@ -147,12 +147,39 @@ def main() -> None:
     "reach and how many rules were not run.",
 )
 @click.option(
+    "--max-time",
     "--max-duration",
+    "max_time",
     type=click.FloatRange(min=1),
-    default=3600.0,
-    show_default=True,
-    help="Seconds a remote run may take; then it stops, cleans up, and is inconclusive.",
+    default=None,
+    help="Time budget in seconds, on any target (default: 3600 on a remote one, none on "
+    "the embedded server): once spent, the run stops, cleans up and is inconclusive "
+    "(exit 3), naming the phases it did not reach and how many rules were not run; rules "
+    "found broken before still fail it (exit 1).",
 )
+@click.option(
+    "--exclude-rule",
+    "excluded",
+    multiple=True,
+    metavar="RULE",
+    help="Never judge this rule; it is reported not-run (repeatable).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="REPORT",
+    help="A report.json of an earlier run: the rules it found broken are known deviations, "
+    "still judged and reported, but only a violation of another rule fails the run.",
+)
+@click.option(
+    "--summary-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Append a Markdown summary to FILE (e.g. $GITHUB_STEP_SUMMARY).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line (and errors).")
 @click.option(
     "--settle",
     type=click.FloatRange(min=0),
@@ -194,7 +221,11 @@ def run(
     template_id: str | None,
     recipients: tuple[str, ...],
     max_requests: int | None,
-    max_duration: float,
+    max_time: float | None,
+    excluded: tuple[str, ...],
+    baseline: Path | None,
+    summary_md: Path | None,
+    quiet: bool,
     settle: float | None,
     strict: bool,
     fault: str | None,
@@ -213,14 +244,19 @@ def run(
     CA variables (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
 
     \b
-    Exit codes: 0 every checked rule held, 1 a rule was violated, 2 usage or
-    configuration error, 3 inconclusive (target unreachable, credentials refused,
-    too much noise, a budget spent)."""
+    Exit codes: 0 every checked rule held (known deviations of --baseline aside), 1 a
+    rule was violated, 2 usage or configuration error, 3 inconclusive (target
+    unreachable, credentials refused, too much noise, a budget spent: --max-time,
+    --max-requests)."""
+    from conformance.baseline import known_deviations
+    from conformance.catalogue import CATALOGUE
     from conformance.client import Credentials
     from conformance.engine import run_target
     from conformance.model import Timing
     from conformance.reporting import write_reports
+    from conformance.reporting.markdown import write_markdown
     from conformance.target import (
+        DEFAULT_MAX_SECONDS,
         FICTIONAL_RECIPIENTS,
         ConfigurationError,
         GivenFixtures,
@@ -232,6 +268,10 @@ def run(
     seed_value = random.randrange(2**32) if seed_value is None else seed_value
     try:
         _check_writable(report_dir)
+        if summary_md is not None:
+            _check_appendable(summary_md)
+        _check_rule_ids(excluded, CATALOGUE)
+        known = known_deviations(baseline) if baseline is not None else frozenset()
         if base_url:
             if fault or readings:
                 raise ConfigurationError("--fault and --reading apply to the embedded server only")
@@ -243,7 +283,7 @@ def run(
                 allow_send=allow_send,
                 timing=Timing(early=2.0, grace=grace),
                 max_requests=max_requests,
-                max_seconds=max_duration,
+                max_seconds=DEFAULT_MAX_SECONDS if max_time is None else max_time,
                 recipients=recipients or FICTIONAL_RECIPIENTS,
                 given=GivenFixtures(lead_ids, local_phones, template_id),
             )
@@ -254,16 +294,18 @@ def run(
                 faults=[fault] if fault else [],
                 readings=parse_readings(readings),
                 max_requests=max_requests,
+                max_seconds=max_time,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    if _from_environment("base_url"):
+    if _from_environment("base_url") and not quiet:
         say("sms-conformance: the target comes from CLOSE_API_URL (unset it for the embedded one)")
-    say(
-        f"sms-conformance: checking {target.name} "
-        f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
-    )
+    if not quiet:
+        say(
+            f"sms-conformance: checking {target.name} "
+            f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
+        )
     signals = _Signals(target, say)
     try:
         with signals.installed():
@@ -276,7 +318,10 @@ def run(
                     on_event=on_event,
                     strict=strict,
                     settle=settle,
+                    exclude=excluded,
+                    baseline=known,
                 ),
+                quiet=quiet,
             )
     except ConfigurationError as error:
         say(f"error: {error}", err=True)
@@ -288,7 +333,13 @@ def run(
         forget_a_caught_interrupt()
         sys.exit(EXIT_INCONCLUSIVE)
     paths = write_reports(report, report_dir)
-    _summarise(say, report, paths)
+    if summary_md is not None:
+        write_markdown(report, summary_md, secrets=say.redactor)
+        paths["markdown"] = summary_md
+    if quiet:
+        say(f"verdict: {report.verdict} - {report.reason}")
+    else:
+        _summarise(say, report, paths)
     _tell_leftovers(say, target, report.leftovers or target.leftovers, report.cleanup_command)
     forget_a_caught_interrupt()
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
@@ -314,6 +365,32 @@ def _check_writable(directory: Path) -> None:
         raise ConfigurationError(
             f"--report-dir {directory} is not a writable directory ({error.strerror or error})"
         ) from None
+
+
+def _check_appendable(path: Path) -> None:
+    """Refuse a --summary-md the summary could not be appended to, before the run starts."""
+    from conformance.target import ConfigurationError
+
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            f"--summary-md {path} cannot be written to ({error.strerror or error})"
+        ) from None
+
+
+def _check_rule_ids(ids: tuple[str, ...], catalogue) -> None:
+    """Refuse a rule id the catalogue lacks, naming the closest ones."""
+    import difflib
+
+    from conformance.target import ConfigurationError
+
+    for rule_id in ids:
+        if rule_id not in catalogue:
+            close = difflib.get_close_matches(rule_id, list(catalogue), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigurationError(f"--exclude-rule {rule_id}: no such rule{hint}")
 
 
 def cleanup_command(base_url: str, run_id: str) -> str:
@@ -502,10 +579,32 @@ def _interactive() -> bool:
     return bool(sys.stdin is not None and sys.stdin.isatty())
 
 
-def _with_progress(say: Say, job):
+PLAIN_PROGRESS_EVERY = 15.0  # seconds between progress lines when stderr is not a terminal
+
+
+def _with_progress(say: Say, job, *, quiet: bool = False):
+    """Run ``job(on_event)`` showing its progress on stderr: a rich status line on a
+    terminal; else plain lines (each phase, each violation, progress every
+    :data:`PLAIN_PROGRESS_EVERY` seconds); nothing when ``quiet``."""
+    import time
+
     from rich.console import Console
 
+    if quiet:
+        return job(lambda event: None)
     console = Console(stderr=True)
+    if not console.is_terminal:
+        last = [time.monotonic()]
+
+        def plain(event) -> None:
+            if event.kind == "progress":
+                if time.monotonic() - last[0] < PLAIN_PROGRESS_EVERY:
+                    return
+                last[0] = time.monotonic()
+            label = "violated" if event.kind == "violation" else event.kind
+            say(f"[{label}] {' '.join(str(event.detail).split())}", err=True)
+
+        return job(plain)
     with console.status("running", spinner="dots") as status:
 
         def on_event(event) -> None:

@@ -379,8 +379,11 @@ class ApiClient:
     in-process transport; ``None``: none); ``max_rate_limit_wait_total`` seconds of waiting
     for the rate limit in a run (default :data:`DEFAULT_MAX_RATE_LIMIT_WAIT_TOTAL` over the
     network, unbounded in-process, where the clock is virtual and waits are free;
-    ``None``: unbounded); ``max_seconds`` for the whole run on ``clock``, counted from the
-    first request (``None``: unbounded).
+    ``None``: unbounded); ``max_seconds`` for the whole run on ``budget_clock`` (by default
+    ``clock``; the embedded server's clock is virtual, so its budget runs on the wall
+    clock), counted from the first request (``None``: unbounded). ``on_request`` is called
+    before every request the run sends or spends (progress displays; its errors are the
+    caller's).
     """
 
     def __init__(
@@ -398,6 +401,7 @@ class ApiClient:
         deadline: float | None | Literal["auto"] = "auto",
         pace: bool = True,
         guard: Guard | None = None,
+        budget_clock: Clock | None = None,
     ) -> None:
         in_process = isinstance(getattr(http, "_transport", None), SyncASGITransport)
         self.http = http
@@ -428,6 +432,9 @@ class ApiClient:
         self._failures_in_a_row = 0
         self._pause_seconds = 0.0
         self._started: datetime | None = None  # on ``clock``, at the first request
+        self.budget_clock: Clock = budget_clock or clock
+        self._budget_started: datetime | None = None  # on ``budget_clock``
+        self.on_request: Callable[[], None] | None = None
         self.last_throttled: list[Exchange] = []  # the 429s the last send() waited out
         self.last_request: RecordedRequest | None = None  # named when a run stops on it
         self.interrupted = False
@@ -444,6 +451,26 @@ class ApiClient:
         if self._started is None:
             return 0.0
         return (self.clock.now() - self._started).total_seconds()
+
+    def budget_spent(self) -> float:
+        """Seconds of the run's time budget spent (on ``budget_clock``)."""
+        if self._budget_started is None:
+            return 0.0
+        return (self.budget_clock.now() - self._budget_started).total_seconds()
+
+    def budget_left(self) -> float | None:
+        """Seconds left of the run's time budget, or ``None`` when it has none."""
+        if self.max_seconds is None:
+            return None
+        return max(0.0, self.max_seconds - self.budget_spent())
+
+    def _first_request(self) -> None:
+        if self._started is None:
+            self._started = self.clock.now()
+        if self._budget_started is None:
+            self._budget_started = self.budget_clock.now()
+        if self.on_request is not None:
+            self.on_request()
 
     def send(
         self,
@@ -555,8 +582,7 @@ class ApiClient:
 
     def _check_bounds(self, method: str) -> None:
         """Raise when the run must not send this request (a DELETE, cleaning up, always may)."""
-        if self._started is None:
-            self._started = self.clock.now()
+        self._first_request()
         if method == "DELETE":
             return
         if self.interrupted:
@@ -567,8 +593,7 @@ class ApiClient:
         """Count a request another client is about to send for this run (the schema
         phase's ``requests`` sessions) against the run's budgets: raise
         :class:`BudgetExhausted` or :class:`TimeBudgetExhausted` as :meth:`send` would."""
-        if self._started is None:
-            self._started = self.clock.now()
+        self._first_request()
         if method.upper() != "DELETE":
             self._check_budget()
         self.requests_elsewhere += 1
@@ -578,10 +603,10 @@ class ApiClient:
             self.max_requests
         ):
             raise BudgetExhausted(f"the request budget of {self.max_requests} is spent")
-        if self.max_seconds is not None and self.elapsed() >= self.max_seconds:
+        if self.max_seconds is not None and self.budget_spent() >= self.max_seconds:
             raise TimeBudgetExhausted(
-                f"the run's time bound of {self.max_seconds:g} s is spent "
-                f"({self.elapsed():.0f} s since its first request)"
+                f"the run's time budget of {self.max_seconds:g} s (--max-time) is spent "
+                f"({self.budget_spent():.0f} s since its first request)"
             )
 
     def _check_deadlines(self) -> None:

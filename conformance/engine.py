@@ -18,7 +18,7 @@ import contextlib
 import functools
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -85,7 +85,8 @@ SENDING_RULES = frozenset(
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something the engine did: ``kind`` is one of ``started``, ``round``, ``violation``,
-    ``flaky``, ``finished``; ``detail`` a one-line description, credentials scrubbed."""
+    ``flaky``, ``progress``, ``finished``; ``detail`` a one-line description, credentials
+    scrubbed."""
 
     kind: str
     detail: str
@@ -103,6 +104,8 @@ class _Run:
     notes: list[str] = field(default_factory=list)  # said in the reason, verdict unchanged
     flaky: str | None = None
     phase: str = "setting up the fixtures"  # what the run was doing, for a crash's reason
+    excluded: frozenset[str] = frozenset()  # --exclude-rule: never judged
+    known: frozenset[str] = frozenset()  # --baseline: broken before, do not fail the run
 
 
 @dataclass
@@ -137,6 +140,8 @@ def run_target(
     on_event: Callable[[Event], None] = lambda event: None,
     strict: bool = False,
     settle: float | None = None,
+    exclude: Collection[str] = (),
+    baseline: Collection[str] = (),
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -153,13 +158,27 @@ def run_target(
     unless ``strict``; a broken MUST rule always fails the run. ``settle`` is how many
     seconds a read that breaks a rule may be re-tried before it fails (a target whose reads
     lag behind its writes); by default 0 on the embedded server and
-    :data:`REMOTE_SETTLE` on a remote one."""
+    :data:`REMOTE_SETTLE` on a remote one.
+
+    Rules in ``exclude`` (``--exclude-rule``) are never judged: reported ``not-run``,
+    saying so. Rules in ``baseline`` (``--baseline``: the deviations a previous report
+    knew) are judged and reported as ever, but only a violation of another rule fails the
+    run. An id the catalogue lacks raises ``ValueError``.
+
+    While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
+    requests sent, the rules found broken and the time budget left."""
+    unknown = sorted(set(exclude) - set(CATALOGUE))
+    if unknown:
+        raise ValueError(f"no rule {', '.join(unknown)} in the catalogue (--exclude-rule)")
     redactor = Redactor.from_credentials(target.api.credentials)
     emit = _scrubbed(on_event, redactor)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat()
     state = _Run(target, profile, seed_value, emit, strict)
+    state.excluded, state.known = frozenset(exclude), frozenset(baseline) & set(CATALOGUE)
     session = Session(target)
+    session.muted |= state.excluded
+    target.api.on_request = _progress(state, started)
     session.settle = settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE)
     if not target.embedded:
         session.schedule_seconds = (2, 20)
@@ -182,8 +201,10 @@ def run_target(
         ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
         _close(target, ending)
+    target.api.on_request = None
     if getattr(target.api, "interrupted", False):
         ending.interrupted = True  # whatever the interrupt surfaced as on its way up
+    state.failures[:] = [f for f in state.failures if f.rule not in state.excluded]
     stats = RunStats(
         requests=target.api.requests + session.schema_requests,
         duration=round(time.monotonic() - started, 3),
@@ -267,8 +288,10 @@ def _judge(
         leftover_note = None
     elif stopped is None and state.flaky and not state.failures:
         stopped = state.flaky
-    violated = [f.rule for f in state.failures if fails_the_run(f.rule, strict=state.strict)]
-    warned = [f.rule for f in state.failures if f.rule not in violated]
+    broken = [f.rule for f in state.failures if fails_the_run(f.rule, strict=state.strict)]
+    violated = [rule for rule in broken if rule not in state.known]
+    known = [rule for rule in broken if rule in state.known]
+    warned = [f.rule for f in state.failures if f.rule not in broken]
     verdict: Verdict
     if violated:
         verdict = "fail"
@@ -282,6 +305,11 @@ def _judge(
     else:
         verdict = "pass"
         reason = f"every checked rule held ({sum(r.status == 'pass' for r in rules)} passed)"
+    if known:
+        reason = (
+            f"{reason}; {len(known)} known deviation(s) from the baseline still broken (they "
+            "do not fail the run): " + ", ".join(known)
+        )
     for note in state.notes:
         reason = f"{reason}; {note}"
     if warned:
@@ -293,6 +321,33 @@ def _judge(
         if note:
             reason = f"{reason}; {note}"
     return verdict, reason
+
+
+PROGRESS_EVERY = 1.0  # seconds between progress events, at least
+
+
+def _progress(state: _Run, started: float) -> Callable[[], None]:
+    """A hook for every request: at most every :data:`PROGRESS_EVERY` seconds, a
+    ``progress`` event naming the phase, the requests sent, the rules found broken and the
+    time budget left."""
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = now
+        api = state.target.api
+        line = (
+            f"{state.phase}: {api.requests + api.requests_elsewhere} requests, "
+            f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
+        )
+        left = api.budget_left()
+        if left is not None:
+            line += f", {left:.0f} s left of the time budget"
+        state.on_event(Event("progress", line))
+
+    return tick
 
 
 def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
@@ -447,7 +502,7 @@ def _rounds_of(state: _Run, session: Session) -> None:
         # A round cut short by noise starts again on another seed (same seed, same noise
         # in-process: the run stays reproducible).
         machine = seed(state.seed + 7919 * restarts)(build_machine(session))
-        state.on_event(Event("round", f"round {round_number}"))
+        state.on_event(Event("round", f"state machine, round {round_number}"))
         try:
             run_state_machine_as_test(
                 machine,
@@ -571,8 +626,12 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
         reason = None
         observations = list(tally.observations.get(rule.id, []))
         status: RuleStatus
-        if rule.id in failed:
+        if rule.id in state.excluded:
+            status, reason = "not-run", "excluded by --exclude-rule"
+        elif rule.id in failed:
             status = "fail" if fails_the_run(rule.id, strict=state.strict) else "warning"
+            if rule.id in state.known:
+                reason = "a known deviation (--baseline): it does not fail the run"
         elif rule.level is Level.UNSPECIFIED and observations:
             status = "informational"
         elif checked and rule.level is not Level.UNSPECIFIED:

@@ -62,7 +62,7 @@ RUN_ID = f"[0-9a-f]{{{RUN_ID_LENGTH}}}"
 LABEL = r"[a-z]+(?: [0-9]+)?"  # "lead 0", "template", "ledger", "bulk"
 EMBEDDED_ID_SEED = 0
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
-DEFAULT_MAX_SECONDS = 3600.0  # a remote run's time bound (--max-duration): then inconclusive
+DEFAULT_MAX_SECONDS = 3600.0  # a remote run's time budget (--max-time): then inconclusive
 OK_DELETE = frozenset({200, 202, 204, 404})  # 404: already gone, which is what was wanted
 LEAD, TEMPLATE, SMS = "lead/", "sms_template/", "activity/sms/"
 
@@ -398,12 +398,14 @@ def embedded_target(
     readings: Mapping[str, str] | None = None,
     transient_share: float = 0.0,
     max_requests: int | None = None,
+    max_seconds: float | None = None,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
     ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
     ``transient_share`` of the SMS requests meet a 503 before or a 504 after being handled
     (seeded: the same run meets the same noise), and ``max_requests`` is the run's request
-    budget (``--max-requests``), as on a remote target."""
+    budget (``--max-requests``) and ``max_seconds`` its time budget (``--max-time``, on the
+    wall clock: the virtual one jumps), as on a remote target."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -440,6 +442,8 @@ def embedded_target(
             deadline=None,
             max_rate_limit_wait_total=None,
             max_requests=max_requests,
+            max_seconds=max_seconds,
+            budget_clock=SystemClock(),
         ),
         clock=clock,
         timing=Timing(early=0.0, grace=0.0),
