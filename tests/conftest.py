@@ -11,6 +11,17 @@ import pytest
 
 from conformance.refserver.serve import serve
 
+# Seconds a test marked slow may take (the longest, the self-test on every fault, takes
+# about 10 minutes alone); every other test gets pyproject's 2 minutes.
+SLOW_TIMEOUT = 1500
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give tests marked slow the longer limit, unless they name their own."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
 
 @contextmanager
 def served(**options: object) -> Iterator[str]:
