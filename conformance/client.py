@@ -67,20 +67,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from conformance.clock import Clock
 from conformance.decoding import ACCEPT_ENCODING, DecodedBody, UndecodableBody, read_decoded
+from conformance.http_semantics import (
+    TRANSIENT_STATUSES,
+    bounded_wait,
+    parse_ratelimit,
+    retry_after,
+)
 from conformance.model import TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.transport import SyncASGITransport
@@ -122,7 +125,6 @@ MAX_BODY_CHARS = 4000
 RECORDED_REQUEST_HEADERS = ("content-type", "x-tz-offset")
 DROPPED_RESPONSE_HEADERS = ("set-cookie",)
 WRONG_API_KEY = "sms-conformance-wrong-key"
-TRANSIENT_STATUSES = frozenset({502, 503, 504})
 RETRIED_METHODS = frozenset({"GET", "DELETE"})  # idempotent: a second try does no harm
 RETRIES = 3
 MAX_CONSECUTIVE_FAILURES = 5
@@ -130,10 +132,7 @@ DEFAULT_DEADLINE = 20.0  # seconds for one request over the network, body includ
 MAX_MISSED_DEADLINES = 3  # tries past their deadline in a run, before the run stops
 MAX_DEADLINES_PER_REQUEST = 2  # a request whose deadline passed this often is not retried
 DEFAULT_MAX_RATE_LIMIT_WAIT_TOTAL = 300.0  # seconds of rate-limit waiting in a run
-MAX_WAIT = 60.0  # the longest single wait for a rate limit
-DEFAULT_WAIT = 1.0  # when a 429 says nothing usable about how long
 DELETED_BY_AN_EARLIER_TRY = "deleted by an earlier try"
-_RATELIMIT_PART = re.compile(r"\s*([a-z]+)\s*=\s*([0-9.]+)\s*")
 _T = TypeVar("_T")
 
 
@@ -224,22 +223,6 @@ class Credentials:
             "wrong": WRONG_API_KEY,
         }[auth]
         return {"authorization": httpx.BasicAuth(key, "")._auth_header}
-
-
-def parse_ratelimit(value: str | None) -> dict[str, float] | None:
-    """Parse ``limit=100, remaining=50, reset=5`` (``,`` or ``;`` separated); None if malformed."""
-    if value is None:
-        return None
-    parsed: dict[str, float] = {}
-    for part in re.split(r"[,;]", value):
-        match = _RATELIMIT_PART.fullmatch(part)
-        if not match:
-            return None
-        try:
-            parsed[match.group(1)] = float(match.group(2))
-        except ValueError:  # "1.2.3", "."
-            return None
-    return parsed if {"limit", "remaining", "reset"} <= parsed.keys() else None
 
 
 # -- the deadline ----------------------------------------------------------------------------
@@ -536,7 +519,7 @@ class ApiClient:
             if response is not None and response.status_code == 429:
                 self.rate_limited += 1
                 self.last_throttled.append(Exchange(recorded_request, response))
-                wait = _retry_after(response, self.clock)
+                wait = retry_after(response.headers, self.clock.now())
                 if waits < self.max_rate_limit_waits and self._may_wait(wait, method, what):
                     if self.pace:
                         self._note_transient(f"{what}: 429", in_a_row=False)
@@ -737,7 +720,7 @@ class ApiClient:
         """When the RateLimit header says nothing is left, wait for the reset first."""
         parsed = parse_ratelimit(header) if self.pace else None
         if parsed is not None and parsed["remaining"] <= 0:
-            self._pause_seconds = _bounded_wait(parsed["reset"])
+            self._pause_seconds = bounded_wait(parsed["reset"])
 
     def _note_transient(self, what: str, *, in_a_row: bool = True) -> None:
         self.transient += 1
@@ -801,33 +784,6 @@ def _record(response: httpx.Response, content: bytes) -> tuple[RecordedResponse,
         body=body,
     )
     return recorded, too_deep
-
-
-def _retry_after(response: RecordedResponse, clock: Clock) -> float:
-    """How long a 429 asks to wait: ``Retry-After`` (seconds or an HTTP date), else the
-    ``RateLimit`` reset, else a second; never less than 0 nor more than :data:`MAX_WAIT`."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        parsed = parse_ratelimit(response.headers.get("ratelimit"))
-        return _bounded_wait(parsed["reset"]) if parsed else DEFAULT_WAIT
-    try:
-        return _bounded_wait(float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return DEFAULT_WAIT
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return _bounded_wait((when - clock.now()).total_seconds())
-
-
-def _bounded_wait(seconds: float) -> float:
-    """``seconds`` within [0, MAX_WAIT]; NaN (no sense at all) waits the default."""
-    if math.isnan(seconds):
-        return DEFAULT_WAIT
-    return min(max(seconds, 0.0), MAX_WAIT)
 
 
 def _gone_after_a_retry(method: str, retries: int, response: RecordedResponse | None) -> bool:

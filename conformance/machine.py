@@ -26,7 +26,7 @@ import conformance.rules  # noqa: F401  (registers the checks)
 import strategies as sms_st
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, checks_for, is_violation
-from conformance.client import TRANSIENT_STATUSES
+from conformance.http_semantics import TRANSIENT_STATUSES
 from conformance.model import (
     DEFAULT_LIMIT,
     SENDING,

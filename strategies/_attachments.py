@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from conformance.model import ATTACHMENT_CONTENT_TYPES
+from conformance.vocabulary import ATTACHMENT_CONTENT_TYPES
 from strategies._validation import check_sizes
 
 __all__ = ["ATTACHMENT_CONTENT_TYPES", "attachments", "invalid_attachments"]

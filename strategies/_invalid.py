@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from conformance.fixtures import Fixtures
+from conformance.vocabulary import STATUSES
 from strategies._attachments import invalid_attachments
 from strategies._payloads import create_bodies
 from strategies._texts import e164_numbers, malformed_phone_numbers
@@ -47,7 +48,7 @@ INVALID_CREATE_RULES: frozenset[str] = frozenset(
     }
 )
 
-_STATUS_ENUM = ("inbox", "draft", "scheduled", "outbox", "sent", "error")
+_STATUS_ENUM = STATUSES
 #: Bases whose other fields do not depend on the status (no date_scheduled/send_in).
 _PLAIN_STATUSES = ("draft", "inbox", "sent")
 #: The base of bodies whose status is removed or broken: nothing else depends on it

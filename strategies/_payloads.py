@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from conformance import vocabulary
 from conformance.fixtures import Fixtures
 from strategies._attachments import attachments
 from strategies._dates import datetimes_with_offsets
@@ -20,6 +21,8 @@ __all__ = ["CREATE_STATUSES", "create_payloads", "update_payloads"]
 #: Statuses documented as create options, in shrink order (``error`` is in the enum but
 #: not described as a create option, so it is never drawn).
 CREATE_STATUSES: tuple[str, ...] = ("draft", "inbox", "sent", "outbox", "scheduled")
+if sorted(CREATE_STATUSES) != sorted(vocabulary.CREATE_STATUSES):  # the order is the strategies'
+    raise ImportError(f"CREATE_STATUSES {CREATE_STATUSES} are not {vocabulary.CREATE_STATUSES}")
 
 #: Statuses whose SMS Close itself sends; they are only ever drawn as ``outbound``.
 _SENT_BY_CLOSE = frozenset({"draft", "scheduled", "outbox"})

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from conformance.vocabulary import E164, is_e164
 
 __all__ = ["E164", "country_iso", "format_phone", "is_e164"]
-
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 # A few calling codes are enough for the fixtures and for realistic test data; anything
 # else is formatted as "+<digits>" with an unknown (null) country.
 _COUNTRIES = (("1", "US"), ("44", "GB"), ("49", "DE"), ("33", "FR"), ("61", "AU"))
-
-
-def is_e164(value: object) -> bool:
-    """Return whether ``value`` is a string in E.164 form (``+`` then 2..15 digits)."""
-    return isinstance(value, str) and E164.fullmatch(value) is not None
 
 
 def country_iso(number: str | None) -> str | None:

@@ -18,6 +18,7 @@ from conformance.checks import Finding, Step, check
 from conformance.dates import parse_shown_datetime
 from conformance.model import SmsRecord, floor_ms, parse_datetime
 from conformance.rules._util import observed_objects, shown
+from conformance.vocabulary import DIRECTIONS, SOURCES, STATUSES
 
 NULLABLE_STRINGS = (
     "activity_at", "contact_id", "cost", "created_by", "date_scheduled", "date_sent",
@@ -26,11 +27,7 @@ NULLABLE_STRINGS = (
     "updated_by", "user_id",
 )  # fmt: skip
 STRINGS = ("_type", "date_created", "date_updated", "id", "organization_id")
-ENUMS = {
-    "direction": ("inbound", "outbound"),
-    "source": ("Close.io", "External"),
-    "status": ("inbox", "draft", "scheduled", "outbox", "sent", "error"),
-}
+ENUMS = {"direction": DIRECTIONS, "source": SOURCES, "status": STATUSES}
 DATES = ("activity_at", "date_created", "date_scheduled", "date_sent", "date_updated")
 COMPARED = (
     "text",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
-from conformance.client import TRANSIENT_STATUSES
+from conformance.http_semantics import TRANSIENT_STATUSES
 from conformance.model import without_loose_values
 from conformance.rules._util import shown, status_text
 

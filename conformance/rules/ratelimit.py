@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 
 from conformance.checks import Finding, Step, check
-
-# One member of a RateLimit header: key=value, the value a token or a quoted string (which
-# may hold "," or ";"). Members are separated by "," or ";".
-_MEMBER = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;"]*?)\s*(?:[,;]|$)')
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-DOCUMENTED_MEMBERS = ("limit", "remaining", "reset")
-
-
-def parse_members(header: str) -> dict[str, float] | None:
-    """The documented members of a RateLimit header (``limit``, ``remaining``, ``reset``, as
-    numbers), or None when it is not a list of ``key=value`` members holding all three.
-    Other members are allowed: the header follows "the IETF draft", whose members the docs
-    do not list (audit R1); only the three the docs name are judged."""
-    members: dict[str, str] = {}
-    position = 0
-    text = header.strip()
-    while position < len(text):
-        match = _MEMBER.match(text, position)
-        if match is None or match.end() == position:
-            return None
-        members[match.group(1).lower()] = match.group(2)
-        position = match.end()
-    if not all(name in members for name in DOCUMENTED_MEMBERS):
-        return None
-    if not all(_NUMBER.fullmatch(members[name]) for name in DOCUMENTED_MEMBERS):
-        return None
-    return {name: float(members[name]) for name in DOCUMENTED_MEMBERS}
+from conformance.http_semantics import parse_ratelimit
 
 
 @check("ratelimit/429-headers", "ratelimit/header-format", "ratelimit/retry-after-matches-reset")
@@ -43,7 +16,7 @@ def rate_limit_headers_are_well_formed(step: Step) -> Iterator[Finding]:
         if response is None:
             continue
         header = response.headers.get("ratelimit")
-        parsed = parse_members(header) if header is not None else None
+        parsed = parse_ratelimit(header) if header is not None else None
         if header is not None:
             yield Finding(
                 "ratelimit/header-format",
