@@ -57,7 +57,6 @@ OPERATIONS = frozenset(
         "observe",
         "throttled",
         "settled",
-        "schema",
     }
 )
 

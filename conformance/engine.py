@@ -30,11 +30,11 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import Step, checks_for, covered_rules, fails_the_run
+from conformance.checks import covered_rules, fails_the_run
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
+from conformance.judging import declared
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
-from conformance.model import Model, TimeWindow
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import (
@@ -47,6 +47,7 @@ from conformance.records import (
     Verdict,
 )
 from conformance.redaction import Redactor
+from conformance.rules.schema import SCHEMA_RULES
 from conformance.target import ConfigurationError, Target, TargetRejected
 
 __all__ = ["Event", "run_target"]
@@ -600,12 +601,7 @@ def _schema_phase(state: _Run, session: Session) -> None:
         settle=session.settle,
     )
     session.schema_requests += result.requests
-    window = TimeWindow(state.target.clock.now(), state.target.clock.now())
-    assert state.target.fixtures is not None  # discovered before any phase runs
-    step = Step("schema", [], window, Model(state.target.fixtures), findings=result.findings)
-    for registered in checks_for("schema"):
-        for finding in registered.run(step):
-            session.tally.record(finding)
+    session.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))
     failed = {failure.rule for failure in state.failures}
     for failure in result.failures:
         if failure.rule not in failed:

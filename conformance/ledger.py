@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from conformance.checks import Finding, Step, checks_for, is_violation
-from conformance.machine import Tally
+from conformance.checks import Finding, Step
+from conformance.judging import Tally, judge
 from conformance.model import DELIVERED, SENDING, Expectation, Model, SmsRecord
 from conformance.records import Exchange, Failure
 from conformance.safety import item_path
@@ -145,11 +145,10 @@ class TimingLedger:
             record=record,
             expectation=Expectation("sms/get/returns-object", True),
         )
-        for registered in checks_for("get"):
-            for finding in registered.run(step):
-                self.tally.record(finding)
-                if is_violation(finding) and not any(f.rule == finding.rule for f in self.failures):
-                    self.failures.append(_failure(finding, transcript))
+        failed = {failure.rule for failure in self.failures}
+        for finding in judge(step, self.tally).violations():
+            if finding.rule not in failed:
+                self.failures.append(_failure(finding, transcript))
 
 
 def _failure(finding: Finding, transcript: list[Exchange]) -> Failure:

@@ -12,7 +12,6 @@ run's :class:`Session`.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,9 +23,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 import conformance.rules  # noqa: F401  (registers the checks)
 import strategies as sms_st
-from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import Finding, Step, checks_for, is_violation
+from conformance.checks import Finding, Step
 from conformance.http_semantics import TRANSIENT_STATUSES
+from conformance.judging import Tally, is_noise, judge
 from conformance.model import (
     DEFAULT_LIMIT,
     SENDING,
@@ -40,7 +39,7 @@ from conformance.records import Exchange
 from conformance.safety import item_path
 from conformance.target import Target
 
-__all__ = ["RuleViolation", "Session", "Tally", "build_machine", "given_leads_bound"]
+__all__ = ["RuleViolation", "Session", "build_machine", "given_leads_bound"]
 
 SMS = "activity/sms/"
 # Strategies get this fixed "now", never the clock's: Hypothesis needs the same choices to
@@ -72,7 +71,6 @@ NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 # Media types outside the documented attachment enum that a server might take for valid ones.
 UNLISTED_CONTENT_TYPES = ("text/html", "image/webp", "application/octet-stream", "image/svg+xml")
-MAX_OBSERVATIONS = 5
 WALK_MAX_PAGES = 30
 
 
@@ -84,32 +82,6 @@ class RuleViolation(AssertionError):
         self.finding = finding
         self.transcript = tuple(transcript)
         self.steps = steps
-
-
-@dataclass
-class Tally:
-    """Per-rule counts over a whole run, and observations on undocumented behaviour."""
-
-    passed: Counter[str] = field(default_factory=Counter)
-    failed: Counter[str] = field(default_factory=Counter)
-    observations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    readings: Counter[str] = field(default_factory=Counter)  # "POINT=ALTERNATIVE" -> times
-    steps: int = 0
-    examples: int = 0
-
-    def record(self, finding: Finding) -> None:
-        if finding.reading is not None:
-            self.readings[finding.reading] += 1
-        undocumented = CATALOGUE[finding.rule].level is Level.UNSPECIFIED
-        if finding.ok and not undocumented:
-            self.passed[finding.rule] += 1
-            return
-        self.failed[finding.rule] += 1
-        if undocumented:
-            notes = self.observations[finding.rule]
-            note = " ".join(filter(None, (finding.message, f"-> {finding.actual}")))
-            if len(notes) < MAX_OBSERVATIONS and note not in notes:
-                notes.append(note)
 
 
 @dataclass
@@ -199,38 +171,22 @@ class _SmsMachine(RuleBasedStateMachine):
         while the run's settle window lasts (``--settle``): a target whose reads lag behind
         its writes (the ``visibility=eventual`` reading) gets that long to settle before it
         is failed; the re-reads are in the transcript."""
-        if step.operation != "throttled" and any(map(_is_noise, step.exchanges)):
-            return step
-        findings, violation = self._findings(step)
-        waited, pause = 0.0, 1.0
-        while violation is not None and reread is not None and waited < self.session.settle:
-            pause = min(pause, self.session.settle - waited)
-            self.target.clock.sleep(pause)
-            waited, pause = waited + pause, pause * 2
-            step = reread()
-            if any(map(_is_noise, step.exchanges)):
-                return step
-            findings, violation = self._findings(step)
-            if violation is None:
-                settled = replace(step, operation="settled", params={"waited": f"{waited:g}"})
-                findings += self._findings(settled)[0]
-        for finding in findings:
-            self.session.tally.record(finding)
-        if violation is not None:
-            self.failed = True
-            error = RuleViolation(violation, self.transcript, self.steps)
-            if self.session.first_violation is None:
-                self.session.first_violation = error  # kept in case replays differ (flaky)
-            raise error
-        return step
-
-    def _findings(self, step: Step) -> tuple[list[Finding], Finding | None]:
-        """Every finding of the checks on ``step``, and the first violation not muted."""
-        findings = [f for registered in checks_for(step.operation) for f in registered.run(step)]
-        violation = next(
-            (f for f in findings if is_violation(f) and f.rule not in self.session.muted), None
+        session = self.session
+        judged = judge(
+            step,
+            session.tally,
+            muted=session.muted,
+            reread=reread,
+            wait=self.target.clock.sleep,
+            settle=session.settle,
         )
-        return findings, violation
+        if judged.violation is not None:
+            self.failed = True
+            error = RuleViolation(judged.violation, self.transcript, self.steps)
+            if session.first_violation is None:
+                session.first_violation = error  # kept in case replays differ (flaky)
+            raise error
+        return judged.step
 
     def _step(
         self,
@@ -367,7 +323,7 @@ class _SmsMachine(RuleBasedStateMachine):
         params = {"lead_id": lost.lead_id, "date_created__gte": lost.since.isoformat()}
         exchange, _ = self._send("GET", SMS, params=params)
         listed = exchange.response.body if exchange.response is not None else None
-        items = listed.get("data") if isinstance(listed, dict) and not _is_noise(exchange) else None
+        items = listed.get("data") if isinstance(listed, dict) and not is_noise(exchange) else None
         if not isinstance(items, list):
             return  # the search itself met noise: the lists will tell
         if lost.lead_id in self.target.given.lead_ids:
@@ -395,7 +351,7 @@ class _SmsMachine(RuleBasedStateMachine):
 
     def _adopt_from(self, exchange: Exchange) -> None:
         """Read back, from a list answer, any SMS a create that got no answer made."""
-        if not self.model.lost or _is_noise(exchange) or exchange.response is None:
+        if not self.model.lost or is_noise(exchange) or exchange.response is None:
             return
         body = exchange.response.body
         if isinstance(body, dict):
@@ -1221,18 +1177,6 @@ def given_leads_bound(target: Target, own: Collection[str] = ()) -> str:
         if not isinstance(body, dict) or body.get("has_more") is not True:
             break
     return (latest + timedelta(milliseconds=1)).isoformat() if latest is not None else ""
-
-
-def _is_noise(exchange: Exchange) -> bool:
-    """An answer that is not the API's: none at all, a 429 left after the waits, or a
-    502/503/504 from whatever stands in front of the API."""
-    response = exchange.response
-    return (
-        response is None
-        or exchange.error is not None
-        or response.status_code == 429
-        or response.status_code in TRANSIENT_STATUSES
-    )
 
 
 def _transient(step: Step) -> bool:

@@ -7,8 +7,8 @@ without ``_limit``, judges the page with the registered list checks, and deletes
 
 from __future__ import annotations
 
-from conformance.checks import Step, checks_for, is_violation
-from conformance.machine import Tally
+from conformance.checks import Step
+from conformance.judging import Tally, judge
 from conformance.model import Model
 from conformance.records import Failure
 from conformance.target import Target
@@ -53,9 +53,9 @@ def probe_default_limit(target: Target, tally: Tally, settle: float = 0.0) -> li
             model.add(expectation.record, response.body, window)
         params = {"lead_id": lead}
 
-        def read() -> tuple[Step, list]:
+        def read() -> Step:
             exchange, window = target.api.send("GET", SMS, params=params)
-            step = Step(
+            return Step(
                 "list",
                 [exchange],
                 window,
@@ -63,30 +63,21 @@ def probe_default_limit(target: Target, tally: Tally, settle: float = 0.0) -> li
                 params=params,
                 list_expectation=model.expect_list(params),
             )
-            return step, [f for registered in checks_for("list") for f in registered.run(step)]
 
-        step, findings = read()
-        waited, pause = 0.0, 1.0
-        while any(map(is_violation, findings)) and waited < settle:
-            pause = min(pause, settle - waited)
-            target.clock.sleep(pause)
-            waited, pause = waited + pause, pause * 2
-            step, findings = read()
-        transcript.append(step.exchange)
+        judged = judge(read(), tally, reread=read, wait=target.clock.sleep, settle=settle)
+        transcript.append(judged.step.exchange)
         failures: list[Failure] = []
-        for finding in findings:
-            tally.record(finding)
-            if is_violation(finding) and not any(f.rule == finding.rule for f in failures):
-                failures.append(
-                    Failure(
-                        rule=finding.rule,
-                        message=f"{finding.message} ({PROBE_NOTE})",
-                        expected=finding.expected,
-                        actual=finding.actual,
-                        steps=tuple(transcript),
-                        length=DEFAULT_LIMIT + 2,
-                    )
+        for finding in judged.violations():
+            failures.append(
+                Failure(
+                    rule=finding.rule,
+                    message=f"{finding.message} ({PROBE_NOTE})",
+                    expected=finding.expected,
+                    actual=finding.actual,
+                    steps=tuple(transcript),
+                    length=DEFAULT_LIMIT + 2,
                 )
+            )
         return failures
     finally:
         target.delete_sms(list(model.records))

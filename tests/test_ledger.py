@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance.fixtures import Fixtures
+from conformance.judging import Tally
 from conformance.ledger import TimingLedger
-from conformance.machine import Tally
 from conformance.model import TimeWindow, Timing, parse_datetime
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 

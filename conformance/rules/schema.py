@@ -1,8 +1,10 @@
 """Schemathesis's verdicts, mapped to catalogue rules (see :mod:`conformance.schema_phase`).
 
 The schema phase runs schemathesis's own checks against the project's OpenAPI document;
-each outcome arrives here as a finding already named by its rule. Registering them keeps
-the catalogue's books straight: these are the rules schemathesis can judge.
+each outcome arrives as a finding already named by its rule, and the engine records it
+directly (:func:`conformance.judging.declared` refuses one on a rule not listed here).
+Registering them keeps the catalogue's books straight: these are the rules schemathesis
+can judge. The check runs on no operation of the state machine.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ SCHEMA_RULES = (
 )
 
 
-@check(*SCHEMA_RULES, on=("schema",))
+@check(*SCHEMA_RULES, on=())
 def schemathesis_verdicts(step: Step) -> Iterator[Finding]:
-    yield from step.findings
+    """Judged by the schema phase itself; never run on a step."""
+    yield from ()
