@@ -13,11 +13,15 @@ Nothing the target lists is taken on trust:
   customer's lead named ``sms-conformance customers list`` is never touched;
 - each SMS listed for ``lead_id=X`` must say ``"lead_id": "X"``: a server that ignores the
   filter does not get another lead's SMS deleted;
-- an id that cannot be a URL path segment is skipped, never sent;
+- an id that cannot be a URL path segment is skipped, never sent; so is an id that says it
+  is another kind of object (Close's ids carry their kind: a "lead" listed with an ``acti_``
+  id, or an SMS with a ``lead_`` one, is not what the list says it is);
 - only an item that passed these checks is owned (``guard.own``) and deleted.
 
 :func:`find_leftovers` lists (and deletes nothing); :func:`delete_leftovers` deletes what a
-plan names, and says what it deleted and what it could not.
+plan names, and says what it deleted and what it could not (also when the target is lost,
+or Ctrl-C comes, mid-way). A list longer than cleanup reads (``MAX_PAGES``) is not a silent
+"nothing more": the plan says which list was cut short, and the result is not ``ok``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ __all__ = ["CleanupResult", "Leftover", "Plan", "clean_up", "delete_leftovers", 
 
 PAGE = 100
 MAX_PAGES = 50
+# The kind prefixes of Close's ids (close-sms-api.md: ``lead_``, ``acti_``, ``smstmpl_``,
+# ``cont_``, ``user_``, ``orga_``, ``memb_``). An id with none of them is taken as it is (other
+# servers make other ids); one with another kind's prefix is not deleted as this kind.
+OWN_KIND = {LEAD: "lead_", SMS: "acti_", TEMPLATE: "smstmpl_"}
+KINDS = ("lead_", "acti_", "smstmpl_", "cont_", "user_", "orga_", "memb_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,7 @@ class Plan:
 
     items: list[Leftover] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)  # lists cut short: more may be left
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -74,10 +84,12 @@ class CleanupResult:
     deleted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> what went wrong
     skipped: list[str] = field(default_factory=list)  # found, not deleted on purpose
+    unfinished: list[str] = field(default_factory=list)  # lists not read to their end
+    interrupted: bool = False  # Ctrl-C came while deleting
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.unfinished and not self.interrupted
 
     def count(self, collection: str) -> int:
         return sum(path.startswith(collection) for path in self.deleted)
@@ -117,17 +129,29 @@ def _page(api: ApiClient, path: str, params: dict[str, str]) -> tuple[list[Any],
     return data, body.get("has_more") is True and bool(data)
 
 
-def _listed(api: ApiClient, path: str, params: dict[str, str] | None = None) -> list[Any]:
+def _listed(
+    api: ApiClient, path: str, params: dict[str, str] | None = None
+) -> tuple[list[Any], bool]:
     """Every item of a paged list (at most ``MAX_PAGES`` pages), listed before anything is
-    deleted (deleting while paging would skip items)."""
+    deleted (deleting while paging would skip items), and whether the list was read to its
+    end. Each page starts after the items already received: a target whose pages are
+    shorter than ``_limit`` has nothing skipped."""
     items: list[Any] = []
-    for page in range(MAX_PAGES):
-        query = {**(params or {}), "_skip": str(page * PAGE), "_limit": str(PAGE)}
+    for _ in range(MAX_PAGES):
+        query = {**(params or {}), "_skip": str(len(items)), "_limit": str(PAGE)}
         data, more = _page(api, path, query)
         items.extend(data)
         if not more:
-            break
-    return items
+            return items, True
+    return items, False
+
+
+def _cut_short(path: str, params: dict[str, str] | None, count: int) -> str:
+    query = "".join(f"?{key}={value}" for key, value in (params or {}).items())
+    return (
+        f"GET {path}{query} still had more after {MAX_PAGES} pages ({count} items); "
+        "the rest was not looked at"
+    )
 
 
 def _checked_id(item: dict[str, Any], collection: str, skipped: list[str]) -> str | None:
@@ -136,13 +160,24 @@ def _checked_id(item: dict[str, Any], collection: str, skipped: list[str]) -> st
     except MalformedAnswer as error:
         skipped.append(f"skipped an item of {collection}: {error}")
         return None
-    return item["id"]
+    item_id: str = item["id"]
+    other = next((p for p in KINDS if p != OWN_KIND[collection] and item_id.startswith(p)), None)
+    if other is not None:
+        skipped.append(
+            f"skipped an item of {collection}: its id {item_id!r} is the id of another kind "
+            f"of object ({other}...), not one of {collection}"
+        )
+        return None
+    return item_id
 
 
 def _tagged(api: ApiClient, collection: str, run_id: str | None, plan: Plan) -> list[Leftover]:
     pattern = tagged_name_pattern(run_id)
     found: dict[str, Leftover] = {}
-    for item in _listed(api, collection):
+    items, complete = _listed(api, collection)
+    if not complete:
+        plan.unfinished.append(_cut_short(collection, None, len(items)))
+    for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
         if not pattern.fullmatch(item["name"]):
@@ -159,10 +194,12 @@ def _sms_on(api: ApiClient, lead: Leftover, plan: Plan) -> list[Leftover]:
     found: dict[str, Leftover] = {}
     foreign = 0
     try:
-        items = _listed(api, SMS, {"lead_id": lead.id})
+        items, complete = _listed(api, SMS, {"lead_id": lead.id})
     except (MalformedAnswer, TargetRejected) as error:
         plan.skipped.append(f"could not list the SMS on lead {lead.id} ({error})")
         return []
+    if not complete:  # the rest goes with the lead (deleting a lead deletes its activities)
+        plan.skipped.append(_cut_short(SMS, {"lead_id": lead.id}, len(items)))
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -199,15 +236,22 @@ def delete_leftovers(api: ApiClient, plan: Plan) -> CleanupResult:
 
     An SMS whose DELETE failed counts as deleted once its lead is (deleting a lead deletes
     its activities)."""
-    result = CleanupResult(skipped=list(plan.skipped))
+    result = CleanupResult(skipped=list(plan.skipped), unfinished=list(plan.unfinished))
     for index, item in enumerate(plan.items):
         if api.guard is not None:
             api.guard.own(item.collection, item.id)  # checked above: tagged, on a tagged lead
         try:
             problem = _delete(api, item.path)
         except TargetUnreachable as error:
-            for rest in plan.items[index:]:
+            result.failed[item.path] = str(error)
+            for rest in plan.items[index + 1 :]:
                 result.failed[rest.path] = f"not tried: {error}"
+            break
+        except KeyboardInterrupt:
+            result.interrupted = True
+            result.failed[item.path] = "interrupted while deleting it (it may be gone)"
+            for rest in plan.items[index + 1 :]:
+                result.failed[rest.path] = "not tried: interrupted"
             break
         except (Exception, RunAborted) as error:  # noqa: BLE001 - one DELETE, not the rest
             problem = f"{type(error).__name__}: {error}"

@@ -508,9 +508,10 @@ def cleanup(
     Shows what it will delete; without --run-id it asks first (or needs --yes).
 
     Exit codes: 0 everything found was deleted (or nothing was found, or the answer was
-    no), 2 usage error or no confirmation possible, 3 the target could not be listed,
-    refused the credentials (every request answered 401 or 403: it says so), or
-    something could not be deleted."""
+    no), 2 usage error or no confirmation possible, 3 the target could not be listed (or a
+    list was longer than cleanup reads), refused the credentials (every request answered
+    401 or 403: it says so), something could not be deleted, or Ctrl-C came (it says
+    what was deleted and what was not)."""
     from conformance.cleanup import delete_leftovers, find_leftovers
     from conformance.client import Credentials, RunAborted
     from conformance.target import ConfigurationError, TargetRejected, remote_target
@@ -528,6 +529,15 @@ def cleanup(
         plan = find_leftovers(target.api, run_id=run_id)
         for note in plan.skipped:
             say(f"skipped: {note}")
+        for note in plan.unfinished:
+            say(f"not looked at: {note}", err=True)
+        if not plan and plan.unfinished:
+            say(
+                f"inconclusive: no lead or template of {_whose(run_id)} in what was listed, "
+                "but the lists were cut short; nothing was deleted",
+                err=True,
+            )
+            sys.exit(EXIT_INCONCLUSIVE)
         if not plan:
             say(f"nothing to delete: no lead or template of {_whose(run_id)} on the target")
             return
@@ -549,6 +559,9 @@ def cleanup(
     except (RunAborted, TargetRejected) as error:
         say(f"inconclusive: {error}", err=True)
         sys.exit(EXIT_INCONCLUSIVE)
+    except KeyboardInterrupt:  # while listing (deleting reports what it did, below)
+        say("interrupted while listing; nothing was deleted", err=True)
+        sys.exit(EXIT_INCONCLUSIVE)
     finally:
         target.api.http.close()
     for path in result.deleted:
@@ -566,6 +579,8 @@ def cleanup(
     say(
         f"deleted {result.leads} lead(s), {result.sms} SMS, {result.templates} template(s)"
         + (f"; {len(result.failed)} item(s) could not be deleted" if result.failed else "")
+        + ("; interrupted" if result.interrupted else "")
+        + ("; the lists were cut short, more may be left" if result.unfinished else "")
     )
     sys.exit(EXIT_PASS if result.ok else EXIT_INCONCLUSIVE)
 

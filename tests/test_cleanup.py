@@ -239,3 +239,52 @@ def test_cleanup_whose_deletes_are_refused_exits_3_and_says_the_credentials_were
         f"{len(left[RUN])} item(s) could not be deleted"
     ) in result.output
     assert all(account.exists(path) for path in left[RUN])
+
+
+def test_what_a_runs_fixtures_and_sms_are_is_exactly_what_cleanup_with_its_run_id_deletes(
+    monkeypatch,
+):
+    """Two runs set up their fixtures the way every run does (``Target.discover``: tagged
+    leads and a tagged template) on an account with a customer's data (look-alike leads
+    among it), create SMS on their leads, and leave without cleaning up. ``cleanup --run-id``
+    of the first sends a DELETE for each thing the first run made and for nothing else."""
+    from conformance.client import Credentials
+    from conformance.target import remote_target
+
+    from .engine.hostile import seed_customer
+
+    with hostile_target(correct, monkeypatch) as hostile:
+        customer = seed_customer(hostile.api)
+        runs = []
+        for _ in range(2):
+            target = remote_target(BASE_URL, Credentials(SECRET, None), allow_send=False)
+            fixtures = target.discover()
+            made = list(target.created)
+            for lead_id, contact_id in fixtures.leads:
+                exchange, _ = target.api.send(
+                    "POST",
+                    "activity/sms/",
+                    json_body={
+                        "status": "draft",
+                        "lead_id": lead_id,
+                        "contact_id": contact_id,
+                        "local_phone": fixtures.internal_phones[0],
+                        "remote_phone": fixtures.remote_phones[0],
+                        "text": f"a draft of run {target.run_id}",
+                    },
+                )
+                made.append(f"activity/sms/{exchange.response.body['id']}/")
+            target.api.http.close()  # left behind: no clean-up
+            runs.append((target.run_id, made))
+        (first, first_made), (_, second_made) = runs
+        assert len(first_made) >= 3 and any(p.startswith("sms_template/") for p in first_made)
+        asked_before = len(hostile.requests)
+        result = cleanup("--run-id", first)
+        assert result.exit_code == EXIT_PASS, result.output
+        deleted = [r.url.raw_path.decode() for r in hostile.requests[asked_before:]
+                   if r.method == "DELETE"]  # fmt: skip
+        assert sorted(deleted) == sorted(f"/api/v1/{path}" for path in first_made)
+        account = Account(hostile.api.server)
+        assert not any(account.exists(f"/{path}") for path in first_made)
+        assert all(account.exists(f"/{path}") for path in second_made)
+        assert customer.changes(hostile.api) == []
