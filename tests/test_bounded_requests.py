@@ -234,6 +234,38 @@ def test_requests_in_the_block_ask_only_for_codings_the_bound_decodes():
     assert seen == ["gzip, deflate"]
 
 
+def test_an_accept_encoding_given_as_bytes_is_read_like_one_given_as_text():
+    seen = []
+
+    def send(adapter, request, **kwargs):
+        seen.append(request.headers.get("Accept-Encoding"))
+        raw = urllib3.HTTPResponse(body=io.BytesIO(b"{}"), status=200, preload_content=False)
+        return adapter.build_response(request, raw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTTPAdapter, "send", send)
+        with bounded_sessions(100):
+            requests.get("http://x.test/", headers={"Accept-Encoding": b"gzip, br"})
+            requests.get("http://x.test/", headers={"Accept-Encoding": b"gzip"})
+    assert seen == ["gzip, deflate", b"gzip"]
+
+
+def test_a_bounded_adapter_takes_the_arguments_of_adapter_send_by_position_too():
+    seen = []
+
+    def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        seen.append((stream, timeout, verify, cert, proxies))
+        raw = urllib3.HTTPResponse(body=io.BytesIO(b"{}"), status=200, preload_content=False)
+        return adapter.build_response(request, raw)
+
+    request = requests.Request("GET", "http://x.test/").prepare()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTTPAdapter, "send", send)
+        response = BoundedAdapter(100).send(request, True, 3.0, False, None, {})
+    assert response.json() == {}
+    assert seen == [(True, 3.0, False, None, {})]
+
+
 def test_a_stand_in_for_adapter_send_that_builds_its_own_response_is_bounded_too():
     # As tests/engine/hostile.py bridges requests into respx: send() replaced, calling
     # adapter.build_response(request, raw) itself.
