@@ -190,7 +190,10 @@ def _send_within(
     request: requests.PreparedRequest, **kwargs: Any,
 ) -> requests.Response:  # fmt: skip
     """``send(adapter, request, **kwargs)`` within ``bounds.deadline``, body included."""
-    if not accepts_only_decodable(request.headers.get("Accept-Encoding")):
+    accept_encoding = request.headers.get("Accept-Encoding")
+    if isinstance(accept_encoding, bytes):  # requests takes header values as bytes too
+        accept_encoding = accept_encoding.decode("latin-1")
+    if not accepts_only_decodable(accept_encoding):
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
     deadline = Deadline(bounds.deadline)
     held = OpenAnswers()
@@ -231,8 +234,26 @@ class BoundedAdapter(HTTPAdapter):
     def max_bytes(self) -> int:
         return self.bounds.max_bytes
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        return _send_within(self.bounds, HTTPAdapter.send, self, request, **kwargs)
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return _send_within(
+            self.bounds,
+            HTTPAdapter.send,
+            self,
+            request,
+            stream=stream,
+            timeout=timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
     def build_response(self, req: Any, resp: Any) -> requests.Response:
         return _bound_response(super().build_response(req, resp), self.bounds)

@@ -318,9 +318,9 @@ def _judge(
             f"{reason}; {len(warned)} SHOULD rule(s) not followed (warnings, --strict fails "
             "them): " + ", ".join(warned)
         )
-    for note in (ending.cleanup, leftover_note):
-        if note:
-            reason = f"{reason}; {note}"
+    for said in (ending.cleanup, leftover_note):
+        if said:
+            reason = f"{reason}; {said}"
     return verdict, reason
 
 

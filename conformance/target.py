@@ -176,6 +176,7 @@ class Target:
         use, :class:`ConfigurationError` when a prerequisite is missing."""
         organization_id, user_id = read_me(self._json("GET", "me/"))
         given = self.given
+        external: tuple[str, ...]
         if given.local_phones:
             internal, external = given.local_phones, ()
         else:

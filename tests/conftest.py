@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference server over real HTTP, on loopback, on a thread."""
+"""Shared fixtures: the reference server over real HTTP, on loopback, on a thread; failures
+recorded on the in-process reference server, for the replay tests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from conformance.records import Failure
 from conformance.refserver.serve import serve
+from tests.replaying import cancel_then_read_later, edit_a_sent_sms, record
 
 # Seconds a test marked slow may take (the longest, the self-test on every fault, takes
 # about 10 minutes alone); every other test gets pyproject's 2 minutes.
@@ -48,3 +51,16 @@ def served(**options: object) -> Iterator[str]:
 def reference_over_http() -> Callable[..., object]:
     """``with reference_over_http(faults=[...]) as base_url: ...``"""
     return served
+
+
+@pytest.fixture(scope="module")
+def edit_sent() -> Failure:
+    """A sent SMS edited on a server that accepts it (``edit-sent-accepted``): create, PUT."""
+    return record(["edit-sent-accepted"], edit_a_sent_sms, "sms/update/drafts-only")
+
+
+@pytest.fixture(scope="module")
+def cancelled_sent() -> Failure:
+    """An SMS cancelled before its send_in and sent all the same (``cancelled-still-sent``):
+    create, PUT draft, 12 s, GET."""
+    return record(["cancelled-still-sent"], cancel_then_read_later, "sms/send/cancelled-never-sent")

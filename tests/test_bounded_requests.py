@@ -219,7 +219,8 @@ def test_an_event_stream_read_by_its_caller_is_checked_against_the_deadline_betw
     assert time.monotonic() - started < 1.5
 
 
-def test_requests_in_the_block_ask_only_for_codings_the_bound_decodes():
+@pytest.mark.parametrize("asked", ["gzip, br, zstd", b"gzip, br, zstd"], ids=["text", "bytes"])
+def test_requests_in_the_block_ask_only_for_codings_the_bound_decodes(asked):
     seen = []
 
     def send(adapter, request, **kwargs):
@@ -230,8 +231,24 @@ def test_requests_in_the_block_ask_only_for_codings_the_bound_decodes():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(HTTPAdapter, "send", send)
         with bounded_sessions(100):
-            requests.get("http://x.test/", headers={"Accept-Encoding": "gzip, br, zstd"})
+            requests.get("http://x.test/", headers={"Accept-Encoding": asked})
     assert seen == ["gzip, deflate"]
+
+
+def test_a_bounded_adapter_takes_the_arguments_of_adapter_send_by_position_too():
+    seen = []
+
+    def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        seen.append((stream, timeout, verify, cert, proxies))
+        raw = urllib3.HTTPResponse(body=io.BytesIO(b"{}"), status=200, preload_content=False)
+        return adapter.build_response(request, raw)
+
+    request = requests.Request("GET", "http://x.test/").prepare()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTTPAdapter, "send", send)
+        response = BoundedAdapter(100).send(request, True, 3.0, False, None, {})
+    assert response.json() == {}
+    assert seen == [(True, 3.0, False, None, {})]
 
 
 def test_a_stand_in_for_adapter_send_that_builds_its_own_response_is_bounded_too():

@@ -2,7 +2,8 @@
 flaky (exit 1, 0, 3).
 
 The reports here hold transcripts recorded by sending real requests to the in-process
-reference server with a fault on; replays run against the embedded reference server.
+reference server with a fault on (the ``edit_sent`` and ``cancelled_sent`` fixtures of
+``tests/conftest.py``); replays run against the embedded reference server.
 Whole runs over HTTP, replayed against ``serve``, are in
 ``tests/reporting/test_replay_over_http.py``.
 """
@@ -18,67 +19,24 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.clock import VirtualClock
-from conformance.records import Exchange, Failure, RunReport, RunStats
+from conformance.records import Failure, RunReport, RunStats
 from conformance.refserver import ReferenceServer
 from conformance.refserver.seed import ORGS
 from conformance.replay import replay_failure
 from conformance.reporting import write_reports
-from conformance.target import embedded_target
 from conformance.transport import SyncASGITransport
-
-SMS = "activity/sms/"
-
-
-def _body(fixtures, **fields) -> dict:
-    return {
-        "local_phone": fixtures.internal_phones[0],
-        "remote_phone": "+15555550100",
-        "lead_id": fixtures.lead_id,
-        **fields,
-    }
-
-
-def _edit_a_sent_sms(target, fixtures) -> list[Exchange]:
-    created, _ = target.api.send("POST", SMS, json_body=_body(fixtures, status="sent", text="x"))
-    path = f"{SMS}{created.response.body['id']}/"
-    edited, _ = target.api.send("PUT", path, json_body={"text": "y"})
-    return [created, edited]
-
-
-def _cancel_then_read_later(target, fixtures) -> list[Exchange]:
-    body = _body(fixtures, status="outbox", send_in=10, text="timing")
-    created, _ = target.api.send("POST", SMS, json_body=body)
-    path = f"{SMS}{created.response.body['id']}/"
-    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
-    target.clock.sleep(12)
-    read, _ = target.api.send("GET", path)
-    return [created, cancelled, read]
-
-
-def _record(fault: str, send, rule: str) -> Failure:
-    target = embedded_target(faults=[fault])
-    fixtures = target.discover()
-    try:
-        steps = send(target, fixtures)
-    finally:
-        target.close()
-    return Failure(rule=rule, message="m", expected="e", actual="a", steps=tuple(steps))
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def report(tmp_path_factory, edit_sent, cancelled_sent) -> Path:
     """A report.json with two failures: a business rule, then a timing rule."""
-    failures = [
-        _record("edit-sent-accepted", _edit_a_sent_sms, "sms/update/drafts-only"),
-        _record("cancelled-still-sent", _cancel_then_read_later, "sms/send/cancelled-never-sent"),
-    ]
     run = RunReport(
         verdict="fail",
         seed=1,
         target="http://reference.invalid/api/v1",
         profile="quick",
         rules=[],
-        failures=failures,
+        failures=[edit_sent, cancelled_sent],
         stats=RunStats(),
     )
     directory = tmp_path_factory.mktemp("report")

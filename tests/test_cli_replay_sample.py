@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import main
+from tests.replaying import report_of_a_failing_run
 
 pytestmark = pytest.mark.slow
 
@@ -27,24 +28,9 @@ SAMPLE = (
 def test_every_failure_of_a_run_replays_reproduced_on_its_variant_and_fixed_on_the_clean_server(
     fault, tmp_path
 ):
+    args = ("--fault", fault, "--profile", "quick", "--seed", "1")
+    report = report_of_a_failing_run(tmp_path, *args)
     runner = CliRunner()
-    run = runner.invoke(
-        main,
-        [
-            "run",
-            "--fault",
-            fault,
-            "--profile",
-            "quick",
-            "--seed",
-            "1",
-            "--report-dir",
-            str(tmp_path),
-        ],
-        catch_exceptions=False,
-    )
-    assert run.exit_code == 1, run.output
-    report = tmp_path / "report.json"
     faulty = runner.invoke(main, ["replay", str(report), "--embedded", "--fault", fault])
     clean = runner.invoke(main, ["replay", str(report), "--embedded", "--retries", "0"])
     verdicts = [line.split(":")[0] for line in faulty.output.splitlines() if ": " in line]

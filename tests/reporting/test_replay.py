@@ -3,15 +3,16 @@ check the violation's symptom and clean up.
 
 Transcripts here are recorded by sending real requests to the in-process reference server
 (with a fault switched on), as a run does; the replays are then executed against fresh
-in-process servers, faulty and clean. The over-HTTP versions, with transcripts from whole
-runs, are in ``test_replay_over_http.py``.
+in-process servers, faulty and clean. The recordings are made by ``tests/replaying.py``
+(``edit_sent`` and ``cancelled_sent`` are fixtures of ``tests/conftest.py``). The over-HTTP
+versions, with transcripts from whole runs, are in ``test_replay_over_http.py``.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
@@ -33,75 +34,8 @@ from conformance.replay import (
     symptom_of,
 )
 from conformance.reporting.replay import curl_commands, python_script, replay
-from conformance.target import embedded_target
 from conformance.transport import SyncASGITransport
-
-SMS = "activity/sms/"
-
-
-# -- recording transcripts against the in-process reference server ---------------------------
-
-
-def _record(faults: list[str], send: Callable[..., list[Exchange]], rule: str) -> Failure:
-    target = embedded_target(faults=faults)
-    fixtures = target.discover()
-    try:
-        steps = send(target, fixtures)
-    finally:
-        target.close()
-    return Failure(rule=rule, message="m", expected="e", actual="a", steps=tuple(steps))
-
-
-def _edit_a_sent_sms(target, fixtures) -> list[Exchange]:
-    created, _ = target.api.send(
-        "POST",
-        SMS,
-        json_body={
-            "status": "sent",
-            "local_phone": fixtures.internal_phones[0],
-            "remote_phone": "+15555550100",
-            "text": "hello",
-            "lead_id": fixtures.lead_id,
-            "contact_id": fixtures.contact_id,
-        },
-    )
-    edited, _ = target.api.send(
-        "PUT", f"{SMS}{created.response.body['id']}/", json_body={"text": "changed"}
-    )
-    return [created, edited]
-
-
-def _cancel_then_read_later(target, fixtures) -> list[Exchange]:
-    created, _ = target.api.send(
-        "POST",
-        SMS,
-        json_body={
-            "status": "outbox",
-            "send_in": 10,
-            "local_phone": fixtures.internal_phones[0],
-            "remote_phone": "+15555550100",
-            "text": "timing",
-            "lead_id": fixtures.lead_id,
-        },
-    )
-    path = f"{SMS}{created.response.body['id']}/"
-    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
-    target.clock.sleep(12)
-    read, _ = target.api.send("GET", path)
-    return [created, cancelled, read]
-
-
-@pytest.fixture(scope="module")
-def edit_sent() -> Failure:
-    return _record(["edit-sent-accepted"], _edit_a_sent_sms, "sms/update/drafts-only")
-
-
-@pytest.fixture(scope="module")
-def cancelled_sent() -> Failure:
-    return _record(
-        ["cancelled-still-sent"], _cancel_then_read_later, "sms/send/cancelled-never-sent"
-    )
-
+from tests.replaying import SMS, post_text, record, schedule_cancel_read, sms_body
 
 # -- running a Python replay against a fresh in-process server -------------------------------
 
@@ -297,21 +231,16 @@ def test_a_template_the_server_knew_is_created_and_an_unknown_one_kept():
 
 def test_a_python_replay_with_a_template_creates_one_and_uses_its_id(monkeypatch):
     def send_from_the_template(target, fixtures):
-        created, _ = target.api.send(
-            "POST",
-            SMS,
-            json_body={
-                "status": "draft",
-                "local_phone": fixtures.internal_phones[0],
-                "remote_phone": "+15555550100",
-                "template_id": fixtures.template_id,
-                "lead_id": fixtures.lead_id,
-                "contact_id": fixtures.contact_id,
-            },
+        body = sms_body(
+            fixtures,
+            status="draft",
+            template_id=fixtures.template_id,
+            contact_id=fixtures.contact_id,
         )
+        created, _ = target.api.send("POST", SMS, json_body=body)
         return [created]
 
-    failure = _record([], send_from_the_template, "sms/create/template-renders")
+    failure = record([], send_from_the_template, "sms/create/template-renders")
     with fresh() as where:
         _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
     posts = [r for r in where.seen if r.method == "POST"]
@@ -384,7 +313,7 @@ def test_a_failure_a_clean_server_answers_the_same_way_has_no_symptom_and_exits_
         listed, _ = target.api.send("GET", SMS, params={"lead_id": fixtures.lead_id})
         return [listed]
 
-    failure = _record([], read_a_list, "sms/list/pagination")
+    failure = record([], read_a_list, "sms/list/pagination")
     assert symptom_of(failure) is None
     with fresh() as where:
         code, output = _run_python(
@@ -486,38 +415,14 @@ def test_a_recorded_date_is_moved_in_its_own_style(value, moved):
     assert shifted(value, timedelta(hours=1)) == moved
 
 
-def _schedule_cancel_read(target, fixtures) -> list[Exchange]:
-    from datetime import timedelta
-
-    body = {
-        "status": "draft",
-        "local_phone": fixtures.internal_phones[0],
-        "remote_phone": "+15555550100",
-        "text": "scheduled",
-        "lead_id": fixtures.lead_id,
-    }
-    created, _ = target.api.send("POST", SMS, json_body=body)
-    path = f"{SMS}{created.response.body['id']}/"
-    due = (target.clock.now() + timedelta(seconds=300)).isoformat()
-    scheduled, _ = target.api.send(
-        "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
-    )
-    target.clock.sleep(299)
-    cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
-    target.clock.sleep(3)
-    read, _ = target.api.send("GET", path)
-    return [created, scheduled, cancelled, read]
-
-
 @pytest.mark.parametrize(("faults", "exit_code"), [(("cancelled-still-sent",), 1), ((), 0)])
 def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_later(
     monkeypatch, faults, exit_code
 ):
     from datetime import datetime, timedelta
 
-    failure = _record(
-        ["cancelled-still-sent"], _schedule_cancel_read, "sms/send/cancelled-never-sent"
-    )
+    send = schedule_cancel_read(due_in=300, cancel_after=299, read_after=3)
+    failure = record(["cancelled-still-sent"], send, "sms/send/cancelled-never-sent")
     assert plan_for(failure.steps).dates  # the recorded date_scheduled is one to move
     with fresh(*faults) as where:
         where.clock.advance(3 * 86400)  # the replay runs days after the recording
@@ -544,13 +449,7 @@ def test_a_date_scheduled_moves_with_the_replay_so_a_timing_failure_reproduces_l
 
 
 def test_a_body_sent_as_text_is_replayed_as_text_with_its_content_type(monkeypatch):
-    def post_text(target, fixtures):
-        posted, _ = target.api.send(
-            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
-        )
-        return [posted]
-
-    failure = _record([], post_text, "protocol/json-body")
+    failure = record([], post_text, "protocol/json-body")
     with fresh() as where:
         _run_python(python_script(failure, "http://recorded/api/v1"), where, monkeypatch)
     (sent,) = [r for r in where.seen if r.url.path == "/api/v1/activity/sms/"]

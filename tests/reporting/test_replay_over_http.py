@@ -19,10 +19,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from click.testing import CliRunner
 
-from conformance.cli import main
 from conformance.refserver.seed import ORGS
+from tests.replaying import report_of_a_failing_run
 
 SOURCE = str(Path(__file__).resolve().parents[2])  # this checkout, for `-m conformance.cli`
 
@@ -36,28 +35,12 @@ pytestmark = [
 
 
 def _failing_report(base_url: str, directory: Path) -> dict:
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            "--base-url",
-            base_url,
-            "--api-key",
-            ORGS[0].api_key,
-            "--allow-send",
-            "--profile",
-            "quick",
-            "--seed",
-            "2",
-            "--grace",
-            "1",
-            "--report-dir",
-            str(directory),
-        ],
-        catch_exceptions=False,
+    report = report_of_a_failing_run(
+        directory,
+        *("--base-url", base_url, "--api-key", ORGS[0].api_key, "--allow-send"),
+        *("--profile", "quick", "--seed", "2", "--grace", "1"),
     )
-    assert result.exit_code == 1, result.output
-    return json.loads((directory / "report.json").read_text())
+    return json.loads(report.read_text())
 
 
 def _replays(report: dict, rule: str, directory: Path) -> tuple[Path, Path]:

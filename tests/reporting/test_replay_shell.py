@@ -1,7 +1,9 @@
 """The curl replay run for real by bash against fresh reference servers over HTTP.
 
 The transcript is recorded by sending real requests to the in-process reference server with
-the fault on (as a run does); whole runs over HTTP are in ``test_replay_over_http.py``.
+the fault on (as a run does: ``tests/replaying.py``; ``edit_sent`` is a fixture of
+``tests/conftest.py``, its text one a shell must not read); whole runs over HTTP are in
+``test_replay_over_http.py``.
 """
 
 from __future__ import annotations
@@ -13,42 +15,14 @@ import subprocess
 import httpx
 import pytest
 
-from conformance.records import Failure
 from conformance.refserver.seed import ORGS
 from conformance.reporting.replay import curl_commands
-from conformance.target import embedded_target
+from tests.replaying import SMS, post_text, record, schedule_cancel_read
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("CI") and not all(shutil.which(t) for t in ("bash", "curl", "jq")),
     reason="the curl replay needs bash, curl and jq; install them to run it (CI never skips)",
 )
-
-SMS = "activity/sms/"
-
-
-@pytest.fixture(scope="module")
-def edit_sent() -> Failure:
-    target = embedded_target(faults=["edit-sent-accepted"])
-    fixtures = target.discover()
-    try:
-        created, _ = target.api.send(
-            "POST",
-            SMS,
-            json_body={
-                "status": "sent",
-                "local_phone": fixtures.internal_phones[0],
-                "remote_phone": "+15555550100",
-                "text": 'it\'s "quoted" $HOME `x`',
-                "lead_id": fixtures.lead_id,
-                "contact_id": fixtures.contact_id,
-            },
-        )
-        edited, _ = target.api.send(
-            "PUT", f"{SMS}{created.response.body['id']}/", json_body={"text": "changed"}
-        )
-    finally:
-        target.close()
-    return Failure("sms/update/drafts-only", "m", "e", "a", steps=(created, edited))
 
 
 def _bash(script: list[str], base_url: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -116,32 +90,9 @@ def test_an_unreachable_target_makes_the_curl_replay_exit_2(edit_sent):
 def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_over_http):
     """Scheduled 5 s ahead, cancelled after 2 s, read after 7 s: recorded in-process on a
     virtual clock, replayed in real time. Only a server that sends a cancelled SMS shows it."""
-    from datetime import timedelta
-
-    target = embedded_target(faults=["cancelled-still-sent"])
-    fixtures = target.discover()
-    try:
-        body = {
-            "status": "draft",
-            "local_phone": fixtures.internal_phones[0],
-            "remote_phone": "+15555550100",
-            "text": "scheduled",
-            "lead_id": fixtures.lead_id,
-        }
-        created, _ = target.api.send("POST", SMS, json_body=body)
-        path = f"{SMS}{created.response.body['id']}/"
-        due = (target.clock.now() + timedelta(seconds=5)).isoformat()
-        scheduled, _ = target.api.send(
-            "PUT", path, json_body={"status": "scheduled", "date_scheduled": due}
-        )
-        target.clock.sleep(2)
-        cancelled, _ = target.api.send("PUT", path, json_body={"status": "draft"})
-        target.clock.sleep(5)
-        read, _ = target.api.send("GET", path)
-    finally:
-        target.close()
-    assert read.response.body["status"] == "sent"
-    steps = (created, scheduled, cancelled, read)
+    send = schedule_cancel_read(due_in=5, cancel_after=2, read_after=5)
+    steps = record(["cancelled-still-sent"], send, "sms/send/cancelled-never-sent").steps
+    assert steps[-1].response.body["status"] == "sent"
     script = curl_commands(steps, "http://recorded.invalid/api/v1", rule="r")
     assert "sleep 2  # as recorded" in script and "sleep 5  # as recorded" in script
     with (
@@ -167,14 +118,7 @@ def test_the_curl_replay_moves_a_date_scheduled_and_keeps_the_waits(reference_ov
 
 
 def test_a_text_body_is_sent_by_curl_as_text(reference_over_http):
-    target = embedded_target()
-    target.discover()
-    try:
-        posted, _ = target.api.send(
-            "POST", SMS, content=b"status=draft", headers={"content-type": "text/plain"}
-        )
-    finally:
-        target.close()
+    (posted,) = record([], post_text, "protocol/json-body").steps
     script = curl_commands((posted,), "http://recorded.invalid/api/v1", symptom=None)
     script = [line for line in script if line != "exit 3"]
     script.append('echo "answer: $STATUS"')

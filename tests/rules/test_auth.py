@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from conformance.checks import Step
-from conformance.fixtures import Fixtures
-from conformance.model import Model, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.records import RecordedRequest, RecordedResponse
 from conformance.rules.auth import valid_credentials_are_accepted
-
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi",
-    rendered_template="Hi",
-)
+from tests.rules.helpers import step_of
 
 
 def answered(code: int, auth: str) -> Step:
     request = RecordedRequest("PUT", "/activity/sms/acti_1/", {}, {"text": "x"}, auth=auth)
-    response = RecordedResponse(code, {}, {"error": "Operation not allowed."})
-    return Step("update", [Exchange(request, response)], TimeWindow(NOON, NOON), Model(FIXTURES))
+    return step_of(
+        "update", request, RecordedResponse(code, {}, {"error": "Operation not allowed."})
+    )
 
 
 @pytest.mark.parametrize(

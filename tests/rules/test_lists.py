@@ -3,52 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from conformance.checks import Step, is_violation
-from conformance.fixtures import Fixtures
-from conformance.model import Model, SmsRecord, TimeWindow
+from conformance.model import SmsRecord, TimeWindow, Timing
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.rules.lists import (
     a_page_holds_exactly_the_matching_sms,
     pages_tile_the_whole_result,
 )
+from tests.rules.helpers import NOON, SMS, broken, list_step, model_of, page, readings
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
-)
+LEAD = {"lead_id": "lead_1"}
+AT_NOON = SmsRecord("acti_noon", "inbox", LEAD, date_created=NOON)
 
 
 def listed(params: dict[str, str], tz_offset: str | None, ids: list[str]) -> Step:
     """A list step whose answer holds ``ids``, judged against a model holding one SMS
     created at noon UTC."""
-    model = Model(FIXTURES)
-    model.apply(SmsRecord("acti_noon", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
-    response = RecordedResponse(200, {}, {"data": [{"id": i} for i in ids], "has_more": False})
-    return Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), response)],
-        TimeWindow(NOON, NOON),
-        model,
-        params={"lead_id": "lead_1", **params},
-        tz_offset=tz_offset,
-        list_expectation=model.expect_list({"lead_id": "lead_1", **params}, tz_offset),
-    )
+    return list_step(model_of(AT_NOON), {**LEAD, **params}, page(ids), tz_offset=tz_offset)
 
 
 def violated(step: Step) -> list[str]:
-    return [f.rule for f in a_page_holds_exactly_the_matching_sms(step) if not f.ok]
+    return broken(a_page_holds_exactly_the_matching_sms(step))
 
 
 @pytest.mark.parametrize(
@@ -79,21 +58,13 @@ def paged(ids: list[str], has_more: bool, params: dict[str, str], tz_offset=None
     """A list step over three SMS on lead_1, created on 1 March at 03:00 UTC (acti_a: the
     evening before, local at -4), noon (acti_b) and 20:00 (acti_c: both inside the local
     day, which a bare __gt/__lte date may take whole); its answer holds ``ids``."""
-    model = Model(FIXTURES)
-    for sms_id, hour in (("acti_a", 3), ("acti_b", 12), ("acti_c", 20)):
-        moment = NOON.replace(hour=hour)
-        model.apply(SmsRecord(sms_id, "inbox", {"lead_id": "lead_1"}, date_created=moment))
-    query = {"lead_id": "lead_1", **params}
-    body = {"data": [{"id": i} for i in ids], "has_more": has_more}
-    return Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
-        TimeWindow(NOON, NOON),
-        model,
-        params=query,
-        tz_offset=tz_offset,
-        list_expectation=model.expect_list(query, tz_offset),
+    model = model_of(
+        *(
+            SmsRecord(sms_id, "inbox", LEAD, date_created=NOON.replace(hour=hour))
+            for sms_id, hour in (("acti_a", 3), ("acti_b", 12), ("acti_c", 20))
+        )
     )
+    return list_step(model, {**LEAD, **params}, page(ids, has_more), tz_offset=tz_offset)
 
 
 BARE_LTE = {"date_created__lte": "2026-03-01"}  # at -4: acti_a must, acti_b and acti_c may
@@ -150,20 +121,9 @@ def test_a_whole_page_that_repeats_one_sms_in_place_of_another_breaks_pagination
 def page_of(size: int, has_more: bool, limit: int, matching: int = 120) -> Step:
     """A list step with ``_limit=limit`` over ``matching`` SMS of one lead, answered with
     the first ``size`` of them."""
-    model = Model(FIXTURES)
     ids = [f"acti_{n:03}" for n in range(matching)]
-    for sms_id in ids:
-        model.apply(SmsRecord(sms_id, "draft", {"lead_id": "lead_1"}, date_created=NOON))
-    params = {"lead_id": "lead_1", "_limit": str(limit)}
-    body = {"data": [{"id": i} for i in ids[:size]], "has_more": has_more}
-    return Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
-        TimeWindow(NOON, NOON),
-        model,
-        params=params,
-        list_expectation=model.expect_list(params),
-    )
+    model = model_of(*(SmsRecord(sms_id, "draft", LEAD, date_created=NOON) for sms_id in ids))
+    return list_step(model, {**LEAD, "_limit": str(limit)}, page(ids[:size], has_more))
 
 
 @pytest.mark.parametrize(
@@ -190,8 +150,8 @@ def test_a_page_within_the_default_limit_is_never_cut():
 # -- what a good page shows of the readings the server took (the behaviour profile) ----------
 
 
-def readings(step: Step) -> set[str]:
-    return {f.reading for f in a_page_holds_exactly_the_matching_sms(step) if f.reading}
+def readings_shown(step: Step) -> set[str]:
+    return readings(a_page_holds_exactly_the_matching_sms(step))
 
 
 @pytest.mark.parametrize(
@@ -202,11 +162,11 @@ def readings(step: Step) -> set[str]:
     ],
 )
 def test_a_page_of_a_bare_date_names_the_reading_the_server_took(ids, shown):
-    assert readings(paged(ids, False, BARE_LTE, "-4")) == shown
+    assert readings_shown(paged(ids, False, BARE_LTE, "-4")) == shown
 
 
 def test_a_page_too_small_to_hold_every_sms_that_may_match_says_nothing_by_leaving_out():
-    assert readings(paged(["acti_a"], True, {**BARE_LTE, "_limit": "1"}, "-4")) == set()
+    assert readings_shown(paged(["acti_a"], True, {**BARE_LTE, "_limit": "1"}, "-4")) == set()
 
 
 @pytest.mark.parametrize(
@@ -216,20 +176,12 @@ def test_a_page_too_small_to_hold_every_sms_that_may_match_says_nothing_by_leavi
 def test_a_bound_a_microsecond_past_an_sms_names_the_precision_the_server_took(ids, shown):
     """__lt one microsecond past an SMS shown at a whole millisecond: kept at the
     microsecond it is before the bound, truncated to the millisecond it is not."""
-    model = Model(FIXTURES)
-    model.apply(SmsRecord("acti_ms", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
-    query = {"lead_id": "lead_1", "date_created__lt": "2026-03-01T12:00:00.000001+00:00"}
-    body = {"data": [{"id": i} for i in ids], "has_more": False}
-    step = Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(200, {}, body))],
-        TimeWindow(NOON, NOON),
-        model,
-        params=query,
-        list_expectation=model.expect_list(query),
+    model = model_of(SmsRecord("acti_ms", "inbox", LEAD, date_created=NOON))
+    step = list_step(
+        model, {**LEAD, "date_created__lt": "2026-03-01T12:00:00.000001+00:00"}, page(ids)
     )
     assert violated(step) == []
-    assert readings(step) == shown
+    assert readings_shown(step) == shown
     assert {f.rule for f in a_page_holds_exactly_the_matching_sms(step) if f.reading} == {
         "sms/list/filter-date-created"
     }
@@ -245,31 +197,13 @@ def test_a_bound_a_microsecond_past_an_sms_names_the_precision_the_server_took(i
 def test_a_limit_over_the_default_names_the_reading_the_server_took(code, body, reading):
     from conformance.rules.lists import large_limit_is_observed
 
-    model = Model(FIXTURES)
-    params = {"lead_id": "lead_1", "_limit": "250"}
-    step = Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(code, {}, body))],
-        TimeWindow(NOON, NOON),
-        model,
-        params=params,
-    )
+    step = list_step(model_of(), {**LEAD, "_limit": "250"}, body, code=code)
     assert [f.reading for f in large_limit_is_observed(step)] == [reading]
 
 
 def refused(params: dict[str, str]) -> Step:
-    model = Model(FIXTURES)
-    model.apply(SmsRecord("acti_noon", "inbox", {"lead_id": "lead_1"}, date_created=NOON))
-    query = {"lead_id": "lead_1", **params}
     body = {"errors": [], "field-errors": {"_fields": "Not supported on lists."}}
-    return Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(400, {}, body))],
-        TimeWindow(NOON, NOON),
-        model,
-        params=query,
-        list_expectation=model.expect_list(query),
-    )
+    return list_step(model_of(AT_NOON), {**LEAD, **params}, body, code=400)
 
 
 def test_a_list_refused_for_its_fields_parameter_is_only_observed():
@@ -290,35 +224,32 @@ def test_a_list_without_fields_refused_still_breaks_its_filter():
 def walked(pages: list[list[str]], status: str, due_in: float) -> Step:
     """A walk of pages of two over acti_a, acti_b and acti_c (drafts but acti_c, of
     ``status`` due ``due_in`` seconds after the walk started, which took ten seconds)."""
-    from conformance.model import Timing
-
-    model = Model(FIXTURES, Timing(early=2.0, grace=10.0))
-    for sms_id in ("acti_a", "acti_b"):
-        model.apply(SmsRecord(sms_id, "draft", {"lead_id": "lead_1"}, date_created=NOON))
     due = NOON + timedelta(seconds=due_in)
-    model.apply(SmsRecord("acti_c", status, {"lead_id": "lead_1"}, due=due, date_created=NOON))
+    model = model_of(
+        SmsRecord("acti_a", "draft", LEAD, date_created=NOON),
+        SmsRecord("acti_b", "draft", LEAD, date_created=NOON),
+        SmsRecord("acti_c", status, LEAD, due=due, date_created=NOON),
+        timing=Timing(early=2.0, grace=10.0),
+    )
     exchanges = [
         Exchange(
-            RecordedRequest("GET", "/activity/sms/", {}),
-            RecordedResponse(
-                200, {}, {"data": [{"id": i} for i in page], "has_more": n < len(pages) - 1}
-            ),
+            RecordedRequest("GET", SMS, {}),
+            RecordedResponse(200, {}, page(ids, has_more=n < len(pages) - 1)),
         )
-        for n, page in enumerate(pages)
+        for n, ids in enumerate(pages)
     ]
-    query = {"lead_id": "lead_1"}
     return Step(
         "list-walk",
         exchanges,
         TimeWindow(NOON, NOON + timedelta(seconds=10)),
         model,
-        params=query,
-        list_expectation=replace(model.expect_list(query), skip=0, limit=2),
+        params=dict(LEAD),
+        list_expectation=replace(model.expect_list(LEAD), skip=0, limit=2),
     )
 
 
 def walk_violations(step: Step) -> list[str]:
-    return [f.rule for f in pages_tile_the_whole_result(step) if not f.ok]
+    return broken(pages_tile_the_whole_result(step))
 
 
 @pytest.mark.parametrize(

@@ -2,80 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from conformance.checks import Step
-from conformance.fixtures import Fixtures
-from conformance.model import Model, SmsRecord, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.model import Model
 from conformance.rules.objects import what_was_written_reads_back
-
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-WINDOW = TimeWindow(NOON, NOON)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
+from tests.rules.helpers import (
+    BASE,
+    FIXTURES,
+    WINDOW,
+    broken,
+    created,
+    read,
+    readings,
+    settled,
 )
-BASE = {"local_phone": "+16505550001", "remote_phone": "+16505550100", "text": "hi"}
-
-
-def created(body: dict[str, Any], answer: dict[str, Any]) -> Step:
-    """The step of a create of ``body`` that the server answered with ``answer`` (and what
-    the model expects for the fields ``answer`` does not name)."""
-    model = Model(FIXTURES)
-    expectation = model.expect_create(body, WINDOW)
-    assert expectation.record is not None
-    answer = {"id": "acti_1", **expectation.record.written, **answer}
-    return Step(
-        "create",
-        [
-            Exchange(
-                RecordedRequest("POST", "/activity/sms/", {}, body),
-                RecordedResponse(200, {}, answer),
-            )
-        ],
-        WINDOW,
-        model,
-        expectation=expectation,
-    )
-
-
-def read(record: SmsRecord, answer: dict[str, Any]) -> Step:
-    """The step of a GET of ``record`` that the server answered with ``answer`` (and what was
-    written for the fields ``answer`` does not name)."""
-    model = Model(FIXTURES)
-    model.apply(record)
-    return Step(
-        "get",
-        [
-            Exchange(
-                RecordedRequest("GET", f"/activity/sms/{record.id}/", {}),
-                RecordedResponse(200, {}, {"id": record.id, **record.written, **answer}),
-            )
-        ],
-        WINDOW,
-        model,
-        record=record,
-    )
 
 
 def violated(step: Step) -> list[str]:
-    return [f.rule for f in what_was_written_reads_back(step) if not f.ok]
-
-
-def settled(body: dict[str, Any], answer: dict[str, Any]) -> SmsRecord:
-    model = Model(FIXTURES)
-    expected = model.expect_create(body, WINDOW).record
-    assert expected is not None
-    return model.add(expected, {"id": "acti_1", **expected.written, **answer}, WINDOW)
+    return broken(what_was_written_reads_back(step))
 
 
 # -- direction-override -------------------------------------------------------------------
@@ -115,7 +60,7 @@ def test_an_attachment_may_read_back_with_the_url_given_or_the_servers_own():
 
 
 def readings_shown(step: Step) -> set[str]:
-    return {f.reading for f in what_was_written_reads_back(step) if f.reading is not None}
+    return readings(what_was_written_reads_back(step))
 
 
 def test_an_attachment_read_back_names_the_reading_of_attachment_url_it_shows():

@@ -3,52 +3,25 @@ organisation's internal numbers (open point local-phone-on-sends)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from conformance.checks import Step
-from conformance.fixtures import Fixtures
-from conformance.model import Model, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.rules.objects import what_was_written_reads_back
+from tests.rules.helpers import FIXTURES, created, model_of
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 INTERNAL = ("+16505550001", "+16505550003")
 EXTERNAL = "+14155550002"
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=INTERNAL,
-    external_phones=(EXTERNAL,),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
-)
 SEND = {"status": "outbox", "remote_phone": "+15555550100", "text": "hi"}  # no local_phone
 
 
 def created_showing(local_phone: Any) -> Step:
     """The create step of a send that named no local_phone, answered with ``local_phone``."""
-    model = Model(FIXTURES)
-    window = TimeWindow(NOON, NOON)
-    expectation = model.expect_create(SEND, window)
-    answer = {"id": "acti_1", **SEND, "direction": "outbound", "local_phone": local_phone}
-    return Step(
-        "create",
-        [
-            Exchange(
-                RecordedRequest("POST", "/activity/sms/", {}, SEND),
-                RecordedResponse(200, {}, answer),
-            )
-        ],
-        window,
-        model,
-        expectation=expectation,
-    )
+    fixtures = replace(FIXTURES, internal_phones=INTERNAL, external_phones=(EXTERNAL,))
+    answer = {"direction": "outbound", "local_phone": local_phone}
+    return created(SEND, answer, model=model_of(fixtures=fixtures))
 
 
 def verdict_on_the_number(step: Step) -> list[bool]:

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks import Step
-from conformance.model import Model, SmsRecord
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.model import SmsRecord
+from conformance.records import RecordedRequest, RecordedResponse
 from conformance.rules.objects import fields_parameter_trims_objects
-from tests.rules.test_objects import FIXTURES, WINDOW
+from tests.rules.helpers import model_of, step_of
 
 
 def got(answer: dict) -> list[bool]:
-    model = Model(FIXTURES)
-    model.apply(SmsRecord("acti_1", "draft", {"text": "hi"}))
-    step = Step(
+    step = step_of(
         "get",
-        [
-            Exchange(
-                RecordedRequest("GET", "/activity/sms/acti_1/", {}),
-                RecordedResponse(200, {}, answer),
-            )
-        ],
-        WINDOW,
-        model,
+        RecordedRequest("GET", "/activity/sms/acti_1/", {}),
+        RecordedResponse(200, {}, answer),
+        model=model_of(SmsRecord("acti_1", "draft", {"text": "hi"})),
         params={"_fields": "id,text"},
     )
     return [f.ok for f in fields_parameter_trims_objects(step)]

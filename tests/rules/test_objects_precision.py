@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from conformance.rules.objects import what_was_written_reads_back
-from tests.rules.test_objects import BASE, NOON, created
+from tests.rules.helpers import BASE, NOON, created
 
 WRITTEN = NOON + timedelta(hours=1, microseconds=123_456)
 

@@ -8,7 +8,7 @@ import pytest
 
 from conformance.checks import is_violation
 from conformance.rules.objects import what_was_written_reads_back
-from tests.rules.test_objects import BASE, created
+from tests.rules.helpers import BASE, created
 
 
 def text_findings(written: str, shown: str) -> list[tuple[str, bool]]:

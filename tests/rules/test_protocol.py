@@ -3,32 +3,19 @@ documented, a documented 400 shape, and field naming only where field errors are
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from conformance.checks import Finding, Step
-from conformance.fixtures import Fixtures
-from conformance.model import Expectation, Model, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.checks import Step
+from conformance.model import Expectation
+from conformance.records import RecordedRequest, RecordedResponse
 from conformance.rules.protocol import (
     answers_with_json,
     validation_errors_have_the_documented_body,
 )
+from tests.rules.helpers import step_of, verdicts
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
-)
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 
@@ -42,17 +29,12 @@ def answered(
 ) -> Step:
     """A step of ``operation`` whose one answer is ``code`` with ``body``."""
     response = RecordedResponse(code, {"content-type": content_type}, body)
-    return Step(
+    return step_of(
         operation,
-        [Exchange(RecordedRequest("GET", "/activity/sms/x/", {}), response)],
-        TimeWindow(NOON, NOON),
-        Model(FIXTURES),
+        RecordedRequest("GET", "/activity/sms/x/", {}),
+        response,
         expectation=expectation,
     )
-
-
-def verdicts(findings: list[Finding]) -> dict[str, bool]:
-    return {finding.rule: finding.ok for finding in findings}
 
 
 # -- protocol/json-content-type ---------------------------------------------------------------
@@ -75,14 +57,9 @@ def test_a_404_tells_which_reading_of_its_body_the_server_took(content_type, rea
 
 def test_an_empty_200_answer_to_a_delete_needs_no_content_type():
     """1.6 Delete: "200 with empty object ... Empty response body" (audit D1)."""
-    response = RecordedResponse(200, {}, None)
-    step = Step(
-        "delete",
-        [Exchange(RecordedRequest("DELETE", "/activity/sms/x/", {}), response)],
-        TimeWindow(NOON, NOON),
-        Model(FIXTURES),
-    )
-    assert all(finding.ok for finding in answers_with_json(step))
+    request = RecordedRequest("DELETE", "/activity/sms/x/", {})
+    deleted = step_of("delete", request, RecordedResponse(200, {}, None))
+    assert all(finding.ok for finding in answers_with_json(deleted))
 
 
 @pytest.mark.parametrize("code", [200, 400, 401])
@@ -209,19 +186,9 @@ def test_a_malformed_date_scheduled_refused_with_field_errors_tells_no_reading()
     body = {"errors": [], "field-errors": {"date_scheduled": "Not a date."}}
     response = RecordedResponse(400, {"content-type": JSON}, body)
     for sent, shown in (({"date_scheduled": "not a date"}, []), ({}, ["field-errors"])):
-        step = Step(
-            "create",
-            [
-                Exchange(
-                    RecordedRequest("POST", "/activity/sms/", {}, {"status": "scheduled", **sent}),
-                    response,
-                )
-            ],
-            TimeWindow(NOON, NOON),
-            Model(FIXTURES),
-            expectation=ON_DATE,
-        )
+        request = RecordedRequest("POST", "/activity/sms/", {}, {"status": "scheduled", **sent})
+        refused = step_of("create", request, response, expectation=ON_DATE)
         readings = [
-            f.reading for f in validation_errors_have_the_documented_body(step) if f.reading
+            f.reading for f in validation_errors_have_the_documented_body(refused) if f.reading
         ]
         assert readings == [f"error-body-shape={r}" for r in shown]

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from conformance.checks import Step
-from conformance.fixtures import Fixtures
 from conformance.http_semantics import parse_ratelimit
-from conformance.model import Model, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.records import RecordedRequest, RecordedResponse
 from conformance.rules.ratelimit import rate_limit_headers_are_well_formed
-
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi",
-    rendered_template="Hi",
-)
+from tests.rules.helpers import SMS, step_of, verdicts
 
 
 def judged(code: int, headers: dict[str, str]) -> dict[str, bool]:
-    step = Step(
-        "list",
-        [Exchange(RecordedRequest("GET", "/activity/sms/", {}), RecordedResponse(code, headers))],
-        TimeWindow(NOON, NOON),
-        Model(FIXTURES),
-    )
-    return {f.rule: f.ok for f in rate_limit_headers_are_well_formed(step)}
+    listed = step_of("list", RecordedRequest("GET", SMS, {}), RecordedResponse(code, headers))
+    return verdicts(rate_limit_headers_are_well_formed(listed))
 
 
 def test_a_429_of_a_stricter_limit_with_only_retry_after_keeps_the_rule():

@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import Step, is_violation
-from conformance.fixtures import Fixtures
-from conformance.model import Model, SmsRecord, TimeWindow
-from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.checks import is_violation
+from conformance.model import SmsRecord
 from conformance.rules.sending import status_is_one_the_clock_allows
+from tests.rules.helpers import NOON, read, settled
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
-)
 OUTBOX = {"status": "outbox", "local_phone": "+16505550001", "text": "hi"}
 
 
 def created(send_in: float) -> SmsRecord:
-    model = Model(FIXTURES)
-    window = TimeWindow(NOON, NOON)
-    expected = model.expect_create({**OUTBOX, "send_in": send_in}, window).record
-    assert expected is not None
-    return model.add(expected, {"id": "acti_1", "date_created": NOON.isoformat()}, window)
+    return settled({**OUTBOX, "send_in": send_in}, {"date_created": NOON.isoformat()})
 
 
 def seen(record: SmsRecord, status: str, after: float) -> list[tuple[str, bool]]:
     """(rule, violation) of each finding on a GET ``after`` seconds past noon showing
     ``status``."""
-    model = Model(FIXTURES)
-    model.apply(record)
-    moment = NOON + timedelta(seconds=after)
-    step = Step(
-        "get",
-        [
-            Exchange(
-                RecordedRequest("GET", "/activity/sms/acti_1/", {}),
-                RecordedResponse(200, {}, {"id": "acti_1", "status": status}),
-            )
-        ],
-        TimeWindow(moment, moment),
-        model,
-        record=record,
-    )
+    step = read(record, {"status": status}, at=NOON + timedelta(seconds=after))
     return [(f.rule, is_violation(f)) for f in status_is_one_the_clock_allows(step)]
 
 
@@ -85,24 +54,9 @@ def first_seen_sent(activity_at: datetime, after: float) -> set[str | None]:
     with send_in 30 (due 12:00:30), answered sent with ``activity_at``."""
     from conformance.rules.sending import a_sent_sms_shows_whether_its_activity_at_moved
 
-    model = Model(FIXTURES)
-    record = created(30)
-    record = replace(record, activity_at=NOON)
-    model.apply(record)
-    moment = NOON + timedelta(seconds=after)
-    body = {"id": "acti_1", "status": "sent", "activity_at": activity_at.isoformat()}
-    step = Step(
-        "get",
-        [
-            Exchange(
-                RecordedRequest("GET", "/activity/sms/acti_1/", {}),
-                RecordedResponse(200, {}, body),
-            )
-        ],
-        TimeWindow(moment, moment),
-        model,
-        record=record,
-    )
+    record = replace(created(30), activity_at=NOON)
+    body = {"status": "sent", "activity_at": activity_at.isoformat()}
+    step = read(record, body, at=NOON + timedelta(seconds=after))
     return {f.reading for f in a_sent_sms_shows_whether_its_activity_at_moved(step)}
 
 
