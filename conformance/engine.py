@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 import httpx
@@ -50,7 +50,7 @@ from conformance.redaction import Redactor
 from conformance.rules.schema import SCHEMA_RULES
 from conformance.target import ConfigurationError, Target, TargetRejected
 
-__all__ = ["Event", "run_target"]
+__all__ = ["Event", "EventKind", "run_target"]
 
 _SHOWN_LEFTOVERS = 10  # leftovers named in the reason; the report lists them all
 # Seconds a read that breaks a rule may be re-tried on a remote target: Close's lists were
@@ -83,13 +83,15 @@ SENDING_RULES = frozenset(
 )
 
 
+EventKind = Literal["started", "round", "violation", "flaky", "progress", "finished"]
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something the engine did: ``kind`` is one of ``started``, ``round``, ``violation``,
-    ``flaky``, ``progress``, ``finished``; ``detail`` a one-line description, credentials
-    scrubbed."""
+    """Something the engine did: ``kind`` says what (:data:`EventKind`), ``detail`` is a
+    one-line description, credentials scrubbed; ``rule`` names a violated rule."""
 
-    kind: str
+    kind: EventKind
     detail: str
     rule: str | None = None
 

@@ -99,7 +99,6 @@ class Session:
     uncertain: set[str] = field(default_factory=set)  # SMS whose deletion was not confirmed
     lost: list[LostCreate] = field(default_factory=list)  # creates whose SMS no answer showed
     settle: float = 0.0  # seconds a read that breaks a rule may be re-tried (--settle)
-    max_wait: int = 120
     # On leads the user named (--lead-id): the latest date_created of the SMS that were
     # there before the run; lists are bounded after it, so they never count. "" = none.
     given_leads_bound: str | None = None
