@@ -55,7 +55,12 @@ def create_bodies(
     lead = draw(st.none() | st.sampled_from(fixtures.leads))
     if lead is not None:
         body["lead_id"], body["contact_id"] = lead
-    if allow_template and lead == fixtures.leads[0] and draw(st.booleans()):
+    if (
+        allow_template
+        and fixtures.template_id is not None
+        and lead == fixtures.leads[0]
+        and draw(st.booleans())
+    ):
         body["template_id"] = fixtures.template_id
     else:
         body["text"] = draw(texts())
