@@ -9,6 +9,8 @@ are the server's own, made beforehand the way an account's owner would.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -171,3 +173,35 @@ def test_run_against_an_sms_only_target_without_lead_id_exits_2_naming_the_optio
         "/api/v1/me/",
         "/api/v1/lead/",
     }
+
+
+def test_run_against_an_sms_only_target_with_the_named_fixtures_gets_past_set_up(
+    tmp_path, monkeypatch
+):
+    """Over HTTP, with --lead-id, --contact-id and --local-phone: the run sets up, spends its
+    small request budget on the SMS endpoints (inconclusive, exit 3, for the budget alone),
+    and the report names the endpoints behind the rules it could not judge."""
+    api = HostileApi(sms_only, everywhere=True)
+    made = api.as_customer(
+        "POST", "lead/", {"name": "Acme", "contacts": [{"name": "Ada Lovelace"}]}
+    ).json()
+    with hostile_target(sms_only, monkeypatch, api=api) as hostile:
+        result = CliRunner().invoke(
+            main,
+            [
+                *("run", "--base-url", BASE_URL, "--api-key", SECRET, "--profile", "quick"),
+                *("--lead-id", made["id"], "--contact-id", made["contacts"][0]["id"]),
+                *("--local-phone", api.server.orgs[0].internal_numbers[0]),
+                *("--max-requests", "40", "--seed", "1", "--report-dir", str(tmp_path)),
+            ],
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 3, result.output
+    assert "cannot set up fixtures" not in result.output
+    assert "verdict: inconclusive - the request budget of 40 is spent" in result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    reasons = {rule["id"]: rule["reason"] for rule in report["rules"]}
+    assert reasons["sms/list/filter-user-id"].startswith("needs GET /me/ (the target answered 404)")
+    assert reasons["sms/create/template-renders"].startswith("needs POST /sms_template/")
+    sms_requests = [r for r in hostile.requests if r.url.path.startswith("/api/v1/activity/sms/")]
+    assert len(sms_requests) > 10
