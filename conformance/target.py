@@ -182,14 +182,20 @@ class Target:
         return bool(self.api.credentials.oauth_token)
 
     def _json(
-        self, method: str, path: str, body: object = None, *, endpoint: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        endpoint: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> object:
         """The body of a 2xx answer to a fixture request (not yet checked: see the readers).
 
         With ``endpoint`` (``GET /lead/{id}/``), a 404 or 405 means the target lacks that
         endpoint (a mock of the SMS endpoints only): noted in ``missing`` and raised as
         :class:`EndpointMissing`. A 401/403 or any other failure ends the run as ever."""
-        exchange, _ = self.api.send(method, path, json_body=body)
+        exchange, _ = self.api.send(method, path, json_body=body, params=params)
         response = exchange.response
         if response is None:
             raise TargetUnreachable(f"{method} {path}: {exchange.error}")
@@ -254,6 +260,8 @@ class Target:
                 "which every SMS needs as local_phone; name one with --local-phone"
             )
         leads = self._leads()
+        if self.missing:
+            self._check_sms_endpoints(leads[0][0])
         first_name = (leads[0][2].split() or [""])[0] if leads[0][2] is not None else None
         template_id, text, rendered = self._template(first_name)
         self.fixtures = Fixtures(
@@ -269,6 +277,24 @@ class Target:
             remote_phones=self.recipients,
         )
         return self.fixtures
+
+    def _check_sms_endpoints(self, lead_id: str) -> None:
+        """A target that lacks fixture endpoints must at least serve the SMS list: one that
+        answers 404 there too is no SMS API (a wrong --base-url, most likely), and its run
+        would only report every rule broken."""
+        try:
+            self._json(
+                "GET",
+                SMS,
+                endpoint="GET /activity/sms/",
+                params={"lead_id": lead_id, "_limit": "1"},
+            )
+        except EndpointMissing as missing:
+            lacked = ", ".join(e for e in self.missing if e != missing.endpoint)
+            raise ConfigurationError(
+                f"GET {SMS} answered {missing.status}, as {lacked} did: the target serves no "
+                "SMS endpoints there; check --base-url (it must end in /api/v1)"
+            ) from None
 
     def _leads(self) -> list[tuple[str, str, str | None]]:
         """The run's leads: (id, contact id, contact name or None when unknown)."""

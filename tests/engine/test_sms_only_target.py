@@ -10,6 +10,7 @@ are the server's own, made beforehand the way an account's owner would.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -205,3 +206,30 @@ def test_run_against_an_sms_only_target_with_the_named_fixtures_gets_past_set_up
     assert reasons["sms/create/template-renders"].startswith("needs POST /sms_template/")
     sms_requests = [r for r in hostile.requests if r.url.path.startswith("/api/v1/activity/sms/")]
     assert len(sms_requests) > 10
+
+
+def test_a_given_template_that_cannot_be_read_is_not_used_naming_the_endpoint():
+    target = sms_only_target()
+    target.given = replace(target.given, template_id="smstmpl_given")
+    fixtures = target.discover()
+    assert fixtures.template_id is None
+    assert target.lacking["sms/create/template-renders"] == (
+        "needs GET /sms_template/{id}/ (the target answered 404) to read the text of "
+        "--template-id smstmpl_given"
+    )
+    target.close()
+
+
+def test_a_target_that_answers_404_on_the_sms_list_too_is_no_sms_api(monkeypatch):
+    target = sms_only_target()
+    send = target.api.send
+
+    def nothing_anywhere(method, path, **kwargs):
+        return send(method, "nowhere/" + path, **kwargs)
+
+    monkeypatch.setattr(target.api, "send", nothing_anywhere)
+    with pytest.raises(ConfigurationError, match="check --base-url") as caught:
+        target.discover()
+    assert str(caught.value).startswith("GET activity/sms/ answered 404, as GET /me/, GET")
+    assert "GET /me/, GET /lead/{id}/" in str(caught.value)
+    target.close()
