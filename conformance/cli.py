@@ -121,6 +121,13 @@ def main() -> None:
     help="Use this lead (with a contact) instead of creating leads (repeatable).",
 )
 @click.option(
+    "--contact-id",
+    "contact_ids",
+    multiple=True,
+    help="The contact of the --lead-id in the same place (repeatable), for targets without "
+    "GET /lead/{id}/ (a mock of the SMS endpoints only); default: the lead's first contact.",
+)
+@click.option(
     "--local-phone",
     "local_phones",
     multiple=True,
@@ -130,6 +137,12 @@ def main() -> None:
     "--template-id",
     default=None,
     help="Use this SMS template (text may use {{ contact.first_name }}).",
+)
+@click.option(
+    "--user-id",
+    default=None,
+    help="The user the API key acts as, for targets without GET /me/ (the user_id filter "
+    "is judged with it).",
 )
 @click.option(
     "--recipient",
@@ -217,8 +230,10 @@ def run(
     report_dir: Path,
     grace: float,
     lead_ids: tuple[str, ...],
+    contact_ids: tuple[str, ...],
     local_phones: tuple[str, ...],
     template_id: str | None,
+    user_id: str | None,
     recipients: tuple[str, ...],
     max_requests: int | None,
     max_time: float | None,
@@ -285,7 +300,9 @@ def run(
                 max_requests=max_requests,
                 max_seconds=DEFAULT_MAX_SECONDS if max_time is None else max_time,
                 recipients=recipients or FICTIONAL_RECIPIENTS,
-                given=GivenFixtures(lead_ids, local_phones, template_id),
+                given=GivenFixtures(
+                    lead_ids, local_phones, template_id, contact_ids=contact_ids, user_id=user_id
+                ),
             )
         else:
             from conformance.refserver.readings import parse_readings

@@ -643,8 +643,12 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
             elif rule.id in SENDING_RULES and not state.target.allow_send:
                 reason = "needs --allow-send: it would put an SMS into a status that sends it"
             else:
-                reason = _known_cause(rule.id, state.target.api) or (
-                    "the run never produced a request this rule judges"
+                reason = (
+                    getattr(state.target, "lacking", {}).get(
+                        rule.id
+                    )  # a fixture the target could not give
+                    or _known_cause(rule.id, state.target.api)
+                    or "the run never produced a request this rule judges"
                 )
         results.append(
             RuleResult(

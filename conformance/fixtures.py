@@ -22,17 +22,23 @@ class Fixtures:
     one of its contacts; the first lead's contact has ``contact_first_name``.
     ``template_id`` names an SMS template whose text renders to ``rendered_template``
     for that contact. ``remote_phones`` are recipients safe to address.
+
+    On a target that lacks some fixture endpoints (a mock of the SMS endpoints only), what
+    the run could not learn is None: ``organization_id`` and ``user_id`` without
+    ``GET /me/`` (or ``--user-id``), ``contact_first_name`` without ``GET /lead/{id}/``,
+    the template's three fields without a usable template. The rules that need them are
+    then not run (:attr:`conformance.target.Target.lacking` says why).
     """
 
-    organization_id: str
-    user_id: str
+    organization_id: str | None
+    user_id: str | None
     internal_phones: tuple[str, ...]
     external_phones: tuple[str, ...]
     leads: tuple[tuple[str, str], ...]
-    contact_first_name: str
-    template_id: str
-    template_text: str
-    rendered_template: str
+    contact_first_name: str | None
+    template_id: str | None
+    template_text: str | None
+    rendered_template: str | None
     remote_phones: tuple[str, ...] = ("+12015550123", "+12015550124")  # as FICTIONAL_RECIPIENTS
 
     def __post_init__(self) -> None:

@@ -26,6 +26,14 @@ def probe_default_limit(target: Target, tally: Tally, settle: float = 0.0) -> li
     fixtures = target.fixtures
     assert fixtures is not None
     lead = target.create_lead("bulk")
+    if lead is None:
+        status = target.missing.get("POST /lead/", 404)
+        target.lacks(
+            ("sms/list/limit-default",),
+            f"needs POST /lead/ (the target answered {status}): the probe lists 101 SMS on a "
+            "lead of its own, which only a target that makes leads gives",
+        )
+        return []
     model = Model(fixtures, target.timing)
     transcript = []
     try:

@@ -807,7 +807,7 @@ def _anchor_body(target: Target) -> Callable[[Any, Any], Any]:
             "organization_id": fixtures.organization_id,
         }
         for name, value in swaps.items():
-            if isinstance(anchored.get(name), str):
+            if isinstance(anchored.get(name), str) and value is not None:
                 anchored[name] = value
         if operation.method.upper() == "POST" and "local_phone" not in anchored:
             anchored["local_phone"] = fixtures.internal_phones[0]

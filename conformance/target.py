@@ -37,6 +37,7 @@ from conformance.safety import Guard, item_path
 
 __all__ = [
     "ConfigurationError",
+    "EndpointMissing",
     "GivenFixtures",
     "RUN_ID_LENGTH",
     "TAG",
@@ -50,6 +51,12 @@ __all__ = [
 ]
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
+PLAIN_TEMPLATE_TEXT = "Hi, this is a conformance check."  # when the contact's name is unknown
+FIRST_NAME = re.compile(r"\{\{\s*contact\.first_name\s*\}\}")
+LEAD_ENDPOINT = "GET /lead/{id}/"
+# The rules a fixture the target could not give keeps from being judged.
+TEMPLATE_RULES = ("sms/create/template-renders", "sms/create/template-and-text")
+USER_RULES = ("sms/list/filter-user-id",)
 CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
 # Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody. With a real
 # area code (201, New Jersey), not 555: a server that checks numbers with libphonenumber finds
@@ -64,6 +71,7 @@ EMBEDDED_ID_SEED = 0
 EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
 DEFAULT_MAX_SECONDS = 3600.0  # a remote run's time budget (--max-time): then inconclusive
 OK_DELETE = frozenset({200, 202, 204, 404})  # 404: already gone, which is what was wanted
+MISSING = frozenset({404, 405})  # a fixture endpoint answering these is one the target lacks
 LEAD, TEMPLATE, SMS = "lead/", "sms_template/", "activity/sms/"
 
 
@@ -106,6 +114,19 @@ class TargetRejected(Exception):
     """The target refused the credentials or answered a fixture request unusably."""
 
 
+class EndpointMissing(Exception):
+    """A fixture endpoint answered 404 or 405: the target does not implement it."""
+
+    def __init__(self, endpoint: str, status: int) -> None:
+        super().__init__(f"{endpoint} answered {status}")
+        self.endpoint, self.status = endpoint, status
+
+    @property
+    def needs(self) -> str:
+        """``needs GET /me/ (the target answered 404)``, the start of a not-run reason."""
+        return f"needs {self.endpoint} (the target answered {self.status})"
+
+
 @dataclass(frozen=True, slots=True)
 class GivenFixtures:
     """Fixtures named by the user, for targets that restrict the endpoints that make them:
@@ -115,6 +136,10 @@ class GivenFixtures:
     lead_ids: tuple[str, ...] = ()
     local_phones: tuple[str, ...] = ()
     template_id: str | None = None
+    # For targets without GET /lead/{id}/ or GET /me/ (a mock of the SMS endpoints only):
+    # the contact of each --lead-id, in order, and the user the API key acts as.
+    contact_ids: tuple[str, ...] = ()
+    user_id: str | None = None
 
 
 @dataclass
@@ -140,6 +165,10 @@ class Target:
     given: GivenFixtures = field(default_factory=lambda: GivenFixtures())
     leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
     closing: bool = False
+    # Fixture endpoints the target lacks (answered 404 or 405): "GET /me/" -> 404, and what
+    # each fixture the run could not get keeps from being judged: rule id -> why.
+    missing: dict[str, int] = field(default_factory=dict)
+    lacking: dict[str, str] = field(default_factory=dict)
     _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
     _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
     _abandoned: bool = field(default=False, repr=False)
@@ -152,9 +181,21 @@ class Target:
     def has_oauth(self) -> bool:
         return bool(self.api.credentials.oauth_token)
 
-    def _json(self, method: str, path: str, body: object = None) -> object:
-        """The body of a 2xx answer to a fixture request (not yet checked: see the readers)."""
-        exchange, _ = self.api.send(method, path, json_body=body)
+    def _json(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        endpoint: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> object:
+        """The body of a 2xx answer to a fixture request (not yet checked: see the readers).
+
+        With ``endpoint`` (``GET /lead/{id}/``), a 404 or 405 means the target lacks that
+        endpoint (a mock of the SMS endpoints only): noted in ``missing`` and raised as
+        :class:`EndpointMissing`. A 401/403 or any other failure ends the run as ever."""
+        exchange, _ = self.api.send(method, path, json_body=body, params=params)
         response = exchange.response
         if response is None:
             raise TargetUnreachable(f"{method} {path}: {exchange.error}")
@@ -163,6 +204,9 @@ class Target:
                 f"the target refused the credentials ({method} {path} answered "
                 f"{response.status_code})"
             )
+        if endpoint is not None and response.status_code in MISSING:
+            self.missing[endpoint] = response.status_code
+            raise EndpointMissing(endpoint, response.status_code)
         if not 200 <= response.status_code < 300:
             raise TargetRejected(
                 f"{method} {path} answered {response.status_code}; cannot set up fixtures"
@@ -172,40 +216,54 @@ class Target:
     def discover(self) -> Fixtures:
         """Find or create the fixtures through the documented endpoints.
 
+        A fixture endpoint the target lacks (it answers 404 or 405: a mock of the SMS
+        endpoints only) does not end the run: what the user named stands in for it
+        (``--local-phone``, ``--lead-id`` with ``--contact-id``, ``--template-id``,
+        ``--user-id``), and the rules that cannot be judged without it are noted in
+        ``lacking`` (reported not-run, naming the endpoint). Only what no SMS can do
+        without, an internal number and a lead with a contact, raises
+        :class:`ConfigurationError` naming the option to give.
+
         Raises :class:`MalformedAnswer` (naming the request) for an answer the run cannot
         use, :class:`ConfigurationError` when a prerequisite is missing."""
-        organization_id, user_id = read_me(self._json("GET", "me/"))
         given = self.given
-        external: tuple[str, ...]
-        if given.local_phones:
-            internal, external = given.local_phones, ()
+        organization_id: str | None = None
+        user_id = given.user_id
+        try:
+            organization_id, me = read_me(self._json("GET", "me/", endpoint="GET /me/"))
+            user_id = user_id or me
+        except EndpointMissing as missing:
+            if user_id is None:
+                self.lacks(
+                    USER_RULES, f"{missing.needs} to learn the API key's user: give --user-id"
+                )
+        internal: tuple[str, ...] = given.local_phones
+        external: tuple[str, ...] = ()
+        if not internal:
+            try:
+                answer = self._json("GET", "phone_number/", endpoint="GET /phone_number/")
+            except EndpointMissing as missing:
+                raise ConfigurationError(
+                    f"{missing}, so the run cannot find the internal number every SMS needs as "
+                    "local_phone; name one with --local-phone"
+                ) from None
+            internal, external = read_phones(answer)
         else:
-            internal, external = read_phones(self._json("GET", "phone_number/"))
+            self.lacks(
+                ("sms/create/local-phone-logging",),
+                "needs a Phone Number of type external to log an SMS from, which only "
+                "GET /phone_number/ lists (not asked: --local-phone was given)",
+            )
         if not internal:
             raise ConfigurationError(
                 "the target has no Phone Number of type 'internal' (GET /phone_number/), "
                 "which every SMS needs as local_phone; name one with --local-phone"
             )
-        if given.lead_ids:
-            leads = [self._given_lead(lead_id) for lead_id in given.lead_ids]
-            first_name = (leads[0][2].split() or [""])[0]
-        else:
-            leads = [(*self._lead(f"lead {i}", name), name) for i, name in enumerate(CONTACT_NAMES)]
-            first_name = CONTACT_NAMES[0].split()[0]
-        if given.template_id:
-            template_id, text = self._given_template(given.template_id)
-            rendered = re.sub(r"\{\{\s*contact\.first_name\s*\}\}", first_name, text)
-            if "{{" in rendered:
-                raise ConfigurationError(
-                    f"--template-id {given.template_id} uses variables besides "
-                    "contact.first_name; its rendering cannot be predicted"
-                )
-        else:
-            template_id = self._create(
-                TEMPLATE, "template", {"text": TEMPLATE_TEXT}, lambda a, r: read_template(a, r)
-            ).id
-            text = TEMPLATE_TEXT
-            rendered = TEMPLATE_TEXT.replace("{{ contact.first_name }}", first_name)
+        leads = self._leads()
+        if self.missing:
+            self._check_sms_endpoints(leads[0][0])
+        first_name = (leads[0][2].split() or [""])[0] if leads[0][2] is not None else None
+        template_id, text, rendered = self._template(first_name)
         self.fixtures = Fixtures(
             organization_id=organization_id,
             user_id=user_id,
@@ -220,10 +278,126 @@ class Target:
         )
         return self.fixtures
 
-    def _given_lead(self, lead_id: str) -> tuple[str, str, str]:
-        """Read a ``--lead-id`` lead: (id, first contact's id, its name). Never owned."""
+    def _check_sms_endpoints(self, lead_id: str) -> None:
+        """A target that lacks fixture endpoints must at least serve the SMS list: one that
+        answers 404 there too is no SMS API (a wrong --base-url, most likely), and its run
+        would only report every rule broken."""
+        try:
+            self._json(
+                "GET",
+                SMS,
+                endpoint="GET /activity/sms/",
+                params={"lead_id": lead_id, "_limit": "1"},
+            )
+        except EndpointMissing as missing:
+            lacked = ", ".join(e for e in self.missing if e != missing.endpoint)
+            raise ConfigurationError(
+                f"GET {SMS} answered {missing.status}, as {lacked} did: the target serves no "
+                "SMS endpoints there; check --base-url (it must end in /api/v1)"
+            ) from None
+
+    def _leads(self) -> list[tuple[str, str, str | None]]:
+        """The run's leads: (id, contact id, contact name or None when unknown)."""
+        given = self.given
+        if len(given.contact_ids) > len(given.lead_ids):
+            raise ConfigurationError(
+                "--contact-id names the contact of the --lead-id given in the same place; "
+                f"got {len(given.contact_ids)} --contact-id for {len(given.lead_ids)} --lead-id"
+            )
+        if given.lead_ids:
+            contacts = given.contact_ids + (None,) * (len(given.lead_ids) - len(given.contact_ids))
+            pairs = zip(given.lead_ids, contacts, strict=True)
+            return [self._given_lead(lead, contact) for lead, contact in pairs]
+        try:
+            return [(*self._lead(f"lead {i}", name), name) for i, name in enumerate(CONTACT_NAMES)]
+        except EndpointMissing as missing:
+            raise ConfigurationError(
+                f"{missing}, so the run cannot create the lead with a contact its SMS are "
+                "filed on; name one with --lead-id (and its contact with --contact-id)"
+            ) from None
+
+    def _template(self, first_name: str | None) -> tuple[str | None, str | None, str | None]:
+        """The template's id, text and rendering for the first lead's contact; three Nones
+        (and the template rules noted in ``lacking``) when the target lacks what makes or
+        reads one, or the rendering cannot be predicted."""
+        given = self.given
+        if given.template_id:
+            try:
+                template_id, text = self._given_template(given.template_id)
+            except EndpointMissing as missing:
+                self.lacks(
+                    TEMPLATE_RULES,
+                    f"{missing.needs} to read the text of --template-id {given.template_id}",
+                )
+                return None, None, None
+            if first_name is None and FIRST_NAME.search(text):
+                self.lacks(TEMPLATE_RULES, self._unknown_first_name())
+                return None, None, None
+            rendered = FIRST_NAME.sub(first_name or "", text)
+            if "{{" in rendered:
+                raise ConfigurationError(
+                    f"--template-id {given.template_id} uses variables besides "
+                    "contact.first_name; its rendering cannot be predicted"
+                )
+            return template_id, text, rendered
+        # Without the contact's name (no GET /lead/{id}/), a template without variables.
+        text = TEMPLATE_TEXT if first_name is not None else PLAIN_TEMPLATE_TEXT
+        try:
+            created = self._create(
+                TEMPLATE,
+                "template",
+                {"text": text},
+                lambda a, r: read_template(a, r),
+                endpoint="POST /sms_template/",
+            )
+        except EndpointMissing as missing:
+            self.lacks(
+                TEMPLATE_RULES,
+                f"{missing.needs} to create a template: give --template-id of one it has",
+            )
+            return None, None, None
+        return created.id, text, FIRST_NAME.sub(first_name or "", text)
+
+    def _unknown_first_name(self) -> str:
+        status = self.missing.get(LEAD_ENDPOINT, 404)
+        return (
+            f"needs {LEAD_ENDPOINT} (the target answered {status}) to learn the first name of "
+            "the contact the template renders: give a --template-id without variables"
+        )
+
+    def _given_lead(self, lead_id: str, contact_id: str | None) -> tuple[str, str, str | None]:
+        """Read a ``--lead-id`` lead: (id, its contact's id, that contact's name). Never
+        owned. The contact is the ``--contact-id`` given with it, else the lead's first;
+        on a target without ``GET /lead/{id}/`` the contact must be given (its name is then
+        unknown)."""
         path = _given_path(LEAD, lead_id, "--lead-id")
-        answer = self._json("GET", path)
+        if contact_id is not None and not contact_id.strip():
+            raise ConfigurationError("--contact-id must not be empty")
+        try:
+            answer = self._json("GET", path, endpoint=LEAD_ENDPOINT)
+        except EndpointMissing as missing:
+            if contact_id is None:
+                raise ConfigurationError(
+                    f"GET {path} answered {missing.status} (the target lacks {LEAD_ENDPOINT}, "
+                    f"or the lead), so the run cannot find the lead's contact; name it with "
+                    f"--contact-id (or check --lead-id {lead_id})"
+                ) from None
+            self._known.add(lead_id)
+            return lead_id, contact_id, None
+        if contact_id is not None:
+            contacts = answer.get("contacts") if isinstance(answer, dict) else None
+            names = [
+                c.get("name")
+                for c in (contacts if isinstance(contacts, list) else [])
+                if isinstance(c, dict) and c.get("id") == contact_id
+            ]
+            if not names:
+                raise ConfigurationError(
+                    f"--contact-id {contact_id} is not a contact of --lead-id {lead_id} "
+                    f"(GET {path})"
+                )
+            self._known.add(lead_id)
+            return lead_id, contact_id, names[0] if isinstance(names[0], str) else ""
         if isinstance(answer, dict) and not answer.get("contacts"):
             raise ConfigurationError(f"--lead-id {lead_id} has no contact; SMS need one")
         lead = read_lead(answer, f"GET {path}")
@@ -234,7 +408,8 @@ class Target:
 
     def _given_template(self, template_id: str) -> tuple[str, str]:
         path = _given_path(TEMPLATE, template_id, "--template-id")
-        template = read_template(self._json("GET", path), f"GET {path}")
+        answer = self._json("GET", path, endpoint="GET /sms_template/{id}/")
+        template = read_template(answer, f"GET {path}")
         if template.id != template_id:
             raise MalformedAnswer(f"GET {path} answered another template ({template.id!r})")
         self._known.add(template_id)
@@ -246,7 +421,7 @@ class Target:
         contacts = [
             {"name": contact_name, "phones": [{"type": "mobile", "phone": FICTIONAL_RECIPIENTS[0]}]}
         ]
-        lead = self._create(LEAD, label, {"contacts": contacts}, read_lead)
+        lead = self._create(LEAD, label, {"contacts": contacts}, read_lead, endpoint="POST /lead/")
         return lead.id, lead.contact_id
 
     def _create(
@@ -255,6 +430,7 @@ class Target:
         label: str,
         body: dict[str, object],
         read: Callable[[object, str], Answer],
+        endpoint: str | None = None,
     ) -> Answer:
         """POST a tagged lead or template and make sure what came back is the run's own.
 
@@ -265,7 +441,8 @@ class Target:
         name = tagged_name(self.run_id, label)
         request = f"POST {collection}"
         try:
-            created = read(self._json("POST", collection, {"name": name, **body}), request)
+            answer = self._json("POST", collection, {"name": name, **body}, endpoint=endpoint)
+            created = read(answer, request)
         except MalformedAnswer as error:
             # The create may well have happened: its answer just gave no usable id. Say so,
             # by name, for `cleanup --run-id`, which finds it that way.
@@ -311,9 +488,22 @@ class Target:
         if disown is not None:
             disown(collection, item_id)
 
-    def create_lead(self, label: str) -> str:
-        """Create one more tagged lead (deleted at the end) and return its id."""
-        return self._lead(label, CONTACT_NAMES[0])[0]
+    def create_lead(self, label: str) -> str | None:
+        """Create one more tagged lead (deleted at the end) and return its id; None when the
+        target lacks ``POST /lead/`` (see ``missing``: the caller notes what it cannot
+        judge, with :meth:`lacks`)."""
+        if "POST /lead/" in self.missing:
+            return None
+        try:
+            return self._lead(label, CONTACT_NAMES[0])[0]
+        except EndpointMissing:
+            return None
+
+    def lacks(self, rules: Iterable[str], why: str) -> None:
+        """Note that ``rules`` cannot be judged on this target, and why (their not-run
+        reason in the report: name the endpoint and what the user can give instead)."""
+        for rule in rules:
+            self.lacking.setdefault(rule, why)
 
     def delete_sms(self, ids: Iterable[str]) -> list[str]:
         """Delete SMS the run created; return the ids not confirmed deleted. A DELETE that
@@ -400,13 +590,18 @@ def embedded_target(
     transient_share: float = 0.0,
     max_requests: int | None = None,
     max_seconds: float | None = None,
+    given: GivenFixtures | None = None,
+    sms_only: bool = False,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
     ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
     ``transient_share`` of the SMS requests meet a 503 before or a 504 after being handled
     (seeded: the same run meets the same noise), and ``max_requests`` is the run's request
     budget (``--max-requests``) and ``max_seconds`` its time budget (``--max-time``, on the
-    wall clock: the virtual one jumps), as on a remote target."""
+    wall clock: the virtual one jumps), as on a remote target. ``sms_only`` puts the
+    server behind :class:`~conformance.refserver.sms_only.SmsOnly` (404 outside
+    ``/activity/sms/``, as a mock of the SMS endpoints); ``given`` are the fixtures named
+    for it (``--lead-id``, ...; the tests know the server's ids)."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -430,6 +625,11 @@ def embedded_target(
 
         app = Noise(app, transient_share=transient_share, seed=EMBEDDED_ID_SEED)
         label.append(f"{transient_share:.0%} transient noise")
+    if sms_only:
+        from conformance.refserver.sms_only import SmsOnly
+
+        app = SmsOnly(app)
+        label.append("SMS endpoints only")
     http = httpx.Client(transport=SyncASGITransport(app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
@@ -451,6 +651,7 @@ def embedded_target(
         embedded=True,
         allow_send=True,
         server=server,
+        given=given or GivenFixtures(),
     )
 
 

@@ -58,7 +58,12 @@ def create_bodies(
     lead = draw(st.none() | st.sampled_from(fixtures.leads))
     if lead is not None:
         body["lead_id"], body["contact_id"] = lead
-    if allow_template and lead == fixtures.leads[0] and draw(st.booleans()):
+    if (
+        allow_template
+        and fixtures.template_id is not None
+        and lead == fixtures.leads[0]
+        and draw(st.booleans())
+    ):
         body["template_id"] = fixtures.template_id
     else:
         body["text"] = draw(texts())
@@ -85,8 +90,9 @@ def create_payloads(
     optionally a ``lead_id``/``contact_id`` pair from ``fixtures.leads``; either a
     ``text`` from :func:`texts` or, only with the first lead's pair (so the rendering is
     ``fixtures.rendered_template``), ``template_id=fixtures.template_id`` and no
-    ``text``; optionally ``direction`` (always ``outbound`` for statuses Close sends:
-    draft, scheduled, outbox); optionally one to three ``attachments``. ``scheduled``
+    ``text`` (never when ``fixtures.template_id`` is None: a target without a template);
+    optionally ``direction`` (always ``outbound`` for statuses Close sends: draft,
+    scheduled, outbox); optionally one to three ``attachments``. ``scheduled``
     bodies carry a ``date_scheduled`` with an offset between ``now + 5 min`` and
     ``now + 30 days``; ``outbox`` bodies may carry ``send_in`` in ``0..59``.
 

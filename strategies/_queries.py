@@ -87,7 +87,7 @@ def list_queries(
     ``GET /activity/sms/``.
 
     ``params`` holds any combination of: ``lead_id`` and ``contact_id`` (one or a
-    comma-joined few from ``fixtures.leads``), ``user_id`` (``fixtures.user_id``),
+    comma-joined few from ``fixtures.leads``), ``user_id`` (``fixtures.user_id``, unless None),
     ``id__in`` (a comma-joined subset of ``known_ids``, when there are any),
     ``date_created__gt/__gte/__lt/__lte`` and ``activity_at__*`` (when
     ``reference_dates`` is non-empty: a reference date exactly, about half the time, or
@@ -119,6 +119,8 @@ def list_queries(
         "_limit": st.integers(1, 20),
         "_fields": _comma_joined(_FIELDS),
     }
+    if fixtures.user_id is None:
+        del optional["user_id"]  # a target without GET /me/, and no --user-id
     if known:
         optional["id__in"] = _comma_joined(known)
     if references:

@@ -4,7 +4,7 @@ never sends does not, and the wait ends once the SMS are sent (audit S1)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,3 +152,17 @@ def test_a_sender_that_runs_once_a_minute_fails_a_grace_shorter_than_its_period(
     ledger.open()
     ledger.close()
     assert "sms/send/outbox-sent" in sending_failures(ledger)
+
+
+def test_on_a_target_without_post_lead_the_ledger_files_its_sms_on_the_runs_first_lead():
+    clock = Clock()
+    server = Server(clock, 60)
+    given = replace(FIXTURES, leads=(("lead_given", "cont_given"),))
+    target = Target(clock, server, fixtures=given)
+    target.create_lead = lambda name: None  # type: ignore[method-assign]  # POST /lead/ is 404
+    ledger = TimingLedger(target, Tally())  # type: ignore[arg-type]
+    ledger.open()
+    ledger.close()
+    assert server.sms
+    assert {sms["lead_id"] for sms in server.sms.values()} == {"lead_given"}
+    assert sending_failures(ledger) == set()

@@ -25,6 +25,7 @@ from conformance.target import (
     ConfigurationError,
     GivenFixtures,
     Target,
+    TargetRejected,
     new_run_id,
     remote_target,
     tagged_name,
@@ -347,3 +348,103 @@ def test_the_default_recipients_are_fictional_numbers_a_phone_number_library_cal
         assert area[0] in "23456789" and area[1:] != "11" and area != "555"
         assert exchange == "555" and 100 <= int(line) <= 199
     assert set(default) == set(FICTIONAL_RECIPIENTS)
+
+
+# -- targets that lack some fixture endpoints (404/405), and those that refuse ------------
+
+
+def answering(status: int) -> Callable[[], httpx.Response]:
+    return lambda: httpx.Response(status, json={"error": f"answered {status}"})
+
+
+@pytest.mark.parametrize("status", [401, 403, 500])
+def test_a_refusal_or_an_error_on_get_me_still_ends_discovery_it_is_no_missing_endpoint(
+    fake, status
+):
+    fake.fails[("GET", "me/")] = answering(status)
+    target = fake.target()
+    with pytest.raises(TargetRejected, match=f"GET me/.*{status}"):
+        target.discover()
+    assert target.missing == {}
+    target.close()
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_get_me_answering_404_or_405_is_a_missing_endpoint_and_discovery_goes_on(fake, status):
+    fake.fails[("GET", "me/")] = answering(status)
+    target = fake.target()
+    fixtures = target.discover()
+    assert target.missing == {"GET /me/": status}
+    assert fixtures.user_id is None and fixtures.organization_id is None
+    assert (
+        f"needs GET /me/ (the target answered {status})"
+        in (target.lacking["sms/list/filter-user-id"])
+    )
+    assert fixtures.template_id is not None  # the rest was found as ever
+    target.close()
+
+
+def test_a_given_contact_stands_in_for_a_missing_get_lead_and_the_template_has_no_variables(
+    fake,
+):
+    lead = fake.customer_lead()
+    contact = fake.customer.get(f"/lead/{lead}/").json()["contacts"][0]["id"]
+    fake.fails[("GET", f"lead/{lead}/")] = answering(404)
+    target = fake.target(GivenFixtures(lead_ids=(lead,), contact_ids=(contact,)))
+    fixtures = target.discover()
+    assert fixtures.leads == ((lead, contact),)
+    assert fixtures.contact_first_name is None
+    assert target.missing == {"GET /lead/{id}/": 404}
+    # Without the contact's name, a template whose rendering is its text.
+    assert "{{" not in fixtures.template_text
+    assert fixtures.rendered_template == fixtures.template_text
+    target.close()
+    assert fake.exists(f"lead/{lead}/")
+
+
+def test_a_given_template_with_variables_is_not_used_when_the_contacts_name_is_unknown(fake):
+    lead = fake.customer_lead()
+    contact = fake.customer.get(f"/lead/{lead}/").json()["contacts"][0]["id"]
+    template = fake.customer.post(
+        "/sms_template/", json={"name": "customer's", "text": "Hi {{ contact.first_name }}"}
+    ).json()["id"]
+    fake.fails[("GET", f"lead/{lead}/")] = answering(405)
+    target = fake.target(
+        GivenFixtures(lead_ids=(lead,), contact_ids=(contact,), template_id=template)
+    )
+    fixtures = target.discover()
+    assert fixtures.template_id is None
+    assert target.lacking["sms/create/template-renders"].startswith(
+        "needs GET /lead/{id}/ (the target answered 405) to learn the first name"
+    )
+    target.close()
+
+
+def test_a_given_contact_that_is_not_on_the_given_lead_is_a_configuration_error(fake):
+    lead = fake.customer_lead()
+    target = fake.target(GivenFixtures(lead_ids=(lead,), contact_ids=("cont_somebody_else",)))
+    with pytest.raises(ConfigurationError, match="--contact-id cont_somebody_else"):
+        target.discover()
+
+
+def test_more_contact_ids_than_lead_ids_is_a_configuration_error(fake):
+    target = fake.target(GivenFixtures(contact_ids=("cont_1",)))
+    with pytest.raises(ConfigurationError, match="--contact-id"):
+        target.discover()
+
+
+def test_a_missing_post_lead_gives_no_extra_lead_and_the_probe_says_what_it_could_not_judge(fake):
+    from conformance.machine import Tally
+    from conformance.probes import probe_default_limit
+
+    lead = fake.customer_lead()
+    target = fake.target(GivenFixtures(lead_ids=(lead,)))
+    target.discover()
+    fake.fails[("POST", "lead/")] = answering(404)
+    assert probe_default_limit(target, Tally()) == []
+    assert target.missing == {"POST /lead/": 404}
+    assert target.lacking["sms/list/limit-default"].startswith(
+        "needs POST /lead/ (the target answered 404)"
+    )
+    assert not fake.customer.get("/activity/sms/", params={"lead_id": lead}).json()["data"]
+    target.close()

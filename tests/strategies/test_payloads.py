@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,3 +288,17 @@ def test_invalid_create_payloads_shrink_to_a_minimal_draft_without_status():
         violation="sms/create/status-required",
         field="status",
     )
+
+
+WITHOUT_TEMPLATE = replace(FIXTURES, template_id=None, template_text=None, rendered_template=None)
+
+
+@FAST
+@given(body=create_payloads(WITHOUT_TEMPLATE, now=NOW))
+def test_without_a_template_on_the_target_every_valid_create_carries_text(body):
+    assert "template_id" not in body
+    assert "text" in body
+
+
+def test_with_a_template_on_the_target_some_valid_create_uses_it():
+    find(create_payloads(FIXTURES, now=NOW), lambda body: "template_id" in body)

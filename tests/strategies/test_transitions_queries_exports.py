@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -164,3 +165,15 @@ def test_every_public_name_is_documented(name):
         params = list(inspect.signature(obj).parameters.values())
         defaults = [p for p in params if p.default is not inspect.Parameter.empty]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in defaults)
+
+
+def test_list_queries_filter_by_user_id_only_when_the_user_is_known():
+    find(list_queries(FIXTURES), lambda query: "user_id" in query.params)
+    unknown = replace(FIXTURES, user_id=None)
+
+    @settings(max_examples=100, deadline=None)
+    @given(query=list_queries(unknown))
+    def never_by_user(query):
+        assert "user_id" not in query.params
+
+    never_by_user()
