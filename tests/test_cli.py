@@ -210,6 +210,7 @@ def test_help_names_every_environment_variable_the_command_reads(command, variab
         assert "No other variable of the suite's own" in help_text
 
 
+@pytest.mark.timeout(600)  # a few self-test runs: about a minute alone, more on a busy machine
 def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
     result = invoke(
         "self-test",
