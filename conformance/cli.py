@@ -721,6 +721,13 @@ def _not_run_for_a_known_cause(report) -> dict[str, list[str]]:
     help="Run every faulty variant a second time, under a random combination of "
     "non-default readings: it must be caught there too.",
 )
+@click.option(
+    "--replays/--no-replays",
+    default=True,
+    show_default=True,
+    help="Replay each variant's first failure, as `sms-conformance replay` does, against the "
+    "variant (it must reproduce) and against the clean server (it must not).",
+)
 def self_test(
     profile: str,
     seeds: tuple[int, ...],
@@ -730,6 +737,7 @@ def self_test(
     combinations: int,
     specificity: bool,
     faults_under_readings: bool,
+    replays: bool,
 ) -> None:
     """Prove detection and specificity: every faulty variant is caught, and the clean
     reference server passes on every seed, under every reading of the docs' open points.
@@ -761,6 +769,7 @@ def self_test(
                 jobs=jobs,
                 readings=readings,
                 faults_under_readings=faults_under_readings,
+                replays=replays,
                 on_clean=advance,
                 on_kill=advance,
             )
@@ -772,6 +781,8 @@ def self_test(
     under = {kill.fault: kill for kill in report.kills_under_readings}
     if under:
         columns.append("under other readings")
+    if replays:
+        columns.append("replay: variant / clean")
     for column in columns:
         table.add_column(column)
     for kill in report.kills:
@@ -787,6 +798,7 @@ def self_test(
             f"{kill.seconds:.1f}",
             _schema_cell(kill.schema_rules),
             *([_under_readings_cell(under[kill.fault])] if kill.fault in under else []),
+            *([_replay_cell(kill)] if replays else []),
         )
     console.print(table)
     for run in report.clean:
@@ -807,6 +819,13 @@ def self_test(
             f"{report.false_alarms} false alarm(s)"
         )
     sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
+
+
+def _replay_cell(kill) -> str:
+    if kill.replay is None:
+        return "-"
+    cell = " / ".join(kill.replay)
+    return cell if kill.replays_as_it_should else f"[yellow]{cell}[/yellow]"
 
 
 def _specificity_matrix(runs):
@@ -1052,13 +1071,19 @@ def replay_command(
     server's does not), not by re-running the rule's checks."""
     import json
     import time
-    from collections.abc import Callable
-    from datetime import datetime
+    from datetime import UTC, datetime
     from typing import NoReturn
 
     import httpx
 
-    from conformance.replay import EXIT_CODES, failures_from_report, replay_failure, sends
+    from conformance.replay import (
+        EXIT_CODES,
+        ReplayTarget,
+        embedded_replay_target,
+        failures_from_report,
+        replay_failure,
+        sends,
+    )
 
     say = Say([api_key, oauth_token, second_api_key])
 
@@ -1066,9 +1091,6 @@ def replay_command(
         say(f"error: {message}", err=True)
         sys.exit(EXIT_USAGE)
 
-    sleep: Callable[[float], None]
-    now: Callable[[], datetime] | None
-    credentials: dict[str, str | None]
     path = report / "report.json" if report.is_dir() else report
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -1094,59 +1116,56 @@ def replay_command(
     embedded = embedded or url == IN_PROCESS_BASE_URL
     if (faults or readings) and not embedded:
         usage("--fault and --reading apply to the embedded server only (--embedded)")
-    server = None
-    if embedded:
-        from conformance.clock import VirtualClock
-        from conformance.refserver import ReferenceServer
-        from conformance.refserver.readings import parse_readings
-        from conformance.transport import SyncASGITransport
-
-        clock = VirtualClock()
-        try:
-            server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
-        except ValueError as error:
-            usage(str(error))
-        org, other = server.orgs[0], server.orgs[1]
-        http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
-        credentials = {
-            "basic": org.api_key,
-            "bearer": org.oauth_token,
-            "second-org": other.api_key,
-        }
-        sleep, now = clock.sleep, clock.now
-        local_phones = local_phones or org.internal_numbers
-        name = "the embedded reference server" + (f" ({', '.join(faults)})" if faults else "")
-    else:
-        if not url.startswith(("http://", "https://")) or not url.endswith("/api/v1"):
-            usage(f"--base-url must be an http(s) URL ending in /api/v1, got {url!r}")
-        if "@" in url.split("//", 1)[1].split("/", 1)[0]:
-            usage("--base-url must not carry credentials; give --api-key instead")
-        if not api_key:
-            usage("a remote target needs --api-key (or CLOSE_API_KEY)")
-        if not allow_send and any(sends(f.steps) for _, f in chosen):
-            usage(
-                "the replay would send SMS (a step sets status outbox or scheduled); "
-                "pass --allow-send to let it"
-            )
-        http = httpx.Client(base_url=url + "/", timeout=30.0, follow_redirects=False)
-        credentials = {"basic": api_key, "bearer": oauth_token, "second-org": second_api_key}
-        sleep, now = time.sleep, None
-        name = url
     worst = EXIT_PASS
-    try:
+    with contextlib.ExitStack() as stack:
+        if embedded:
+            try:
+                target = stack.enter_context(
+                    embedded_replay_target(
+                        faults=faults, readings=readings, local_phones=local_phones
+                    )
+                )
+            except ValueError as error:
+                usage(str(error))
+        else:
+            if not url.startswith(("http://", "https://")) or not url.endswith("/api/v1"):
+                usage(f"--base-url must be an http(s) URL ending in /api/v1, got {url!r}")
+            if "@" in url.split("//", 1)[1].split("/", 1)[0]:
+                usage("--base-url must not carry credentials; give --api-key instead")
+            if not api_key:
+                usage("a remote target needs --api-key (or CLOSE_API_KEY)")
+            if not allow_send and any(sends(f.steps) for _, f in chosen):
+                usage(
+                    "the replay would send SMS (a step sets status outbox or scheduled); "
+                    "pass --allow-send to let it"
+                )
+            target = ReplayTarget(
+                http=stack.enter_context(
+                    httpx.Client(base_url=url + "/", timeout=30.0, follow_redirects=False)
+                ),
+                credentials={
+                    "basic": api_key,
+                    "bearer": oauth_token,
+                    "second-org": second_api_key,
+                },
+                sleep=time.sleep,
+                now=lambda: datetime.now(UTC),
+                local_phones=local_phones,
+                name=url,
+            )
         for number, failure in chosen:
             say(
                 f"replaying failure {number} ({failure.rule}, {len(failure.steps)} step(s)) "
-                f"against {name}"
+                f"against {target.name}"
             )
             outcome = replay_failure(
                 failure,
-                http,
-                credentials=credentials,
-                sleep=sleep,
-                local_phones=local_phones,
+                target.http,
+                credentials=target.credentials,
+                sleep=target.sleep,
+                local_phones=target.local_phones,
                 retries=retries,
-                **({"now": now} if now is not None else {}),
+                now=target.now,
             )
             say(f"{outcome.verdict}: {failure.rule} - {outcome.detail}")
             for leftover in outcome.leftovers:
@@ -1154,10 +1173,6 @@ def replay_command(
             code = EXIT_CODES[outcome.verdict]
             if code == EXIT_FAIL or (code and worst == EXIT_PASS):
                 worst = code  # one failure reproduced decides; else any doubt is a 3
-    finally:
-        http.close()
-        if server is not None:
-            server.close()
     sys.exit(worst)
 
 

@@ -20,9 +20,10 @@ timing or in another request) has no symptom; a replay of it cannot tell.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,13 +39,16 @@ __all__ = [
     "Outcome",
     "Plan",
     "Predicate",
+    "ReplayTarget",
     "Replayed",
     "SetupFailed",
     "Symptom",
     "derive_symptom",
+    "embedded_replay_target",
     "failures_from_report",
     "plan_for",
     "replay_failure",
+    "replay_on_embedded",
     "replay_steps",
     "sends",
     "shows",
@@ -799,3 +803,73 @@ def replay_failure(
         # recorded one (another sending number, say). Say so: the reader decides.
         detail += "; the replay went another way before the last step: " + ", ".join(differing)
     return Outcome("fixed", tries, detail, leftovers)
+
+
+def replay_on_embedded(
+    failure: Failure,
+    *,
+    faults: Iterable[str] = (),
+    readings: Iterable[str] = (),
+    retries: int = 3,
+) -> Outcome:
+    """Replay ``failure`` against a fresh embedded reference server (in-process, on a
+    virtual clock) with ``faults`` switched on and ``readings`` (``POINT=ALT``) taken.
+    Raises ``ValueError`` for an unknown fault or reading."""
+    with embedded_replay_target(faults=faults, readings=readings) as target:
+        return replay_failure(
+            failure,
+            target.http,
+            credentials=target.credentials,
+            sleep=target.sleep,
+            local_phones=target.local_phones,
+            retries=retries,
+            now=target.now,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayTarget:
+    """Where a replay sends its steps, and what it needs to: the HTTP client (its base URL
+    the target's ``/api/v1/``), the credentials by auth kind, the clock's sleep and now,
+    the numbers to send from and a name to print."""
+
+    http: httpx.Client
+    credentials: Mapping[str, str | None]
+    sleep: Callable[[float], None]
+    now: Callable[[], datetime]
+    local_phones: Sequence[str]
+    name: str
+
+
+@contextlib.contextmanager
+def embedded_replay_target(
+    *, faults: Iterable[str] = (), readings: Iterable[str] = (), local_phones: Sequence[str] = ()
+) -> Iterator[ReplayTarget]:
+    """A fresh embedded reference server to replay against; closed on exit. Raises
+    ``ValueError`` for an unknown fault or reading."""
+    from conformance.clock import VirtualClock
+    from conformance.refserver import ReferenceServer
+    from conformance.refserver.readings import parse_readings
+    from conformance.transport import SyncASGITransport
+
+    faults = tuple(faults)
+    clock = VirtualClock()
+    server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
+    org, other = server.orgs[0], server.orgs[1]
+    http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
+    try:
+        yield ReplayTarget(
+            http=http,
+            credentials={
+                "basic": org.api_key,
+                "bearer": org.oauth_token,
+                "second-org": other.api_key,
+            },
+            sleep=clock.sleep,
+            now=clock.now,
+            local_phones=local_phones or org.internal_numbers,
+            name="the embedded reference server" + (f" ({', '.join(faults)})" if faults else ""),
+        )
+    finally:
+        http.close()
+        server.close()

@@ -50,6 +50,15 @@ class Kill:
     seconds: float
     schema_rules: tuple[str, ...] | None = None  # None: the profile has no schema phase
     readings: tuple[str, ...] = ()  # POINT=ALT: the run was under these non-default readings
+    # Its first failure replayed (sms-conformance replay): the verdict on the variant, then
+    # on the clean server ("reproduced", "fixed"); None when not replayed.
+    replay: tuple[str, str] | None = None
+
+    @property
+    def replays_as_it_should(self) -> bool:
+        """Reproduced on its variant and fixed on the clean server (a failure without a
+        symptom to look for, "cannot-tell" on both, is not counted against it)."""
+        return self.replay in (("reproduced", "fixed"), ("cannot-tell", "cannot-tell"))
 
     @property
     def caught_by_schema_phase(self) -> bool:
@@ -135,6 +144,13 @@ class SelfTestReport:
                 if any(kill.schema_rules is not None for kill in self.kills)
                 else None
             ),
+            "replayed": sum(kill.replay is not None for kill in caught),
+            "replays_reproduced_and_fixed": sum(
+                kill.replay == ("reproduced", "fixed") for kill in caught
+            ),
+            "replays_without_a_symptom": sum(
+                kill.replay == ("cannot-tell", "cannot-tell") for kill in caught
+            ),
             "median_extra_steps": statistics.median(extra) if extra else None,
             "worst_extra_steps": max(extra) if extra else None,
             "seconds": round(self.seconds, 1),
@@ -151,6 +167,7 @@ class SelfTestReport:
                     "right_rule": kill.right_rule,
                     "extra_steps": kill.extra_steps,
                     "caught_by_schema_phase": kill.caught_by_schema_phase,
+                    "replays_as_it_should": kill.replays_as_it_should,
                 }
                 for kill in self.kills
             ],
@@ -232,7 +249,13 @@ def fault_readings(name: str) -> tuple[str, ...]:
         draw += 1
 
 
-def _kill_run(profile: Profile, seed: int, name: str, readings: tuple[str, ...] = ()) -> Kill:
+def _kill_run(
+    profile: Profile,
+    seed: int,
+    name: str,
+    readings: tuple[str, ...] = (),
+    replays: bool = False,
+) -> Kill:
     from conformance.refserver import FAULTS
 
     fault = FAULTS[name]
@@ -247,6 +270,14 @@ def _kill_run(profile: Profile, seed: int, name: str, readings: tuple[str, ...] 
         settle=REMOTE_SETTLE if readings else None,
     )
     first = result.failures[0] if result.failures else None
+    replay = None
+    if replays and first is not None:
+        from conformance.replay import replay_on_embedded
+
+        replay = (
+            replay_on_embedded(first, faults=[name], readings=readings, retries=0).verdict,
+            replay_on_embedded(first, readings=readings, retries=0).verdict,
+        )
     return Kill(
         fault=name,
         expected_rule=fault.rule,
@@ -259,6 +290,7 @@ def _kill_run(profile: Profile, seed: int, name: str, readings: tuple[str, ...] 
         # is the default run's column.
         schema_rules=None if readings else _schema_phase_alone(profile, seed, name),
         readings=readings,
+        replay=replay,
     )
 
 
@@ -293,6 +325,7 @@ def run_self_test(
     jobs: int = 1,
     readings: Iterable[tuple[str, ...]] = (),
     faults_under_readings: bool = False,
+    replays: bool = False,
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
 ) -> SelfTestReport:
@@ -301,7 +334,9 @@ def run_self_test(
     of ``readings`` (see :func:`specificity_readings`) runs the clean server again: a single
     reading on every seed, a combination on one seed (in turn). With
     ``faults_under_readings`` every fault runs a second time, under a random combination of
-    non-default readings (:func:`fault_readings`): detection must not rest on the defaults."""
+    non-default readings (:func:`fault_readings`): detection must not rest on the defaults.
+    With ``replays`` each fault's first failure is replayed (as ``sms-conformance replay``
+    does) against its variant and against the clean server."""
     from conformance.refserver import FAULTS
 
     seeds = tuple(seeds)
@@ -323,7 +358,7 @@ def run_self_test(
             report.clean.append(_clean_run(profile, seed, chosen))
             on_clean(report.clean[-1])
         for name in names:
-            report.kills.append(_kill_run(quick, seeds[0], name))
+            report.kills.append(_kill_run(quick, seeds[0], name, replays=replays))
             on_kill(report.kills[-1])
         for name in names if faults_under_readings else ():
             report.kills_under_readings.append(
@@ -336,7 +371,7 @@ def run_self_test(
         # forked copy waits on it forever).
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             cleans = [pool.submit(_clean_run, profile, seed, chosen) for seed, chosen in runs]
-            kills = [pool.submit(_kill_run, quick, seeds[0], name) for name in names]
+            kills = [pool.submit(_kill_run, quick, seeds[0], name, (), replays) for name in names]
             under = [
                 pool.submit(_kill_run, quick, seeds[0], name, fault_readings(name))
                 for name in (names if faults_under_readings else ())

@@ -51,6 +51,27 @@ def test_without_a_schema_phase_the_kill_says_so_rather_than_no():
     assert report.summary()["caught_by_schema_phase_alone"] is None
 
 
+def test_with_replays_a_kill_replays_its_failure_reproduced_on_the_variant_fixed_when_clean():
+    from dataclasses import replace
+
+    profile = replace(PROFILES["quick"], schema_examples=0)
+    # Every create on this variant answers 201: its failure has a symptom to look for.
+    report = run_self_test(profile=profile, seeds=(1,), faults=["create-answers-201"], replays=True)
+    (kill,) = report.kills
+    assert kill.replay == ("reproduced", "fixed") and kill.replays_as_it_should
+    assert report.summary()["replays_reproduced_and_fixed"] == 1
+    assert report.to_json()["kills"][0]["replays_as_it_should"] is True
+
+
+def test_without_replays_a_kill_says_it_was_not_replayed():
+    from dataclasses import replace
+
+    profile = replace(PROFILES["quick"], schema_examples=0)
+    report = run_self_test(profile=profile, seeds=(1,), faults=["create-answers-201"])
+    assert report.kills[0].replay is None
+    assert report.summary()["replayed"] == 0
+
+
 def test_an_unknown_fault_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown fault"):
         run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["nope"])
