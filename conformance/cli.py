@@ -690,7 +690,15 @@ def _not_run_for_a_known_cause(report) -> dict[str, list[str]]:
     "seeds",
     type=int,
     multiple=True,
-    help="Seed for the clean runs (repeatable; default 1, 2, 3). Faults use the first.",
+    help="Seed for the clean runs (repeatable; default 1, 2, 3). Faults use the first, "
+    "unless --kill-seed is given.",
+)
+@click.option(
+    "--kill-seed",
+    "kill_seeds",
+    type=int,
+    multiple=True,
+    help="Run every faulty variant on this seed (repeatable; default: the first --seed).",
 )
 @click.option("--fault", "faults", multiple=True, help="Only these faults (repeatable).")
 @click.option("--jobs", type=int, default=2, show_default=True, help="Runs in parallel.")
@@ -731,6 +739,7 @@ def _not_run_for_a_known_cause(report) -> dict[str, list[str]]:
 def self_test(
     profile: str,
     seeds: tuple[int, ...],
+    kill_seeds: tuple[int, ...],
     faults: tuple[str, ...],
     jobs: int,
     report_dir: Path,
@@ -754,7 +763,9 @@ def self_test(
     try:
         from conformance.refserver import FAULTS
 
-        total = len(seeds) + len(faults or FAULTS) * (2 if faults_under_readings else 1)
+        total = len(seeds) + len(faults or FAULTS) * (
+            len(kill_seeds or (1,)) + (1 if faults_under_readings else 0)
+        )
         total += sum(len(seeds) if len(chosen) == 1 else 1 for chosen in readings)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("self-test", total=total)
@@ -770,6 +781,7 @@ def self_test(
                 readings=readings,
                 faults_under_readings=faults_under_readings,
                 replays=replays,
+                kill_seeds=kill_seeds or None,
                 on_clean=advance,
                 on_kill=advance,
             )
@@ -778,6 +790,9 @@ def self_test(
         sys.exit(EXIT_USAGE)
     table = Table(title="kill matrix")
     columns = ["variant", "caught", "rule", "steps", "minimal", "seconds", "schema phase"]
+    several, first = len(report.kill_seeds) > 1, report.kill_seeds[0]
+    if several:
+        columns.insert(1, "seed")
     under = {kill.fault: kill for kill in report.kills_under_readings}
     if under:
         columns.append("under other readings")
@@ -791,13 +806,18 @@ def self_test(
             rule += f" (expected {kill.expected_rule})"
         table.add_row(
             kill.fault,
+            *([str(kill.seed)] if several else []),
             "yes" if kill.caught else "[red]NO[/red]",
             rule,
             str(kill.steps or "-"),
             str(kill.minimal_steps or "-"),
             f"{kill.seconds:.1f}",
             _schema_cell(kill.schema_rules),
-            *([_under_readings_cell(under[kill.fault])] if kill.fault in under else []),
+            *(
+                [_under_readings_cell(under[kill.fault]) if kill.seed == first else ""]
+                if under
+                else []
+            ),
             *([_replay_cell(kill)] if replays else []),
         )
     console.print(table)

@@ -53,6 +53,7 @@ class Kill:
     # Its first failure replayed (sms-conformance replay): the verdict on the variant, then
     # on the clean server ("reproduced", "fixed"); None when not replayed.
     replay: tuple[str, str] | None = None
+    seed: int = 1  # the run's seed
 
     @property
     def replays_as_it_should(self) -> bool:
@@ -95,6 +96,7 @@ class SelfTestReport:
     kills: list[Kill] = field(default_factory=list)
     kills_under_readings: list[Kill] = field(default_factory=list)
     seconds: float = 0.0
+    kill_seeds: tuple[int, ...] = ()  # the seeds every variant ran on (default: the first)
 
     @property
     def false_alarms(self) -> int:
@@ -106,7 +108,12 @@ class SelfTestReport:
 
     @property
     def missed(self) -> list[str]:
-        missed = [kill.fault for kill in self.kills if not kill.caught]
+        several = len(self.kill_seeds) > 1
+        missed = [
+            f"{kill.fault} (seed {kill.seed})" if several else kill.fault
+            for kill in self.kills
+            if not kill.caught
+        ]
         return missed + [
             f"{kill.fault} (under {' '.join(kill.readings)})"
             for kill in self.kills_under_readings
@@ -122,7 +129,9 @@ class SelfTestReport:
         times = [kill.seconds for kill in caught]
         extra = [kill.extra_steps for kill in caught if kill.extra_steps is not None]
         return {
-            "variants": len(self.kills),
+            "variants": len({kill.fault for kill in self.kills}),
+            "kill_seeds": list(self.kill_seeds),
+            "kill_runs": len(self.kills),
             "caught": len(caught),
             "kill_rate": round(len(caught) / len(self.kills), 4) if self.kills else None,
             "named_expected_rule": sum(kill.right_rule for kill in caught),
@@ -255,6 +264,7 @@ def _kill_run(
     name: str,
     readings: tuple[str, ...] = (),
     replays: bool = False,
+    schema_alone: bool = True,
 ) -> Kill:
     from conformance.refserver import FAULTS
 
@@ -288,9 +298,12 @@ def _kill_run(
         seconds=round(time.monotonic() - began, 2),
         # Under other readings only the run is repeated; what the schema phase alone finds
         # is the default run's column.
-        schema_rules=None if readings else _schema_phase_alone(profile, seed, name),
+        schema_rules=_schema_phase_alone(profile, seed, name)
+        if schema_alone and not readings
+        else None,
         readings=readings,
         replay=replay,
+        seed=seed,
     )
 
 
@@ -326,6 +339,7 @@ def run_self_test(
     readings: Iterable[tuple[str, ...]] = (),
     faults_under_readings: bool = False,
     replays: bool = False,
+    kill_seeds: Iterable[int] | None = None,
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
 ) -> SelfTestReport:
@@ -335,7 +349,9 @@ def run_self_test(
     reading on every seed, a combination on one seed (in turn). With
     ``faults_under_readings`` every fault runs a second time, under a random combination of
     non-default readings (:func:`fault_readings`): detection must not rest on the defaults.
-    With ``replays`` each fault's first failure is replayed (as ``sms-conformance replay``
+    With ``kill_seeds`` every fault runs on each of those seeds (default: the first of
+    ``seeds``); the runs under other readings and the replays use the first. With
+    ``replays`` each fault's first failure is replayed (as ``sms-conformance replay``
     does) against its variant and against the clean server."""
     from conformance.refserver import FAULTS
 
@@ -346,7 +362,10 @@ def run_self_test(
     unknown = [name for name in names if name not in FAULTS]
     if unknown:
         raise ValueError(f"unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}")
-    report = SelfTestReport(seeds=seeds, profile=profile.name)
+    kill_seeds = tuple(kill_seeds) if kill_seeds else seeds[:1]
+    report = SelfTestReport(seeds=seeds, profile=profile.name, kill_seeds=kill_seeds)
+    first = kill_seeds[0]
+    kill_runs = [(name, seed) for name in names for seed in kill_seeds]
     started = time.monotonic()
     quick = _one_failure_profile(profile)
     runs: list[tuple[int, tuple[str, ...]]] = [(seed, ()) for seed in seeds]
@@ -357,13 +376,14 @@ def run_self_test(
         for seed, chosen in runs:
             report.clean.append(_clean_run(profile, seed, chosen))
             on_clean(report.clean[-1])
-        for name in names:
-            report.kills.append(_kill_run(quick, seeds[0], name, replays=replays))
+        for name, seed in kill_runs:
+            on_first = seed == first
+            report.kills.append(
+                _kill_run(quick, seed, name, (), replays and on_first, schema_alone=on_first)
+            )
             on_kill(report.kills[-1])
         for name in names if faults_under_readings else ():
-            report.kills_under_readings.append(
-                _kill_run(quick, seeds[0], name, fault_readings(name))
-            )
+            report.kills_under_readings.append(_kill_run(quick, first, name, fault_readings(name)))
             on_kill(report.kills_under_readings[-1])
     else:
         # Spawned, not forked: a forked worker inherits the parent's module state without its
@@ -371,9 +391,14 @@ def run_self_test(
         # forked copy waits on it forever).
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             cleans = [pool.submit(_clean_run, profile, seed, chosen) for seed, chosen in runs]
-            kills = [pool.submit(_kill_run, quick, seeds[0], name, (), replays) for name in names]
+            kills = [
+                pool.submit(
+                    _kill_run, quick, seed, name, (), replays and seed == first, seed == first
+                )
+                for name, seed in kill_runs
+            ]
             under = [
-                pool.submit(_kill_run, quick, seeds[0], name, fault_readings(name))
+                pool.submit(_kill_run, quick, first, name, fault_readings(name))
                 for name in (names if faults_under_readings else ())
             ]
             futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills, *under]

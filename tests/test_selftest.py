@@ -72,6 +72,21 @@ def test_without_replays_a_kill_says_it_was_not_replayed():
     assert report.summary()["replayed"] == 0
 
 
+def test_every_variant_may_run_on_several_seeds_each_a_row_of_the_kill_matrix():
+    from dataclasses import replace
+
+    profile = replace(PROFILES["quick"], schema_examples=0)
+    report = run_self_test(
+        profile=profile, seeds=(1,), faults=["create-answers-201"], kill_seeds=(4, 5)
+    )
+    assert [(kill.fault, kill.seed, kill.caught) for kill in report.kills] == [
+        ("create-answers-201", 4, True),
+        ("create-answers-201", 5, True),
+    ]
+    assert report.summary()["kill_seeds"] == [4, 5]
+    assert report.summary()["variants"] == 1 and report.summary()["kill_runs"] == 2
+
+
 def test_an_unknown_fault_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown fault"):
         run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["nope"])
