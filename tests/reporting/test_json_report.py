@@ -17,6 +17,8 @@ TOP_LEVEL = [
     "leftovers",
     "cleanup_command",
     "strict",
+    "tool_version",
+    "command",
     "rules",
     "failures",
     "open_points",
@@ -67,7 +69,17 @@ def test_json_report_has_one_entry_per_rule_with_every_field(report):
 def test_json_report_failure_carries_its_steps_and_replay(report, failure):
     (entry,) = to_json_dict(report)["failures"]
 
-    assert list(entry) == ["rule", "message", "expected", "actual", "length", "steps", "replay"]
+    assert list(entry) == [
+        "rule",
+        "message",
+        "expected",
+        "actual",
+        "summary",
+        "differences",
+        "length",
+        "steps",
+        "replay",
+    ]
     assert entry["expected"] == failure.expected
     assert [step["request"]["method"] for step in entry["steps"]] == ["POST", "PUT", "GET"]
     step = entry["steps"][0]

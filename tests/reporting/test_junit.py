@@ -98,9 +98,10 @@ def test_junit_classname_is_the_rule_id_without_its_last_segment(suite):
 def test_junit_failed_rule_has_failure_with_expected_actual_and_steps(suite, failure):
     (element,) = _case(suite, "sms/update/status-persists").iter("failure")
 
-    assert element.get("message") == failure.message
-    assert f"Expected: {failure.expected}" in element.text
-    assert f"Actual: {failure.actual}" in element.text
+    assert element.get("message").startswith(failure.message)
+    assert f"expected {failure.expected}; got {failure.actual}" in element.get("message")
+    assert f"expected: {failure.expected}" in element.text
+    assert f"actual:   {failure.actual}" in element.text
     assert "1. POST /activity/sms/" in element.text
     assert "3. GET /activity/sms/" in element.text
 
@@ -161,5 +162,5 @@ def test_junit_warning_rule_passes_with_expected_actual_and_steps_in_system_out(
     assert suite.get("failures") == "0"
     text = case.find("system-out").text
     assert text.startswith("WARNING (SHOULD rule not followed)")
-    assert f"Actual: {failure.actual}" in text
+    assert f"actual:   {failure.actual}" in text
     assert "1. POST /activity/sms/" in text
