@@ -114,7 +114,9 @@ class Explanation:
             lines.append(f"before{where}: {_pairs(self.before)}")
         if self.differences:
             lines.append("differs:")
-            lines.extend(f"  {d.field}: expected {d.expected}, got {d.actual}" for d in self.differences)
+            lines.extend(
+                f"  {d.field}: expected {d.expected}, got {d.actual}" for d in self.differences
+            )
         for name, value in self.timing:
             lines.append(f"{name}: {value}")
         return lines
@@ -164,9 +166,7 @@ def explain(failure: Failure) -> Explanation:
     if before is not None:
         names = ["status", *(d.field for d in differences), *asked]
         shown_before = tuple(
-            (name, render_value(before[name]))
-            for name in dict.fromkeys(names)
-            if name in before
+            (name, render_value(before[name])) for name in dict.fromkeys(names) if name in before
         )
     return Explanation(
         rule=failure.rule,
@@ -244,10 +244,12 @@ def _embedded_at(actual: str, rendered: str) -> int | None:
     index = actual.find(rendered)
     if index >= 0 and index + len(rendered) == len(actual):
         return index
+    if not actual.endswith("…"):
+        return None
     for index, char in enumerate(actual):
-        if char in '{["' and actual.endswith("…") and rendered.startswith(actual[index:-1]):
-            if len(actual) - index > 8:  # long enough to be that body, not a coincidence
-                return index
+        # long enough to be that body, not a coincidence
+        if char in '{["' and len(actual) - index > 8 and rendered.startswith(actual[index:-1]):
+            return index
     return None
 
 

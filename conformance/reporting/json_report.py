@@ -96,8 +96,7 @@ def _failure(failure: Failure, target: str) -> dict[str, Any]:
         "actual": failure.actual,
         "summary": told.line(),
         "differences": [
-            {"field": d.field, "expected": d.expected, "actual": d.actual}
-            for d in told.differences
+            {"field": d.field, "expected": d.expected, "actual": d.actual} for d in told.differences
         ],
         "length": failure.length,
         "steps": [_exchange(step) for step in failure.steps],

@@ -5,10 +5,11 @@ rule not followed) passes with its expected, actual and steps in ``<system-out>`
 ``informational`` rule passes with its observations in ``<system-out>``. The run's seed,
 target, verdict, reason, run id, leftovers, clean-up command, tool version and the command
 that repeats the run are ``<property>`` elements of the suite. A failure's message and text
-tell what differs (:func:`conformance.explain.explain`), not a cut body. The suite (and ``<testsuites>``) carries the run's measured duration; the
-cases carry no ``time``: the rules are judged together, step by step, and none has a time of
-its own. The document is valid against the common JUnit schema (Jenkins's ``junit-10.xsd``,
-checked by ``tests/reporting/test_junit.py``).
+tell what differs (:func:`conformance.explain.explain`), not a cut body. The suite (and
+``<testsuites>``) carries the run's measured duration; the cases carry no ``time``: the
+rules are judged together, step by step, and none has a time of its own. The document is
+valid against the common JUnit schema (Jenkins's ``junit-10.xsd``, checked by
+``tests/reporting/test_junit.py``).
 CI servers read this file; people read the HTML report. The final text is scrubbed of the
 run's secrets by value (``_safety.scrub_text``).
 """
@@ -95,7 +96,9 @@ def _testcase(rule: RuleResult, failures: list[Failure]) -> ET.Element:
     if rule.status == "fail":
         # What differs, not a cut body: CI shows this attribute as the failure's headline.
         message = (
-            f"{failure.message} | {explain(failure).line()}" if failure is not None else "rule failed"
+            f"{failure.message} | {explain(failure).line()}"
+            if failure is not None
+            else "rule failed"
         )
         element = ET.SubElement(case, "failure", {"message": _text(message), "type": rule.level})
         text = _failure_text(rule, failure)

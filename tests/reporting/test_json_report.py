@@ -132,3 +132,20 @@ def test_json_report_holds_the_behaviour_profile_of_each_open_point(report):
     assert point["id"] == "empty-send"
     assert point["readings_seen"] == {"reject": 3}
     assert point["default"] == "accept" and set(point["alternatives"]) == {"accept", "reject"}
+
+
+def test_json_report_carries_the_tool_version_and_the_rerun_command(report):
+    from conformance import __version__
+
+    report.command = "sms-conformance run --seed 12345"
+    document = to_json_dict(report)
+    assert (document["tool_version"], document["command"]) == (__version__, report.command)
+
+
+def test_json_report_failure_says_what_differs_past_200_characters_of_the_answer(report):
+    from ..explained import drafts_only_failure
+
+    report.failures = [drafts_only_failure()]
+    (entry,) = to_json_dict(report)["failures"]
+    assert 'got HTTP 200, status "sent"' in entry["summary"]
+    assert {"field": "text", "expected": '""', "actual": '"0"'} in entry["differences"]

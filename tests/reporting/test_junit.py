@@ -164,3 +164,35 @@ def test_junit_warning_rule_passes_with_expected_actual_and_steps_in_system_out(
     assert text.startswith("WARNING (SHOULD rule not followed)")
     assert f"actual:   {failure.actual}" in text
     assert "1. POST /activity/sms/" in text
+
+
+def test_junit_failure_message_and_text_carry_the_field_past_200_characters(report, tmp_path):
+    from ..explained import drafts_only_failure
+
+    failure = drafts_only_failure()
+    report.failures = [failure]
+    report.rules[1].id = failure.rule
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    (suite,) = ET.parse(path).getroot().iter("testsuite")
+    (element,) = _case(suite, failure.rule).iter("failure")
+
+    assert "…" in failure.actual and '"status": "sent"' not in failure.actual
+    assert 'got HTTP 200, status "sent"' in element.get("message")
+    assert 'text expected "", got "0"' in element.get("message")
+    assert '  text: expected "", got "0"' in element.text
+    assert 'before (step 1): status "sent"' in element.text
+
+
+def test_junit_properties_carry_the_tool_version_and_the_rerun_command(
+    report, tmp_path, junit_schema
+):
+    from conformance import __version__
+
+    report.command = 'sms-conformance run --api-key "$CLOSE_API_KEY" --seed 12345'
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    junit_schema.validate(str(path))
+    properties = {p.get("name"): p.get("value") for p in ET.parse(path).getroot().iter("property")}
+    assert properties["tool_version"] == __version__
+    assert properties["command"] == report.command

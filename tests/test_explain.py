@@ -1,0 +1,135 @@
+"""A failure told by what differs: the field that matters is never past a cut."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.explain import explain, render_value
+from conformance.records import Failure
+from conformance.rules._util import MAX_SHOWN, shown
+
+from .explained import CREATE_SENT, EDIT_SENT, SMS_ID, drafts_only_failure, exchange, sms
+
+
+def test_the_field_that_matters_is_past_the_cut_of_the_checks_rendering():
+    """The premise of every test here: the check's own actual hides the status."""
+    failure = drafts_only_failure()
+    assert len(json.dumps(EDIT_SENT.response.body, sort_keys=True)) > MAX_SHOWN  # type: ignore[union-attr]
+    assert '"status": "sent"' not in failure.actual
+
+
+def test_a_refused_edit_that_was_accepted_shows_the_status_before_and_the_field_it_changed():
+    told = explain(drafts_only_failure())
+
+    assert told.actual == 'HTTP 200, status "sent"'
+    assert told.before == (("status", '"sent"'), ("text", '""'))
+    assert told.before_step == 1
+    fields = {d.field: (d.expected, d.actual) for d in told.differences}
+    assert fields == {"HTTP status": ("4xx", "200"), "text": ('""', '"0"')}  # not date_updated
+    line = told.line()
+    assert 'status "sent"' in line and 'text expected "", got "0"' in line
+    assert f'PUT activity/sms/{SMS_ID}/ {{"text": "0"}}' in line
+    assert "…" not in line
+
+
+def test_a_create_that_reads_back_otherwise_shows_what_was_asked_against_what_was_stored():
+    create = exchange(
+        "POST",
+        "activity/sms/",
+        {"status": "scheduled", "text": "hi", "date_scheduled": "2028-06-20T13:00:00+00:00"},
+        200,
+        sms(status="draft", text="hi", date_scheduled="2028-06-20T13:00:00+00:00"),
+        "2028-06-20T12:00:00+00:00",
+    )
+    failure = Failure(
+        "sms/create/status-scheduled", "", "status in ['scheduled']", "status 'draft'", (create,)
+    )
+    told = explain(failure)
+
+    assert [(d.field, d.expected, d.actual) for d in told.differences] == [
+        ("status", '"scheduled"', '"draft"')
+    ]
+    assert told.actual == "status 'draft'"  # no body in it: kept as the check said it
+    assert told.before == ()
+
+
+def test_an_error_body_is_shown_whole_however_long_it_is():
+    errors = {"errors": ["x" * 170], "field-errors": {"date_scheduled": "required"}}
+    answer = exchange("POST", "activity/sms/", {"status": "scheduled"}, 400, errors, "t")
+    failure = Failure("protocol/field-error-names-field", "", "naming", shown(errors), (answer,))
+    told = explain(failure)
+
+    assert shown(errors).endswith("…") and "required" not in shown(errors)
+    assert told.actual == json.dumps(errors)
+
+
+def test_a_page_is_told_by_its_size_and_other_keys():
+    page = {"data": [sms()] * 3, "has_more": "yes"}
+    answer = exchange("GET", "activity/sms/?limit=3", None, 200, page, "t")
+    failure = Failure("sms/list/shape", "", "has_more true|false", shown(page), (answer,))
+
+    assert explain(failure).actual == 'a page of 3 item(s) with {"has_more": "yes"}'
+
+
+def test_a_long_text_value_is_shortened_with_its_length_never_hiding_the_next_field():
+    assert render_value("a" * 500) == '"' + "a" * 120 + '…" (500 chars)'
+    told = explain(
+        Failure(
+            "sms/update/drafts-only",
+            "",
+            "a 4xx rejection",
+            "HTTP 200 " + shown(sms(text="a" * 500)),
+            (
+                CREATE_SENT,
+                exchange(
+                    "PUT",
+                    f"activity/sms/{SMS_ID}/",
+                    {"text": "a" * 500, "direction": "inbound"},
+                    200,
+                    sms(text="a" * 500, direction="inbound"),
+                    "t",
+                ),
+            ),
+        )
+    )
+    assert [d.field for d in told.differences] == ["HTTP status", "direction", "text"]
+
+
+def test_a_timing_failure_says_when_the_sms_was_due_when_it_was_cancelled_and_when_seen():
+    create = exchange(
+        "POST",
+        "activity/sms/",
+        {"status": "outbox", "send_in": 10, "text": "x"},
+        200,
+        sms(status="outbox", text="x"),
+        "2028-06-20T12:00:00+00:00",
+    )
+    cancel = exchange(
+        "PUT",
+        f"activity/sms/{SMS_ID}/",
+        {"status": "draft"},
+        200,
+        sms(status="draft", text="x"),
+        "2028-06-20T12:00:00.200000+00:00",
+    )
+    read = exchange(
+        "GET", f"activity/sms/{SMS_ID}/", None, 200, sms(text="x"), "2028-06-20T12:00:15+00:00"
+    )
+    failure = Failure(
+        "sms/send/cancelled-never-sent",
+        "",
+        "status in ['draft']",
+        "status 'sent'",
+        (create, cancel, read),
+    )
+    timing = dict(explain(failure).timing)
+
+    assert timing["due"].startswith("2028-06-20T12:00:10+00:00 (send_in 10 s after")
+    assert timing["cancelled"] == "2028-06-20T12:00:00.200000+00:00"
+    assert timing["seen"] == "2028-06-20T12:00:15+00:00"
+    assert "due 2028-06-20T12:00:10+00:00" in explain(failure).line()
+
+
+def test_a_failure_without_steps_is_told_as_the_check_said_it():
+    told = explain(Failure("protocol/no-5xx", "", "a 2xx or 4xx status", "HTTP 500"))
+    assert told.line() == "expected a 2xx or 4xx status; got HTTP 500"
