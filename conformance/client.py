@@ -510,7 +510,9 @@ class ApiClient:
                 self._last_missed = what
             if response is not None and response.status_code == 429:
                 self.rate_limited += 1
-                self.last_throttled.append(Exchange(recorded_request, response))
+                self.last_throttled.append(
+                    Exchange(recorded_request, response, elapsed=took, sent_at=start.isoformat())
+                )
                 wait = _retry_after(response, self.clock)
                 if waits < self.max_rate_limit_waits and self._may_wait(wait, method, what):
                     if self.pace:
