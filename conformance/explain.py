@@ -20,6 +20,7 @@ back from a saved ``report.json`` is told the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -36,7 +37,10 @@ BOOKKEEPING = frozenset({"date_updated", "updated_by", "updated_by_name"})
 LONG_STRING = 120
 #: How long a nested value (list, object) may be rendered before it is shortened.
 LONG_VALUE = 300
-_STATUS_IN_EXPECTED = re.compile(r"\b([2-5](?:xx|\d\d))\b")
+# A status in a check's expected: a class ("a 4xx rejection") or codes after "HTTP"
+# ("HTTP 403 or 404"); a bare number ("at most 250") is no status.
+_STATUS_CLASS = re.compile(r"\b([2-5]xx)\b")
+_STATUS_CODES = re.compile(r"\bHTTP ([1-5]\d\d(?:(?:, | or )[1-5]\d\d)*)\b")
 _SMS_PATH = re.compile(r"^/?activity/sms/([^/?]+)/")
 _MISSING = object()
 
@@ -143,7 +147,7 @@ def explain(failure: Failure) -> Explanation:
     sms_id = _target_id(last, body)
     seen = _last_seen(failure.steps[:-1], sms_id) if sms_id else None
     before_step, before = seen if seen is not None else (None, None)
-    expected_codes = _STATUS_IN_EXPECTED.findall(failure.expected)
+    expected_codes = _expected_statuses(failure.expected)
     refusal_expected = bool(expected_codes) and all(c.startswith("4") for c in expected_codes)
 
     differences: list[Difference] = []
@@ -178,6 +182,14 @@ def explain(failure: Failure) -> Explanation:
         before_step=before_step,
         timing=_timing(failure, sms_id) if failure.rule.startswith("sms/send/") else (),
     )
+
+
+def _expected_statuses(expected: str) -> list[str]:
+    """The statuses (``"4xx"``, ``"404"``) a check's expected names."""
+    codes = [*_STATUS_CLASS.findall(expected)]
+    for group in _STATUS_CODES.findall(expected):
+        codes.extend(re.findall(r"\d{3}", group))
+    return codes
 
 
 def _matches(expected: str, code: int) -> bool:
@@ -289,11 +301,11 @@ def _timing(failure: Failure, sms_id: str | None) -> tuple[tuple[str, str], ...]
             due = body["date_scheduled"]
         elif isinstance(body.get("send_in"), int | float) and not isinstance(body["send_in"], bool):
             sent = _parse(exchange.sent_at) if exchange.sent_at else None
-            if sent is None:
-                due = f"send_in {body['send_in']} s after step {failure.steps.index(exchange) + 1}"
-            else:
-                due = (sent + timedelta(seconds=body["send_in"])).isoformat()
-                due += f" (send_in {body['send_in']} s after {exchange.sent_at})"
+            due = f"send_in {body['send_in']} s after step {failure.steps.index(exchange) + 1}"
+            with contextlib.suppress(OverflowError, ValueError):  # a send_in past year 9999
+                if sent is not None:
+                    moment = (sent + timedelta(seconds=body["send_in"])).isoformat()
+                    due = f"{moment} (send_in {body['send_in']} s after {exchange.sent_at})"
         if body.get("status") == "draft" and due is not None:
             cancelled = exchange.sent_at or "(time not recorded)"
     last = failure.steps[-1]

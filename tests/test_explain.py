@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.explain import explain, render_value
 from conformance.records import Failure
@@ -130,6 +134,76 @@ def test_a_timing_failure_says_when_the_sms_was_due_when_it_was_cancelled_and_wh
     assert "due 2028-06-20T12:00:10+00:00" in explain(failure).line()
 
 
+def test_a_send_in_too_large_for_a_date_is_told_as_it_was_sent():
+    create = exchange(
+        "POST",
+        "activity/sms/",
+        {"status": "outbox", "send_in": 10**30},
+        200,
+        sms(status="outbox"),
+        "2028-06-20T12:00:00+00:00",
+    )
+    read = exchange("GET", f"activity/sms/{SMS_ID}/", None, 200, sms(), "t")
+    failure = Failure("sms/send/send-in-delays", "", "status in ['outbox']", "status 'sent'")
+    timing = dict(explain(replace(failure, steps=(create, read))).timing)
+    assert timing["due"] == f"send_in {10**30} s after step 1"
+
+
 def test_a_failure_without_steps_is_told_as_the_check_said_it():
     told = explain(Failure("protocol/no-5xx", "", "a 2xx or 4xx status", "HTTP 500"))
     assert told.line() == "expected a 2xx or 4xx status; got HTTP 500"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+BODIES = JSON | st.fixed_dictionaries(
+    {"id": st.sampled_from([SMS_ID, "x"]) | JSON, "status": JSON},
+    optional={"send_in": JSON, "date_scheduled": JSON, "data": JSON, "text": JSON},
+)
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["POST", "PUT", "GET"]),
+            st.sampled_from(["activity/sms/", f"activity/sms/{SMS_ID}/", "/activity/sms/x/?a=1"]),
+            BODIES,
+            st.integers(100, 599),
+            BODIES,
+            st.sampled_from([None, "2028-06-20T12:00:00+00:00", "garbage"]),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    rule=st.sampled_from(["sms/send/outbox-sent", "sms/update/drafts-only"]),
+    expected=st.sampled_from(["a 4xx rejection", "HTTP 200", "status in ['sent']", ""]),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_recorded_steps_are_told_without_an_error(steps, rule, expected):
+    exchanges = tuple(exchange(*step) for step in steps)
+    body = exchanges[-1].response.body  # type: ignore[union-attr]
+    told = explain(Failure(rule, "", expected, f"HTTP 200 {shown(body)}", exchanges))
+    assert told.line().find(f"expected {expected}; got ") >= 0
+    assert told.lines()[0] == f"expected: {expected}"
+
+
+def test_a_number_in_the_expected_that_is_no_http_status_makes_no_status_row():
+    page = {"data": [sms()], "has_more": False}
+    answer = exchange("GET", "activity/sms/?_limit=250", None, 200, page, "t")
+    failure = Failure("sms/list/limit", "", "at most 250 items", "251 items", (answer,))
+    assert explain(failure).differences == ()
+
+
+def test_a_status_named_after_http_is_compared_with_the_answer():
+    answer = exchange("GET", f"activity/sms/{SMS_ID}/", None, 200, sms(), "t")
+    failure = Failure("isolation/get", "", "HTTP 403 or 404", "HTTP 200 " + shown(sms()), (answer,))
+    told = explain(failure)
+    assert [(d.field, d.expected, d.actual) for d in told.differences] == [
+        ("HTTP status", "403 or 404", "200")
+    ]
+    assert told.actual == 'HTTP 200, status "sent"'
