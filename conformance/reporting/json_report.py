@@ -98,6 +98,8 @@ def _failure(failure: Failure, target: str) -> dict[str, Any]:
         "differences": [
             {"field": d.field, "expected": d.expected, "actual": d.actual} for d in told.differences
         ],
+        "before": dict(told.before),  # the SMS as last seen before the request (rendered)
+        "timing": dict(told.timing),  # a timing rule's due, cancelled and seen times
         "length": failure.length,
         "steps": [_exchange(step) for step in failure.steps],
         "replay": {"curl": replayed.curl, "python": replayed.python},

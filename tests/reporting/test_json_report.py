@@ -76,6 +76,8 @@ def test_json_report_failure_carries_its_steps_and_replay(report, failure):
         "actual",
         "summary",
         "differences",
+        "before",
+        "timing",
         "length",
         "steps",
         "replay",
@@ -149,3 +151,4 @@ def test_json_report_failure_says_what_differs_past_200_characters_of_the_answer
     (entry,) = to_json_dict(report)["failures"]
     assert 'got HTTP 200, status "sent"' in entry["summary"]
     assert {"field": "text", "expected": '""', "actual": '"0"'} in entry["differences"]
+    assert entry["before"] == {"status": '"sent"', "text": '""'}
