@@ -29,7 +29,7 @@ from typing import Any
 
 from conformance.records import Exchange, Failure
 
-__all__ = ["Difference", "Explanation", "compact_json", "explain", "render_value"]
+__all__ = ["Difference", "Explanation", "compact_json", "explain", "format_elapsed", "render_value"]
 
 #: Fields every accepted write changes; never a difference worth telling.
 BOOKKEEPING = frozenset({"date_updated", "updated_by", "updated_by_name"})
@@ -51,6 +51,16 @@ def compact_json(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     except (TypeError, ValueError):
         return repr(value)
+
+
+def format_elapsed(seconds: float) -> str:
+    """A step's measured time, readable at any size: ``0.42 ms``, ``12.3 ms``, ``1.250 s``
+    (an in-process step takes well under a millisecond, which ``0.000 s`` would hide)."""
+    if seconds >= 1:
+        return f"{seconds:.3f} s"
+    if seconds >= 0.01:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1000:.2f} ms"
 
 
 def render_value(value: Any) -> str:

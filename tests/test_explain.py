@@ -207,3 +207,11 @@ def test_a_status_named_after_http_is_compared_with_the_answer():
         ("HTTP status", "403 or 404", "200")
     ]
     assert told.actual == 'HTTP 200, status "sent"'
+
+
+def test_a_steps_time_is_readable_at_any_size_never_a_row_of_zeros():
+    from conformance.explain import format_elapsed
+
+    assert format_elapsed(0.00042) == "0.42 ms"  # an in-process step
+    assert format_elapsed(0.0123) == "12.3 ms"
+    assert format_elapsed(1.25) == "1.250 s"

@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from conformance.explain import Explanation, explain
+from conformance.explain import Explanation, explain, format_elapsed
 from conformance.records import Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
@@ -37,6 +37,7 @@ _environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_environment.filters["elapsed"] = format_elapsed
 
 
 def write_html(report: RunReport, path: Path, *, secrets: Secrets = None) -> None:

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conformance.explain import explain
+from conformance.explain import explain, format_elapsed
 from conformance.records import Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 
@@ -143,7 +143,7 @@ def _step_lines(number: int, step: Exchange) -> list[str]:
     request = step.request
     lines = [
         f"{number}. {request.method} {request.path} (auth: {request.auth}; "
-        f"sent {step.sent_at or '-'}, {step.elapsed:.3f} s)"
+        f"sent {step.sent_at or '-'}, took {format_elapsed(step.elapsed)})"
     ]
     headers = safe_headers(request.headers)
     if headers:
