@@ -349,6 +349,7 @@ def run(
         _tell_leftovers(say, target, target.leftovers + target.created, None)
         forget_a_caught_interrupt()
         sys.exit(EXIT_INCONCLUSIVE)
+    report.command = say.redactor.scrub(_rerun_command(seed_value))
     paths = write_reports(report, report_dir)
     if summary_md is not None:
         write_markdown(report, summary_md, secrets=say.redactor)
@@ -360,6 +361,45 @@ def run(
     _tell_leftovers(say, target, report.leftovers or target.leftovers, report.cleanup_command)
     forget_a_caught_interrupt()
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+#: Credential options: a rerun command names the variable, never the value.
+_CREDENTIAL_OPTIONS = {
+    "api_key": "CLOSE_API_KEY",
+    "oauth_token": "CLOSE_OAUTH_TOKEN",
+    "second_api_key": "CLOSE_SECOND_API_KEY",
+}
+
+
+def _rerun_command(seed_value: int) -> str:
+    """The command that repeats this run: every option given (on the command line or from
+    the environment), the seed drawn, credentials as ``"$VARIABLE"`` references."""
+    context = click.get_current_context(silent=True)
+    words = ["sms-conformance", "run"]
+    if context is None:
+        return shlex.join([*words, "--seed", str(seed_value)])
+    tail: list[str] = []
+    for parameter in context.command.params:
+        name = parameter.name or ""
+        value: object = seed_value if name == "seed_value" else context.params.get(name)
+        source = context.get_parameter_source(name)
+        given = source not in (None, click.core.ParameterSource.DEFAULT)
+        if not isinstance(parameter, click.Option) or not (given or name == "seed_value"):
+            continue
+        option = max(parameter.opts, key=len)
+        if name in _CREDENTIAL_OPTIONS:
+            if value:
+                tail.append(f'{option} "${_CREDENTIAL_OPTIONS[name]}"')
+            continue
+        if parameter.is_flag:
+            if value:
+                tail.append(option)
+            continue
+        items = list(value) if parameter.multiple and isinstance(value, tuple | list) else [value]
+        for item in items:
+            if item is not None:
+                tail.append(shlex.join([option, str(item)]))
+    return " ".join([shlex.join(words), *tail])
 
 
 def _from_environment(parameter: str) -> bool:
@@ -657,10 +697,12 @@ def _summarise(say: Say, report, paths) -> None:
         ", ".join(f"{n} {status}" for status, n in counts.items()) + " rules; "
         f"{report.stats.requests} requests in {report.stats.duration:.1f}s"
     )
+    from conformance.explain import explain
+
     for failure in report.failures:
         label = "WARN" if statuses.get(failure.rule) == "warning" else "FAIL"
         say(
-            f"  {label} {failure.rule}: expected {failure.expected}; got {failure.actual}"
+            f"  {label} {failure.rule}: {explain(failure).line()}"
             f" ({len(failure.steps)} requests to reproduce)"
         )
     for reason, rules in _not_run_for_a_known_cause(report).items():

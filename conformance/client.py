@@ -508,7 +508,9 @@ class ApiClient:
             request = self.http.build_request(
                 method, path.lstrip("/"), content=content, params=query, headers=request_headers
             )
+            wall = time.perf_counter()  # real time: the run's clock may be virtual
             attempt = self._exchange(request)
+            took = time.perf_counter() - wall
             error, response = attempt.error, attempt.response
             end = self.clock.now()
             self.requests += 1
@@ -518,7 +520,9 @@ class ApiClient:
                 self._last_missed = what
             if response is not None and response.status_code == 429:
                 self.rate_limited += 1
-                self.last_throttled.append(Exchange(recorded_request, response))
+                self.last_throttled.append(
+                    Exchange(recorded_request, response, elapsed=took, sent_at=start.isoformat())
+                )
                 wait = retry_after(response.headers, self.clock.now())
                 if waits < self.max_rate_limit_waits and self._may_wait(wait, method, what):
                     if self.pace:
@@ -555,7 +559,9 @@ class ApiClient:
         exchange = Exchange(
             recorded_request,
             response,
-            elapsed=(end - start).total_seconds(),
+            # The measured time of the try that was recorded (not the retries' waits), in
+            # real seconds whatever the run's clock: in-process on a virtual clock too.
+            elapsed=took,
             error=error,
             sent_at=start.isoformat(),
         )

@@ -32,6 +32,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import covered_rules, fails_the_run
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
+from conformance.explain import explain
 from conformance.judging import declared
 from conformance.ledger import TimingLedger
 from conformance.machine import RuleViolation, Session, build_machine
@@ -584,7 +585,8 @@ def _record_violation(
             length=violation.steps,
         )
     )
-    state.on_event(Event("violation", f"{finding.rule}: {finding.actual}", rule=finding.rule))
+    told = explain(state.failures[-1]).line()
+    state.on_event(Event("violation", f"{finding.rule}: {told}", rule=finding.rule))
 
 
 def _schema_phase(state: _Run, session: Session) -> None:
@@ -610,7 +612,7 @@ def _schema_phase(state: _Run, session: Session) -> None:
             failed.add(failure.rule)
             state.failures.append(failure)
             state.on_event(
-                Event("violation", f"{failure.rule}: {failure.actual}", rule=failure.rule)
+                Event("violation", f"{failure.rule}: {explain(failure).line()}", rule=failure.rule)
             )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from conformance.catalogue import CATALOGUE
 from conformance.checks import Finding, Step
 from conformance.judging import Tally, judge
 from conformance.model import DELIVERED, SENDING, Expectation, Model, SmsRecord
@@ -153,9 +154,12 @@ class TimingLedger:
 
 
 def _failure(finding: Finding, transcript: list[Exchange]) -> Failure:
+    """The failure as the engine tells any other: the rule's sentence first, then what
+    was seen (the SMS's due time and when it was read)."""
+    statement = CATALOGUE[finding.rule].statement
     return Failure(
         rule=finding.rule,
-        message=f"{finding.message} (timing ledger: the SMS was read back once due)",
+        message=f"{statement} {finding.message} (timing ledger: the SMS was read back once due)",
         expected=finding.expected,
         actual=finding.actual,
         steps=tuple(transcript),

@@ -251,11 +251,30 @@ def _run(config: pytest.Config) -> tuple[Any, Any]:
         seed_value=config.getoption("sms_seed"),
         strict=config.getoption("sms_strict"),
     )
+    report.command = redactor.scrub(_rerun_command(config))
     return report, redactor
+
+
+def _rerun_command(config: pytest.Config) -> str:
+    """The pytest command that repeats the run; credentials stay in the environment."""
+    import shlex
+
+    words = ["pytest", "--sms-conformance"]
+    for option in ("sms_base_url", "sms_profile", "sms_seed", "sms_fault"):
+        value = config.getoption(option)
+        if value is not None:
+            words += ["--" + option.replace("_", "-"), str(value)]
+    words += [
+        "--" + flag.replace("_", "-")
+        for flag in ("sms_allow_send", "sms_strict")
+        if config.getoption(flag)
+    ]
+    return shlex.join(words)
 
 
 def _failure_text(report: Any, rule_id: str) -> str:
     from conformance.catalogue import CATALOGUE
+    from conformance.explain import explain
     from conformance.reporting.replay import curl_commands
 
     rule = CATALOGUE[rule_id]
@@ -264,8 +283,7 @@ def _failure_text(report: Any, rule_id: str) -> str:
         if failure.rule != rule_id:
             continue
         lines += [
-            f"expected: {failure.expected}",
-            f"actual:   {failure.actual}",
+            *explain(failure).lines(),
             f"replay ({len(failure.steps)} request(s)):",
             *curl_commands(failure.steps, report.target, rule=rule_id),
         ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from conformance import __version__
+
 __all__ = [
     "Exchange",
     "Failure",
@@ -149,3 +151,8 @@ class RunReport:
     cleanup_command: str | None = None  # the command that removes the leftovers, if any
     strict: bool = False  # SHOULD rules broken fail the run (else they are warnings)
     open_points: list[OpenPointResult] = field(default_factory=list)  # behaviour profile
+    tool_version: str = __version__  # the sms-conformance version that ran
+    # The command that repeats the run (same seed, target, options), credentials never in
+    # it: they are read from the environment (``--api-key "$CLOSE_API_KEY"``). Set by the
+    # CLI or the pytest plugin; empty for a run started some other way.
+    command: str = ""

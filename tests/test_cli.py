@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import signal
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -63,12 +65,51 @@ def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
         str(tmp_path),
         "--fault",
         "create-answers-201",
+        "--api-key",
+        "cli-FAKE-key-0042",
     )
     assert result.exit_code == 1
     assert "FAIL sms/create/answers-200" in result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["failures"][0]["replay"]["curl"]
     assert_no_secret_in(result.output, (tmp_path / "report.html").read_text())
+    # The command that repeats the run: every option given, the key by its variable only.
+    assert report["command"] == (
+        'sms-conformance run --api-key "$CLOSE_API_KEY" --profile quick --seed 1 '
+        f"--report-dir {tmp_path} --fault create-answers-201"
+    )
+    for path in tmp_path.iterdir():
+        assert "cli-FAKE-key-0042" not in path.read_text()
+    for name in ("report.html", "junit.xml"):
+        assert report["command"] in html.unescape((tmp_path / name).read_text())
+
+
+def test_a_run_without_a_seed_is_repeated_with_the_seed_it_drew():
+    from conformance.cli import _rerun_command, run
+
+    with click.Context(run) as context:
+        context.params = {"seed_value": None}
+        assert _rerun_command(4242) == "sms-conformance run --seed 4242"
+
+
+def test_the_fail_line_shows_the_field_that_differs_past_200_characters_of_the_answer(capsys):
+    from conformance.cli import _summarise
+    from conformance.records import RuleResult, RunReport, RunStats
+
+    from .explained import drafts_only_failure
+
+    failure = drafts_only_failure()
+    rule = RuleResult(failure.rule, "fail", "MUST", "Only drafts.", "", "")
+    report = RunReport("fail", 1, "embedded", "quick", [rule], [failure], RunStats(), "1 rule")
+    _summarise(Say([]), report, {})
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "FAIL" in line]
+
+    assert "…" in failure.actual and '"status": "sent"' not in failure.actual
+    assert line.startswith("  FAIL sms/update/drafts-only: PUT activity/sms/")
+    assert 'expected a 4xx rejection; got HTTP 200, status "sent"' in line
+    assert 'differs: text expected "", got "0"' in line
+    assert 'before: status "sent", text ""' in line
+    assert line.endswith("(2 requests to reproduce)")
 
 
 @pytest.mark.parametrize(

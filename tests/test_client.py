@@ -523,3 +523,32 @@ def test_the_in_process_transport_answers_on_the_calling_thread_without_a_deadli
     exchange, _ = api.send("GET", "activity/sms/")
     assert exchange.response.body == {}
     assert threads == [threading.get_ident()]
+
+
+# -- timing of each exchange -------------------------------------------------------------------
+
+
+def test_each_exchange_carries_its_real_elapsed_time_even_on_a_virtual_clock():
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.05)
+        return ok()
+
+    client = client_over(slow)
+    exchange, window = client.send("GET", "activity/sms/acti_1/")
+    assert window.start == window.end  # the run's clock did not move
+    assert 0.05 <= exchange.elapsed < 5
+    assert exchange.sent_at == window.start.isoformat()
+
+
+def test_an_exchange_over_http_carries_its_measured_elapsed_time(reference_over_http):
+    from conformance.clock import SystemClock
+
+    with reference_over_http() as base_url:
+        http = httpx.Client(base_url=base_url + "/")
+        client = ApiClient(http, Credentials("ref-key-org-a"), SystemClock())
+        try:
+            exchange, _ = client.send("GET", "me/")
+        finally:
+            http.close()
+    assert exchange.response is not None and exchange.response.status_code == 200
+    assert 0 < exchange.elapsed < 5

@@ -80,9 +80,10 @@ class Server:
             self.reads += 1
             body = self._shown(path.rstrip("/").rsplit("/", 1)[-1])
         response = RecordedResponse(200, {"content-type": "application/json"}, body)
-        return Exchange(RecordedRequest(method, path, {}, json_body), response), TimeWindow(
-            now, now
+        exchange = Exchange(
+            RecordedRequest(method, path, {}, json_body), response, sent_at=now.isoformat()
         )
+        return exchange, TimeWindow(now, now)
 
     def _shown(self, sms_id: str) -> dict[str, Any]:
         sms = self.sms[sms_id]
@@ -166,3 +167,40 @@ def test_on_a_target_without_post_lead_the_ledger_files_its_sms_on_the_runs_firs
     assert server.sms
     assert {sms["lead_id"] for sms in server.sms.values()} == {"lead_given"}
     assert sending_failures(ledger) == set()
+
+
+@dataclass
+class CancelIgnoringServer(Server):
+    """Answers a cancel (PUT status draft) as done, and sends the SMS anyway."""
+
+    def send(self, method: str, path: str, json_body: Any = None, **kwargs: Any):
+        if method == "PUT":
+            now = self.clock.now()
+            self._run_sender()
+            sms_id = path.rstrip("/").rsplit("/", 1)[-1]
+            body = {**self._shown(sms_id), "status": "draft"}
+            response = RecordedResponse(200, {"content-type": "application/json"}, body)
+            exchange = Exchange(
+                RecordedRequest(method, path, {}, json_body), response, sent_at=now.isoformat()
+            )
+            return exchange, TimeWindow(now, now)
+        return super().send(method, path, json_body, **kwargs)
+
+
+def test_a_ledger_failure_carries_the_rule_sentence_and_the_due_time():
+    from conformance.catalogue import CATALOGUE
+    from conformance.explain import explain
+
+    clock = Clock()
+    ledger = TimingLedger(Target(clock, CancelIgnoringServer(clock, 1)), Tally())  # type: ignore[arg-type]
+    ledger.open()
+    ledger.close()
+    (failure,) = [f for f in ledger.failures if f.rule == "sms/send/cancelled-never-sent"]
+
+    assert failure.message.startswith(CATALOGUE[failure.rule].statement)
+    assert "due -" not in failure.message
+    assert f"due {START.replace(second=17).isoformat()} (cancelled before then)" in failure.message
+    timing = dict(explain(failure).timing)
+    assert timing["due"].startswith(START.replace(second=17).isoformat())
+    assert timing["cancelled"] == START.isoformat()
+    assert timing["seen"] > timing["due"][:25]

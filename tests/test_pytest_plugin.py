@@ -66,6 +66,26 @@ def test_a_report_dir_gets_the_same_three_reports_as_the_command_line(
     assert [f["rule"] for f in report["failures"]] == ["sms/update/cancel-outbox"]
     assert (tmp_path / "out" / "junit.xml").exists() and (tmp_path / "out" / "report.html").exists()
     result.stdout.fnmatch_lines(["sms-conformance reports: *report.json*"])
+    assert report["command"] == (
+        "pytest --sms-conformance --sms-profile quick --sms-seed 1 --sms-fault cancel-refused"
+    )
+
+
+def test_a_failed_rule_tells_the_field_past_200_characters_of_the_answer():
+    from types import SimpleNamespace
+
+    from conformance.pytest_plugin import _failure_text
+
+    from .explained import drafts_only_failure
+
+    failure = drafts_only_failure()
+    report = SimpleNamespace(failures=[failure], target="http://127.0.0.1:1/api/v1")
+    text = _failure_text(report, failure.rule)
+
+    assert "…" in failure.actual and '"status": "sent"' not in failure.actual
+    assert 'actual:   HTTP 200, status "sent"' in text
+    assert '  text: expected "", got "0"' in text
+    assert 'before (step 1): status "sent", text ""' in text
 
 
 def _remote(base_url: str) -> tuple[str, ...]:

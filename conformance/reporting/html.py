@@ -3,7 +3,12 @@
 Inline CSS, no script, no external asset. Jinja2 renders ``templates/report.html`` with
 autoescaping on, so recorded bodies (which may hold markup) show as text. This module only
 shapes the records into what the template shows; the template decides how it looks. The
-final page is scrubbed of the run's secrets by value (``_safety.scrub_text``).
+page opens with a summary bar (verdict, counts, seed, target, tool version, the command
+that repeats the run), then the failures, each told by what differs
+(:func:`conformance.explain.explain`: the SMS before the request, the differing fields,
+expected against actual, each step's measured time, a timing rule's due and seen times),
+then the rule table. The final page is scrubbed of the run's secrets by value
+(``_safety.scrub_text``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import jinja2
 
+from conformance.explain import Explanation, explain, format_elapsed
 from conformance.records import Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
@@ -31,6 +37,7 @@ _environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_environment.filters["elapsed"] = format_elapsed
 
 
 def write_html(report: RunReport, path: Path, *, secrets: Secrets = None) -> None:
@@ -76,6 +83,7 @@ class _StepView:
     response_body: str | None
     elapsed: float
     error: str | None
+    sent_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -85,6 +93,7 @@ class _FailureView:
     message: str
     expected: str
     actual: str
+    told: Explanation
     steps: list[_StepView] = field(default_factory=list)
     curl: str = ""
     python: str = ""
@@ -98,6 +107,7 @@ def _failure_view(number: int, failure: Failure, target: str) -> _FailureView:
         message=failure.message,
         expected=failure.expected,
         actual=failure.actual,
+        told=explain(failure),
         steps=[_step_view(n, step) for n, step in enumerate(failure.steps, 1)],
         curl="\n".join(replayed.curl),
         python=replayed.python,
@@ -118,6 +128,7 @@ def _step_view(number: int, step: Exchange) -> _StepView:
         response_body=None if response is None else _pretty(response.body),
         elapsed=step.elapsed,
         error=step.error,
+        sent_at=step.sent_at,
     )
 
 

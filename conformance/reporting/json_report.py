@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conformance.explain import explain
 from conformance.records import (
     Exchange,
     Failure,
@@ -50,6 +51,8 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
         "leftovers": list(report.leftovers),
         "cleanup_command": report.cleanup_command,
         "strict": report.strict,
+        "tool_version": report.tool_version,
+        "command": report.command,
         "rules": [_rule(rule) for rule in report.rules],
         "failures": [_failure(failure, report.target) for failure in report.failures],
         "open_points": [_open_point(point) for point in report.open_points],
@@ -85,11 +88,18 @@ def _open_point(point: OpenPointResult) -> dict[str, Any]:
 
 def _failure(failure: Failure, target: str) -> dict[str, Any]:
     replayed = replay(failure, target)
+    told = explain(failure)
     return {
         "rule": failure.rule,
         "message": failure.message,
         "expected": failure.expected,
         "actual": failure.actual,
+        "summary": told.line(),
+        "differences": [
+            {"field": d.field, "expected": d.expected, "actual": d.actual} for d in told.differences
+        ],
+        "before": dict(told.before),  # the SMS as last seen before the request (rendered)
+        "timing": dict(told.timing),  # a timing rule's due, cancelled and seen times
         "length": failure.length,
         "steps": [_exchange(step) for step in failure.steps],
         "replay": {"curl": replayed.curl, "python": replayed.python},

@@ -3,11 +3,13 @@
 ``fail`` becomes ``<failure>``, ``not-run`` becomes ``<skipped>``, a ``warning`` (a SHOULD
 rule not followed) passes with its expected, actual and steps in ``<system-out>``, and an
 ``informational`` rule passes with its observations in ``<system-out>``. The run's seed,
-target, verdict, reason, run id, leftovers and clean-up command are ``<property>`` elements
-of the suite. The suite (and ``<testsuites>``) carries the run's measured duration; the
-cases carry no ``time``: the rules are judged together, step by step, and none has a time of
-its own. The document is valid against the common JUnit schema (Jenkins's ``junit-10.xsd``,
-checked by ``tests/reporting/test_junit.py``).
+target, verdict, reason, run id, leftovers, clean-up command, tool version and the command
+that repeats the run are ``<property>`` elements of the suite. A failure's message and text
+tell what differs (:func:`conformance.explain.explain`), not a cut body. The suite (and
+``<testsuites>``) carries the run's measured duration; the cases carry no ``time``: the
+rules are judged together, step by step, and none has a time of its own. The document is
+valid against the common JUnit schema (Jenkins's ``junit-10.xsd``, checked by
+``tests/reporting/test_junit.py``).
 CI servers read this file; people read the HTML report. The final text is scrubbed of the
 run's secrets by value (``_safety.scrub_text``).
 """
@@ -20,6 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from conformance.explain import explain, format_elapsed
 from conformance.records import Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 
@@ -72,6 +75,8 @@ def to_junit_element(report: RunReport) -> ET.Element:
         ("target", report.target),
         ("verdict", report.verdict),
         ("profile", report.profile),
+        ("tool_version", report.tool_version or None),
+        ("command", report.command or None),
         ("reason", report.reason),
         ("run_id", report.run_id or None),
         ("leftovers", " ".join(report.leftovers) or None),
@@ -89,7 +94,12 @@ def _testcase(rule: RuleResult, failures: list[Failure]) -> ET.Element:
     failure = failures[0] if failures else None
     case = ET.Element("testcase", {"classname": _classname(rule.id), "name": _text(rule.id)})
     if rule.status == "fail":
-        message = failure.message if failure is not None else "rule failed"
+        # What differs, not a cut body: CI shows this attribute as the failure's headline.
+        message = (
+            f"{failure.message} | {explain(failure).line()}"
+            if failure is not None
+            else "rule failed"
+        )
         element = ET.SubElement(case, "failure", {"message": _text(message), "type": rule.level})
         text = _failure_text(rule, failure)
         if len(failures) > 1:
@@ -123,7 +133,7 @@ def _failure_text(rule: RuleResult, failure: Failure | None) -> str:
         lines.append(f"Documented: {rule.quote} ({rule.source})")
     if failure is None:
         return "\n".join(lines)
-    lines += ["", f"Expected: {failure.expected}", f"Actual: {failure.actual}", "", "Steps:"]
+    lines += ["", *explain(failure).lines(), "", "Steps:"]
     for number, step in enumerate(failure.steps, start=1):
         lines.extend(_step_lines(number, step))
     return "\n".join(lines)
@@ -131,7 +141,10 @@ def _failure_text(rule: RuleResult, failure: Failure | None) -> str:
 
 def _step_lines(number: int, step: Exchange) -> list[str]:
     request = step.request
-    lines = [f"{number}. {request.method} {request.path} (auth: {request.auth})"]
+    lines = [
+        f"{number}. {request.method} {request.path} (auth: {request.auth}; "
+        f"sent {step.sent_at or '-'}, took {format_elapsed(step.elapsed)})"
+    ]
     headers = safe_headers(request.headers)
     if headers:
         lines.append("   headers: " + _compact(headers))

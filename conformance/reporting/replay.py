@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.explain import explain
 from conformance.records import Exchange, Failure
 from conformance.replay import (
     Plan,
@@ -605,8 +606,7 @@ def python_script(
     doc = [
         f"Replay of the failure of rule {failure.rule}: {failure.message}",
         "",
-        f"Expected: {failure.expected}",
-        f"Actual: {failure.actual}",
+        *explain(failure).lines(),  # what differs, as every report tells it
         "",
         "The violation shows when the last answer has: "
         + (symptom.describe() if symptom is not None else "(no symptom found)"),

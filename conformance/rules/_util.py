@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from conformance.checks import Step
+from conformance.explain import compact_json
 from conformance.model import SmsRecord
 
 MAX_SHOWN = 200
 
 
 def shown(value: Any) -> str:
-    """Return ``value`` as compact JSON, cut to a readable length."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
+    """Return ``value`` as compact JSON, cut to a readable length. A failure's writers
+    tell the answer by its differing fields instead (:func:`conformance.explain.explain`
+    finds this rendering in ``actual`` and replaces it)."""
+    text = compact_json(value)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 

@@ -110,6 +110,8 @@ def _passing_rule(
 def _due(record: SmsRecord) -> str:
     if record.timing_open is not None and record.status in SENDING:
         return f"at a time left open ({record.timing_open})"
+    if record.due is None and record.was_due is not None:
+        return f"{_iso(record.was_due)} (cancelled before then)"
     return _iso(record.due)
 
 

@@ -80,3 +80,54 @@ def test_html_marks_a_warning_as_a_should_rule_not_failed(report, failure):
     text = html.unescape(render_html(report))
     assert "warning: a SHOULD rule, not failed without --strict" in text
     assert failure.actual in text  # told in full, as a failure is
+
+
+def _long_report(report):
+    """The report with one failure whose check cut the answer before ``status``."""
+    from ..explained import drafts_only_failure
+
+    report.failures = [drafts_only_failure()]
+    report.rules[1].id = "sms/update/drafts-only"
+    report.command = 'sms-conformance run --api-key "$CLOSE_API_KEY" --seed 12345'
+    return report
+
+
+def test_html_opens_with_the_summary_then_the_failures_then_the_rule_table(page):
+    summary, failures, rules = (
+        page.index(f'id="{name}"') for name in ("summary", "failures", "rules")
+    )
+    assert summary < failures < rules
+
+
+def test_html_summary_bar_counts_every_status_and_says_version_seed_target_and_rerun(report):
+    from conformance import __version__
+
+    report.command = "sms-conformance run --seed 12345 --profile quick"
+    page = render_html(report)
+    summary = html.unescape(page[page.index('id="summary"') : page.index('id="failures"')])
+    for count, status in ((1, "fail"), (1, "pass"), (1, "informational"), (1, "not run")):
+        assert f"<b>{count}</b>{status}</li>" in summary
+    assert "verdict-fail" in summary and "1 MUST rule failed" in summary
+    assert "12345" in summary and "http://127.0.0.1:8765/api/v1" in summary
+    assert f"sms-conformance {__version__}" in summary
+    assert "sms-conformance run --seed 12345 --profile quick" in summary
+
+
+def test_html_shows_the_field_that_differs_even_past_200_characters_of_the_answer(report):
+    text = html.unescape(render_html(_long_report(report)))
+    failure = text[text.index('id="failure-1"') :]
+    assert 'HTTP 200, status "sent"' in failure  # the Actual box: not the cut body
+    assert '<code>status: "sent"</code>' in failure  # the SMS before the request
+    assert '<td><code>text</code></td><td class="expected"><code>""</code></td>' in failure
+    assert '<td class="actual"><code>"0"</code></td>' in failure
+
+
+def test_html_shows_each_steps_measured_time(page):
+    assert "(took 12.0 ms)" in page and "(took 8.00 ms)" in page and "(took 4.00 ms)" in page
+
+
+def test_html_rerun_command_never_carries_a_credential_even_if_one_was_put_in_it(report, sample):
+    report.command = f"sms-conformance run --api-key {sample.FAKE_SECRETS[0]}"
+    page = render_html(report, secrets=sample.FAKE_SECRETS)
+    assert "sms-conformance run --api-key [redacted]" in page
+    assert not any(secret in page for secret in sample.FAKE_SECRETS)

@@ -17,6 +17,8 @@ TOP_LEVEL = [
     "leftovers",
     "cleanup_command",
     "strict",
+    "tool_version",
+    "command",
     "rules",
     "failures",
     "open_points",
@@ -67,7 +69,19 @@ def test_json_report_has_one_entry_per_rule_with_every_field(report):
 def test_json_report_failure_carries_its_steps_and_replay(report, failure):
     (entry,) = to_json_dict(report)["failures"]
 
-    assert list(entry) == ["rule", "message", "expected", "actual", "length", "steps", "replay"]
+    assert list(entry) == [
+        "rule",
+        "message",
+        "expected",
+        "actual",
+        "summary",
+        "differences",
+        "before",
+        "timing",
+        "length",
+        "steps",
+        "replay",
+    ]
     assert entry["expected"] == failure.expected
     assert [step["request"]["method"] for step in entry["steps"]] == ["POST", "PUT", "GET"]
     step = entry["steps"][0]
@@ -120,3 +134,21 @@ def test_json_report_holds_the_behaviour_profile_of_each_open_point(report):
     assert point["id"] == "empty-send"
     assert point["readings_seen"] == {"reject": 3}
     assert point["default"] == "accept" and set(point["alternatives"]) == {"accept", "reject"}
+
+
+def test_json_report_carries_the_tool_version_and_the_rerun_command(report):
+    from conformance import __version__
+
+    report.command = "sms-conformance run --seed 12345"
+    document = to_json_dict(report)
+    assert (document["tool_version"], document["command"]) == (__version__, report.command)
+
+
+def test_json_report_failure_says_what_differs_past_200_characters_of_the_answer(report):
+    from ..explained import drafts_only_failure
+
+    report.failures = [drafts_only_failure()]
+    (entry,) = to_json_dict(report)["failures"]
+    assert 'got HTTP 200, status "sent"' in entry["summary"]
+    assert {"field": "text", "expected": '""', "actual": '"0"'} in entry["differences"]
+    assert entry["before"] == {"status": '"sent"', "text": '""'}

@@ -98,9 +98,10 @@ def test_junit_classname_is_the_rule_id_without_its_last_segment(suite):
 def test_junit_failed_rule_has_failure_with_expected_actual_and_steps(suite, failure):
     (element,) = _case(suite, "sms/update/status-persists").iter("failure")
 
-    assert element.get("message") == failure.message
-    assert f"Expected: {failure.expected}" in element.text
-    assert f"Actual: {failure.actual}" in element.text
+    assert element.get("message").startswith(failure.message)
+    assert f"expected {failure.expected}; got {failure.actual}" in element.get("message")
+    assert f"expected: {failure.expected}" in element.text
+    assert f"actual:   {failure.actual}" in element.text
     assert "1. POST /activity/sms/" in element.text
     assert "3. GET /activity/sms/" in element.text
 
@@ -161,5 +162,37 @@ def test_junit_warning_rule_passes_with_expected_actual_and_steps_in_system_out(
     assert suite.get("failures") == "0"
     text = case.find("system-out").text
     assert text.startswith("WARNING (SHOULD rule not followed)")
-    assert f"Actual: {failure.actual}" in text
+    assert f"actual:   {failure.actual}" in text
     assert "1. POST /activity/sms/" in text
+
+
+def test_junit_failure_message_and_text_carry_the_field_past_200_characters(report, tmp_path):
+    from ..explained import drafts_only_failure
+
+    failure = drafts_only_failure()
+    report.failures = [failure]
+    report.rules[1].id = failure.rule
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    (suite,) = ET.parse(path).getroot().iter("testsuite")
+    (element,) = _case(suite, failure.rule).iter("failure")
+
+    assert "…" in failure.actual and '"status": "sent"' not in failure.actual
+    assert 'got HTTP 200, status "sent"' in element.get("message")
+    assert 'text expected "", got "0"' in element.get("message")
+    assert '  text: expected "", got "0"' in element.text
+    assert 'before (step 1): status "sent"' in element.text
+
+
+def test_junit_properties_carry_the_tool_version_and_the_rerun_command(
+    report, tmp_path, junit_schema
+):
+    from conformance import __version__
+
+    report.command = 'sms-conformance run --api-key "$CLOSE_API_KEY" --seed 12345'
+    path = tmp_path / "junit.xml"
+    write_junit(report, path)
+    junit_schema.validate(str(path))
+    properties = {p.get("name"): p.get("value") for p in ET.parse(path).getroot().iter("property")}
+    assert properties["tool_version"] == __version__
+    assert properties["command"] == report.command

@@ -476,3 +476,12 @@ def test_an_id_after_an_encoded_comma_in_a_query_is_mapped_too():
     path = "activity/sms/?lead_id=lead_a1%2Clead_b2&x=plead_b2"
     mapped = substitute(path, {"lead_a1": "lead_N1", "lead_b2": "lead_N2"})
     assert mapped == "activity/sms/?lead_id=lead_N1%2Clead_N2&x=plead_b2"
+
+
+def test_the_python_replay_docstring_tells_what_differs_not_a_cut_body():
+    from ..explained import drafts_only_failure
+
+    script = python_script(drafts_only_failure(), "http://127.0.0.1:1/api/v1")
+    compile(script, "replay.py", "exec")
+    assert 'actual:   HTTP 200, status "sent"' in script
+    assert 'text: expected "", got "0"' in script
