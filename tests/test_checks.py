@@ -14,16 +14,33 @@ def test_registering_a_check_for_an_unknown_rule_fails_with_a_suggestion():
         check("sms/create/status-inboxx")(lambda step: ())
 
 
-def test_registering_the_same_function_twice_fails():
+@pytest.fixture
+def isolated_registry(monkeypatch):
+    """The check registry as it is, restored after the test: what a test registers never
+    reaches the checks of the tests after it."""
+    import conformance.checks as checks
+
+    monkeypatch.setattr(checks, "CHECKS", dict(checks.CHECKS))
+    by_operation = {operation: list(found) for operation, found in checks._BY_OPERATION.items()}
+    monkeypatch.setattr(checks, "_BY_OPERATION", by_operation)
+    return checks
+
+
+def test_registering_the_same_function_twice_fails(isolated_registry):
     def twice(step):
         return ()
 
     check("sms/get/returns-object", on=("get",))(twice)
-    try:
-        with pytest.raises(CheckDefinitionError, match="registered twice"):
-            check("sms/get/returns-object", on=("get",))(twice)
-    finally:
-        CHECKS.pop(f"{__name__}.{twice.__qualname__}".replace("<locals>.", ""), None)
+    with pytest.raises(CheckDefinitionError, match="registered twice"):
+        check("sms/get/returns-object", on=("get",))(twice)
+
+
+def test_a_check_registered_in_a_test_leaves_the_registry_as_it_was():
+    # Runs after the test above in the same process: the registry is the package's own.
+    assert all(name.startswith("conformance.rules.") for name in CHECKS)
+    from conformance.checks import checks_for
+
+    assert all(c.name.startswith("conformance.rules.") for c in checks_for("get"))
 
 
 def test_a_check_on_an_unknown_operation_fails():
