@@ -49,6 +49,7 @@ from typing import Any
 from unittest import mock
 
 __all__ = [
+    "SEED_POOL_FROM_BASIC_AUTH",
     "UpstreamChanged",
     "basic_authorization",
     "builtin_check",
@@ -150,7 +151,8 @@ def constants_of_modules(modules: Iterable[ModuleType]) -> Any:
 
 # -- schemathesis ------------------------------------------------------------------------------
 
-_SEED_BASIC = "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth"
+#: The name :func:`no_basic_auth_seeding` patches (tests that stub it patch the same one).
+SEED_POOL_FROM_BASIC_AUTH = "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth"
 
 
 @contextlib.contextmanager
@@ -166,7 +168,7 @@ def no_basic_auth_seeding() -> Iterator[None]:
     Raises :class:`UpstreamChanged` if that name is gone."""
     import importlib
 
-    module_name, _, name = _SEED_BASIC.rpartition(".")
+    module_name, _, name = SEED_POOL_FROM_BASIC_AUTH.rpartition(".")
     try:
         module = importlib.import_module(module_name)
     except ImportError:
@@ -174,8 +176,8 @@ def no_basic_auth_seeding() -> Iterator[None]:
     if not callable(getattr(module, name, None)):
         raise _changed(
             "schemathesis",
-            f"{_SEED_BASIC} is gone, so the API key (the Basic username) could be sent as "
-            "test data",
+            f"{SEED_POOL_FROM_BASIC_AUTH} is gone, so the API key (the Basic username) "
+            "could be sent as test data",
         )
     with mock.patch.object(module, name, _seed_nothing):
         yield
