@@ -104,7 +104,7 @@ def pinned_local_constants(pool: Any) -> Iterator[None]:
     import importlib
 
     providers = importlib.import_module(_PROVIDERS)
-    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    cache: Any = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
     if not callable(getattr(providers, "_get_local_constants", None)) or not hasattr(
         cache, "clear"
     ):
