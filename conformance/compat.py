@@ -31,9 +31,15 @@ The touches, and who uses them:
   per RFC 7617, the way httpx does. Its canary checks that the result equals what httpx
   sends.
 
-Not here, and why: :mod:`conformance.bounded_requests` patches two *public* methods of
-``requests.adapters.HTTPAdapter``. It relies on schemathesis sending through them, and its
-canaries are in ``tests/test_bounded_requests.py``.
+Not here, and why. These use public names, though they rely on how schemathesis uses them:
+
+- :mod:`conformance.bounded_requests` patches two public methods of
+  ``requests.adapters.HTTPAdapter``. It relies on schemathesis sending through them, and its
+  canaries are in ``tests/test_bounded_requests.py``.
+- The schema phase patches ``requests.Session.send`` to guard every request. It sets the
+  public ``app`` field of a schema to drive the embedded server in-process. It reads the
+  recorder of each scenario event through schemathesis's read-only ``RecordedScenario``
+  view, which is there for reporters.
 
 Nothing here imports Hypothesis, schemathesis or httpx at module level, so importing this
 module costs nothing.
