@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 from conformance.clock import Clock
+from conformance.compat import basic_authorization, transport_of
 from conformance.decoding import ACCEPT_ENCODING, DecodedBody, UndecodableBody, read_decoded
 from conformance.http_semantics import (
     TRANSIENT_STATUSES,
@@ -222,7 +223,7 @@ class Credentials:
             "second-org": self.second_api_key or "",
             "wrong": WRONG_API_KEY,
         }[auth]
-        return {"authorization": httpx.BasicAuth(key, "")._auth_header}
+        return {"authorization": basic_authorization(key)}
 
 
 # -- the deadline ----------------------------------------------------------------------------
@@ -386,7 +387,7 @@ class ApiClient:
         guard: Guard | None = None,
         budget_clock: Clock | None = None,
     ) -> None:
-        in_process = isinstance(getattr(http, "_transport", None), SyncASGITransport)
+        in_process = isinstance(transport_of(http), SyncASGITransport)
         self.http = http
         self.guard = guard
         self.credentials = credentials

@@ -22,7 +22,6 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from unittest import mock
 
 import httpx
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
@@ -32,6 +31,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import covered_rules, fails_the_run
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
+from conformance.compat import constants_of_modules, pinned_local_constants
 from conformance.explain import explain
 from conformance.judging import declared
 from conformance.ledger import TimingLedger
@@ -443,20 +443,13 @@ def _public_url(target: Target) -> str:
 @contextlib.contextmanager
 def _one_run_per_seed() -> Iterator[None]:
     """Hypothesis mixes literals found in every *local* module imported so far into what it
-    generates (``providers._get_local_constants``): which modules happen to be loaded (a
-    test suite, a plugin) and how the suite is installed (editable or not) would change the
-    run a seed gives. Within the block that pool is always the same: the literals of the
-    suite's own source (status names, field names, phone numbers, boundaries), a dictionary
-    worth keeping (without it, three of the self-test's variants go unseen)."""
-    from hypothesis.internal.conjecture import providers
-
-    pool = _suite_constants()
-    providers.CONSTANTS_CACHE.cache.clear()
-    try:
-        with mock.patch.object(providers, "_get_local_constants", lambda: pool):
-            yield
-    finally:
-        providers.CONSTANTS_CACHE.cache.clear()
+    generates: which modules happen to be loaded (a test suite, a plugin) and how the suite
+    is installed (editable or not) would change the run a seed gives. Within the block that
+    pool is always the same (:func:`conformance.compat.pinned_local_constants`): the literals
+    of the suite's own source (status names, field names, phone numbers, boundaries), a
+    dictionary worth keeping (without it, three of the self-test's variants go unseen)."""
+    with pinned_local_constants(_suite_constants()):
+        yield
 
 
 @functools.cache
@@ -466,27 +459,17 @@ def _suite_constants() -> Any:
     import importlib
     import pkgutil
 
-    from hypothesis.internal.conjecture.floats import float_to_int
-    from hypothesis.internal.conjecture.providers import Constants
-    from hypothesis.internal.constants_ast import constants_from_module
-    from sortedcontainers import SortedSet
-
     import conformance
     import strategies
 
-    pool = Constants(
-        integers=SortedSet(),
-        floats=SortedSet(key=float_to_int),
-        bytes=SortedSet(),
-        strings=SortedSet(),
-    )
+    names: list[str] = []
     for package in (conformance, strategies):
-        names = [package.__name__] + [
-            info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-        ]
-        for name in sorted(names):
-            pool = pool | constants_from_module(importlib.import_module(name))
-    return pool
+        prefix = package.__name__ + "."
+        names += sorted(
+            [package.__name__]
+            + [info.name for info in pkgutil.walk_packages(package.__path__, prefix)]
+        )
+    return constants_of_modules(importlib.import_module(name) for name in names)
 
 
 def _rounds(state: _Run, session: Session) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit
 
 import httpx
 
+from conformance.compat import basic_authorization
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 
 __all__ = [
@@ -654,11 +655,11 @@ def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str,
     if auth == "none":
         return {}
     if auth == "wrong":
-        return {"authorization": httpx.BasicAuth("wrong-key", "")._auth_header}
+        return {"authorization": basic_authorization("wrong-key")}
     if auth == "bearer":
         return {"authorization": f"Bearer {credentials.get('bearer') or ''}"}
     key = credentials.get(auth) or ""
-    return {"authorization": httpx.BasicAuth(key, "")._auth_header}
+    return {"authorization": basic_authorization(key)}
 
 
 def _phone_mapping(steps: Sequence[Exchange], local_phones: Sequence[str]) -> dict[str, str]:

@@ -76,7 +76,6 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.core.failures import Failure as CheckFailure
 from schemathesis.engine import Status, events, from_schema
-from schemathesis.specs.openapi import checks as openapi_checks
 
 from conformance.bounded_requests import bounded_sessions
 from conformance.checks import Finding
@@ -91,6 +90,11 @@ from conformance.client import (
     TimeBudgetExhausted,
     decode_body,
     parse_ratelimit,
+)
+from conformance.compat import (
+    builtin_check,
+    no_basic_auth_seeding,
+    responses_to_requests_made_for,
 )
 from conformance.dates import parse_shown_datetime
 from conformance.machine import given_leads_bound
@@ -213,24 +217,16 @@ _SKIPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _met_noise(ctx: Any, case: Any) -> bool:
     """True when a request a check sent for ``case`` (ignored_auth's probes) met noise."""
-    recorder = getattr(ctx.internals, "recorder", None)
-    if recorder is None:
-        return False
-    for case_id, node in list(recorder.cases.items()):
-        if node.parent_id != case.id:
-            continue
-        interaction = recorder.interactions.get(case_id)
-        response = interaction.response if interaction is not None else None
-        if response is not None and _is_noise(response):
-            return True
-    return False
+    return any(_is_noise(response) for response in responses_to_requests_made_for(ctx, case))
 
 
 def _register_checks() -> None:
+    """Register a wrapped copy of each check in ``_SKIPS``. A check that schemathesis no
+    longer has raises :class:`~conformance.compat.UpstreamChanged` naming it, before anything
+    is registered: a rule would otherwise lose its coverage quietly."""
+    builtins = {name: builtin_check(name) for name in _SKIPS}
     for name, skip in _SKIPS.items():
-        builtin = getattr(openapi_checks, name, None) or getattr(schemathesis.checks, name, None)
-        if builtin is None:  # pragma: no cover - a schemathesis without this check
-            continue
+        builtin = builtins[name]
 
         def wrapped(
             ctx: Any,
@@ -874,9 +870,7 @@ def run_schema_phase(
         # username IS the API key, which would then travel in paths and bodies (and land in
         # the target's logs and data). Never let it.
         with (
-            mock.patch(
-                "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth", _seed_nothing
-            ),
+            no_basic_auth_seeding(),
             bounded_sessions(target.api.max_body_bytes) as bounds,
             _guarded_sends(run, urlsplit(base_url).path.rstrip("/")),
         ):
@@ -910,10 +904,6 @@ def _guard_of(target: Target) -> Guard:
         live = not target.embedded
         target.api.guard = Guard(recipients=target.recipients if live else None, live=live)
     return target.api.guard
-
-
-def _seed_nothing(*args: Any, **kwargs: Any) -> None:
-    """Stands in for schemathesis's seeding of the Basic username into test data."""
 
 
 def _basic_auth(target: Target) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import EXIT_INCONCLUSIVE, EXIT_USAGE, Say, _Signals, _with_progress, main
+from conformance.compat import basic_authorization
 from conformance.engine import Event
 from conformance.target import embedded_target
 
@@ -434,7 +435,7 @@ def test_say_scrubs_every_form_of_the_credentials(capsys):
     assert_no_hostile_secret_in(printed)
 
 
-BASIC_OF_SECRET = httpx.BasicAuth(SECRET, "")._auth_header
+BASIC_OF_SECRET = basic_authorization(SECRET)
 
 
 def spoiling_lead_creates(hostile, monkeypatch, spoil):

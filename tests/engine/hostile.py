@@ -28,6 +28,7 @@ import requests
 import respx
 import urllib3
 
+from conformance.compat import SEED_POOL_FROM_BASIC_AUTH, basic_authorization
 from conformance.refserver import ReferenceServer
 from conformance.refserver.server import IN_PROCESS_BASE_URL
 from conformance.transport import SyncASGITransport
@@ -36,7 +37,7 @@ HOST = "hostile.test"
 BASE_URL = f"https://{HOST}/api/v1"
 EVIL_LOCATION = "https://evil.test/api/v1/activity/sms/"
 SECRET = "hostile-secret-api-key-9f3c1e"
-BASIC = httpx.BasicAuth(SECRET, "")._auth_header  # "Basic <base64 of 'SECRET:'>"
+BASIC = basic_authorization(SECRET)  # "Basic <base64 of 'SECRET:'>"
 
 
 def secret_forms(secret: str) -> tuple[str, ...]:
@@ -44,7 +45,7 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     Basic header and its base64 (padded or not, standard or URL-safe, of ``key:`` or of the
     key alone), and URL-encoded (``quote`` and ``quote_plus``; compare case-insensitively
     to catch lower-case percent escapes)."""
-    basic = httpx.BasicAuth(secret, "")._auth_header
+    basic = basic_authorization(secret)
     forms = {secret, basic, basic.split()[1], quote(secret, safe=""), quote_plus(secret),
              quote(secret)}  # fmt: skip
     for raw in (f"{secret}:", secret):
@@ -83,7 +84,7 @@ class HostileApi:
         self.server = ReferenceServer()
         self._transport = SyncASGITransport(self.server.app)
         self._lock = threading.Lock()
-        self._key = httpx.BasicAuth(self.server.orgs[0].api_key, "")._auth_header
+        self._key = basic_authorization(self.server.orgs[0].api_key)
         self.keys = keys if keys is not None else {BASIC: self._key}
         # Every document the server stored, in order: (operation, kind, document, by_fake);
         # by_fake marks what the fake itself stored (the customer's data), not the suite.
@@ -111,7 +112,7 @@ class HostileApi:
     ) -> httpx.Response:
         """A request made by the account's owner (not the suite), straight to the reference
         server: what it stores is marked as the customer's."""
-        key = httpx.BasicAuth(self.server.orgs[org].api_key, "")._auth_header
+        key = basic_authorization(self.server.orgs[org].api_key)
         request = httpx.Request(
             method,
             IN_PROCESS_BASE_URL + "/" + path.lstrip("/"),
@@ -307,10 +308,7 @@ def hostile_target(
     clock every sleep asked for is recorded in ``Hostile.slept``.
     """
     if not key_as_test_data:
-        monkeypatch.setattr(
-            "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth",
-            lambda *args, **kwargs: None,
-        )
+        monkeypatch.setattr(SEED_POOL_FROM_BASIC_AUTH, lambda *args, **kwargs: None)
     hostile = Hostile(api if api is not None else HostileApi(sms))
     if fast_clock:
         monkeypatch.setattr(

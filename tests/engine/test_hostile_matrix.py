@@ -49,6 +49,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE, main
+from conformance.compat import basic_authorization
 from conformance.target import FICTIONAL_RECIPIENTS
 
 from .hostile import (
@@ -81,7 +82,7 @@ QUICK_WALL = 90.0
 
 
 def _basic(secret: str) -> str:
-    return httpx.BasicAuth(secret, "")._auth_header
+    return basic_authorization(secret)
 
 
 def _keys(api: HostileApi) -> dict[str, str]:
