@@ -15,6 +15,8 @@ kinds of entry::
     source = "D-create"                 # key of a [sources.*] table
     quote = "must be specified in the `date_scheduled` field"
     untested = "reason"                 # optional: why no check can observe the rule
+    paraphrase = true                   # optional: the quote condenses the notes (default:
+                                        # it is verbatim, held so by tests/test_traceability.py)
 
     [[open_point]]                      # one table per point the docs leave open
     id = "empty-send"                   # lowercase, hyphenated
@@ -65,12 +67,24 @@ __all__ = [
 ]
 
 ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
-RULE_KEYS = frozenset({"id", "level", "statement", "section", "source", "quote", "untested"})
-REQUIRED_RULE_KEYS = RULE_KEYS - {"untested"}
+RULE_KEYS = frozenset(
+    {"id", "level", "statement", "section", "source", "quote", "untested", "paraphrase"}
+)
+REQUIRED_RULE_KEYS = RULE_KEYS - {"untested", "paraphrase"}
 SOURCE_KEYS = frozenset({"title", "url"})
 TOP_LEVEL_KEYS = frozenset({"sources", "rule", "open_point"})
 OPEN_POINT_KEYS = frozenset(
-    {"id", "question", "section", "source", "quote", "default", "rules", "alternatives"}
+    {
+        "id",
+        "question",
+        "section",
+        "source",
+        "quote",
+        "default",
+        "rules",
+        "alternatives",
+        "paraphrase",
+    }
 )
 OPEN_POINT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Phrases a statement must not contain (JSON-Schema-Test-Suite sanity rule): a statement says
@@ -125,6 +139,7 @@ class Rule:
     source: Source
     quote: str
     untested: str | None = None
+    paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
 
     @property
     def url(self) -> str:
@@ -146,6 +161,7 @@ class OpenPoint:
     default: str
     alternatives: Mapping[str, str]
     rules: tuple[str, ...] = ()
+    paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
 
 
 class Catalogue(Mapping[str, Rule]):
@@ -301,6 +317,7 @@ def _parse_open_point(
         default=raw["default"],
         alternatives=dict(alternatives),
         rules=tuple(rules),
+        paraphrase=_flag(raw, "paraphrase", where),
     )
 
 
@@ -371,7 +388,15 @@ def _parse_rule(raw: Any, index: int, sources: Mapping[str, Source]) -> Rule:
         source=source,
         quote=raw["quote"],
         untested=untested,
+        paraphrase=_flag(raw, "paraphrase", where),
     )
+
+
+def _flag(entry: Mapping[str, Any], key: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise CatalogueError(f"{where}: {key!r} must be true or false, got {value!r}")
+    return value
 
 
 def _non_empty_string(entry: Mapping[str, Any], key: str, where: str) -> str:

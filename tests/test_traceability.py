@@ -72,3 +72,27 @@ def test_every_section_a_rule_or_open_point_cites_is_a_heading_of_the_notes_in_t
             assert number in known, f"{owner}: section {number} is no heading of {REFERENCE}"
             name = title.split(",")[0].strip()
             assert known[number].startswith(name), f"{owner}: {part!r} vs {known[number]!r}"
+
+
+def plain(text: str) -> str:
+    """``text`` without Markdown emphasis and line breaks, as a reader sees it."""
+    return " ".join(text.replace("**", "").split())
+
+
+def quoted() -> list[tuple[str, str, bool]]:
+    entries = [(rule.id, rule.quote, rule.paraphrase) for rule in CATALOGUE.rules()]
+    points = CATALOGUE.open_points.values()
+    return entries + [(point.id, point.quote, point.paraphrase) for point in points]
+
+
+def test_every_quote_is_verbatim_in_the_notes_unless_marked_a_paraphrase():
+    notes = plain(REFERENCE.read_text(encoding="utf-8"))
+    for owner, quote, paraphrase in quoted():
+        if not paraphrase:
+            assert plain(quote) in notes, f"{owner}: quote not verbatim in {REFERENCE.name}"
+
+
+def test_a_quote_marked_a_paraphrase_is_not_verbatim_after_all():
+    notes = plain(REFERENCE.read_text(encoding="utf-8"))
+    stale = [owner for owner, quote, paraphrase in quoted() if paraphrase and plain(quote) in notes]
+    assert not stale, f"marked paraphrase but verbatim: {stale}"
