@@ -132,7 +132,8 @@ def render() -> str:
             "",
             f"{rule.statement}",
             "",
-            f'- Documented: "{rule.quote}" ({rule.source.title}, §{rule.section}; <{rule.url}>)',
+            f'- Documented{" (paraphrased)" if rule.paraphrase else ""}: "{rule.quote}" '
+            f"({rule.source.title}, §{rule.section}; <{rule.url}>)",
             "- Decided in: " + (", ".join(deciding) or "its checks only"),
             "- Checks: "
             + (", ".join(f"`{c}`" for c in checks.get(rule.id, ())) or "none")

@@ -23,7 +23,8 @@ def test_the_matrix_has_a_section_for_every_rule_naming_its_sentence():
     text = render()
     for rule in CATALOGUE.rules():
         section = text.split(f"## `{rule.id}` ({rule.level})\n", 1)[1].split("\n## ", 1)[0]
-        assert f'- Documented: "{rule.quote}"' in section
+        paraphrased = " (paraphrased)" if rule.paraphrase else ""
+        assert f'- Documented{paraphrased}: "{rule.quote}"' in section
 
 
 def test_every_rule_id_written_in_the_source_is_in_the_catalogue():
