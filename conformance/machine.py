@@ -623,12 +623,17 @@ class _SmsMachine(RuleBasedStateMachine):
                 "external-logged",
                 "template-and-text",
                 "whitespace",
+                "past-date-scheduled",
+                "send-in-fraction",
             ]
         ),
     )
     def create_where_the_docs_are_silent(self, data: st.DataObject, kind: str) -> None:
         fixtures = self.fixtures
         body = data.draw(sms_st.create_payloads(fixtures, now=STRATEGY_NOW, status="draft"))
+        if kind in ("past-date-scheduled", "send-in-fraction"):
+            self._send_where_the_docs_are_silent(data, kind, body)
+            return
         if kind == "error":
             body["status"] = "error"
         elif kind == "send-in-negative":
@@ -664,6 +669,38 @@ class _SmsMachine(RuleBasedStateMachine):
             )
             body.pop("template_id", None)
         self._create(body)
+
+    def _send_where_the_docs_are_silent(
+        self, data: st.DataObject, kind: str, drawn: dict[str, Any]
+    ) -> None:
+        """A send open on one count only, so that either answer shows the reading taken: a
+        date_scheduled already past (past-date-scheduled), or a send_in with a fraction of a
+        second (send-in-fraction; on a virtual clock, read back once sent, its date_sent
+        shows whether the fraction was kept)."""
+        if not self.target.allow_send:
+            return
+        body = {k: v for k, v in drawn.items() if k in ("lead_id", "contact_id", "remote_phone")}
+        body["local_phone"] = self.fixtures.internal_phones[0]
+        if kind == "past-date-scheduled":
+            ago = data.draw(st.integers(60, 86400), label="seconds ago")
+            past = self._now() - timedelta(seconds=ago)
+            body.update(status="scheduled", date_scheduled=past.isoformat(), text="a past date")
+            self._create(body)
+            return
+        send_in = data.draw(st.sampled_from([0.5, 5.5, 30.25]), label="send_in")
+        body.update(status="outbox", send_in=send_in, text="a fraction of a second")
+        record = self._create(body)
+        if record is None or not self.target.embedded:
+            return
+        self.target.clock.sleep(send_in + 1)
+        step = self._step(
+            "get",
+            "GET",
+            item_path(SMS, record.id),
+            expectation=Expectation("sms/get/returns-object", True),
+            record=self.model.records.get(record.id, record),
+        )
+        self._observe_statuses(step)
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data())
