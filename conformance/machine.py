@@ -625,13 +625,14 @@ class _SmsMachine(RuleBasedStateMachine):
                 "whitespace",
                 "past-date-scheduled",
                 "send-in-fraction",
+                "send-without-local-phone",
             ]
         ),
     )
     def create_where_the_docs_are_silent(self, data: st.DataObject, kind: str) -> None:
         fixtures = self.fixtures
         body = data.draw(sms_st.create_payloads(fixtures, now=STRATEGY_NOW, status="draft"))
-        if kind in ("past-date-scheduled", "send-in-fraction"):
+        if kind in ("past-date-scheduled", "send-in-fraction", "send-without-local-phone"):
             self._send_where_the_docs_are_silent(data, kind, body)
             return
         if kind == "error":
@@ -657,12 +658,15 @@ class _SmsMachine(RuleBasedStateMachine):
                 local_phone=fixtures.external_phones[0],
             )
         elif kind == "template-and-text":
-            body.update(
-                lead_id=fixtures.lead_id,
-                contact_id=fixtures.contact_id,
-                template_id=fixtures.template_id,
-                text="explicit text",
-            )
+            # Open on this one count only, so either answer shows the reading taken.
+            body = {
+                "status": "draft",
+                "lead_id": fixtures.lead_id,
+                "contact_id": fixtures.contact_id,
+                "local_phone": fixtures.internal_phones[0],
+                "template_id": fixtures.template_id,
+                "text": "explicit text",
+            }
         else:
             body["text"] = data.draw(
                 sms_st.texts(edge_whitespace=True).filter(lambda text: text != text.strip())
@@ -674,12 +678,16 @@ class _SmsMachine(RuleBasedStateMachine):
         self, data: st.DataObject, kind: str, drawn: dict[str, Any]
     ) -> None:
         """A send open on one count only, so that either answer shows the reading taken: a
-        date_scheduled already past (past-date-scheduled), or a send_in with a fraction of a
-        second (send-in-fraction; on a virtual clock, read back once sent, its date_sent
-        shows whether the fraction was kept)."""
+        date_scheduled already past (past-date-scheduled), a send naming no local_phone
+        (local-phone-on-sends), or a send_in with a fraction of a second (send-in-fraction;
+        on a virtual clock, read back once sent, its date_sent shows whether the fraction
+        was kept)."""
         if not self.target.allow_send:
             return
         body = {k: v for k, v in drawn.items() if k in ("lead_id", "contact_id", "remote_phone")}
+        if kind == "send-without-local-phone":
+            self._create({**body, "status": "outbox", "text": "no local_phone"})
+            return
         body["local_phone"] = self.fixtures.internal_phones[0]
         if kind == "past-date-scheduled":
             ago = data.draw(st.integers(60, 86400), label="seconds ago")
