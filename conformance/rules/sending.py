@@ -151,6 +151,8 @@ def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Findi
             continue  # a failed send (error) need not have a send time at all
         if record.status not in SENDING or record.activity_at is None or record.due is None:
             continue  # not sent as far as the model knew, or already seen sent
+        if record.timing_open is not None:
+            continue  # sent at a time left open (send_in 0.5 cut to 0): maybe at its creation
         shown = parse_datetime(obj.get("activity_at"))
         known = record.activity_at
         earliest = floor_ms(record.due) - timedelta(seconds=step.model.timing.early)
