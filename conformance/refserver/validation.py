@@ -172,8 +172,9 @@ def send_in_value(
     Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``; a
     negative one too, unless ``readings`` take the ``send-in-negative`` open point as
     ``as-zero`` (then it is 0: sent at once). A fraction of a second (5.5) is kept, cut to
-    whole seconds or refused, as ``readings`` take the ``send-in-fraction`` open point. ``faults`` may switch on
-    ``send-in-60-accepted``, ``send-in-59-refused`` and ``send-in-non-numeric-ignored``.
+    whole seconds or refused, as ``readings`` take the ``send-in-fraction`` open point.
+    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused`` and
+    ``send-in-non-numeric-ignored``.
     """
     value = body.get("send_in")
     if value is None:
