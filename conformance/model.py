@@ -1054,9 +1054,7 @@ class Model:
         not documented."""
         return moment <= window.end + timedelta(seconds=self.timing.early)
 
-    def _past_readings(
-        self, moment: datetime, window: TimeWindow
-    ) -> tuple[str | None, str | None]:
+    def _past_readings(self, moment: datetime, window: TimeWindow) -> tuple[str | None, str | None]:
         """The readings of ``past-date-scheduled`` an acceptance and a refusal show: only for
         a date past on the server's clock for sure (before the window, by more than the
         clock skew); one within the skew may be refused as too close, or taken as future."""

@@ -133,9 +133,7 @@ def test_send_in_fraction_reject_refuses_it_naming_send_in_on_create_and_put(ser
 
 
 @pytest.mark.parametrize("alternative", ["as-given", "truncated", "reject"])
-def test_whole_seconds_and_the_bounds_are_the_same_under_every_fraction_reading(
-    serve, alternative
-):
+def test_whole_seconds_and_the_bounds_are_the_same_under_every_fraction_reading(serve, alternative):
     client, clock = serve("send-in-fraction", alternative)
     for refused in (60, 60.5, -0.5, "5.5"):
         assert post(client, status="outbox", send_in=refused).status_code == 400, refused
@@ -211,9 +209,7 @@ def test_cancel_only_cancels_and_ignores_the_edit(serve, status):
 
 
 @pytest.mark.parametrize("status", ["scheduled", "outbox"])
-def test_cancel_and_edit_reject_refuses_naming_the_edit_and_leaves_the_sms_pending(
-    serve, status
-):
+def test_cancel_and_edit_reject_refuses_naming_the_edit_and_leaves_the_sms_pending(serve, status):
     client, clock = serve("cancel-and-edit", "reject")
     sms = pending(client, clock, status)
     answer = put(client, sms, status="draft", text="after")
