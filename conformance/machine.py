@@ -471,11 +471,15 @@ class _SmsMachine(RuleBasedStateMachine):
         if record is not None:
             self._update(record, {"status": "draft"})
 
-    @rule(data=st.data(), status=st.sampled_from(["inbox", "sent"]))
+    @rule(data=st.data(), status=st.sampled_from(["inbox", "sent", "scheduled"]))
     def log_then_edit(self, data: st.DataObject, status: str) -> None:
-        """Only drafts may be edited: an SMS logged as received or sent, then edited at
-        once, must be refused."""
+        """Only drafts may be edited: an SMS logged as received or sent, or scheduled for
+        later, then edited at once (without cancelling it), must be refused."""
+        if status == "scheduled" and not self.target.allow_send:
+            return
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
+        if status == "scheduled":
+            body["date_scheduled"] = self._future(data)  # not yet due: still scheduled
         record = self._create(body)
         if record is not None:
             text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
