@@ -446,7 +446,8 @@ class _SmsMachine(RuleBasedStateMachine):
     @rule(data=st.data(), send_in=st.sampled_from([59, 60, 59.5, 60.5]))
     def send_at_the_bound_of_send_in(self, data: st.DataObject, send_in: float) -> None:
         """ "must be less than 60", at the bound itself: 59 must be accepted (59.5 too, or
-        refused for its fraction: send-in-fraction), 60 (and 60.5) refused. ``SEND_IN`` reaches these edges too rarely to count on."""
+        refused for its fraction: send-in-fraction), 60 (and 60.5) refused. ``SEND_IN``
+        reaches these edges too rarely to count on."""
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="outbox"))
         if not body.get("text") and "template_id" not in body:
             body["text"] = "send_in at its bound"  # an empty send is an open point of its own
