@@ -71,6 +71,7 @@ SENDING_RULES = frozenset(
         "sms/create/send-in-accepted",
         "sms/create/send-in-invalid-type",
         "sms/create/send-in-negative",
+        "sms/create/send-in-fraction",
         "sms/create/local-phone-required",
         "sms/create/local-phone-internal",
         "sms/update/draft-to-scheduled",

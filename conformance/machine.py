@@ -400,8 +400,9 @@ class _SmsMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.target.allow_send)
     @rule(data=st.data(), send_in=st.sampled_from([59, 60, 59.5, 60.5]))
     def send_at_the_bound_of_send_in(self, data: st.DataObject, send_in: float) -> None:
-        """ "must be less than 60", at the bound itself: 59 (and 59.5) must be accepted, 60
-        (and 60.5) refused. ``SEND_IN`` reaches these edges too rarely to count on."""
+        """ "must be less than 60", at the bound itself: 59 must be accepted (59.5 too, or
+        refused for its fraction: send-in-fraction), 60 (and 60.5) refused. ``SEND_IN``
+        reaches these edges too rarely to count on."""
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status="outbox"))
         if not body.get("text") and "template_id" not in body:
             body["text"] = "send_in at its bound"  # an empty send is an open point of its own
@@ -426,11 +427,15 @@ class _SmsMachine(RuleBasedStateMachine):
         if record is not None:
             self._update(record, {"status": "draft"})
 
-    @rule(data=st.data(), status=st.sampled_from(["inbox", "sent"]))
+    @rule(data=st.data(), status=st.sampled_from(["inbox", "sent", "scheduled"]))
     def log_then_edit(self, data: st.DataObject, status: str) -> None:
-        """Only drafts may be edited: an SMS logged as received or sent, then edited at
-        once, must be refused."""
+        """Only drafts may be edited: an SMS logged as received or sent, or scheduled for
+        later, then edited at once (without cancelling it), must be refused."""
+        if status == "scheduled" and not self.target.allow_send:
+            return
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
+        if status == "scheduled":
+            body["date_scheduled"] = self._future(data)  # not yet due: still scheduled
         record = self._create(body)
         if record is not None:
             text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
@@ -578,12 +583,18 @@ class _SmsMachine(RuleBasedStateMachine):
                 "external-logged",
                 "template-and-text",
                 "whitespace",
+                "past-date-scheduled",
+                "send-in-fraction",
+                "send-without-local-phone",
             ]
         ),
     )
     def create_where_the_docs_are_silent(self, data: st.DataObject, kind: str) -> None:
         fixtures = self.fixtures
         body = data.draw(sms_st.create_payloads(fixtures, now=STRATEGY_NOW, status="draft"))
+        if kind in ("past-date-scheduled", "send-in-fraction", "send-without-local-phone"):
+            self._send_where_the_docs_are_silent(data, kind, body)
+            return
         if kind == "error":
             body["status"] = "error"
         elif kind == "send-in-negative":
@@ -609,18 +620,57 @@ class _SmsMachine(RuleBasedStateMachine):
         elif kind == "template-and-text":
             if fixtures.template_id is None:
                 return  # no template on this target (Target.lacking says why)
-            body.update(
-                lead_id=fixtures.lead_id,
-                contact_id=fixtures.contact_id,
-                template_id=fixtures.template_id,
-                text="explicit text",
-            )
+            # Open on this one count only, so either answer shows the reading taken.
+            body = {
+                "status": "draft",
+                "lead_id": fixtures.lead_id,
+                "contact_id": fixtures.contact_id,
+                "local_phone": fixtures.internal_phones[0],
+                "template_id": fixtures.template_id,
+                "text": "explicit text",
+            }
         else:
             body["text"] = data.draw(
                 sms_st.texts(edge_whitespace=True).filter(lambda text: text != text.strip())
             )
             body.pop("template_id", None)
         self._create(body)
+
+    def _send_where_the_docs_are_silent(
+        self, data: st.DataObject, kind: str, drawn: dict[str, Any]
+    ) -> None:
+        """A send open on one count only, so that either answer shows the reading taken: a
+        date_scheduled already past (past-date-scheduled), a send naming no local_phone
+        (local-phone-on-sends), or a send_in with a fraction of a second (send-in-fraction;
+        on a virtual clock, read back once sent, its date_sent shows whether the fraction
+        was kept)."""
+        if not self.target.allow_send:
+            return
+        body = {k: v for k, v in drawn.items() if k in ("lead_id", "contact_id", "remote_phone")}
+        if kind == "send-without-local-phone":
+            self._create({**body, "status": "outbox", "text": "no local_phone"})
+            return
+        body["local_phone"] = self.fixtures.internal_phones[0]
+        if kind == "past-date-scheduled":
+            ago = data.draw(st.integers(60, 86400), label="seconds ago")
+            past = self._now() - timedelta(seconds=ago)
+            body.update(status="scheduled", date_scheduled=past.isoformat(), text="a past date")
+            self._create(body)
+            return
+        send_in = data.draw(st.sampled_from([0.5, 5.5, 30.25]), label="send_in")
+        body.update(status="outbox", send_in=send_in, text="a fraction of a second")
+        record = self._create(body)
+        if record is None or not self.target.embedded:
+            return
+        self.target.clock.sleep(send_in + 1)
+        step = self._step(
+            "get",
+            "GET",
+            item_path(SMS, record.id),
+            expectation=Expectation("sms/get/returns-object", True),
+            record=self.model.records.get(record.id, record),
+        )
+        self._observe_statuses(step)
 
     @precondition(lambda self: bool(self.model.records))
     @rule(data=st.data())

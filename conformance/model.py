@@ -19,12 +19,13 @@ engine feeds it what the server answered and asks what that answer may be.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from conformance.dates import (
     is_bare_date,
@@ -522,13 +523,15 @@ def _open_fields(
     if _foreign_attachment(body.get("attachments")):
         fields.add("attachments")
     send_in = body.get("send_in")
-    if "send_in" in body and (status != "outbox" or _is_number(send_in) and send_in < 0):
-        fields.add("send_in")
+    if "send_in" in body and (
+        status != "outbox" or _is_number(send_in) and (send_in < 0 or _fractional(send_in))
+    ):
+        fields.add("send_in")  # send-in-other-status, send-in-negative, send-in-fraction
     if status in SENDING and _nothing_to_send(
         body.get("text"), body.get("attachments"), body.get("template_id")
     ):
         fields.add("text")
-    if caller_id or status not in SENDING and body.get("local_phone") not in internal_phones:
+    if caller_id or status not in SENDING and body.get("local_phone") not in tuple(internal_phones):
         fields.add("local_phone")  # local-phone-on-sends; a logged SMS's (local-phone-logging)
     if body.get("template_id") is not None and body.get("text") is not None:
         fields.add("template_id")  # template-and-text
@@ -574,8 +577,14 @@ def _loose_seconds(value: Any) -> bool:
     return False
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fractional(value: Any) -> bool:
+    """True for a finite number of seconds that is not whole (5.5): kept, cut to whole
+    seconds or refused (open point ``send-in-fraction``)."""
+    return _is_number(value) and math.isfinite(value) and value != int(value)
 
 
 # How long before a lost create's request was sent the SMS it made may say it was created:
@@ -691,6 +700,9 @@ class Model:
         opens = _open_fields(body, wrong, caller_id, self.fixtures.internal_phones)
         if expectation.field == "date_scheduled" and expectation.accept is None:
             opens.add("date_scheduled")  # past, or within the clock skew
+        scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))
+        if status == "scheduled" and scheduled_at is not None and self._past(scheduled_at, window):
+            opens.add("date_scheduled")  # past-date-scheduled
         if expectation.accept is None and len(opens) > 1:
             # Open on several counts: a refusal may name any of them, and shows no one
             # reading for sure.
@@ -780,6 +792,17 @@ class Model:
                 note="no local_phone: refused, or Caller ID sends from an internal number",
                 readings=("local-phone-on-sends=auto", "local-phone-on-sends=required"),
             )
+        if status == "outbox" and _fractional(body.get("send_in")):
+            # Kept, cut to whole seconds, or refused (send-in-fraction); when it is sent is
+            # observed (a check tells the two acceptances apart by its date_sent).
+            return Expectation(
+                "sms/create/send-in-fraction",
+                None,
+                "send_in",
+                record=record,
+                note=f"send_in = {body['send_in']!r}: not a whole number of seconds",
+                readings=(None, "send-in-fraction=reject"),
+            )
         if status == "outbox" and "send_in" in body:
             return Expectation("sms/create/send-in-accepted", True, record=record)
         if status not in SENDING and (
@@ -791,7 +814,14 @@ class Model:
                 "sms/create/local-phone-logging", None, record=replace(record, written=written)
             )
         if template_id is not None and body.get("text") is not None:
-            return Expectation("sms/create/template-and-text", None, record=record)
+            # The template rendered over the text, the text kept, or refused naming either
+            # (template-and-text); a check tells the two acceptances apart by the text.
+            return Expectation(
+                "sms/create/template-and-text",
+                None,
+                record=record,
+                readings=(None, "template-and-text=reject"),
+            )
         scheduled_at = parse_date_or_datetime(body.get("date_scheduled"))
         if status == "scheduled" and scheduled_at is not None and self._past(scheduled_at, window):
             return Expectation(
@@ -800,6 +830,7 @@ class Model:
                 "date_scheduled",
                 record=record,
                 note="date in the past, or too close to now to be sure on the server's clock",
+                readings=self._past_readings(scheduled_at, window),
             )
         return Expectation(f"sms/create/status-{status}", True, record=record)
 
@@ -850,6 +881,10 @@ class Model:
             if send_in < 0:
                 # Not documented (open point send-in-negative): sent at once, or whenever.
                 send_in, timing_open = 0, "sms/create/send-in-negative"
+            elif _fractional(send_in):
+                # Nor is a fraction of a second (send-in-fraction): due at send_in as given,
+                # or at its whole seconds; when it is sent is observed, never judged.
+                timing_open = "sms/create/send-in-fraction"
             due = window.start + timedelta(seconds=send_in)
         return SmsRecord(
             id="",
@@ -964,7 +999,16 @@ class Model:
         is_cancel = status == "draft"
         if is_cancel and record.status in SENDING:
             if edits:
-                return Expectation("sms/update/cancel-with-edits", None)
+                # Both done, the cancel only, or refused (cancel-and-edit); the SMS is not
+                # followed after. A refusal tells the reading only while the SMS is surely
+                # unsent (else it may be refused as sent); a check reads an acceptance.
+                pending = statuses == {record.status}
+                return Expectation(
+                    "sms/update/cancel-with-edits",
+                    None,
+                    note="a cancel (status draft) and an edit at once",
+                    readings=(None, "cancel-and-edit=reject" if pending else None),
+                )
             rule = f"sms/update/cancel-{record.status}"
             cancelled = replace(
                 record,
@@ -990,7 +1034,7 @@ class Model:
         value a server may read (a number for a string, "" for a phone) is open, and the
         draft is not followed after. None when the body has neither."""
         given = {key: body[key] for key in UPDATE_FIELDS if key in body}
-        status = body.get("status") if isinstance(body.get("status"), str) else "draft"
+        status = body["status"] if isinstance(body.get("status"), str) else "draft"
         wrong = _wrong_type(given, status)
         if wrong is not None and not wrong[1]:
             return Expectation("protocol/invalid-input-rejected", False, wrong[0])
@@ -1010,6 +1054,14 @@ class Model:
         not documented."""
         return moment <= window.end + timedelta(seconds=self.timing.early)
 
+    def _past_readings(self, moment: datetime, window: TimeWindow) -> tuple[str | None, str | None]:
+        """The readings of ``past-date-scheduled`` an acceptance and a refusal show: only for
+        a date past on the server's clock for sure (before the window, by more than the
+        clock skew); one within the skew may be refused as too close, or taken as future."""
+        if moment < window.start - timedelta(seconds=self.timing.early):
+            return ("past-date-scheduled=accept", "past-date-scheduled=reject")
+        return (None, None)
+
     def _sending(self, rule: str, sent: SmsRecord, window: TimeWindow) -> Expectation:
         """What a PUT that sends a draft (``sent``: the draft as the PUT leaves it) may get.
 
@@ -1017,15 +1069,19 @@ class Model:
         `local_phone`, used to send; it must belong to a Phone Number of type `internal`"),
         so a draft that holds none, or another number, may be refused (audit U2); one that
         holds none may also be sent from a number Caller ID picks (local-phone-on-sends)."""
+        # A date already past may be refused as well (past-date-scheduled): then a refusal
+        # names no one field for sure and tells no reading of another point.
+        past = sent.status == "scheduled" and sent.due is not None and self._past(sent.due, window)
         if _empty(sent):
-            return Expectation("sms/update/empty-send", None, record=sent, readings=EMPTY_SEND)
+            readings = (EMPTY_SEND[0], None) if past else EMPTY_SEND
+            return Expectation("sms/update/empty-send", None, record=sent, readings=readings)
         if "attachments" in sent.updated and _foreign_attachment(sent.written.get("attachments")):
             # A draft without an internal number may be refused for that as well.
             internal = sent.written.get("local_phone") in self.fixtures.internal_phones
             return Expectation(
                 "sms/update/attachment-foreign-url",
                 None,
-                "attachments" if internal else None,
+                "attachments" if internal and not past else None,
                 record=sent,
             )
         local_phone = sent.written.get("local_phone")
@@ -1033,7 +1089,7 @@ class Model:
             return Expectation(
                 rule,
                 None,
-                "local_phone",
+                None if past else "local_phone",
                 record=replace(sent, local_phone_choices=frozenset(self.fixtures.internal_phones)),
                 note="the draft has no local_phone: refused, or Caller ID sends it",
             )
@@ -1041,18 +1097,20 @@ class Model:
             return Expectation(
                 rule,
                 None,
-                "local_phone",
+                None if past else "local_phone",
                 record=sent,
                 note=f"the draft's local_phone {local_phone!r} is no internal number: sending"
                 " needs one (1.3 rule 4)",
             )
-        if sent.status == "scheduled" and sent.due is not None and self._past(sent.due, window):
+        if past:
+            assert sent.due is not None
             return Expectation(
                 rule,
                 None,
                 "date_scheduled",
                 record=sent,
                 note="date in the past, or too close to now to be sure on the server's clock",
+                readings=self._past_readings(sent.due, window),
             )
         return Expectation(rule, True, record=sent)
 

@@ -801,3 +801,94 @@ def test_a_draft_edit_of_fields_outside_the_update_schema_is_not_judged_by_type(
     expectation = draft_model().expect_update("acti_1", {"direction": 5}, WINDOW)
     assert (expectation.accept, expectation.rule) == (True, "sms/update/draft-edit")
     assert "direction" not in expectation.record.written  # not in the update schema (1.5)
+
+
+# -- open points served as readings: the model allows every reading and names it ----------
+
+
+def test_a_date_scheduled_surely_past_may_be_taken_or_refused_and_either_names_its_reading():
+    """past-date-scheduled: taken (and sent at once) or refused; beyond the clock skew the
+    answer shows which, on create and on the PUT that schedules a draft."""
+    m = Model(FIXTURES, Timing(early=2.0))
+    when = (NOW - timedelta(seconds=60)).isoformat()
+    create = m.expect_create(body("scheduled", text="x", date_scheduled=when), WINDOW)
+    readings = ("past-date-scheduled=accept", "past-date-scheduled=reject")
+    assert (create.accept, create.field, create.readings) == (None, "date_scheduled", readings)
+    assert create.record is not None  # taken, it is followed: due at once
+    m.apply(
+        SmsRecord(
+            "acti_1", "draft", {"status": "draft", "text": "x", "local_phone": "+16505550001"}
+        )
+    )
+    update = m.expect_update("acti_1", {"status": "scheduled", "date_scheduled": when}, WINDOW)
+    assert (update.accept, update.field, update.readings) == (None, "date_scheduled", readings)
+
+
+def test_a_date_scheduled_within_the_clock_skew_names_no_reading_of_past_dates():
+    m = Model(FIXTURES, Timing(early=2.0))
+    when = (NOW - timedelta(seconds=1)).isoformat()
+    expectation = m.expect_create(body("scheduled", text="x", date_scheduled=when), WINDOW)
+    assert (expectation.accept, expectation.readings) == (None, (None, None))
+
+
+@pytest.mark.parametrize("send_in", [0.5, 5.5, 59.5])
+def test_a_send_in_with_a_fraction_may_be_kept_cut_or_refused_and_its_send_time_is_open(send_in):
+    """send-in-fraction: refused (naming send_in), or taken with the delay as given or cut
+    to whole seconds; when it is sent is observed, never judged."""
+    expectation = model().expect_create(body("outbox", text="x", send_in=send_in), WINDOW)
+    assert (expectation.rule, expectation.accept, expectation.field) == (
+        "sms/create/send-in-fraction",
+        None,
+        "send_in",
+    )
+    assert expectation.readings == (None, "send-in-fraction=reject")
+    record = expectation.record
+    assert record.timing_open == "sms/create/send-in-fraction"
+    for seconds in (0, int(send_in), send_in, 3600):
+        assert record.allowed_statuses(at(seconds), Timing()) == {"outbox", "sent", "error"}
+
+
+def test_a_send_in_of_whole_seconds_written_as_a_float_must_be_taken():
+    expectation = model().expect_create(body("outbox", text="x", send_in=5.0), WINDOW)
+    assert (expectation.rule, expectation.accept) == ("sms/create/send-in-accepted", True)
+
+
+def test_a_template_and_a_text_may_be_taken_either_way_or_refused_and_the_text_is_not_judged():
+    """template-and-text: the template rendered over the text, the text kept, or refused;
+    a refusal names its reading, the text an acceptance shows is not judged."""
+    send = body("draft", template_id="smstmpl_1", text="given")
+    expectation = model().expect_create(send, WINDOW)
+    assert (expectation.rule, expectation.accept, expectation.field) == (
+        "sms/create/template-and-text",
+        None,
+        None,
+    )
+    assert expectation.readings == (None, "template-and-text=reject")
+    assert "text" not in expectation.record.written
+
+
+@pytest.mark.parametrize("status", ["scheduled", "outbox"])
+def test_a_cancel_with_an_edit_of_a_pending_sms_may_do_both_the_cancel_only_or_be_refused(status):
+    """cancel-and-edit: what is done is open; a refusal of an SMS surely unsent names its
+    reading, and the SMS is not followed after an acceptance (the check reads which)."""
+    m = model()
+    due = NOW + timedelta(seconds=600)
+    m.apply(SmsRecord("acti_1", status, {"status": status, "text": "before"}, due=due))
+    update = m.expect_update("acti_1", {"status": "draft", "text": "after"}, WINDOW)
+    assert (update.rule, update.accept, update.record) == (
+        "sms/update/cancel-with-edits",
+        None,
+        None,
+    )
+    assert update.readings == (None, "cancel-and-edit=reject")
+
+
+def test_a_cancel_with_an_edit_of_an_sms_that_may_be_sent_names_no_reading_when_refused():
+    m = model()
+    m.apply(SmsRecord("acti_1", "outbox", {"status": "outbox", "text": "before"}, due=NOW))
+    update = m.expect_update("acti_1", {"status": "draft", "text": "after"}, at(1))
+    assert (update.rule, update.accept, update.readings) == (
+        "sms/update/cancel-with-edits",
+        None,
+        (None, None),
+    )

@@ -42,6 +42,10 @@ SERVED: dict[str, frozenset[str]] = {
     "limit-over-maximum": frozenset({"reject", "clamp"}),
     "local-phone-on-sends": frozenset({"required", "auto"}),
     "list-order": frozenset({"newest-first", "oldest-first"}),
+    "past-date-scheduled": frozenset({"accept", "reject"}),
+    "send-in-fraction": frozenset({"as-given", "truncated", "reject"}),
+    "template-and-text": frozenset({"template-wins", "text-wins", "reject"}),
+    "cancel-and-edit": frozenset({"both", "cancel-only", "reject"}),
 }
 
 

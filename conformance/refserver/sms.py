@@ -83,6 +83,9 @@ EDITABLE = (
 )  # fmt: skip
 NOT_DRAFT = "Only drafts can be modified; this SMS is {status}."
 EMPTY_SEND = "An SMS needs text or an attachment to be sent."
+PAST_DATE = "Must be in the future."
+TEMPLATE_AND_TEXT = "Give either template_id or text, not both."
+CANCEL_AND_EDIT = "Cancel first (status draft), then edit the draft."
 # The url an answer gives an attachment under the attachment-url=rehosted reading: the
 # server's own, as in the docs' example (accessing it leads to a signed S3 URL).
 MEDIA_URL = "https://app.close.com/go/sms/{sms_id}/media/{media_id}/"
@@ -235,6 +238,16 @@ class SmsService:
         ):
             check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
         if (
+            status == "scheduled"
+            and date_scheduled is not None
+            and date_scheduled < ctx.now
+            and ctx.readings["past-date-scheduled"] == "reject"
+        ):
+            check.fail("date_scheduled", PAST_DATE, refusal=True)
+        both = template is not None and body.get("text") is not None
+        if both and ctx.readings["template-and-text"] == "reject":
+            check.fail("template_id", TEMPLATE_AND_TEXT, refusal=True)
+        if (
             status in ("outbox", "scheduled")
             and ctx.readings["empty-send"] == "reject"
             and not text
@@ -286,6 +299,8 @@ class SmsService:
             doc["template_id"] = template["id"]
             if "template-unrendered" in ctx.faults:
                 doc["text"] = template.get("text")
+            elif both and ctx.readings["template-and-text"] == "text-wins":
+                pass  # the text given is kept; the template is not rendered over it
             elif "template-ignored" not in ctx.faults:
                 doc["text"] = _stored_text(ctx, self._render(ctx, template, doc))
         if "send-in-ignored" in ctx.faults:
@@ -328,6 +343,11 @@ class SmsService:
                 due = self.storage.due_at("sms", doc["id"])
                 close = ctx.now + timedelta(seconds=CANCEL_RACE_SECONDS)
                 forget_due = due is None or due > format_dt(close)  # already queued: missed
+            reading = ctx.readings["cancel-and-edit"]
+            if edits and reading == "reject":
+                raise ValidationFailed(edits[0], CANCEL_AND_EDIT, refusal=True)
+            if reading == "cancel-only":
+                body = {"status": "draft"}  # the cancel is done; the edits are ignored
             doc["status"] = "draft"
             return self._update_draft(ctx, doc, body, "draft", due_at=None if forget_due else KEEP)
         if current == "sent" and edits and "edit-sent-accepted" in ctx.faults:
@@ -416,6 +436,14 @@ class SmsService:
             and "schedule-without-date-accepted" not in ctx.faults
         ):
             check.fail("date_scheduled", "Required when status is scheduled.", refusal=True)
+        if (
+            requested == "scheduled"
+            and doc["date_scheduled"]
+            and "date_scheduled" not in check.field_errors
+            and doc["date_scheduled"] < format_dt(ctx.now)
+            and ctx.readings["past-date-scheduled"] == "reject"
+        ):
+            check.fail("date_scheduled", PAST_DATE, refusal=True)
         if requested == "scheduled" and "schedule-draft-refused" in ctx.faults:
             check.fail("status", "A draft can only be changed to outbox or draft.", refusal=True)
         if requested == "outbox" and "send-draft-refused" in ctx.faults:

@@ -171,8 +171,10 @@ def send_in_value(
 
     Booleans, strings, non-finite and out-of-range values are a 400 on ``send_in``; a
     negative one too, unless ``readings`` take the ``send-in-negative`` open point as
-    ``as-zero`` (then it is 0: sent at once). ``faults`` may switch on
-    ``send-in-60-accepted``, ``send-in-59-refused`` and ``send-in-non-numeric-ignored``.
+    ``as-zero`` (then it is 0: sent at once). A fraction of a second (5.5) is kept, cut to
+    whole seconds or refused, as ``readings`` take the ``send-in-fraction`` open point.
+    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused`` and
+    ``send-in-non-numeric-ignored``.
     """
     value = body.get("send_in")
     if value is None:
@@ -190,6 +192,12 @@ def send_in_value(
         raise ValidationFailed(
             "send_in", "Must be at least 0 and less than 60 seconds.", refusal=True
         )
+    if value != int(value):  # a fraction of a second: the send-in-fraction open point
+        reading = readings["send-in-fraction"]
+        if reading == "reject":
+            raise ValidationFailed("send_in", "Must be a whole number of seconds.")
+        if reading == "truncated":
+            return float(int(value))
     return float(value)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, check
+from conformance.model import SENDING, text_forms
 from conformance.rules._util import shown, status_text
 
 DECIDING_RULES = (
@@ -36,6 +37,7 @@ DECIDING_RULES = (
     "sms/create/send-in-accepted",
     "sms/create/send-in-invalid-type",
     "sms/create/send-in-negative",
+    "sms/create/send-in-fraction",
     "sms/create/send-in-other-status",
     "sms/create/local-phone-required",
     "sms/create/local-phone-internal",
@@ -179,3 +181,88 @@ def success_is_answered_200(step: Step) -> Iterator[Finding]:
                 status_text(response.status_code),
                 message=f"{exchange.request.method} {exchange.request.path}",
             )
+
+
+def _is(text: object, written: object) -> bool:
+    return isinstance(written, str) and (text == written or text in text_forms(written))
+
+
+@check("sms/create/template-and-text", on=("create",))
+def a_create_with_a_template_and_a_text_shows_which_won(step: Step) -> Iterator[Finding]:
+    """A create giving both a template_id and a text, once accepted, shows by its text whether
+    the template was rendered over the text (``template-wins``) or the text kept
+    (``text-wins``): both are documented-compatible (the refusal is told by the answer)."""
+    expectation, request = step.expectation, step.request_body
+    if expectation is None or expectation.rule != "sms/create/template-and-text":
+        return
+    if not step.succeeded or not isinstance(step.body, dict) or not isinstance(request, dict):
+        return
+    given, rendered = request.get("text"), step.model.fixtures.rendered_template
+    if request.get("template_id") != step.model.fixtures.template_id or _is(given, rendered):
+        return  # not the fixture's template, or the two texts alike: nothing to tell
+    if request.get("contact_id") != step.model.fixtures.contact_id:
+        return  # rendered for another contact: the rendering is not known
+    shown_text = step.body.get("text")
+    if _is(shown_text, rendered):
+        reading = "template-wins"
+    elif _is(shown_text, given):
+        reading = "text-wins"
+    else:
+        return
+    yield Finding(
+        "sms/create/template-and-text",
+        False,
+        "not documented",
+        f"text = {shown(shown_text)}",
+        message=f"create with template_id and text {shown(given)}",
+        reading=f"template-and-text={reading}",
+    )
+
+
+@check(
+    "sms/update/cancel-with-edits",
+    "sms/update/cancel-scheduled",
+    "sms/update/cancel-outbox",
+    on=("update",),
+)
+def a_cancel_with_edits_shows_what_was_done(step: Step) -> Iterator[Finding]:
+    """A PUT that cancels a pending SMS (status draft) and edits its text at once may be
+    refused or taken; taken, the SMS must be a draft (1.3 rule 3, "can be cancelled by
+    setting status back to draft"), and its text shows whether the edit was stored too
+    (``both``) or ignored (``cancel-only``)."""
+    expectation, request, record = step.expectation, step.request_body, step.record
+    if expectation is None or expectation.rule != "sms/update/cancel-with-edits":
+        return
+    if not step.succeeded or not isinstance(step.body, dict) or not isinstance(request, dict):
+        return
+    if record is None or record.status not in SENDING:
+        return
+    if record.is_pending(step.window, step.model.timing):
+        shown_status = step.body.get("status")
+        yield Finding(
+            f"sms/update/cancel-{record.status}",
+            shown_status == "draft",
+            expected="status draft",
+            actual=f"status {shown(shown_status)}",
+            message=f"SMS {record.id} cancelled and edited at once with {shown(request)}",
+        )
+    before, given = record.written.get("text"), request.get("text")
+    if "text" not in request or "text" not in record.written or record.text_choices is not None:
+        return  # no text edit, or the text before is not known
+    if _is(given, before) or _is(before, given):
+        return  # the edit changes nothing: nothing to tell
+    shown_text = step.body.get("text")
+    if _is(shown_text, given):
+        reading = "both"
+    elif _is(shown_text, before):
+        reading = "cancel-only"
+    else:
+        return
+    yield Finding(
+        "sms/update/cancel-with-edits",
+        False,
+        "not documented",
+        f"text = {shown(shown_text)}",
+        message=f"SMS {record.id} cancelled and edited at once with {shown(request)}",
+        reading=f"cancel-and-edit={reading}",
+    )

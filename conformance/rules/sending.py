@@ -61,6 +61,7 @@ def _blame(record: SmsRecord, shown_status: str, context: str) -> str:
     "roundtrip/update-readback",
     "sms/get/returns-object",
     "sms/create/send-in-negative",
+    "sms/create/send-in-fraction",
     on=("create", "update", "get", "list", "list-walk", "observe"),
 )
 def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
@@ -152,6 +153,8 @@ def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Findi
             continue  # a failed send (error) need not have a send time at all
         if record.status not in SENDING or record.activity_at is None or record.due is None:
             continue  # not sent as far as the model knew, or already seen sent
+        if record.timing_open is not None:
+            continue  # sent at a time left open (send_in 0.5 cut to 0): maybe at its creation
         shown = parse_datetime(obj.get("activity_at"))
         known = record.activity_at
         earliest = floor_ms(record.due) - timedelta(seconds=step.model.timing.early)
@@ -168,4 +171,43 @@ def a_sent_sms_shows_whether_its_activity_at_moved(step: Step) -> Iterator[Findi
             True,
             message=f"SMS {record.id} shown {obj['status']} with activity_at {obj['activity_at']}",
             reading=f"activity-at-on-send={reading}",
+        )
+
+
+# How far off a send time may be from a due time and still tell which it was sent at.
+_TELLING = timedelta(milliseconds=1)
+
+
+@check("sms/create/send-in-fraction", on=("get", "list", "list-walk", "observe"))
+def a_fractional_send_in_once_sent_shows_how_the_target_reads_it(step: Step) -> Iterator[Finding]:
+    """An outbox SMS created with a send_in of a fraction of a second (5.5), once shown sent,
+    shows by its date_sent whether the delay was taken as given (``as-given``: not before
+    5.5 s after its date_created) or cut to whole seconds (``truncated``: from 5 s, before
+    5.5 s). Both are documented-compatible; a send time later than the next whole second
+    tells nothing (a slow sender)."""
+    for record, obj, _ in observed_objects(step):
+        if record.timing_open != "sms/create/send-in-fraction" or record.status not in SENDING:
+            continue
+        if not isinstance(obj, dict) or obj.get("status") not in DELIVERED:
+            continue
+        sent, created = parse_datetime(obj.get("date_sent")), record.date_created
+        if sent is None or created is None or record.due is None:
+            continue
+        given = record.due - created
+        whole = timedelta(seconds=int(given.total_seconds()))
+        delay = sent - created
+        if whole - _TELLING <= delay < given - _TELLING:
+            reading = "truncated"
+        elif given - _TELLING <= delay < whole + timedelta(seconds=1):
+            reading = "as-given"
+        else:
+            continue
+        yield Finding(
+            "sms/create/send-in-fraction",
+            False,
+            "not documented",
+            f"sent {delay.total_seconds():g} s after its creation, with send_in "
+            f"{given.total_seconds():g}",
+            message=f"SMS {record.id} shown {obj['status']}",
+            reading=f"send-in-fraction={reading}",
         )
