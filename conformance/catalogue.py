@@ -17,6 +17,8 @@ kinds of entry::
     untested = "reason"                 # optional: why no check can observe the rule
     paraphrase = true                   # optional: the quote condenses the notes (default:
                                         # it is verbatim, held so by tests/test_traceability.py)
+    needs = ["send"]                    # optional: what judging it takes beyond an API key
+                                        # (send, second-api-key, oauth-token: see NEEDS)
 
     [[open_point]]                      # one table per point the docs leave open
     id = "empty-send"                   # lowercase, hyphenated
@@ -59,6 +61,7 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "Level",
+    "NEEDS",
     "OpenPoint",
     "Rule",
     "Source",
@@ -68,9 +71,16 @@ __all__ = [
 
 ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
 RULE_KEYS = frozenset(
-    {"id", "level", "statement", "section", "source", "quote", "untested", "paraphrase"}
+    {"id", "level", "statement", "section", "source", "quote", "untested", "paraphrase", "needs"}
 )
-REQUIRED_RULE_KEYS = RULE_KEYS - {"untested", "paraphrase"}
+REQUIRED_RULE_KEYS = RULE_KEYS - {"untested", "paraphrase", "needs"}
+# What judging a rule may need beyond the run's API key (``needs``), and the option that
+# gives it.
+NEEDS = {
+    "send": "--allow-send",
+    "second-api-key": "--second-api-key",
+    "oauth-token": "--oauth-token",
+}
 SOURCE_KEYS = frozenset({"title", "url"})
 TOP_LEVEL_KEYS = frozenset({"sources", "rule", "open_point"})
 OPEN_POINT_KEYS = frozenset(
@@ -140,6 +150,7 @@ class Rule:
     quote: str
     untested: str | None = None
     paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
+    needs: tuple[str, ...] = ()  # what judging it takes beyond an API key (keys of NEEDS)
 
     @property
     def url(self) -> str:
@@ -389,7 +400,17 @@ def _parse_rule(raw: Any, index: int, sources: Mapping[str, Source]) -> Rule:
         quote=raw["quote"],
         untested=untested,
         paraphrase=_flag(raw, "paraphrase", where),
+        needs=_needs(raw, where),
     )
+
+
+def _needs(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    needs = entry.get("needs", [])
+    if not isinstance(needs, list) or not all(need in NEEDS for need in needs):
+        raise CatalogueError(
+            f"{where}: 'needs' must be a list of {', '.join(map(repr, NEEDS))}, got {needs!r}"
+        )
+    return tuple(needs)
 
 
 def _flag(entry: Mapping[str, Any], key: str, where: str) -> bool:

@@ -58,31 +58,7 @@ _SHOWN_LEFTOVERS = 10  # leftovers named in the reason; the report lists them al
 # seen to lag 30-60 s behind a delete (close-sms-api.md, section 7).
 REMOTE_SETTLE = 60.0
 
-SENDING_RULES = frozenset(
-    rule.id
-    for rule in CATALOGUE.values()
-    if rule.id.startswith("sms/send/")
-    or rule.id
-    in {
-        "sms/create/status-scheduled",
-        "sms/create/status-outbox",
-        "sms/create/scheduled-requires-date-scheduled",
-        "sms/create/send-in-below-60",
-        "sms/create/send-in-accepted",
-        "sms/create/send-in-invalid-type",
-        "sms/create/send-in-negative",
-        "sms/create/send-in-fraction",
-        "sms/create/local-phone-required",
-        "sms/create/local-phone-internal",
-        "sms/update/draft-to-scheduled",
-        "sms/update/draft-to-outbox",
-        "sms/update/cancel-scheduled",
-        "sms/update/cancel-outbox",
-        "sms/update/scheduled-requires-date-scheduled",
-        "sms/create/empty-send",
-        "sms/update/empty-send",
-    }
-)
+SENDING_RULES = frozenset(rule.id for rule in CATALOGUE.values() if "send" in rule.needs)
 
 
 EventKind = Literal["started", "round", "violation", "flaky", "progress", "finished"]
@@ -659,12 +635,13 @@ def _known_cause(rule_id: str, api: Any) -> str | None:
     """Why a covered rule was not run, when the run knows: a credential not given, a target
     that never throttled it."""
     credentials = getattr(api, "credentials", None)
-    if rule_id.startswith("isolation/") and not getattr(credentials, "second_api_key", None):
+    needs = CATALOGUE[rule_id].needs
+    if "second-api-key" in needs and not getattr(credentials, "second_api_key", None):
         return (
             "needs --second-api-key (CLOSE_SECOND_API_KEY), the API key of a second "
             "organisation: the isolation rules read one organisation's SMS with the other's key"
         )
-    if rule_id == "auth/oauth-bearer" and not getattr(credentials, "oauth_token", None):
+    if "oauth-token" in needs and not getattr(credentials, "oauth_token", None):
         return "needs --oauth-token (CLOSE_OAUTH_TOKEN): no OAuth bearer token was given"
     if rule_id in _JUDGE_A_429 and not getattr(api, "rate_limited", 0):
         return "the target never throttled the run (no 429 answer), so there was no 429 to judge"

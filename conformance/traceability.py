@@ -90,7 +90,7 @@ def render() -> str:
     """The traceability matrix as Markdown, one section per rule in catalogue order."""
     # Imported here: registering the checks imports the rule modules.
     import conformance.rules  # noqa: F401 - registers every check
-    from conformance.catalogue import CATALOGUE
+    from conformance.catalogue import CATALOGUE, NEEDS
     from conformance.checks import CHECKS
     from conformance.refserver.faults import FAULTS, UNBROKEN
 
@@ -142,6 +142,11 @@ def render() -> str:
             + (", ".join(f"`{f}`" for f in faults.get(rule.id, ())) or "none")
             + (f" ({UNBROKEN[rule.id]})" if rule.id in UNBROKEN else ""),
             "- Open points: " + (", ".join(points.get(rule.id, ())) or "none"),
+            *(
+                ["- Needs: " + ", ".join(f"`{NEEDS[need]}`" for need in rule.needs)]
+                if rule.needs
+                else []
+            ),
         ]
     return "\n".join(lines) + "\n"
 

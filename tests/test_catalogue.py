@@ -180,6 +180,30 @@ def test_untested_reason_is_loaded():
     assert load_catalogue(text)["sms/create/status-draft"].untested == "not observable"
 
 
+def test_needs_and_paraphrase_are_loaded_and_default_to_none():
+    rule = load_catalogue(catalogue_text(VALID_RULE))["sms/create/status-draft"]
+    assert (rule.needs, rule.paraphrase) == ((), False)
+    text = catalogue_text(rule_with(needs='["send"]', paraphrase="true"))
+    rule = load_catalogue(text)["sms/create/status-draft"]
+    assert (rule.needs, rule.paraphrase) == (("send",), True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [("needs", '["sned"]', "'needs' must be a list of"), ("paraphrase", '"yes"', "true or false")],
+)
+def test_a_need_or_a_paraphrase_flag_the_catalogue_does_not_know_is_rejected(key, value, says):
+    assert_rejected(catalogue_text(rule_with(**{key: value})), "sms/create/status-draft", says)
+
+
+def test_every_rule_about_sending_needs_send_and_every_isolation_rule_a_second_key():
+    for rule in CATALOGUE.values():
+        if rule.id.startswith("sms/send/"):
+            assert "send" in rule.needs, rule.id
+        if rule.id.startswith("isolation/"):
+            assert "second-api-key" in rule.needs, rule.id
+
+
 # --- load_catalogue error cases ------------------------------------------------------------------
 
 
