@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 
+import conformance.rules  # noqa: F401 - registers every check: judging runs them
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import CheckDefinitionError, Finding, Step, checks_for, is_violation
 from conformance.http_semantics import TRANSIENT_STATUSES

@@ -434,7 +434,7 @@ def test_more_contact_ids_than_lead_ids_is_a_configuration_error(fake):
 
 
 def test_a_missing_post_lead_gives_no_extra_lead_and_the_probe_says_what_it_could_not_judge(fake):
-    from conformance.machine import Tally
+    from conformance.judging import Tally
     from conformance.probes import probe_default_limit
 
     lead = fake.customer_lead()
