@@ -35,6 +35,15 @@ from conformance.dates import (
     read,
 )
 from conformance.fixtures import Fixtures
+from conformance.vocabulary import (
+    ATTACHMENT_TYPES,
+    CREATE_STATUSES,
+    DELIVERED,
+    DIRECTIONS,
+    SENDING,
+    SOURCES,
+    STATUSES,
+)
 
 __all__ = [
     "without_loose_values",
@@ -53,57 +62,6 @@ __all__ = [
     "text_forms",
 ]
 
-CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
-STATUSES = (*CREATE_STATUSES, "error")
-SENDING = ("scheduled", "outbox")
-DELIVERED = ("sent", "error")  # where an SMS goes once its sender has run (open question 3)
-DIRECTIONS = ("inbound", "outbound")
-SOURCES = ("Close.io", "External")
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-# The content_type enum of SMSAttachmentInput (SPEC), in the schema's order.
-ATTACHMENT_CONTENT_TYPES: tuple[str, ...] = (
-    "application/pdf",
-    "application/vcard",
-    "audio/3gpp",
-    "audio/3gpp2",
-    "audio/L24",
-    "audio/ac3",
-    "audio/amr",
-    "audio/amr-nb",
-    "audio/basic",
-    "audio/mp4",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/vnd.rn-realaudio",
-    "audio/vnd.wave",
-    "audio/webm",
-    "image/bmp",
-    "image/gif",
-    "image/jpeg",
-    "image/jpg",
-    "image/png",
-    "image/tiff",
-    "text/calendar",
-    "text/csv",
-    "text/directory",
-    "text/richtext",
-    "text/rtf",
-    "text/vcard",
-    "text/x-vcard",
-    "video/3gpp",
-    "video/3gpp-tt",
-    "video/3gpp2",
-    "video/H261",
-    "video/H263",
-    "video/H263-1998",
-    "video/H263-2000",
-    "video/H264",
-    "video/mp4",
-    "video/mpeg",
-    "video/quicktime",
-    "video/webm",
-)
-ATTACHMENT_TYPES = frozenset(ATTACHMENT_CONTENT_TYPES)
 # Request fields and the JSON types the schema gives them (all nullable but status).
 STRING_FIELDS = (
     "text", "lead_id", "contact_id", "user_id", "template_id", "local_phone", "remote_phone",

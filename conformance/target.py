@@ -32,8 +32,9 @@ from conformance.client import (
 from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.fixture_answers import read_lead, read_me, read_phones, read_template
 from conformance.fixtures import Fixtures
-from conformance.model import E164, Timing
+from conformance.model import Timing
 from conformance.safety import Guard, item_path
+from conformance.vocabulary import E164
 
 __all__ = [
     "ConfigurationError",
