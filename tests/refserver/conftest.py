@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,6 +27,25 @@ def server(clock: VirtualClock) -> Iterator[ReferenceServer]:
     server = ReferenceServer(clock=clock)
     yield server
     server.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., tuple[httpx.Client, VirtualClock]]]:
+    """``serve(point, alternative, start=None)``: a client of a fresh server taking that
+    reading of an open point, and the server's clock (starting at ``start`` if given)."""
+    servers: list[ReferenceServer] = []
+
+    def make(
+        point: str, alternative: str, start: datetime | None = None
+    ) -> tuple[httpx.Client, VirtualClock]:
+        clock = VirtualClock(start)
+        server = ReferenceServer(clock=clock, readings={point: alternative})
+        servers.append(server)
+        return server.client(), clock
+
+    yield make
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

@@ -3,31 +3,12 @@ for a direction, an attachment url, a text and a negative send_in under every al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conformance.clock import VirtualClock
-from conformance.refserver import ReferenceServer
-
 from .conftest import LOCAL, REMOTE
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ReferenceServer] = []
-
-    def make(point: str, alternative: str) -> tuple[httpx.Client, VirtualClock]:
-        clock = VirtualClock()
-        server = ReferenceServer(clock=clock, readings={point: alternative})
-        servers.append(server)
-        return server.client(), clock
-
-    yield make
-    for server in servers:
-        server.close()
 
 
 def create(client: httpx.Client, **fields: Any) -> dict[str, Any]:

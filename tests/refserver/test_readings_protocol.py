@@ -3,13 +3,8 @@ open points on error bodies, list limits and the sending number, and only where 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-
-from conformance.clock import VirtualClock
-from conformance.refserver import ReferenceServer
 
 from .conftest import LOCAL, REMOTE
 
@@ -17,18 +12,9 @@ UNKNOWN_ID = "acti_0000000000000000000000"
 
 
 @pytest.fixture
-def serving() -> Iterator:
+def serving(serve):
     """``serving(point, alternative)`` gives a client of a fresh server taking that reading."""
-    servers: list[ReferenceServer] = []
-
-    def make(point: str, alternative: str) -> httpx.Client:
-        server = ReferenceServer(clock=VirtualClock(), readings={point: alternative})
-        servers.append(server)
-        return server.client()
-
-    yield make
-    for server in servers:
-        server.close()
+    return lambda point, alternative: serve(point, alternative)[0]
 
 
 def media_type(response: httpx.Response) -> str:

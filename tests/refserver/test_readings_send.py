@@ -4,7 +4,6 @@ with both a template and a text, and a PUT that cancels and edits at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,25 +11,8 @@ import httpx
 import pytest
 
 from conformance.clock import VirtualClock
-from conformance.refserver import ReferenceServer
 
 from .conftest import LOCAL, REMOTE
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ReferenceServer] = []
-
-    def make(point: str, alternative: str) -> tuple[httpx.Client, VirtualClock]:
-        clock = VirtualClock()
-        server = ReferenceServer(clock=clock, readings={point: alternative})
-        servers.append(server)
-        return server.client(), clock
-
-    yield make
-    for server in servers:
-        server.close()
-
 
 BODY = {"local_phone": LOCAL, "remote_phone": REMOTE, "text": "hi"}
 

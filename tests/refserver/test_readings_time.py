@@ -5,14 +5,10 @@ precision it keeps times at (``time-precision``), of what sending does to ``acti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-
-from conformance.clock import VirtualClock
-from conformance.refserver import ReferenceServer
 
 from .conftest import LOCAL, REMOTE
 
@@ -21,18 +17,9 @@ START = datetime(2026, 12, 2, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
-def serve() -> Iterator:
-    servers: list[ReferenceServer] = []
-
-    def start(point: str, reading: str) -> tuple[httpx.Client, VirtualClock]:
-        clock = VirtualClock(START)
-        server = ReferenceServer(clock=clock, readings={point: reading})
-        servers.append(server)
-        return server.client(), clock
-
-    yield start
-    for server in servers:
-        server.close()
+def serve(serve):
+    """The conftest's ``serve``, on a clock that reads microseconds."""
+    return lambda point, reading: serve(point, reading, start=START)
 
 
 def create(client: httpx.Client, **fields) -> dict:

@@ -5,13 +5,12 @@ send_in."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from conformance.checks import Step, is_violation
-from conformance.fixtures import Fixtures
 from conformance.model import Model, SmsRecord, TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.rules.outcomes import (
@@ -21,20 +20,8 @@ from conformance.rules.outcomes import (
 from conformance.rules.sending import (
     a_fractional_send_in_once_sent_shows_how_the_target_reads_it,
 )
+from tests.rules.helpers import FIXTURES, NOON, WINDOW
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-WINDOW = TimeWindow(NOON, NOON)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi {{ contact.first_name }}",
-    rendered_template="Hi Ada",
-)
 LOCAL = "+16505550001"
 
 
