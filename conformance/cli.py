@@ -1143,7 +1143,6 @@ def replay_command(
         ReplayTarget,
         embedded_replay_target,
         failures_from_report,
-        replay_failure,
         sends,
     )
 
@@ -1220,15 +1219,7 @@ def replay_command(
                 f"replaying failure {number} ({failure.rule}, {len(failure.steps)} step(s)) "
                 f"against {target.name}"
             )
-            outcome = replay_failure(
-                failure,
-                target.http,
-                credentials=target.credentials,
-                sleep=target.sleep,
-                local_phones=target.local_phones,
-                retries=retries,
-                now=target.now,
-            )
+            outcome = target.replay(failure, retries=retries)
             say(f"{outcome.verdict}: {failure.rule} - {outcome.detail}")
             for leftover in outcome.leftovers:
                 say(f"  not deleted: {leftover}", err=True)

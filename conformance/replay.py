@@ -817,15 +817,7 @@ def replay_on_embedded(
     virtual clock) with ``faults`` switched on and ``readings`` (``POINT=ALT``) taken.
     Raises ``ValueError`` for an unknown fault or reading."""
     with embedded_replay_target(faults=faults, readings=readings) as target:
-        return replay_failure(
-            failure,
-            target.http,
-            credentials=target.credentials,
-            sleep=target.sleep,
-            local_phones=target.local_phones,
-            retries=retries,
-            now=target.now,
-        )
+        return target.replay(failure, retries=retries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -840,6 +832,18 @@ class ReplayTarget:
     now: Callable[[], datetime]
     local_phones: Sequence[str]
     name: str
+
+    def replay(self, failure: Failure, *, retries: int = 3) -> Outcome:
+        """Replay ``failure`` here (:func:`replay_failure`)."""
+        return replay_failure(
+            failure,
+            self.http,
+            credentials=self.credentials,
+            sleep=self.sleep,
+            local_phones=self.local_phones,
+            retries=retries,
+            now=self.now,
+        )
 
 
 @contextlib.contextmanager
