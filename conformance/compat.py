@@ -59,6 +59,7 @@ __all__ = [
     "UpstreamChanged",
     "basic_authorization",
     "builtin_check",
+    "constants_of_lists",
     "constants_of_modules",
     "no_basic_auth_seeding",
     "pinned_local_constants",
@@ -125,6 +126,23 @@ def pinned_local_constants(pool: Any) -> Iterator[None]:
             yield
     finally:
         cache.clear()
+
+
+def constants_of_lists(
+    *,
+    integers: Iterable[int],
+    floats: Iterable[float],
+    bytes_: Iterable[bytes],
+    strings: Iterable[str],
+) -> Any:
+    """A Hypothesis ``Constants`` pool holding these literals, in sorted sets as
+    :func:`constants_of_modules` makes them."""
+    pool = constants_of_modules(())
+    pool.integers.update(integers)
+    pool.floats.update(floats)
+    pool.bytes.update(bytes_)
+    pool.strings.update(strings)
+    return pool
 
 
 def constants_of_modules(modules: Iterable[ModuleType]) -> Any:

@@ -15,7 +15,6 @@ removes it. The report and every event are scrubbed of the target's credentials 
 from __future__ import annotations
 
 import contextlib
-import functools
 import shlex
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -31,7 +30,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import covered_rules, fails_the_run
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
-from conformance.compat import constants_of_modules, pinned_local_constants
+from conformance.compat import pinned_local_constants
+from conformance.constant_pool import frozen_pool
 from conformance.explain import explain
 from conformance.judging import declared
 from conformance.ledger import TimingLedger
@@ -423,30 +423,10 @@ def _one_run_per_seed() -> Iterator[None]:
     generates: which modules happen to be loaded (a test suite, a plugin) and how the suite
     is installed (editable or not) would change the run a seed gives. Within the block that
     pool is always the same (:func:`conformance.compat.pinned_local_constants`): the literals
-    of the suite's own source (status names, field names, phone numbers, boundaries), a
-    dictionary worth keeping (without it, three of the self-test's variants go unseen)."""
-    with pinned_local_constants(_suite_constants()):
+    of the suite's own source, frozen (:mod:`conformance.constant_pool`), so that edits
+    elsewhere in the package do not change the run a seed gives."""
+    with pinned_local_constants(frozen_pool()):
         yield
-
-
-@functools.cache
-def _suite_constants() -> Any:
-    """The literals of every module of ``conformance`` and ``strategies``, in sorted sets
-    (a plain set of strings would iterate in a hash-seed order)."""
-    import importlib
-    import pkgutil
-
-    import conformance
-    import strategies
-
-    names: list[str] = []
-    for package in (conformance, strategies):
-        prefix = package.__name__ + "."
-        names += sorted(
-            [package.__name__]
-            + [info.name for info in pkgutil.walk_packages(package.__path__, prefix)]
-        )
-    return constants_of_modules(importlib.import_module(name) for name in names)
 
 
 def _rounds(state: _Run, session: Session) -> None:
