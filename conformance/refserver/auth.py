@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from conformance.refserver.faults import NO_FAULTS, Faults
 from conformance.refserver.seed import OrgCredentials
 
 __all__ = ["authenticate"]
 
 
 def authenticate(
-    header: str | None, orgs: Sequence[OrgCredentials], faults: Iterable[str] = ()
+    header: str | None, orgs: Sequence[OrgCredentials], faults: Faults = NO_FAULTS
 ) -> OrgCredentials | None:
     """Return the organisation whose credentials ``header`` carries, or ``None`` when the
     header is missing, malformed or names no known key or token. Never raises."""
-    faults = frozenset(faults)
     if not header:
         return orgs[0] if "missing-credentials-accepted" in faults else None
     scheme, _, value = header.strip().partition(" ")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from conformance.refserver.faults import Faults
 from conformance.refserver.readings import Readings
 from conformance.refserver.seed import OrgCredentials
 from conformance.refserver.settle import Settle
@@ -22,7 +23,7 @@ class RequestContext:
     org: OrgCredentials
     now: datetime
     tz: tzinfo
-    faults: frozenset[str]
+    faults: Faults
     new_id: Callable[[str], str]
     readings: Readings = field(default_factory=Readings)
     settle: Settle | None = None  # the visibility=eventual reading's lag

@@ -2,13 +2,15 @@
 
 The suite proves it catches a bug by running against a server with that bug switched on.
 Code checks a fault at the exact place the bug would live, e.g.
-``if "send-in-60-accepted" in faults:``. Adding a fault is one :class:`Fault` line here
-plus that check.
+``if "send-in-60-accepted" in faults:``, where ``faults`` is a :class:`Faults`: asking it
+about a name no :class:`Fault` registers raises, so a typo at a check site fails at once
+instead of never switching its bug on. Adding a fault is one :class:`Fault` line here plus
+that check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 __all__ = ["FAULTS", "UNBROKEN", "Fault", "check_faults"]
@@ -255,16 +257,54 @@ UNBROKEN: dict[str, str] = {
 }
 
 
-def check_faults(names: Iterable[str]) -> frozenset[str]:
-    """Return ``names`` as a frozenset; raises ``ValueError`` naming the known faults when
-    one is unknown (a plain string is rejected, it is almost always a missing tuple)."""
+def _unknown(names: Iterable[str]) -> str:
+    return (
+        f"unknown fault(s) {', '.join(map(repr, sorted(names)))}; "
+        f"known faults: {', '.join(sorted(FAULTS))}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """The faults a server runs with: a set of registered fault names.
+
+    ``name in faults`` takes only a registered name: any other (a typo at a check site,
+    ``None``, a whole set) is a ``ValueError``, never a silent ``False``. Iterating gives
+    the names in sorted order; an empty :class:`Faults` is false.
+    """
+
+    names: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = self.names - FAULTS.keys()
+        if unknown:
+            raise ValueError(_unknown(unknown))
+
+    def __contains__(self, name: str) -> bool:
+        if not isinstance(name, str) or name not in FAULTS:
+            raise ValueError(f"{name!r} is not a registered fault; {_unknown([str(name)])}")
+        return name in self.names
+
+    def any_of(self, *names: str) -> bool:
+        """True when at least one of ``names`` (each registered) is switched on."""
+        return any([name in self for name in names])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.names))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+
+NO_FAULTS = Faults()
+
+
+def check_faults(names: Iterable[str]) -> Faults:
+    """Return ``names`` as :class:`Faults`; raises ``ValueError`` naming the known faults
+    when one is unknown (a plain string is rejected, it is almost always a missing tuple)."""
     if isinstance(names, str):
         raise ValueError(f"faults must be an iterable of names, not the string {names!r}")
-    chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
-    if unknown:
-        raise ValueError(
-            f"unknown fault(s) {', '.join(map(repr, unknown))}; "
-            f"known faults: {', '.join(sorted(FAULTS))}"
-        )
-    return chosen
+    return Faults(frozenset(names))

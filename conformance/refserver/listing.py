@@ -91,7 +91,8 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
         limit = 2**31
     any_of: dict[str, list[str]] = {}
     for name, column in _LIST_FILTERS.items():
-        if _IGNORED_FILTER_FAULTS.get(name) in faults:
+        ignored = _IGNORED_FILTER_FAULTS.get(name)
+        if ignored is not None and ignored in faults:
             continue
         if name == "user_id" and "user-filter-wrong-column" in faults:
             column = "contact_id"
@@ -119,7 +120,8 @@ def sms_list(storage: Storage, ctx: RequestContext, params: Params) -> dict[str,
             if bare and op in ("gt", "lte") and ctx.readings["bare-date-filter"] == "whole-day":
                 # The whole day: after it ends (gt), or up to its end (lte).
                 value, op = value + timedelta(days=1), {"gt": "gte", "lte": "lt"}[op]
-            if _INCLUSIVE_FAULTS.get((column, op)) in faults:
+            inclusive = _INCLUSIVE_FAULTS.get((column, op))
+            if inclusive is not None and inclusive in faults:
                 op += "e"  # gt -> gte, lt -> lte
             ranges.append((column, op, format_dt(value)))
     org: str | None = ctx.org.organization_id

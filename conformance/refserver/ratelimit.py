@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from conformance.refserver.faults import NO_FAULTS, Faults
+
 __all__ = ["RateDecision", "RateLimiter"]
 
 UNLIMITED = 1_000_000
@@ -28,7 +30,7 @@ class RateDecision:
     remaining: int
     reset: float  # seconds until the window ends
 
-    def headers(self, faults: frozenset[str] = frozenset()) -> dict[str, str]:
+    def headers(self, faults: Faults = NO_FAULTS) -> dict[str, str]:
         """Return ``RateLimit`` (and ``Retry-After`` when refused) response headers."""
         reset = max(1, math.ceil(self.reset))
         separator = " " if "ratelimit-header-malformed" in faults else ", "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conformance.refserver.dates import format_dt
+from conformance.refserver.faults import NO_FAULTS, Faults
 from conformance.refserver.readings import Readings
 from conformance.refserver.storage import Storage
 
@@ -27,7 +28,7 @@ def is_empty(doc: dict) -> bool:
 def send_due(
     storage: Storage,
     now: datetime,
-    faults: frozenset[str] = frozenset(),
+    faults: Faults = NO_FAULTS,
     readings: Readings | None = None,
 ) -> int:
     """Send every SMS due at or before ``now``; return how many were sent (or failed).

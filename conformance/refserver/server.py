@@ -1,9 +1,13 @@
-"""The reference server: storage, clock, faults and the ASGI app, put together."""
+"""The reference server: storage, clock, faults and the ASGI app, put together.
+
+The server builds its parts into one :class:`~conformance.refserver.services.Services`
+record and the app over it; its attributes are that record's, read-only.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import httpx
@@ -12,12 +16,12 @@ from starlette.applications import Starlette
 from conformance.clock import Clock, SystemClock
 from conformance.refserver.app import build_app
 from conformance.refserver.crm import Crm
-from conformance.refserver.faults import check_faults
+from conformance.refserver.faults import Faults, check_faults
 from conformance.refserver.ids import IdMaker
 from conformance.refserver.ratelimit import RateLimiter
 from conformance.refserver.readings import Readings, check_readings
 from conformance.refserver.seed import ORGS, OrgCredentials
-from conformance.refserver.sender import send_due
+from conformance.refserver.services import Services
 from conformance.refserver.settle import DEFAULT_LAG, Settle
 from conformance.refserver.sms import SmsService
 from conformance.refserver.storage import Storage
@@ -53,34 +57,82 @@ class ReferenceServer:
         readings: Mapping[str, str] | Readings | None = None,
         settle_lag: float | None = None,
     ) -> None:
-        self.faults = check_faults(faults)
+        # In this order: the arguments are checked before the database is opened.
+        chosen_faults = check_faults(faults)
         if settle_lag is not None:
             readings = {**dict(check_readings(readings).chosen), "visibility": "eventual"}
-        self.readings = check_readings(readings)
-        self.settle = (
-            Settle(settle_lag or DEFAULT_LAG) if self.readings["visibility"] == "eventual" else None
+        chosen = check_readings(readings)
+        settle = Settle(settle_lag or DEFAULT_LAG) if chosen["visibility"] == "eventual" else None
+        new_id = IdMaker(id_seed)
+        limiter = RateLimiter(rate_limit)
+        storage = Storage(db_path)
+        crm = Crm(storage)
+        self.services = Services(
+            orgs=ORGS,
+            faults=chosen_faults,
+            readings=chosen,
+            settle=settle,
+            clock=clock if clock is not None else SystemClock(),
+            limiter=limiter,
+            lock=threading.RLock(),
+            storage=storage,
+            crm=crm,
+            sms=SmsService(storage, crm),
+            new_id=new_id,
         )
-        self.new_id = IdMaker(id_seed)
-        self.clock: Clock = clock if clock is not None else SystemClock()
-        self.orgs: tuple[OrgCredentials, ...] = ORGS
         self.base_url = IN_PROCESS_BASE_URL
-        self.limiter = RateLimiter(rate_limit)
-        self.lock = threading.RLock()
-        self.storage = Storage(db_path)
-        self.crm = Crm(self.storage)
-        self.sms = SmsService(self.storage, self.crm)
         self._clients: list[httpx.Client] = []
-        self.app: Starlette = build_app(self)
+        self.app: Starlette = build_app(self.services)
+
+    # The services' parts, by their old names (read-only: replacing one here would not
+    # reach the app, which holds the record).
+    @property
+    def faults(self) -> Faults:
+        return self.services.faults
+
+    @property
+    def readings(self) -> Readings:
+        return self.services.readings
+
+    @property
+    def settle(self) -> Settle | None:
+        return self.services.settle
+
+    @property
+    def new_id(self) -> Callable[[str], str]:
+        return self.services.new_id
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def orgs(self) -> tuple[OrgCredentials, ...]:
+        return self.services.orgs
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.services.limiter
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.services.lock
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
+
+    @property
+    def crm(self) -> Crm:
+        return self.services.crm
+
+    @property
+    def sms(self) -> SmsService:
+        return self.services.sms
 
     def run_sender(self, now: datetime | None = None) -> int:
         """Send every SMS due at ``now`` (default: the clock's now); return how many."""
-        with self.lock:
-            return send_due(
-                self.storage,
-                self.clock.now() if now is None else now,
-                self.faults,
-                self.readings,
-            )
+        return self.services.run_sender(now)
 
     def client(self, org: int = 0, *, auth: str = "basic") -> httpx.Client:
         """Return an in-process client for organisation ``org`` (index into :attr:`orgs`).

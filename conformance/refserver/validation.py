@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from conformance.refserver.dates import format_dt, parse_datetime
 from conformance.refserver.errors import ValidationFailed
+from conformance.refserver.faults import NO_FAULTS, Faults
 from conformance.refserver.ids import IdMaker
 from conformance.refserver.phones import is_e164
 from conformance.refserver.readings import Readings
@@ -164,7 +165,7 @@ def date_value(body: Mapping[str, Any], field: str, tz: Any) -> datetime | None:
 def send_in_value(
     body: Mapping[str, Any],
     *,
-    faults: frozenset[str] = frozenset(),
+    faults: Faults = NO_FAULTS,
     readings: Readings | None = None,
 ) -> float:
     """Return ``send_in`` in seconds (absent or null: 0): a number with 0 <= send_in < 60.
@@ -205,7 +206,7 @@ def attachments(
     body: Mapping[str, Any],
     field: str = "attachments",
     *,
-    faults: frozenset[str] = frozenset(),
+    faults: Faults = NO_FAULTS,
     new_id: Callable[[str], str] = _UNSEEDED_IDS,
 ) -> list[dict[str, Any]]:
     """Return the response form of ``body[field]`` (null/absent: ``[]``).

@@ -441,11 +441,10 @@ def test_the_schema_phase_counts_its_requests_against_the_budget_and_stops_on_it
 
 def test_a_rule_not_run_for_a_known_cause_says_that_cause():
     from conformance.client import Credentials
-    from conformance.refserver.ratelimit import RateLimiter
 
     target = embedded_target(max_requests=150)  # short: the reasons are what is judged
     target.api.credentials = Credentials(api_key=target.api.credentials.api_key)
-    target.server.limiter = RateLimiter(None)  # never throttles
+    target.server.limiter.limit = None  # never throttles
     report = run_target(target, profile=NO_SCHEMA, seed_value=1)
     reasons = {rule.id: rule.reason for rule in report.rules if rule.status == "not-run"}
     assert reasons["isolation/get"].startswith("needs --second-api-key (CLOSE_SECOND_API_KEY)")

@@ -154,3 +154,46 @@ def test_the_openapi_document_is_served_beside_the_api(server):
     document = client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.1")
     assert "/activity/sms/" in document["paths"]
+
+
+def test_an_app_over_a_services_record_serves_without_a_reference_server():
+    import threading
+
+    from conformance.refserver.app import build_app
+    from conformance.refserver.crm import Crm
+    from conformance.refserver.faults import Faults
+    from conformance.refserver.ids import IdMaker
+    from conformance.refserver.ratelimit import RateLimiter
+    from conformance.refserver.readings import Readings
+    from conformance.refserver.seed import ORGS
+    from conformance.refserver.services import Services
+    from conformance.refserver.sms import SmsService
+    from conformance.refserver.storage import Storage
+    from conformance.transport import SyncASGITransport
+
+    storage = Storage(":memory:")
+    crm = Crm(storage)
+    services = Services(
+        orgs=ORGS,
+        faults=Faults(frozenset({"create-answers-201"})),
+        readings=Readings(),
+        settle=None,
+        clock=VirtualClock(),
+        limiter=RateLimiter(None),
+        lock=threading.RLock(),
+        storage=storage,
+        crm=crm,
+        sms=SmsService(storage, crm),
+        new_id=IdMaker(7),
+    )
+    client = httpx.Client(
+        transport=SyncASGITransport(build_app(services)),
+        base_url="http://reference.invalid/api/v1/",
+        auth=(ORGS[0].api_key, ""),
+    )
+    body = {"status": "draft", "local_phone": ORGS[0].internal_numbers[0], "text": "hi"}
+    created = client.post("activity/sms/", json=body)
+    assert created.status_code == 201  # the record's faults are the app's
+    assert storage.get("sms", ORGS[0].organization_id, created.json()["id"])["text"] == "hi"
+    client.close()
+    storage.close()

@@ -10,6 +10,7 @@ import pytest
 from conformance.catalogue import load_catalogue
 from conformance.clock import VirtualClock
 from conformance.refserver import FAULTS, Fault, ReferenceServer
+from conformance.refserver.faults import Faults, check_faults
 
 LOCAL = "+16503335550"
 
@@ -105,7 +106,37 @@ def test_cancelled_still_sent(faulty):
 
 
 def test_faults_are_off_by_default(server):
-    assert server.faults == frozenset()
+    assert server.faults == Faults() and not server.faults and list(server.faults) == []
+
+
+def test_a_fault_set_answers_for_registered_names():
+    faults = Faults(frozenset({"edit-sent-accepted", "cancel-refused"}))
+    assert "edit-sent-accepted" in faults and "cancel-refused" in faults
+    assert "send-in-60-accepted" not in faults
+    assert list(faults) == ["cancel-refused", "edit-sent-accepted"] and len(faults) == 2
+
+
+@pytest.mark.parametrize("name", ["edit-sent-acepted", "", None])
+def test_asking_a_fault_set_about_an_unregistered_name_raises_instead_of_answering_false(name):
+    faults = Faults(frozenset({"edit-sent-accepted"}))
+    with pytest.raises(ValueError, match="not a registered fault"):
+        name in faults  # noqa: B015 - the question itself must raise
+
+
+def test_any_of_asks_about_every_name_it_is_given():
+    faults = Faults(frozenset({"edit-sent-accepted"}))
+    assert faults.any_of("cancel-refused", "edit-sent-accepted")
+    assert not faults.any_of("cancel-refused", "send-in-60-accepted")
+    with pytest.raises(ValueError, match="not a registered fault"):
+        faults.any_of("edit-sent-accepted", "cancel-refsued")  # a typo after a hit too
+
+
+def test_a_fault_set_holds_only_registered_names():
+    with pytest.raises(ValueError, match="unknown fault"):
+        Faults(frozenset({"no-such-fault"}))
+    assert check_faults(["cancel-refused"]) == Faults(frozenset({"cancel-refused"}))
+    with pytest.raises(ValueError, match="not the string"):
+        check_faults("cancel-refused")
 
 
 # -- every fault, one scenario each ---------------------------------------------------------
