@@ -102,7 +102,7 @@ class MachineBase(RuleBasedStateMachine):
         self.steps = 0
         self.failed = False  # once a step broke a rule, teardown only cleans up
         self.created: dict[str, None] = {}  # every SMS the server created, to delete at the end
-        if target.embedded:
+        if target.clock_can_jump:
             # Start every example at noon UTC of a new day: a fresh rate-limit window and
             # the same time of day, so the same choices meet the same 429s and the same
             # date boundaries. Hypothesis needs a replay to behave as the original did.
@@ -246,7 +246,7 @@ class MachineBase(RuleBasedStateMachine):
         be sent and cancelled ones must not; on real time the timing ledger does that."""
         records = list(self.model.records.values())
         timed = [r for r in records if r.due is not None or r.cancelled]
-        if timed and self.target.embedded:
+        if timed and self.target.clock_can_jump:
             dues = [moment for r in timed for moment in (r.due, r.was_due) if moment is not None]
             latest = max(dues, default=self._now())
             wait = (latest - self._now()).total_seconds() + self.target.timing.grace + 1

@@ -148,12 +148,12 @@ class LifecycleRules(Operations):
 
     # -- time ------------------------------------------------------------------------------
 
-    @precondition(lambda self: self.target.embedded)
+    @precondition(lambda self: self.target.clock_can_jump)
     @rule(seconds=st.one_of(st.integers(0, 90), st.sampled_from([300, 3600, 86400 * 31])))
     def wait(self, seconds: int) -> None:
         self._pass_time(seconds)
 
-    @precondition(lambda self: self.target.embedded and bool(self._pending()))
+    @precondition(lambda self: self.target.clock_can_jump and bool(self._pending()))
     @rule(data=st.data(), before=st.integers(1, 5))
     def cancel_a_moment_before_it_is_sent(self, data: st.DataObject, before: int) -> None:
         """Races live here: a cancel a moment before the sender runs must still win."""

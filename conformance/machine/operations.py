@@ -30,7 +30,7 @@ class Operations(MachineBase):
 
     def _create(self, body: dict[str, Any]) -> Any:
         """Create an SMS and return its record, or None when the model does not follow it."""
-        if not self.target.embedded and isinstance(body, dict) and self._unpinned(body):
+        if not self.target.data_is_private and isinstance(body, dict) and self._unpinned(body):
             # On a live target every SMS hangs off one of the run's leads, so that clean-up
             # (and `sms-conformance cleanup`) can always find what a run left behind.
             body = {**body, **self._a_lead_for(body)}
