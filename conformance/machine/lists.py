@@ -157,7 +157,27 @@ class ListRules(Operations):
     def walk_all_pages(self, limit: int) -> None:
         # At least two pages: a walk that fits on one page says nothing about _skip.
         limit = min(limit, len(self._on_own_leads()) - 1)
-        params = self._scoped({})
+        self._walk(self._scoped({}), limit)
+
+    @precondition(lambda self: bool(self.model.records))
+    @rule(data=st.data())
+    def list_one_exactly_full_page(self, data: st.DataObject) -> None:
+        """A page that holds exactly what is left: ``has_more`` must be false."""
+        lead = data.draw(st.sampled_from([lead for lead, _ in self.fixtures.leads]))
+        # Scoped like every judged list: on a lead the user named, what was there before the
+        # run would otherwise fill the page and make has_more true.
+        params = self._scoped({"lead_id": lead})
+        matching = len(self.model.expect_list(params).ids)
+        # Never over the default: what a larger _limit gets is an open point.
+        self._list({**params, "_limit": str(min(max(matching, 1), DEFAULT_LIMIT))})
+
+    @rule(limit=st.sampled_from([101, 250, 1000]))
+    def list_with_a_large_limit(self, limit: int) -> None:
+        self._list_or_refusal(self._scoped({"_limit": limit}))
+
+    def _walk(self, params: dict[str, str], limit: int) -> None:
+        """Every page of a list, ``limit`` at a time, as one step judged against the model's
+        expectation of the whole list."""
 
         def walk() -> Step:
             exchanges, start = [], self._now()
@@ -184,21 +204,9 @@ class ListRules(Operations):
 
         self._observe_statuses(self._judged(walk, reread=True))
 
-    @precondition(lambda self: bool(self.model.records))
-    @rule(data=st.data())
-    def list_one_exactly_full_page(self, data: st.DataObject) -> None:
-        """A page that holds exactly what is left: ``has_more`` must be false."""
-        lead = data.draw(st.sampled_from([lead for lead, _ in self.fixtures.leads]))
-        # Scoped like every judged list: on a lead the user named, what was there before the
-        # run would otherwise fill the page and make has_more true.
-        params = self._scoped({"lead_id": lead})
-        matching = len(self.model.expect_list(params).ids)
-        # Never over the default: what a larger _limit gets is an open point.
-        self._list({**params, "_limit": str(min(max(matching, 1), DEFAULT_LIMIT))})
-
-    @rule(limit=st.sampled_from([101, 250, 1000]))
-    def list_with_a_large_limit(self, limit: int) -> None:
-        params = self._scoped({"_limit": limit})
+    def _list_or_refusal(self, params: dict[str, str]) -> None:
+        """A list that may be refused (a ``_limit`` over a maximum the docs do not state);
+        one that is answered is judged against the model's expectation."""
 
         def send() -> Step:
             exchange, window = self._send("GET", SMS, params=params)
