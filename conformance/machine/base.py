@@ -26,8 +26,6 @@ from conformance.records import Exchange
 from conformance.safety import item_path
 from conformance.target import Target
 
-__all__ = ["SMS", "STRATEGY_NOW", "MachineBase", "RuleViolation", "Session", "has", "transient"]
-
 SMS = "activity/sms/"
 # Strategies get this fixed "now", never the clock's: Hypothesis needs the same choices to
 # draw the same shapes in every example, and the clock moves on between examples. Dates

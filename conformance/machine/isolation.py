@@ -9,8 +9,6 @@ from conformance.machine.base import SMS
 from conformance.machine.operations import Operations
 from conformance.safety import item_path
 
-__all__ = ["IsolationRules"]
-
 
 class IsolationRules(Operations):
     @precondition(lambda self: bool(self.model.records) and self.target.has_second_org)

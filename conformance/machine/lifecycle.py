@@ -12,8 +12,6 @@ from conformance.machine.operations import Operations
 from conformance.model import SENDING, Expectation
 from conformance.safety import item_path
 
-__all__ = ["LifecycleRules"]
-
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 GET_FIELDS = ("id", "status", "text", "lead_id", "local_phone", "direction")
 

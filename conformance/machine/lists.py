@@ -19,8 +19,6 @@ from conformance.machine.base import SMS
 from conformance.machine.operations import Operations
 from conformance.model import DEFAULT_LIMIT, SmsRecord, TimeWindow
 
-__all__ = ["TZ_OFFSETS", "ListRules", "one_filter_query", "render_bound"]
-
 # Offsets far from UTC put a local midnight on the other side of noon UTC, where examples run.
 # Every example's SMS are made around noon UTC, so only an offset over +12 h puts one of them on
 # another local date than its UTC date: there a bare date read as local midnight and one read

@@ -20,8 +20,6 @@ from conformance.records import Exchange
 from conformance.safety import item_path
 from conformance.target import Target
 
-__all__ = ["Operations", "given_leads_bound"]
-
 GIVEN_LEADS_PAGES = 20  # at most 2,000 SMS looked at on the user's leads
 
 

@@ -13,8 +13,6 @@ from conformance.machine.operations import Operations
 from conformance.model import Expectation
 from conformance.safety import item_path
 
-__all__ = ["ProtocolRules", "unknown_id_like"]
-
 # method -> the operation, the rule for an id the run deleted, the rule for one never issued
 TOUCH = {
     "GET": ("get", "sms/delete/then-get-404", "sms/get/unknown-id-404"),

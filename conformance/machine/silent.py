@@ -16,8 +16,6 @@ from conformance.machine.base import STRATEGY_NOW, has
 from conformance.machine.operations import Operations
 from conformance.model import SENDING
 
-__all__ = ["SilentRules", "silent_create_body"]
-
 SILENT_CREATES = (
     "error",
     "send-in-negative",

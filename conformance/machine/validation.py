@@ -13,8 +13,6 @@ from conformance.machine.base import STRATEGY_NOW
 from conformance.machine.operations import Operations
 from conformance.model import SENDING
 
-__all__ = ["ValidationRules"]
-
 WRONG_TYPE_FIELDS = (
     "text",
     "lead_id",
