@@ -161,7 +161,7 @@ def run_target(
     session.muted |= state.excluded
     target.api.on_request = _progress(state, started)
     session.settle = settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE)
-    if not target.embedded:
+    if not target.clock_can_jump:
         session.schedule_seconds = (2, 20)
     ending = _Ending()
     try:
@@ -224,7 +224,7 @@ def _phases(state: _Run, session: Session) -> None:
     them when the run may send; ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
-    if not target.embedded and target.allow_send:
+    if not target.clock_can_jump and target.allow_send:
         state.phase = "opening the timing ledger"
         ledger = TimingLedger(target, session.tally)
         ledger.open()

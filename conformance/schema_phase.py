@@ -415,7 +415,7 @@ class _Run:
 
     ``guard`` is the target's own (:attr:`ApiClient.guard`), so the ids the phase creates
     are owned by the whole run and ``target.delete_sms`` may delete them. ``strict`` (any
-    target but the embedded server, which holds only the run's data and sends nowhere) also
+    target whose data is not private: see :attr:`Target.data_is_private`) also
     pins every SMS body's ``lead_id``/``contact_id`` on the run's own leads."""
 
     def __init__(self, schema: Any, target: Target, guard: Guard, *, allow_send: bool) -> None:
@@ -425,7 +425,7 @@ class _Run:
         # The run's request or time budget, when it ran out during the phase.
         self.spent: BudgetExhausted | TimeBudgetExhausted | None = None
         self.allow_send = allow_send
-        self.strict = not target.embedded
+        self.strict = not target.data_is_private
         fixtures = target.fixtures
         self.leads: dict[str, str] = dict(fixtures.leads) if fixtures is not None else {}
         # The numbers a body may carry: the target's recipients the guard lets through.
@@ -859,7 +859,8 @@ def run_schema_phase(
     if target.embedded and target.server is not None:
         schema.app = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
     schema.hooks.register_hook_with_name(_anchor_body(target), "flatmap_body")
-    run = _Run(schema, target, _guard_of(target), allow_send=target.embedded or target.allow_send)
+    allow_send = target.sends_nowhere or target.allow_send
+    run = _Run(schema, target, _guard_of(target), allow_send=allow_send)
     if run.strict:
         # On leads the user named, lists start after what was there before the run.
         run.given_bound = given_leads_bound(target, run.guard.owned(SMS))
@@ -901,8 +902,8 @@ def run_schema_phase(
 def _guard_of(target: Target) -> Guard:
     """The target's own guard (one per run); a client without one gets one now."""
     if target.api.guard is None:
-        live = not target.embedded
-        target.api.guard = Guard(recipients=target.recipients if live else None, live=live)
+        recipients = None if target.sends_nowhere else target.recipients
+        target.api.guard = Guard(recipients=recipients, live=not target.data_is_private)
     return target.api.guard
 
 

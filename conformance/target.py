@@ -174,6 +174,27 @@ class Target:
     _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
     _abandoned: bool = field(default=False, repr=False)
 
+    # What ``embedded`` grants, by meaning; ``embedded`` itself is kept for what is the
+    # reference server in-process as such (its ASGI app, no network between it and the run).
+
+    @property
+    def clock_can_jump(self) -> bool:
+        """The run moves the target's clock itself (a virtual one): a wait is instant, an
+        example may start at any time of day, every due time may be let pass at once."""
+        return self.embedded
+
+    @property
+    def data_is_private(self) -> bool:
+        """The target holds only what this run made: lists need no scoping to the run's
+        leads, no SMS needs pinning to them, no write can reach someone else's data."""
+        return self.embedded
+
+    @property
+    def sends_nowhere(self) -> bool:
+        """An SMS the target sends reaches no phone: any recipient may be addressed and any
+        phase may send, whatever ``allow_send`` says."""
+        return self.embedded
+
     @property
     def has_second_org(self) -> bool:
         return bool(self.api.credentials.second_api_key)

@@ -300,7 +300,7 @@ def remote_run(*, allow_send: bool = False):
 
     recipients = ("+15555550100", "+15555550101")
     fixtures = SimpleNamespace(leads=(("lead_run", "cont_run"),))
-    target = SimpleNamespace(embedded=False, fixtures=fixtures, recipients=recipients)
+    target = SimpleNamespace(data_is_private=False, fixtures=fixtures, recipients=recipients)
     return _Run(object(), target, Guard(recipients=recipients), allow_send=allow_send)
 
 
@@ -533,7 +533,7 @@ def two_lead_run():
 
     recipients = ("+15555550100",)
     fixtures = SimpleNamespace(leads=(("lead_a", "cont_a"), ("lead_b", "cont_b")))
-    target = SimpleNamespace(embedded=False, fixtures=fixtures, recipients=recipients)
+    target = SimpleNamespace(data_is_private=False, fixtures=fixtures, recipients=recipients)
     return _Run(object(), target, Guard(recipients=recipients), allow_send=False)
 
 

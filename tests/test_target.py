@@ -26,6 +26,7 @@ from conformance.target import (
     GivenFixtures,
     Target,
     TargetRejected,
+    embedded_target,
     new_run_id,
     remote_target,
     tagged_name,
@@ -448,3 +449,15 @@ def test_a_missing_post_lead_gives_no_extra_lead_and_the_probe_says_what_it_coul
     )
     assert not fake.customer.get("/activity/sms/", params={"lead_id": lead}).json()["data"]
     target.close()
+
+
+def test_a_remote_target_grants_no_capability_the_embedded_server_has(fake):
+    """What ``embedded`` stands for, by meaning: a jumping clock, private data, sends that
+    reach no phone. A remote target has none of them; the embedded server all three."""
+    remote = fake.target()
+    assert not (remote.clock_can_jump or remote.data_is_private or remote.sends_nowhere)
+    embedded = embedded_target()
+    try:
+        assert embedded.clock_can_jump and embedded.data_is_private and embedded.sends_nowhere
+    finally:
+        embedded.close()
