@@ -94,8 +94,10 @@ from conformance.client import (
 from conformance.compat import (
     builtin_check,
     no_basic_auth_seeding,
+    pinned_local_constants,
     responses_to_requests_made_for,
 )
+from conformance.constant_pool import frozen_pool
 from conformance.dates import parse_shown_datetime
 from conformance.machine import given_leads_bound
 from conformance.model import without_loose_values
@@ -870,7 +872,10 @@ def run_schema_phase(
         # schemathesis seeds the Basic-auth username into its pool of ids; for Close that
         # username IS the API key, which would then travel in paths and bodies (and land in
         # the target's logs and data). Never let it.
+        # Hypothesis's local constants pinned as for the state machine: a seed gives one
+        # schema phase, whatever modules are loaded (a test suite, an editable install).
         with (
+            pinned_local_constants(frozen_pool()),
             no_basic_auth_seeding(),
             bounded_sessions(target.api.max_body_bytes) as bounds,
             _guarded_sends(run, urlsplit(base_url).path.rstrip("/")),

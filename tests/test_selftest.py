@@ -17,6 +17,7 @@ def test_every_faulty_variant_is_caught_and_the_clean_server_passes_on_three_see
     assert len(report.kills) == len(FAULTS)
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_a_kill_names_how_far_its_counterexample_is_from_the_minimal_one():
     report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["edit-inbox-accepted"])
     (kill,) = report.kills
@@ -25,6 +26,7 @@ def test_a_kill_names_how_far_its_counterexample_is_from_the_minimal_one():
     assert report.summary()["kill_rate"] == 1.0
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_a_kill_says_which_rules_the_schema_phase_alone_finds_broken():
     report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["unknown-id-500"])
     (kill,) = report.kills
@@ -33,6 +35,7 @@ def test_a_kill_says_which_rules_the_schema_phase_alone_finds_broken():
     assert report.to_json()["kills"][0]["caught_by_schema_phase"] is True
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_a_variant_the_schema_cannot_see_is_not_credited_to_the_schema_phase():
     # That an outbox SMS may be cancelled is a business rule no schema states.
     report = run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["cancel-refused"])
@@ -42,6 +45,7 @@ def test_a_variant_the_schema_cannot_see_is_not_credited_to_the_schema_phase():
     assert report.summary()["caught_by_schema_phase_alone"] == 0
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_without_a_schema_phase_the_kill_says_so_rather_than_no():
     from dataclasses import replace
 
@@ -51,6 +55,7 @@ def test_without_a_schema_phase_the_kill_says_so_rather_than_no():
     assert report.summary()["caught_by_schema_phase_alone"] is None
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_with_replays_a_kill_replays_its_failure_reproduced_on_the_variant_fixed_when_clean():
     from dataclasses import replace
 
@@ -63,6 +68,7 @@ def test_with_replays_a_kill_replays_its_failure_reproduced_on_the_variant_fixed
     assert report.to_json()["kills"][0]["replays_as_it_should"] is True
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_without_replays_a_kill_says_it_was_not_replayed():
     from dataclasses import replace
 
@@ -72,6 +78,7 @@ def test_without_replays_a_kill_says_it_was_not_replayed():
     assert report.summary()["replayed"] == 0
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_every_variant_may_run_on_several_seeds_each_a_row_of_the_kill_matrix():
     from dataclasses import replace
 
@@ -87,6 +94,7 @@ def test_every_variant_may_run_on_several_seeds_each_a_row_of_the_kill_matrix():
     assert report.summary()["variants"] == 1 and report.summary()["kill_runs"] == 2
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_an_unknown_fault_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown fault"):
         run_self_test(profile=PROFILES["quick"], seeds=(1,), faults=["nope"])
@@ -126,6 +134,7 @@ def test_the_specificity_matrix_holds_every_other_reading_alone_then_random_comb
     assert sets == specificity_readings(20)  # the same matrix every time
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_the_clean_server_under_another_reading_is_a_specificity_run_on_every_seed():
     profile = PROFILES["quick"]
     report = run_self_test(
@@ -168,6 +177,7 @@ def test_every_fault_masks_only_open_points_the_catalogue_knows():
     assert unknown == set()
 
 
+@pytest.mark.timeout(600)  # self-test runs: about a minute alone, more on a busy machine
 def test_a_faulty_variant_under_other_readings_is_a_second_row_that_must_be_caught_too():
     report = run_self_test(
         profile=PROFILES["quick"],
