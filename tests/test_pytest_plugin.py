@@ -63,7 +63,8 @@ def test_a_report_dir_gets_the_same_three_reports_as_the_command_line(
     )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["verdict"] == "fail"
-    assert [f["rule"] for f in report["failures"]] == ["sms/update/cancel-outbox"]
+    # The variant's own rule is broken; what its effect breaks later rounds may vary.
+    assert "sms/update/cancel-outbox" in [f["rule"] for f in report["failures"]]
     assert (tmp_path / "out" / "junit.xml").exists() and (tmp_path / "out" / "report.html").exists()
     result.stdout.fnmatch_lines(["sms-conformance reports: *report.json*"])
     assert report["command"] == (
