@@ -11,6 +11,12 @@ phase's sessions ask this module before anything leaves the machine:
 - **nothing is addressed to a number the user did not name**: an SMS body whose
   ``remote_phone`` looks like a phone number and is not one of the run's recipients is
   refused, whatever its status (a draft can be sent later);
+- **nothing is sent that the user did not allow, and only to a named recipient**: on a live
+  target a body that puts an SMS in ``outbox`` or ``scheduled`` is refused without
+  ``--allow-send``, and with it when the SMS it sends names nobody (no ``remote_phone``,
+  ``null``, ``""``: for a PUT, the one the SMS was last seen with counts): what a server
+  does with a send that names nobody (the contact's number?) is not documented. A value no
+  server could dial (``"not a phone"``) stays, for the rules on malformed numbers;
 - **server-chosen ids stay path segments**: :func:`segment` percent-encodes an id and
   refuses one that would leave its resource (``/``, ``\\``, ``.``/``..``, ``?``, ``#``,
   control characters).
@@ -36,6 +42,7 @@ __all__ = ["Guard", "ITEM_COLLECTIONS", "item_path", "looks_like_a_phone", "segm
 #: Collections whose items a run may create, and so modify or delete.
 ITEM_COLLECTIONS = ("activity/sms/", "lead/", "sms_template/")
 SMS = "activity/sms/"
+SENDING_STATUSES = ("outbox", "scheduled")
 _LEAVES_THE_RESOURCE = re.compile(r"[/\\?#\x00-\x1f\x7f]")
 _ITEM = re.compile(r"^/?(?P<collection>activity/sms/|lead/|sms_template/)(?P<id>[^/]+)/?$")
 MIN_PHONE_DIGITS = 7
@@ -73,15 +80,25 @@ class Guard:
 
     ``recipients=None`` addresses anything (the embedded server sends nowhere); ``live``
     also refuses writes to whole collections (``DELETE /lead/``), which the embedded server
-    answers 405 and a live one might carry out."""
+    answers 405 and a live one might carry out; ``may_send=False`` refuses every send."""
 
-    def __init__(self, *, recipients: Iterable[str] | None = None, live: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        recipients: Iterable[str] | None = None,
+        live: bool = False,
+        may_send: bool = True,
+    ) -> None:
         self.live = live
+        self.may_send = may_send
         self.recipients = None if recipients is None else frozenset(recipients)
         self._digits = (
             None if recipients is None else {re.sub(r"\D", "", n) for n in self.recipients or ()}
         )
         self._owned: dict[str, set[str]] = {collection: set() for collection in ITEM_COLLECTIONS}
+        # The remote_phone each of the run's SMS was last seen with (a PUT that sends it
+        # goes to that number unless its body names another).
+        self._remote_phone: dict[str, object] = {}
         self._lock = threading.Lock()
 
     # -- ownership ---------------------------------------------------------------------------
@@ -147,6 +164,30 @@ class Guard:
                     f"refused {method} /{relative}: remote_phone {phone!r} is not one of the "
                     "recipients this run may address (--recipient, or the fictional defaults)"
                 )
+            if body.get("status") in SENDING_STATUSES:
+                sms_id = unquote(item.group("id")) if item is not None else None
+                self._check_send(f"{method} /{relative}", body, sms_id)
+
+    def _check_send(self, request: str, body: dict[str, Any], sms_id: str | None) -> None:
+        """Refuse a send the user did not allow, or one that names none of the recipients."""
+        if not self.may_send:
+            raise Refused(
+                f"refused {request}: it would send an SMS (status {body['status']!r}) and "
+                "this run may not send (--allow-send)"
+            )
+        if self.recipients is None:
+            return  # the embedded server sends nowhere
+        if "remote_phone" in body:
+            phone = body["remote_phone"]
+        else:
+            with self._lock:
+                phone = self._remote_phone.get(sms_id) if sms_id is not None else None
+        if not phone or not self.may_address(phone):
+            # None, "" or an empty value names nobody: a server may read it as absent.
+            raise Refused(
+                f"refused {request}: it would send an SMS (status {body['status']!r}) to "
+                f"{phone!r}, not one of the recipients this run may address (--recipient)"
+            )
 
     def may_address(self, phone: object) -> bool:
         if self.recipients is None or not looks_like_a_phone(phone):
@@ -158,13 +199,18 @@ class Guard:
         )
 
     def observe(self, method: str, path: str, status: int, body: Any) -> None:
-        """Learn the id of what one of the run's own creates made."""
+        """Learn the id of what one of the run's own creates made, and the number each of
+        its SMS is addressed to."""
         relative = path.split("?", 1)[0].lstrip("/")
-        if (
-            method.upper() == "POST"
-            and relative in ITEM_COLLECTIONS
-            and 200 <= status < 300
-            and isinstance(body, dict)
-            and isinstance(body.get("id"), str)
-        ):
+        if not (200 <= status < 300 and isinstance(body, dict)):
+            return
+        created = method.upper() == "POST" and relative in ITEM_COLLECTIONS
+        if created and isinstance(body.get("id"), str):
             self.own(relative, body["id"])
+        item = _ITEM.match(relative)
+        written = created or (method.upper() in ("PUT", "PATCH") and item is not None)
+        sms_id = body.get("id") if created else item.group("id") if item is not None else None
+        on_sms = relative == SMS or (item is not None and item.group("collection") == SMS)
+        if written and on_sms and isinstance(sms_id, str) and "remote_phone" in body:
+            with self._lock:
+                self._remote_phone[unquote(sms_id)] = body["remote_phone"]

@@ -530,9 +530,10 @@ class _Run:
         if "remote_phone" in body and not self.guard.may_address(body["remote_phone"]):
             body["remote_phone"] = self._harmless_phone(body["remote_phone"])
         sending = body.get("status") in SENDING_STATUSES
-        if self.strict and sending and body.get("remote_phone") is None and self.recipients:
-            # A live send names one of the run's recipients, never nobody (or the number an
-            # earlier write left): what a send without remote_phone does is not documented.
+        if self.strict and sending and not body.get("remote_phone") and self.recipients:
+            # A live send names one of the run's recipients, never nobody (absent, null, ""
+            # or another empty value; nor the number an earlier write left): what a send
+            # without remote_phone does is not documented.
             body["remote_phone"] = self.recipient()
         if self.strict and self.lead_id is not None:
             self._pin_lead(body, create=create)
@@ -908,7 +909,11 @@ def _guard_of(target: Target) -> Guard:
     """The target's own guard (one per run); a client without one gets one now."""
     if target.api.guard is None:
         recipients = None if target.sends_nowhere else target.recipients
-        target.api.guard = Guard(recipients=recipients, live=not target.data_is_private)
+        target.api.guard = Guard(
+            recipients=recipients,
+            live=not target.data_is_private,
+            may_send=target.allow_send or target.sends_nowhere,
+        )
     return target.api.guard
 
 

@@ -722,7 +722,7 @@ def remote_target(
             clock,
             max_requests=max_requests,
             max_seconds=max_seconds,
-            guard=Guard(recipients=recipients, live=True),
+            guard=Guard(recipients=recipients, live=True, may_send=allow_send),
         ),
         clock=clock,
         timing=timing or Timing(early=2.0, grace=10.0),

@@ -199,8 +199,10 @@ def test_an_update_may_not_readdress_an_owned_sms_either():
 
 def test_the_recipients_and_what_no_server_could_dial_may_be_addressed():
     guard = Guard(recipients=RECIPIENTS)
-    for phone in (*RECIPIENTS, "+1 555-555-0100", "not a phone", "", 0, None):
+    for phone in (*RECIPIENTS, "+1 555-555-0100", "not a phone", "+1650555abcd"):
         guard.check("POST", "activity/sms/", {"status": "outbox", "remote_phone": phone})
+    for phone in ("", 0, None):
+        guard.check("POST", "activity/sms/", {"status": "draft", "remote_phone": phone})
     assert guard.may_address("+15555550101")
     assert not guard.may_address("15555550100")  # no +: another country's number, maybe
 
@@ -234,3 +236,48 @@ def test_a_disowned_id_may_no_longer_be_deleted():
     guard.disown("lead/", "lead_1")
     with pytest.raises(Refused):
         guard.check("DELETE", "lead/lead_1/", None)
+
+
+# -- check: what may be sent -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["outbox", "scheduled"])
+@pytest.mark.parametrize("named", [{}, {"remote_phone": None}, {"remote_phone": ""}])
+def test_a_live_send_that_names_nobody_is_refused(status, named):
+    """A server may send it to the contact's own number: nothing documents otherwise."""
+    with pytest.raises(Refused, match="not one of the recipients"):
+        Guard(recipients=RECIPIENTS, live=True).check("POST", SMS, {"status": status, **named})
+
+
+def test_a_put_that_sends_a_draft_goes_to_the_number_the_draft_was_last_seen_with():
+    guard = Guard(recipients=RECIPIENTS, live=True)
+    guard.observe("POST", SMS, 200, {"id": "acti_1", "status": "draft", "remote_phone": None})
+    guard.observe("POST", SMS, 200, {"id": "acti_2", "status": "draft"})
+    guard.observe("POST", SMS, 200, {"id": "acti_3", "remote_phone": RECIPIENTS[0]})
+    for sms_id in ("acti_1", "acti_2"):
+        with pytest.raises(Refused, match="None, not one of the recipients"):
+            guard.check("PUT", f"{SMS}{sms_id}/", {"status": "scheduled"})
+    guard.check("PUT", f"{SMS}acti_1/", {"status": "outbox", "remote_phone": RECIPIENTS[1]})
+    guard.check("PUT", f"{SMS}acti_3/", {"status": "outbox"})
+
+
+def test_a_put_that_readdresses_a_draft_is_remembered_for_the_put_that_sends_it():
+    guard = Guard(recipients=RECIPIENTS, live=True)
+    guard.observe("POST", SMS, 200, {"id": "acti_1", "remote_phone": RECIPIENTS[0]})
+    guard.observe("PUT", f"{SMS}acti_1/", 200, {"id": "acti_1", "remote_phone": None})
+    with pytest.raises(Refused):
+        guard.check("PUT", f"{SMS}acti_1/", {"status": "outbox"})
+    guard.observe("PUT", f"{SMS}acti_1/", 400, {"remote_phone": RECIPIENTS[0]})  # refused
+    with pytest.raises(Refused):
+        guard.check("PUT", f"{SMS}acti_1/", {"status": "outbox"})
+
+
+def test_a_live_run_without_allow_send_sends_nothing_whatever_the_number():
+    guard = Guard(recipients=RECIPIENTS, live=True, may_send=False)
+    with pytest.raises(Refused, match="may not send"):
+        guard.check("POST", SMS, {"status": "outbox", "remote_phone": RECIPIENTS[0]})
+    guard.check("POST", SMS, {"status": "draft", "remote_phone": RECIPIENTS[0]})
+
+
+def test_the_embedded_server_may_be_sent_anything():
+    Guard().check("POST", SMS, {"status": "outbox"})

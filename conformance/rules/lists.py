@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from conformance.catalogue import CATALOGUE
@@ -303,6 +304,18 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
     )
 
 
+def _instant(value: Any) -> datetime | None:
+    """``date_created`` as an aware instant (offsets and fractions compared as times, not
+    as text), or None when it is not an ISO 8601 date-time with an offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _may_leave(record: SmsRecord, step: Step) -> bool:
     """True when the sender may send ``record`` while ``step`` goes on: it may still show
     its status, or already one it goes to."""
@@ -310,15 +323,18 @@ def _may_leave(record: SmsRecord, step: Step) -> bool:
     return record.status in allowed and len(allowed) > 1
 
 
-@check("sms/list/order", on=("list-walk",))
+@check("sms/list/order", on=("list", "list-walk"))
 def order_is_observed(step: Step) -> Iterator[Finding]:
-    """No order is documented; report the one seen across a walk over every page."""
+    """No order is documented; report the one seen on a page, or across a walk over every
+    page (the order is the same from page to page either way)."""
     created = []
     for exchange in step.exchanges:
         page = _page(exchange.response.body) if exchange.response is not None else None
         for item in page[0] if page else []:
-            if isinstance(item, dict) and isinstance(item.get("date_created"), str):
-                created.append(item["date_created"])
+            moment = _instant(item.get("date_created")) if isinstance(item, dict) else None
+            if moment is None:
+                return  # a date that does not parse orders nothing
+            created.append(moment)
     if len(created) < 3 or len(set(created)) < 2:
         return  # too few, or all at one instant: no order to see
     order = (

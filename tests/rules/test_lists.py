@@ -271,3 +271,53 @@ def test_an_sms_nothing_moves_seen_twice_or_missed_breaks_pagination(pages):
 def test_an_sms_sent_before_the_walk_began_keeps_its_place():
     step = walked([["acti_c", "acti_a"], ["acti_c", "acti_b"]], "outbox", due_in=-3600)
     assert walk_violations(step) == ["sms/list/pagination"]
+
+
+# -- the order a list shows (no order is documented: observed only) --------------------------
+
+
+def dated(*created: str) -> Step:
+    body = {"data": [{"id": f"acti_{n}", "date_created": at} for n, at in enumerate(created)]}
+    return list_step(model_of(), LEAD, {**body, "has_more": False})
+
+
+def order_shown(step: Step) -> set[str]:
+    from conformance.rules.lists import order_is_observed
+
+    findings = list(order_is_observed(step))
+    assert not any(is_violation(finding) for finding in findings)
+    return readings(findings)
+
+
+@pytest.mark.parametrize(
+    ("created", "shown"),
+    [
+        (
+            ("2026-03-01T12:00:02+00:00", "2026-03-01T12:00:01+00:00", "2026-03-01T12:00:00+00:00"),
+            {"list-order=newest-first"},
+        ),
+        (
+            ("2026-03-01T12:00:00+00:00", "2026-03-01T12:00:01+00:00", "2026-03-01T12:00:02+00:00"),
+            {"list-order=oldest-first"},
+        ),
+        (
+            ("2026-03-01T12:00:01+00:00", "2026-03-01T12:00:00+00:00", "2026-03-01T12:00:02+00:00"),
+            set(),
+        ),
+    ],
+)
+def test_a_single_page_of_three_sms_names_the_order_the_server_took(created, shown):
+    assert order_shown(dated(*created)) == shown
+
+
+def test_times_in_other_offsets_and_precisions_are_ordered_as_instants_not_as_text():
+    """07:00:01-05:00 is 12:00:01 UTC: as text it would sort before 12:00:00.500."""
+    step = dated(
+        "2026-03-01T07:00:01-05:00", "2026-03-01T12:00:00.500+00:00", "2026-03-01T12:00:00+00:00"
+    )
+    assert order_shown(step) == {"list-order=newest-first"}
+
+
+def test_a_page_of_fewer_than_three_sms_or_all_at_one_instant_shows_no_order():
+    assert order_shown(dated("2026-03-01T12:00:01+00:00", "2026-03-01T12:00:00+00:00")) == set()
+    assert order_shown(dated(*["2026-03-01T12:00:00+00:00"] * 3)) == set()
