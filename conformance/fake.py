@@ -27,6 +27,7 @@ ones.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +43,7 @@ from conformance.refserver.seed import OrgCredentials
 from conformance.refserver.server import IN_PROCESS_BASE_URL, ReferenceServer
 from conformance.transport import SyncASGITransport
 
-__all__ = ["DEFAULT_BASE_URL", "CloseSmsFake", "FakeClock"]
+__all__ = ["DEFAULT_BASE_URL", "CloseSmsFake", "FakeClock", "PerThreadTransport"]
 
 DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
 
@@ -63,6 +64,31 @@ class FakeClock(VirtualClock):
         return now
 
 
+class PerThreadTransport(httpx.BaseTransport):
+    """A :class:`SyncASGITransport` over ``app`` for each thread that sends: one event loop
+    cannot serve two threads at once, and users' code may send from a pool of workers."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._local = threading.local()
+        self._all: list[SyncASGITransport] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        transport = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = self._local.transport = SyncASGITransport(self.app)
+            with self._lock:
+                self._all.append(transport)
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._all = self._all, []
+        for transport in transports:
+            transport.close()
+
+
 def _normalised_base_url(base_url: str) -> str:
     """``base_url`` as httpx spells it, ending in ``/api/v1/``; a ``ValueError`` otherwise."""
     url = httpx.URL(base_url)
@@ -79,7 +105,7 @@ class ServedByApp:
     the app were served there: synchronously for ``httpx.Client``, as a coroutine inside a
     running event loop (``httpx.AsyncClient``). A respx side effect."""
 
-    def __init__(self, app: Any, base_url: str, sync_transport: SyncASGITransport) -> None:
+    def __init__(self, app: Any, base_url: str, sync_transport: httpx.BaseTransport) -> None:
         self.app = app
         self.base_url = base_url
         self._sync = sync_transport
@@ -155,7 +181,7 @@ class CloseSmsFake:
         if transient_share or latency:
             app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
         self.app = app
-        self._transport = SyncASGITransport(app)
+        self._transport = PerThreadTransport(app)
         self.routes = {url: ServedByApp(app, url, self._transport) for url in self.base_urls}
         # Any other httpx request in the block fails ("not mocked"): nothing reaches the
         # network by accident. Add routes to ``fake.router`` for other hosts.

@@ -309,3 +309,26 @@ def test_the_second_organisation_does_not_see_the_first_ones_sms():
         sms = schedule_sms(client, _lead(fake), fake.internal_numbers[0], _in(fake, 60))
         other = httpx.Client(base_url=fake.base_url, auth=(fake.other_api_key, ""))
         assert other.get(f"activity/sms/{sms['id']}/").status_code == 404
+
+
+def test_code_sending_from_several_threads_at_once_is_served():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with CloseSmsFake() as fake:
+
+        def call(_: int) -> int:
+            return httpx.get(fake.base_url + "me/", auth=(fake.api_key, "")).status_code
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert set(pool.map(call, range(40))) == {200}
+
+
+def test_a_sync_client_called_from_a_worker_thread_of_async_code_is_served():
+    async def my_async_code(fake: CloseSmsFake) -> int:
+        def sync_call() -> int:
+            return httpx.get(fake.base_url + "me/", auth=(fake.api_key, "")).status_code
+
+        return await asyncio.to_thread(sync_call)
+
+    with CloseSmsFake() as fake:
+        assert asyncio.run(my_async_code(fake)) == 200
