@@ -73,14 +73,18 @@ class PerThreadTransport(httpx.BaseTransport):
         self._local = threading.local()
         self._all: list[SyncASGITransport] = []
         self._lock = threading.Lock()
+        self._for_this_thread()  # the creating thread's event loop, made up front
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def _for_this_thread(self) -> SyncASGITransport:
         transport = getattr(self._local, "transport", None)
         if transport is None:
             transport = self._local.transport = SyncASGITransport(self.app)
             with self._lock:
                 self._all.append(transport)
-        return transport.handle_request(request)
+        return transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for_this_thread().handle_request(request)
 
     def close(self) -> None:
         with self._lock:

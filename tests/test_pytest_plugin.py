@@ -165,11 +165,15 @@ def test_second_sees_nothing_of_the_first(close_sms_api):
     assert close_sms_api.sms() == []
 
 
-def test_no_socket_is_opened(close_sms_api, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a socket was opened")
+def test_no_network_socket_is_opened(close_sms_api, monkeypatch):
+    opened = socket.socket
 
-    monkeypatch.setattr(socket, "socket", refuse)
+    def refuse_network(family=socket.AF_INET, *args, **kwargs):
+        if family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError("a network socket was opened")
+        return opened(family, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "socket", refuse_network)
     answer = httpx.get("https://api.close.com/api/v1/me/", auth=(close_sms_api.api_key, ""))
     assert answer.status_code == 200
 
