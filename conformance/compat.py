@@ -40,6 +40,9 @@ Not here, and why. These use public names, though they rely on how schemathesis 
   public ``app`` field of a schema to drive the embedded server in-process. It reads the
   recorder of each scenario event through schemathesis's read-only ``RecordedScenario``
   view, which is there for reporters.
+- :mod:`conformance.fake` uses respx's public router API only (``respx.MockRouter``, routes
+  with a side effect), and :mod:`conformance.fake_requests` wraps the public
+  ``requests.Session.get_adapter``; their tests are ``tests/test_fake.py``.
 
 Nothing here imports Hypothesis, schemathesis or httpx at module level, so importing this
 module costs nothing.

@@ -19,6 +19,11 @@ run's report is scrubbed by the engine, and every text the plugin writes is scru
 with the run's secrets.
 
 Like the command line, it is a thin shell over :func:`conformance.engine.run_target`.
+
+For testing your own code against the API, the plugin also gives the ``close_sms_api``
+fixture, installed or not ``--sms-conformance``: a fresh :class:`conformance.fake.CloseSmsFake`
+per test (no sockets), configured by the test's ``@pytest.mark.close_sms_api(...)`` mark
+(the fake's keyword arguments: ``readings``, ``faults``, ``rate_limit``, ...).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RuleTest"]
+__all__ = ["RuleTest", "close_sms_api"]
 
 _REPORT = pytest.StashKey[Any]()
 _SECRETS = pytest.StashKey[Any]()  # the run's Redactor
@@ -70,7 +75,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+FAKE_MARK = "close_sms_api"
+
+
+@pytest.fixture
+def close_sms_api(request: pytest.FixtureRequest) -> Any:
+    """A fresh fake of the Close SMS API for this test (:class:`conformance.fake.CloseSmsFake`),
+    active for the whole test: httpx and requests calls to ``https://api.close.com/api/v1/``
+    reach it. ``@pytest.mark.close_sms_api(**kwargs)`` passes keyword arguments to the fake
+    (the closest mark wins)."""
+    from conformance.fake import CloseSmsFake
+
+    mark = request.node.get_closest_marker(FAKE_MARK)
+    if mark is not None and mark.args:
+        raise pytest.UsageError(f"@pytest.mark.{FAKE_MARK} takes keyword arguments only")
+    with CloseSmsFake(**(mark.kwargs if mark is not None else {})) as fake:
+        yield fake
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{FAKE_MARK}(**kwargs): keyword arguments for the {FAKE_MARK} fixture's fake "
+        "(readings, faults, rate_limit, transient_share, latency, base_urls, start)",
+    )
     if not config.getoption("sms_conformance"):
         return
     from conformance.profiles import PROFILES

@@ -129,3 +129,79 @@ def test_a_target_refusing_the_credentials_is_one_error_naming_the_seed(
         ["SKIPPED [[]*] *not judged: the run was inconclusive (see the error of *::run)"]
     )
     assert "a-wrong-key-1234" not in result.stdout.str()
+
+
+# -- the close_sms_api fixture: the reference server as a fake for users' own code ---------
+
+FAKE_TESTS = """
+import socket
+
+import httpx
+import pytest
+
+
+def _lead(fake):
+    return fake.add_lead("Acme", contacts=[{"name": "Jo", "phones": [{"phone": "+15555550123"}]}])
+
+
+def test_first_writes(close_sms_api):
+    lead = _lead(close_sms_api)
+    answer = httpx.post(
+        "https://api.close.com/api/v1/activity/sms/",
+        auth=(close_sms_api.api_key, ""),
+        json={"lead_id": lead["id"], "contact_id": lead["contacts"][0]["id"],
+              "local_phone": close_sms_api.internal_numbers[0],
+              "remote_phone": "+15555550123", "text": "hi", "status": "outbox"},
+    )
+    assert answer.status_code == 200, answer.text
+    close_sms_api.clock.advance(60)
+    assert len(close_sms_api.sent()) == 1
+
+
+def test_second_sees_nothing_of_the_first(close_sms_api):
+    answer = httpx.get("https://api.close.com/api/v1/activity/sms/",
+                       auth=(close_sms_api.api_key, ""))
+    assert answer.json()["data"] == []
+    assert close_sms_api.sms() == []
+
+
+def test_no_network_socket_is_opened(close_sms_api, monkeypatch):
+    opened = socket.socket
+
+    def refuse_network(family=socket.AF_INET, *args, **kwargs):
+        if family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError("a network socket was opened")
+        return opened(family, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "socket", refuse_network)
+    answer = httpx.get("https://api.close.com/api/v1/me/", auth=(close_sms_api.api_key, ""))
+    assert answer.status_code == 200
+
+
+@pytest.mark.close_sms_api(rate_limit=1, readings={"not-found-body": "html"})
+def test_the_mark_configures_the_fake(close_sms_api):
+    assert close_sms_api.server.limiter.limit == 1
+    assert close_sms_api.server.readings["not-found-body"] == "html"
+"""
+
+
+def test_the_close_sms_api_fixture_gives_each_test_a_fresh_fake_configured_by_its_mark(
+    pytester: pytest.Pytester,
+):
+    pytester.makepyfile(test_users_code=FAKE_TESTS)
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(passed=4)
+
+
+def test_the_close_sms_api_mark_with_an_unknown_fault_errors_naming_the_known_ones(
+    pytester: pytest.Pytester,
+):
+    pytester.makepyfile(
+        "import pytest\n\n"
+        "@pytest.mark.close_sms_api(faults=['no-such-fault'])\n"
+        "def test_mine(close_sms_api):\n"
+        "    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:xdist")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no-such-fault*cancelled-still-sent*"])
