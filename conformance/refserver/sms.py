@@ -55,9 +55,9 @@ from typing import Any
 from conformance.refserver import sms_create, sms_read, sms_update
 from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
-from conformance.refserver.sms_documents import CREATE_STATUSES, STATUSES
 from conformance.refserver.sms_documents import DELETED as DELETED  # for importers of sms
 from conformance.refserver.storage import Storage
+from conformance.vocabulary import CREATE_STATUSES, STATUSES
 
 __all__ = ["CREATE_STATUSES", "STATUSES", "SmsService"]
 

@@ -13,11 +13,8 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.sms_documents import (
-    CREATE_STATUSES,
-    DIRECTIONS,
     EMPTY_SEND,
     PAST_DATE,
-    SOURCES,
     caller_id_number,
     find_template,
     hosted,
@@ -40,6 +37,7 @@ from conformance.refserver.validation import (
     send_in_value,
     string_value,
 )
+from conformance.vocabulary import CREATE_STATUSES, DIRECTIONS, SOURCES
 
 __all__ = ["create"]
 

@@ -20,10 +20,6 @@ from conformance.refserver.phones import country_iso, format_phone
 from conformance.refserver.templates import RenderContext, render
 from conformance.refserver.validation import REQUIRED, phone_value, string_value
 
-STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent", "error")
-CREATE_STATUSES = ("inbox", "draft", "scheduled", "outbox", "sent")
-DIRECTIONS = ("inbound", "outbound")
-SOURCES = ("Close.io", "External")
 EMPTY_SEND = "An SMS needs text or an attachment to be sent."
 PAST_DATE = "Must be in the future."
 # The url an answer gives an attachment under the attachment-url=rehosted reading: the

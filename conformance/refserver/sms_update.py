@@ -19,7 +19,6 @@ from conformance.refserver.sender import is_empty
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
     PAST_DATE,
-    STATUSES,
     find_template,
     hosted,
     kept,
@@ -40,6 +39,7 @@ from conformance.refserver.validation import (
     send_in_value,
     string_value,
 )
+from conformance.vocabulary import STATUSES
 
 __all__ = ["update"]
 
