@@ -13,19 +13,11 @@ from conformance.judging import Tally
 from conformance.ledger import TimingLedger
 from conformance.model import TimeWindow, Timing, parse_datetime
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from tests.rules.helpers import FIXTURES as RULE_FIXTURES
 
 START = datetime(2026, 3, 1, 12, 0, 7, tzinfo=UTC)
-FIXTURES = Fixtures(
-    organization_id="orga_1",
-    user_id="user_1",
-    internal_phones=("+16505550001",),
-    external_phones=(),
-    leads=(("lead_1", "cont_1"),),
-    contact_first_name="Ada",
-    template_id="smstmpl_1",
-    template_text="Hi",
-    rendered_template="Hi",
-)
+# The checks' fixtures, with a template that renders to itself (nothing here reads the text).
+FIXTURES = replace(RULE_FIXTURES, template_text="Hi", rendered_template="Hi")
 
 
 @dataclass
