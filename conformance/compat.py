@@ -14,6 +14,10 @@ The touches, and who uses them:
   ``_get_local_constants`` and ``CONSTANTS_CACHE``; ``internal.constants_ast`` and
   ``internal.conjecture.floats``): :func:`pinned_local_constants` and
   :func:`constants_of_modules`, for the engine's "one seed, one run".
+- schemathesis's constants extracted from an in-process app
+  (``schemathesis.python._constants``: ``orchestrator.extract_all``, ``pool.ConstantsPool``,
+  ``ConstantEntry`` and ``Origin``): :func:`pinned_app_constants`, :func:`app_constants_pool`
+  and :func:`app_constants_of`, for the schema phase's "one seed, one run".
 - schemathesis's seeding of the Basic-auth username into its pool of test data
   (``schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth``):
   :func:`no_basic_auth_seeding`, for the schema phase. For Close, that username is the API
@@ -60,11 +64,14 @@ from unittest import mock
 __all__ = [
     "SEED_POOL_FROM_BASIC_AUTH",
     "UpstreamChanged",
+    "app_constants_of",
+    "app_constants_pool",
     "basic_authorization",
     "builtin_check",
     "constants_of_lists",
     "constants_of_modules",
     "no_basic_auth_seeding",
+    "pinned_app_constants",
     "pinned_local_constants",
     "responses_to_requests_made_for",
     "transport_of",
@@ -177,6 +184,114 @@ def constants_of_modules(modules: Iterable[ModuleType]) -> Any:
 
 
 # -- schemathesis ------------------------------------------------------------------------------
+
+_APP_CONSTANTS = "schemathesis.python._constants"
+
+#: An app's constants as plain data, per kind (``string``, ``integer``, ``float``,
+#: ``bytes``), oldest first: each entry a value (floats by ``repr``, bytes in hex) and the
+#: origins schemathesis gives it, each ``[source, module, adapter]``.
+AppConstants = dict[str, list[list[Any]]]
+
+_KINDS = ("string", "integer", "float", "bytes")
+
+
+def _app_constants_modules() -> tuple[ModuleType, ModuleType]:
+    import importlib
+
+    try:
+        orchestrator = importlib.import_module(f"{_APP_CONSTANTS}.orchestrator")
+        pool = importlib.import_module(f"{_APP_CONSTANTS}.pool")
+    except ImportError:
+        orchestrator = pool = None  # type: ignore[assignment]
+    names = (
+        (orchestrator, "extract_all"),
+        (orchestrator, "build_constants_pool"),
+        (pool, "ConstantsPool"),
+        (pool, "ConstantEntry"),
+        (pool, "Origin"),
+    )
+    if (
+        orchestrator is None
+        or pool is None
+        or not all(callable(getattr(m, n, None)) for m, n in names)
+    ):
+        raise _changed(
+            "schemathesis",
+            f"{_APP_CONSTANTS} no longer has orchestrator.extract_all, build_constants_pool and "
+            "pool.ConstantsPool, ConstantEntry, Origin, so the schema phase's constants can no "
+            "longer be pinned to one run",
+        )
+    return orchestrator, pool
+
+
+def app_constants_pool(data: AppConstants) -> Any:
+    """A schemathesis ``ConstantsPool`` holding ``data`` (:data:`AppConstants`), in its order."""
+    _, module = _app_constants_modules()
+    pool = module.ConstantsPool()
+    for kind in _KINDS:
+        for value, origins in data.get(kind, []):
+            if kind == "float":
+                value = float(value)
+            elif kind == "bytes":
+                value = bytes.fromhex(value)
+            pool.add(
+                module.ConstantEntry(
+                    value=value,
+                    type=kind,
+                    origins=tuple(module.Origin(*origin) for origin in origins),
+                )
+            )
+    return pool
+
+
+def app_constants_of(schema: Any) -> AppConstants:
+    """What schemathesis extracts today from the app of ``schema`` (``schema.app``, driven in
+    process), as :data:`AppConstants`: the literals of the app's modules and of the modules
+    they import (``orchestrator.build_constants_pool``), at most 256 per kind, the oldest
+    dropped."""
+    orchestrator, _ = _app_constants_modules()
+    pool = orchestrator.build_constants_pool(schema)
+    out: AppConstants = {}
+    for kind in _KINDS:
+        out[kind] = [
+            [
+                repr(entry.value)
+                if kind == "float"
+                else entry.value.hex()
+                if kind == "bytes"
+                else entry.value,
+                [[origin.source, origin.module, origin.adapter] for origin in entry.origins],
+            ]
+            for entry in pool.entries_for(kind)
+        ]
+    return out
+
+
+@contextlib.contextmanager
+def pinned_app_constants(pool: Any) -> Iterator[None]:
+    """Within the block, the constants schemathesis extracts from an in-process app are
+    ``pool``.
+
+    schemathesis 4.32 mixes into the values it generates the literals of the modules of an
+    app it drives in process (``schema.app``) and of the modules they import:
+    ``orchestrator.build_constants_pool`` calls ``orchestrator.extract_all`` with the app as
+    an extra source, and keeps at most 256 strings, the oldest dropped. For the embedded
+    server that app is the schema phase's, so any literal added to, or moved between, the
+    modules it imports (the oracle's among them) would change what a seed draws. A call with
+    no app (a remote target: only registered sources) is left alone.
+
+    Raises :class:`UpstreamChanged` if those names are gone."""
+    orchestrator, _ = _app_constants_modules()
+    extract_all = orchestrator.extract_all
+
+    def pinned(*, registry: Any, adapters: Any, extra_sources: Any = ()) -> Any:
+        if list(extra_sources):
+            return pool
+        return extract_all(registry=registry, adapters=adapters)
+
+    with mock.patch.object(orchestrator, "extract_all", pinned):
+        yield
+
 
 #: The name :func:`no_basic_auth_seeding` patches (tests that stub it patch the same one).
 SEED_POOL_FROM_BASIC_AUTH = "schemathesis.specs.openapi.analysis.seed_pool_from_basic_auth"

@@ -94,10 +94,11 @@ from conformance.client import (
 from conformance.compat import (
     builtin_check,
     no_basic_auth_seeding,
+    pinned_app_constants,
     pinned_local_constants,
     responses_to_requests_made_for,
 )
-from conformance.constant_pool import frozen_pool
+from conformance.constant_pool import frozen_app_pool, frozen_pool
 from conformance.dates import parse_shown_datetime
 from conformance.machine import given_leads_bound
 from conformance.model import without_loose_values
@@ -874,9 +875,12 @@ def run_schema_phase(
         # username IS the API key, which would then travel in paths and bodies (and land in
         # the target's logs and data). Never let it.
         # Hypothesis's local constants pinned as for the state machine: a seed gives one
-        # schema phase, whatever modules are loaded (a test suite, an editable install).
+        # schema phase, whatever modules are loaded (a test suite, an editable install);
+        # and schemathesis's constants of the embedded app: whatever literals its modules
+        # gain or move.
         with (
             pinned_local_constants(frozen_pool()),
+            pinned_app_constants(frozen_app_pool()),
             no_basic_auth_seeding(),
             bounded_sessions(target.api.max_body_bytes) as bounds,
             _guarded_sends(run, urlsplit(base_url).path.rstrip("/")),

@@ -146,7 +146,7 @@ def test_cleanup_without_a_run_id_and_without_a_terminal_refuses_and_deletes_not
 
 def test_cleanup_shows_what_it_would_delete_and_a_no_deletes_nothing(seeded, monkeypatch):
     hostile, account, _, left = seeded()
-    monkeypatch.setattr("conformance.cli._interactive", lambda: True)
+    monkeypatch.setattr("conformance.cli._cleanup._interactive", lambda: True)
     result = cleanup(input="n\n")
     assert result.exit_code == EXIT_PASS, result.output
     assert "nothing was deleted" in result.output
@@ -158,7 +158,7 @@ def test_cleanup_shows_what_it_would_delete_and_a_no_deletes_nothing(seeded, mon
 
 def test_cleanup_asks_and_a_yes_deletes(seeded, monkeypatch):
     _, account, customer, left = seeded()
-    monkeypatch.setattr("conformance.cli._interactive", lambda: True)
+    monkeypatch.setattr("conformance.cli._cleanup._interactive", lambda: True)
     result = cleanup(input="y\n")
     assert result.exit_code == EXIT_PASS, result.output
     assert not any(account.exists(path) for path in left[RUN] + left[OTHER_RUN])

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli import EXIT_INCONCLUSIVE, EXIT_USAGE, Say, _Signals, _with_progress, main
+from conformance.cli import EXIT_INCONCLUSIVE, EXIT_USAGE, Say, Signals, main, with_progress
 from conformance.compat import basic_authorization
 from conformance.engine import Event
 from conformance.target import embedded_target
@@ -86,15 +86,15 @@ def test_run_against_a_broken_server_exits_1_naming_the_rule(tmp_path):
 
 
 def test_a_run_without_a_seed_is_repeated_with_the_seed_it_drew():
-    from conformance.cli import _rerun_command, run
+    from conformance.cli import rerun_command, run
 
     with click.Context(run) as context:
         context.params = {"seed_value": None}
-        assert _rerun_command(4242) == "sms-conformance run --seed 4242"
+        assert rerun_command(4242) == "sms-conformance run --seed 4242"
 
 
 def test_the_fail_line_shows_the_field_that_differs_past_200_characters_of_the_answer(capsys):
-    from conformance.cli import _summarise
+    from conformance.cli import summarise
     from conformance.records import RuleResult, RunReport, RunStats
 
     from .explained import drafts_only_failure
@@ -102,7 +102,7 @@ def test_the_fail_line_shows_the_field_that_differs_past_200_characters_of_the_a
     failure = drafts_only_failure()
     rule = RuleResult(failure.rule, "fail", "MUST", "Only drafts.", "", "")
     report = RunReport("fail", 1, "embedded", "quick", [rule], [failure], RunStats(), "1 rule")
-    _summarise(Say([]), report, {})
+    summarise(Say([]), report, {})
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "FAIL" in line]
 
     assert "…" in failure.actual and '"status": "sent"' not in failure.actual
@@ -425,7 +425,7 @@ def test_target_text_with_rich_markup_is_printed_as_text_not_parsed():
         on_event(Event("violation", "sms/x: the target said [/red] and ref-key-org-a"))
         return "done"
 
-    assert _with_progress(Say(["ref-key-org-a"]), job) == "done"  # no MarkupError
+    assert with_progress(Say(["ref-key-org-a"]), job) == "done"  # no MarkupError
 
 
 def test_say_scrubs_every_form_of_the_credentials(capsys):
@@ -502,7 +502,7 @@ def stub_target(closing: bool = False):
 
 def test_a_first_ctrl_c_stops_the_run_a_second_lets_clean_up_finish_a_third_abandons_it(capsys):
     target, calls = stub_target()
-    signals = _Signals(target, Say([]))
+    signals = Signals(target, Say([]))
     with pytest.raises(KeyboardInterrupt):
         signals(signal.SIGINT, None)
     target.closing = True
@@ -517,7 +517,7 @@ def test_a_first_ctrl_c_stops_the_run_a_second_lets_clean_up_finish_a_third_aban
 
 def test_a_first_ctrl_c_during_clean_up_does_not_cut_it_short():
     target, calls = stub_target(closing=True)
-    signals = _Signals(target, Say([]))
+    signals = Signals(target, Say([]))
     signals(signal.SIGINT, None)
     assert calls == ["interrupt"]
 
@@ -526,7 +526,7 @@ def test_clean_up_survives_a_second_ctrl_c_and_lists_what_a_third_left(monkeypat
     target = embedded_target()
     target.discover()
     first_lead, second_lead, template = target.created
-    signals = _Signals(target, Say([]))
+    signals = Signals(target, Say([]))
     with pytest.raises(KeyboardInterrupt):
         signals(signal.SIGINT, None)  # during the run
     send = target.api.send

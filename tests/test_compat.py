@@ -152,6 +152,82 @@ def test_stopping_the_seeding_fails_loudly_when_schemathesis_moves_it(monkeypatc
         pass
 
 
+# -- schemathesis: the constants of an in-process app ------------------------------------------
+
+
+def _schema_of(app: object | None) -> object:
+    """A schemathesis schema of the Close SMS API, driving ``app`` in process (if any)."""
+    import schemathesis
+
+    from conformance.openapi import load_openapi
+
+    schema = schemathesis.openapi.from_dict(load_openapi())
+    if app is not None:
+        schema.app = app  # type: ignore[attr-defined]
+    return schema
+
+
+def _an_app() -> object:
+    from conformance.schema_phase import _PacedApp
+    from conformance.target import embedded_target
+
+    target = embedded_target()
+    return _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
+
+
+def test_canary_schemathesis_builds_an_apps_constants_where_the_schema_phase_pins_them():
+    from schemathesis.python._constants import orchestrator
+
+    extract_all = getattr(orchestrator, "extract_all", None)
+    assert callable(extract_all), "schemathesis.python._constants...extract_all is gone"
+    assert {"registry", "adapters", "extra_sources"} <= set(
+        inspect.signature(extract_all).parameters
+    ), "extract_all no longer takes registry, adapters and extra_sources"
+    # Unpinned, the app's modules (the schema phase's, the oracle's) give the pool.
+    data = compat.app_constants_of(_schema_of(_an_app()))
+    modules = {origin[1] for _, origins in data["string"] for origin in origins}
+    assert "conformance.schema_phase" in modules, f"the app's modules are not scanned: {modules}"
+
+
+def test_within_the_app_pin_schemathesis_takes_the_pinned_pool_for_an_app():
+    from schemathesis.python._constants.orchestrator import build_constants_pool
+
+    pool = compat.app_constants_pool(
+        {"string": [[UNSEEN, [["application", "canary", None]]]], "float": [["2.5", []]]}
+    )
+    assert [entry.value for entry in pool.entries_for("string")] == [UNSEEN]
+    assert [entry.value for entry in pool.entries_for("float")] == [2.5]
+    with compat.pinned_app_constants(pool):
+        assert build_constants_pool(_schema_of(_an_app())) is pool
+        assert build_constants_pool(_schema_of(None)) is not pool  # a remote target: no app
+    unpinned = build_constants_pool(_schema_of(_an_app()))
+    assert unpinned is not pool and UNSEEN not in [e.value for e in unpinned.entries_for("string")]
+
+
+def test_an_apps_constants_read_back_as_the_pool_schemathesis_built():
+    from schemathesis.python._constants.orchestrator import build_constants_pool
+
+    schema = _schema_of(_an_app())
+    data = compat.app_constants_of(schema)
+    assert data["string"], "no string constants extracted from the app"
+    built, again = build_constants_pool(schema), compat.app_constants_pool(data)
+    for kind in ("string", "integer", "float", "bytes"):
+        assert [(e.value, e.origins) for e in again.entries_for(kind)] == [
+            (e.value, e.origins) for e in built.entries_for(kind)
+        ]
+
+
+def test_pinning_the_app_constants_fails_loudly_when_schemathesis_moves_them(monkeypatch):
+    from schemathesis.python._constants import orchestrator
+
+    monkeypatch.delattr(orchestrator, "extract_all")
+    with (
+        pytest.raises(UpstreamChanged, match=r"schemathesis .*extract_all"),
+        compat.pinned_app_constants(object()),
+    ):
+        pass
+
+
 # -- schemathesis: the built-in checks the schema phase wraps ---------------------------------
 
 

@@ -20,7 +20,7 @@ from conformance.model import (
     SENDING,
     ListExpectation,
     SmsRecord,
-    _match,
+    match,
     parse_filter_datetime,
 )
 from conformance.rules._util import shown
@@ -87,8 +87,7 @@ def _blame_extra(step: Step, sms_id: Any) -> str:
         rule = _filter_rule(name)
         if rule and (
             record is None
-            or _match(record, {name: value}, step.tz_offset, step.window, step.model.timing)
-            is False
+            or match(record, {name: value}, step.tz_offset, step.window, step.model.timing) is False
         ):
             return _date_rule(step, name, record) if _is_date(name) else rule
     return "sms/list/filter-id-in" if "id__in" in step.params else "sms/list/filter-lead-id"

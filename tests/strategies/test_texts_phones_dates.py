@@ -108,9 +108,9 @@ def test_malformed_phone_numbers_never_match_the_e164_pattern(value):
 @given(malformed_phone_numbers())
 def test_malformed_phone_numbers_are_ones_the_oracle_says_must_be_refused(value):
     """Never "" nor a vanity number, which a server may take (audit C5)."""
-    from conformance.model import _is_clearly_not_a_phone, _loose_phone
+    from conformance.model import is_clearly_not_a_phone, loose_phone
 
-    assert _is_clearly_not_a_phone(value) and not _loose_phone(value)
+    assert is_clearly_not_a_phone(value) and not loose_phone(value)
 
 
 def test_malformed_phone_numbers_shrink_to_a_lone_plus():
