@@ -19,7 +19,10 @@ from conformance.target import embedded_target
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on ``port``: it can be bound again (connections of the run's that
+    wait out TIME_WAIT there do not count, as for any server restarted on its port)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
