@@ -128,3 +128,43 @@ def test_a_timing_variant_over_loopback_http_is_caught_as_quickly_as_on_the_virt
     # More time passed on the server's clock than on the wall: the waits were jumps.
     assert (target.clock.now() - start).total_seconds() > time.monotonic() - began
     assert target.loopback is not None and not target.loopback.running
+
+
+def test_the_schema_phase_over_loopback_http_is_paced_on_the_virtual_clock_then_unpaced(
+    monkeypatch,
+):
+    from conformance import loopback as module
+    from conformance.schema_phase import run_schema_phase
+    from conformance.target import EMBEDDED_RATE_LIMIT
+
+    answered: list[tuple[bool, int]] = []  # (carried the pace mark, status), as sent back
+    switch = module._Switch.__call__
+
+    async def watched(self, scope, receive, send):
+        marked = any(name == PACE_HEADER.encode() for name, _ in scope.get("headers", ()))
+
+        async def note(message):
+            if message["type"] == "http.response.start":
+                answered.append((marked, message["status"]))
+            await send(message)
+
+        await switch(self, scope, receive, note)
+
+    monkeypatch.setattr(module._Switch, "__call__", watched)
+    target = embedded_target(over_http=True)
+    loopback = target.loopback
+    assert loopback is not None
+    try:
+        target.discover()
+        start = target.clock.now()
+        result = run_schema_phase(target, seed=1, max_examples=5, phases=("examples", "coverage"))
+        assert loopback.paced is None  # the engine's own requests meet the limit as ever
+    finally:
+        target.close()
+    paced = [status for marked, status in answered if marked]
+    # More requests than the limit allows in a virtual second went over TCP, none answered
+    # 429: the server waited them out on its clock, which moved.
+    assert len(paced) > EMBEDDED_RATE_LIMIT and result.requests > EMBEDDED_RATE_LIMIT
+    assert 429 not in paced
+    assert target.clock.now() > start
+    assert all(finding.ok for finding in result.findings)
