@@ -812,11 +812,13 @@ def replay_on_embedded(
     faults: Iterable[str] = (),
     readings: Iterable[str] = (),
     retries: int = 3,
+    over_http: bool = False,
 ) -> Outcome:
     """Replay ``failure`` against a fresh embedded reference server (in-process, on a
-    virtual clock) with ``faults`` switched on and ``readings`` (``POINT=ALT``) taken.
-    Raises ``ValueError`` for an unknown fault or reading."""
-    with embedded_replay_target(faults=faults, readings=readings) as target:
+    virtual clock; over loopback HTTP with ``over_http``) with ``faults`` switched on and
+    ``readings`` (``POINT=ALT``) taken. Raises ``ValueError`` for an unknown fault or
+    reading."""
+    with embedded_replay_target(faults=faults, readings=readings, over_http=over_http) as target:
         return target.replay(failure, retries=retries)
 
 
@@ -848,9 +850,15 @@ class ReplayTarget:
 
 @contextlib.contextmanager
 def embedded_replay_target(
-    *, faults: Iterable[str] = (), readings: Iterable[str] = (), local_phones: Sequence[str] = ()
+    *,
+    faults: Iterable[str] = (),
+    readings: Iterable[str] = (),
+    local_phones: Sequence[str] = (),
+    over_http: bool = False,
 ) -> Iterator[ReplayTarget]:
-    """A fresh embedded reference server to replay against; closed on exit. Raises
+    """A fresh embedded reference server to replay against; closed on exit. With
+    ``over_http`` it is served on a loopback port (:class:`~conformance.loopback.Loopback`,
+    same virtual clock) and the replay goes over real TCP; the server stops on exit. Raises
     ``ValueError`` for an unknown fault or reading."""
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
@@ -861,7 +869,20 @@ def embedded_replay_target(
     clock = VirtualClock()
     server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
     org, other = server.orgs[0], server.orgs[1]
-    http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
+    loopback = None
+    try:
+        if over_http:
+            from conformance.loopback import Loopback
+
+            loopback = Loopback(server.app)
+            http = httpx.Client(base_url=loopback.base_url + "/api/v1/", timeout=30.0)
+        else:
+            transport = SyncASGITransport(server.app)
+            http = httpx.Client(transport=transport, base_url=server.base_url + "/")
+    except BaseException:
+        server.close()
+        raise
+    where = " over loopback HTTP" if over_http else ""
     try:
         yield ReplayTarget(
             http=http,
@@ -873,8 +894,11 @@ def embedded_replay_target(
             sleep=clock.sleep,
             now=clock.now,
             local_phones=local_phones or org.internal_numbers,
-            name="the embedded reference server" + (f" ({', '.join(faults)})" if faults else ""),
+            name=f"the embedded reference server{where}"
+            + (f" ({', '.join(faults)})" if faults else ""),
         )
     finally:
         http.close()
+        if loopback is not None:
+            loopback.close()
         server.close()

@@ -830,7 +830,8 @@ def run_schema_phase(
     """Run schemathesis against ``target`` and judge what it saw by catalogue rules.
 
     ``target`` should be discovered (fixtures help creates succeed). The embedded server is
-    driven in-process through its ASGI app, a remote one over HTTP at its base URL. With a
+    driven in-process through its ASGI app (over loopback HTTP when the target is served
+    so), a remote one over HTTP at its base URL. With a
     ``settle`` window (a target whose reads may lag behind its writes), schemathesis's
     ``use_after_free`` (a GET right after a DELETE) is not judged: the state machine judges
     that rule with re-reads."""
@@ -843,7 +844,7 @@ def run_schema_phase(
     project = config.projects.override
     project.update(
         base_url=base_url,
-        headers=_auth_headers(target),
+        headers=_schema_headers(target),
         basic_auth=_basic_auth(target),
         workers=1,
         continue_on_failure=True,
@@ -860,7 +861,11 @@ def run_schema_phase(
     )
     schema: Any = schemathesis.openapi.from_dict(load_openapi(), config=config)
     schema = schema.include(name=list(TESTED_OPERATIONS))
-    if target.embedded and target.server is not None:
+    loopback = target.loopback
+    if loopback is not None and target.server is not None:
+        # Over real TCP: only schemathesis's requests (marked) are paced, server-side.
+        loopback.paced = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
+    elif target.embedded and target.server is not None:
         schema.app = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
     schema.hooks.register_hook_with_name(_anchor_body(target), "flatmap_body")
     allow_send = target.sends_nowhere or target.allow_send
@@ -887,6 +892,8 @@ def run_schema_phase(
         ):
             _collect(from_schema(schema).execute(), result, base_url, target.api)
     finally:
+        if loopback is not None:
+            loopback.paced = None
         _RUNS.remove(run)
         result.created = list(dict.fromkeys(run.created))
         target.delete_sms(result.created)
@@ -924,6 +931,17 @@ def _guard_of(target: Target) -> Guard:
 def _basic_auth(target: Target) -> tuple[str, str] | None:
     key = target.api.credentials.api_key
     return (key, "") if key else None
+
+
+def _schema_headers(target: Target) -> dict[str, str] | None:
+    """The headers of every schemathesis request: :func:`_auth_headers`, and over loopback
+    HTTP the mark that has the server pace them (:mod:`conformance.loopback`)."""
+    headers = _auth_headers(target)
+    if target.loopback is None:
+        return headers
+    from conformance.loopback import PACE_HEADER
+
+    return {**(headers or {}), PACE_HEADER: "1"}
 
 
 def _auth_headers(target: Target) -> dict[str, str] | None:

@@ -97,6 +97,9 @@ class SelfTestReport:
     kills_under_readings: list[Kill] = field(default_factory=list)
     seconds: float = 0.0
     kill_seeds: tuple[int, ...] = ()  # the seeds every variant ran on (default: the first)
+    # How the runs and replays reached the embedded server: its ASGI app in-process, or
+    # the same server on its virtual clock served by uvicorn on a loopback port.
+    transport: str = "in-process"
 
     @property
     def false_alarms(self) -> int:
@@ -168,6 +171,7 @@ class SelfTestReport:
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
+            "transport": self.transport,
             "summary": self.summary(),
             "clean": [asdict(run) for run in self.clean],
             "kills": [
@@ -194,13 +198,15 @@ def _one_failure_profile(profile: Profile) -> Profile:
     return replace(profile, max_failures=1)
 
 
-def _clean_run(profile: Profile, seed: int, readings: tuple[str, ...] = ()) -> CleanRun:
+def _clean_run(
+    profile: Profile, seed: int, readings: tuple[str, ...] = (), over_http: bool = False
+) -> CleanRun:
     """The clean server on ``seed``; under ``readings`` (``POINT=ALT``) with the settle
     window a remote run has (a reading may lag reads behind writes)."""
     began = time.monotonic()
     chosen = dict(reading.split("=", 1) for reading in readings)
     result = run_target(
-        embedded_target(readings=chosen),
+        embedded_target(readings=chosen, over_http=over_http),
         profile=profile,
         seed_value=seed,
         strict=True,
@@ -265,6 +271,7 @@ def _kill_run(
     readings: tuple[str, ...] = (),
     replays: bool = False,
     schema_alone: bool = True,
+    over_http: bool = False,
 ) -> Kill:
     from conformance.refserver import FAULTS
 
@@ -273,7 +280,7 @@ def _kill_run(
     chosen = dict(reading.split("=", 1) for reading in readings)
     # Strict: a variant filed under a SHOULD rule is caught by that rule's warning too.
     result = run_target(
-        embedded_target(faults=[name], readings=chosen),
+        embedded_target(faults=[name], readings=chosen, over_http=over_http),
         profile=profile,
         seed_value=seed,
         strict=True,
@@ -284,10 +291,13 @@ def _kill_run(
     if replays and first is not None:
         from conformance.replay import replay_on_embedded
 
-        replay = (
-            replay_on_embedded(first, faults=[name], readings=readings, retries=0).verdict,
-            replay_on_embedded(first, readings=readings, retries=0).verdict,
+        variant, clean = (
+            replay_on_embedded(
+                first, faults=chosen_faults, readings=readings, retries=0, over_http=over_http
+            ).verdict
+            for chosen_faults in ([name], [])
         )
+        replay = (variant, clean)
     return Kill(
         fault=name,
         expected_rule=fault.rule,
@@ -298,7 +308,7 @@ def _kill_run(
         seconds=round(time.monotonic() - began, 2),
         # Under other readings only the run is repeated; what the schema phase alone finds
         # is the default run's column.
-        schema_rules=_schema_phase_alone(profile, seed, name)
+        schema_rules=_schema_phase_alone(profile, seed, name, over_http)
         if schema_alone and not readings
         else None,
         readings=readings,
@@ -307,7 +317,9 @@ def _kill_run(
     )
 
 
-def _schema_phase_alone(profile: Profile, seed: int, name: str) -> tuple[str, ...] | None:
+def _schema_phase_alone(
+    profile: Profile, seed: int, name: str, over_http: bool = False
+) -> tuple[str, ...] | None:
     """The rules the schema phase alone finds broken on the variant ``name`` (None when the
     profile has no schema phase; empty when it finds nothing or cannot run)."""
     if not profile.schema_examples:
@@ -316,7 +328,7 @@ def _schema_phase_alone(profile: Profile, seed: int, name: str) -> tuple[str, ..
     from conformance.schema_phase import run_schema_phase
     from conformance.target import TargetRejected
 
-    target = embedded_target(faults=[name])
+    target = embedded_target(faults=[name], over_http=over_http)
     try:
         target.discover()
         result = run_schema_phase(
@@ -342,6 +354,7 @@ def run_self_test(
     kill_seeds: Iterable[int] | None = None,
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
+    over_http: bool = False,
 ) -> SelfTestReport:
     """Run the clean server on each seed and every fault (or those named) on the first seed,
     ``jobs`` runs at a time (each in its own process, with its own server). Each reading set
@@ -352,7 +365,10 @@ def run_self_test(
     With ``kill_seeds`` every fault runs on each of those seeds (default: the first of
     ``seeds``); the runs under other readings and the replays use the first. With
     ``replays`` each fault's first failure is replayed (as ``sms-conformance replay``
-    does) against its variant and against the clean server."""
+    does) against its variant and against the clean server. With ``over_http`` every run
+    and replay reaches the embedded server over real TCP (uvicorn on a loopback port, the
+    server's virtual clock kept; see :mod:`conformance.loopback`), and the report says so
+    (``transport``)."""
     from conformance.refserver import FAULTS
 
     seeds = tuple(seeds)
@@ -363,7 +379,12 @@ def run_self_test(
     if unknown:
         raise ValueError(f"unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}")
     kill_seeds = tuple(kill_seeds) if kill_seeds else seeds[:1]
-    report = SelfTestReport(seeds=seeds, profile=profile.name, kill_seeds=kill_seeds)
+    report = SelfTestReport(
+        seeds=seeds,
+        profile=profile.name,
+        kill_seeds=kill_seeds,
+        transport="loopback-http" if over_http else "in-process",
+    )
     first = kill_seeds[0]
     kill_runs = [(name, seed) for name in names for seed in kill_seeds]
     started = time.monotonic()
@@ -374,31 +395,44 @@ def run_self_test(
         runs += [(seed, chosen) for seed in on]
     if jobs <= 1:
         for seed, chosen in runs:
-            report.clean.append(_clean_run(profile, seed, chosen))
+            report.clean.append(_clean_run(profile, seed, chosen, over_http))
             on_clean(report.clean[-1])
         for name, seed in kill_runs:
             on_first = seed == first
             report.kills.append(
-                _kill_run(quick, seed, name, (), replays and on_first, schema_alone=on_first)
+                _kill_run(quick, seed, name, (), replays and on_first, on_first, over_http)
             )
             on_kill(report.kills[-1])
         for name in names if faults_under_readings else ():
-            report.kills_under_readings.append(_kill_run(quick, first, name, fault_readings(name)))
+            report.kills_under_readings.append(
+                _kill_run(quick, first, name, fault_readings(name), over_http=over_http)
+            )
             on_kill(report.kills_under_readings[-1])
     else:
         # Spawned, not forked: a forked worker inherits the parent's module state without its
         # threads (schemathesis keeps one global event-loop thread for its ASGI client, and a
         # forked copy waits on it forever).
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            cleans = [pool.submit(_clean_run, profile, seed, chosen) for seed, chosen in runs]
+            cleans = [
+                pool.submit(_clean_run, profile, seed, chosen, over_http) for seed, chosen in runs
+            ]
             kills = [
                 pool.submit(
-                    _kill_run, quick, seed, name, (), replays and seed == first, seed == first
+                    _kill_run,
+                    quick,
+                    seed,
+                    name,
+                    (),
+                    replays and seed == first,
+                    seed == first,
+                    over_http,
                 )
                 for name, seed in kill_runs
             ]
             under = [
-                pool.submit(_kill_run, quick, first, name, fault_readings(name))
+                pool.submit(
+                    _kill_run, quick, first, name, fault_readings(name), over_http=over_http
+                )
                 for name in (names if faults_under_readings else ())
             ]
             futures: list[Future[CleanRun] | Future[Kill]] = [*cleans, *kills, *under]

@@ -14,11 +14,12 @@ run uses it, or deletes it. Leads named with ``--lead-id`` are read, never delet
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
@@ -35,6 +36,9 @@ from conformance.fixtures import Fixtures
 from conformance.model import Timing
 from conformance.safety import Guard, item_path
 from conformance.vocabulary import E164
+
+if TYPE_CHECKING:
+    from conformance.loopback import Loopback
 
 __all__ = [
     "ConfigurationError",
@@ -170,12 +174,16 @@ class Target:
     # each fixture the run could not get keeps from being judged: rule id -> why.
     missing: dict[str, int] = field(default_factory=dict)
     lacking: dict[str, str] = field(default_factory=dict)
+    # The embedded server served over real TCP (``embedded_target(over_http=True)``):
+    # stopped by :meth:`close`. None in-process and on a remote target.
+    loopback: Loopback | None = None
     _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
     _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
     _abandoned: bool = field(default=False, repr=False)
 
     # What ``embedded`` grants, by meaning; ``embedded`` itself is kept for what is the
-    # reference server in-process as such (its ASGI app, no network between it and the run).
+    # reference server this process runs as such (its ASGI app in-process, or with
+    # ``loopback`` the same app over a loopback socket: nothing else between it and the run).
 
     @property
     def clock_can_jump(self) -> bool:
@@ -495,7 +503,7 @@ class Target:
         if created.name != name:
             raise MalformedAnswer(f"it answered the name {created.name!r}, not {name!r}")
         if self.embedded:
-            return  # the reference server, in-process: nothing between it and the run
+            return  # the reference server this process runs: nothing between it and the run
         path = item_path(collection, created.id)
         again = read(self._json("GET", path), f"GET {path}")
         if again.id != created.id or again.name != name:
@@ -590,6 +598,9 @@ class Target:
         finally:
             self.closing = False
             self.api.http.close()
+            if self.loopback is not None:
+                with contextlib.suppress(RuntimeError):  # never raises; a daemon thread
+                    self.loopback.close()
 
 
 def _authority(url: str) -> str:
@@ -614,6 +625,7 @@ def embedded_target(
     max_seconds: float | None = None,
     given: GivenFixtures | None = None,
     sms_only: bool = False,
+    over_http: bool = False,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
     ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
@@ -623,7 +635,12 @@ def embedded_target(
     wall clock: the virtual one jumps), as on a remote target. ``sms_only`` puts the
     server behind :class:`~conformance.refserver.sms_only.SmsOnly` (404 outside
     ``/activity/sms/``, as a mock of the SMS endpoints); ``given`` are the fixtures named
-    for it (``--lead-id``, ...; the tests know the server's ids)."""
+    for it (``--lead-id``, ...; the tests know the server's ids).
+
+    With ``over_http`` the same server, on the same virtual clock, is served by uvicorn on
+    a loopback port (:class:`~conformance.loopback.Loopback`) and the run's requests go
+    over real TCP; everything else is as in-process (the clock jumps, the data is the
+    run's, sends reach nobody). :meth:`Target.close` stops the server."""
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -652,7 +669,15 @@ def embedded_target(
 
         app = SmsOnly(app)
         label.append("SMS endpoints only")
-    http = httpx.Client(transport=SyncASGITransport(app), base_url=server.base_url + "/")
+    loopback = None
+    if over_http:
+        from conformance.loopback import Loopback
+
+        loopback = Loopback(app)
+        http = httpx.Client(base_url=loopback.base_url + "/api/v1/", timeout=30.0)
+        label.insert(0, "over loopback HTTP")
+    else:
+        http = httpx.Client(transport=SyncASGITransport(app), base_url=server.base_url + "/")
     credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
     return Target(
         name="embedded reference server" + (f" ({'; '.join(label)})" if label else ""),
@@ -674,6 +699,7 @@ def embedded_target(
         allow_send=True,
         server=server,
         given=given or GivenFixtures(),
+        loopback=loopback,
     )
 
 

@@ -190,3 +190,29 @@ def test_a_faulty_variant_under_other_readings_is_a_second_row_that_must_be_caug
     assert kill.caught, kill
     assert report.summary()["caught_under_other_readings"] == 1
     assert tuple(report.to_json()["kills_under_readings"][0]["readings"]) == kill.readings
+
+
+def test_a_self_test_report_says_its_runs_went_in_process_unless_told_otherwise():
+    from conformance.selftest import SelfTestReport
+
+    assert SelfTestReport(seeds=(1,), profile="quick").to_json()["transport"] == "in-process"
+
+
+@pytest.mark.slow
+def test_over_loopback_http_each_variant_is_caught_and_replayed_reproduced_on_it_fixed_clean():
+    import threading
+    from dataclasses import replace
+
+    # A timing variant (the virtual clock must jump over HTTP too), an isolation one (the
+    # second organisation's key) and a plain one; on the self-test's own profile (ci, which
+    # must catch every variant), without the schema phase (test_loopback runs it over HTTP).
+    faults = ["cancelled-still-sent", "isolation-get-leak", "create-answers-201"]
+    profile = replace(PROFILES["ci"], schema_examples=0)
+    report = run_self_test(profile=profile, seeds=(1,), faults=faults, replays=True, over_http=True)
+    assert report.transport == "loopback-http"
+    assert report.to_json()["transport"] == "loopback-http"
+    assert report.false_alarms == 0, report.clean
+    assert [(kill.fault, kill.caught) for kill in report.kills] == [(f, True) for f in faults]
+    replays = {kill.fault: kill.replay for kill in report.kills}
+    assert replays == dict.fromkeys(faults, ("reproduced", "fixed"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("loopback-")]
