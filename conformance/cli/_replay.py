@@ -58,6 +58,12 @@ __all__ = ["replay_command"]
 @click.option(
     "--reading", "readings", multiple=True, hidden=True, help="Embedded only: POINT=ALTERNATIVE."
 )
+@click.option(
+    "--over-http",
+    is_flag=True,
+    help="With --embedded: serve the reference server on a loopback port (uvicorn) "
+    "and talk to it over real HTTP; its virtual clock stays in this process.",
+)
 def replay_command(
     report: Path,
     failure_number: int | None,
@@ -72,6 +78,7 @@ def replay_command(
     embedded: bool,
     faults: tuple[str, ...],
     readings: tuple[str, ...],
+    over_http: bool,
 ) -> None:
     """Re-run a saved counterexample from REPORT (report.json or its directory) and say
     whether the violation shows: reproduced (exit 1), fixed (exit 0, after --retries more
@@ -128,13 +135,18 @@ def replay_command(
     embedded = embedded or url == IN_PROCESS_BASE_URL
     if (faults or readings) and not embedded:
         usage("--fault and --reading apply to the embedded server only (--embedded)")
+    if over_http and not embedded:
+        usage("--over-http applies to the embedded server only (--embedded)")
     worst = EXIT_PASS
     with contextlib.ExitStack() as stack:
         if embedded:
             try:
                 target = stack.enter_context(
                     embedded_replay_target(
-                        faults=faults, readings=readings, local_phones=local_phones
+                        faults=faults,
+                        readings=readings,
+                        local_phones=local_phones,
+                        over_http=over_http,
                     )
                 )
             except ValueError as error:

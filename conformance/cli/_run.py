@@ -187,6 +187,12 @@ __all__ = ["run"]
     help="Embedded target only: how the reference server reads an open point of the docs "
     "(repeatable; 'random[:SEED]' draws every point).",
 )
+@click.option(
+    "--over-http",
+    is_flag=True,
+    help="Embedded target only: serve the reference server on a loopback port (uvicorn) "
+    "and talk to it over real HTTP; its virtual clock stays in this process.",
+)
 def run(
     base_url: str | None,
     api_key: str | None,
@@ -213,6 +219,7 @@ def run(
     strict: bool,
     fault: str | None,
     readings: tuple[str, ...],
+    over_http: bool,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir.
@@ -258,6 +265,8 @@ def run(
         if base_url:
             if fault or readings:
                 raise ConfigurationError("--fault and --reading apply to the embedded server only")
+            if over_http:
+                raise ConfigurationError("--over-http applies to the embedded server only")
             if grace < 0:
                 raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(
@@ -280,6 +289,7 @@ def run(
                 readings=parse_readings(readings),
                 max_requests=max_requests,
                 max_seconds=max_time,
+                over_http=over_http,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)

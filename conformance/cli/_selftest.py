@@ -67,6 +67,12 @@ __all__ = ["self_test"]
     help="Replay each variant's first failure, as `sms-conformance replay` does, against the "
     "variant (it must reproduce) and against the clean server (it must not).",
 )
+@click.option(
+    "--over-http",
+    is_flag=True,
+    help="Serve every reference server (clean, faulty, replayed) on a loopback port and run "
+    "over real HTTP; their virtual clocks stay in this process.",
+)
 def self_test(
     profile: str,
     seeds: tuple[int, ...],
@@ -78,6 +84,7 @@ def self_test(
     specificity: bool,
     faults_under_readings: bool,
     replays: bool,
+    over_http: bool,
 ) -> None:
     """Prove detection and specificity: every faulty variant is caught, and the clean
     reference server passes on every seed, under every reading of the docs' open points.
@@ -115,6 +122,7 @@ def self_test(
                 kill_seeds=kill_seeds or None,
                 on_clean=advance,
                 on_kill=advance,
+                over_http=over_http,
             )
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
@@ -163,6 +171,7 @@ def self_test(
     path = report.write(report_dir / "selftest.json")
     summary = report.summary()
     console.print(", ".join(f"{key}={value}" for key, value in summary.items()))
+    console.print(f"transport: {report.transport}")
     console.print(f"written: {path}")
     if not report.ok:
         console.print(
