@@ -124,14 +124,31 @@ CANCELS = ("sms/update/cancel-scheduled", "sms/update/cancel-outbox")
 
 def _boundary(step: Step, rule: str) -> str | None:
     """The boundary case of ``rule`` the request sat on: a whole ``send_in`` at either edge
-    of the documented range, or a cancel in the last second before the SMS was due."""
+    of the documented range, a cancel in the last second before the SMS was due, a scheduled
+    create whose date_scheduled is missing or null, a PUT on a non-draft by what it asks
+    (the status x PUT-body matrix)."""
     request = step.request_body if isinstance(step.request_body, dict) else {}
+    record = step.record
     if rule in SEND_IN_EDGES:
         send_in = request.get("send_in")
         if type(send_in) is int and send_in in SEND_IN_EDGES[rule]:
             return f"send_in={send_in}"
-    if rule in CANCELS and step.record is not None and in_last_second(step.record, step):
+    if rule in CANCELS and record is not None and in_last_second(record, step):
         return "a cancel in the last second before due"
+    if rule == "sms/create/scheduled-requires-date-scheduled" and request.get("status") == (
+        "scheduled"
+    ):
+        if "date_scheduled" not in request:
+            return "date_scheduled missing"
+        return "date_scheduled null" if request["date_scheduled"] is None else None
+    if rule == "sms/update/drafts-only" and record is not None and record.status != "draft":
+        if "status" not in request:
+            return "a non-draft edited without a status"
+        if request["status"] != "draft":
+            pending = record.status in SENDING
+            return (
+                f"a {'pending SMS' if pending else 'non-draft'} moved to a status other than draft"
+            )
     return None
 
 

@@ -70,3 +70,51 @@ def test_a_cancel_in_the_last_second_before_due_reaches_that_boundary():
 
 def test_a_cancel_well_before_due_reaches_no_boundary():
     assert cancelled(5) == {"sms/update/cancel-outbox": None}
+
+
+@pytest.mark.parametrize(
+    ("extra", "boundary"),
+    [({}, "date_scheduled missing"), ({"date_scheduled": None}, "date_scheduled null")],
+)
+def test_a_scheduled_create_without_a_date_reaches_the_boundary_it_sat_on(extra, boundary):
+    body = {**BASE, "status": "scheduled", **extra}
+    model = model_of()
+    expectation = model.expect_create(body, WINDOW)
+    step = step_of(
+        "create",
+        RecordedRequest("POST", SMS, {}, body),
+        RecordedResponse(400, {}, {"errors": [], "field-errors": {"date_scheduled": "required"}}),
+        model=model,
+        expectation=expectation,
+    )
+    assert {f.rule: f.boundary for f in answer_is_among_those_the_docs_allow(step)} == {
+        "sms/create/scheduled-requires-date-scheduled": boundary
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "boundary"),
+    [
+        ("sent", {"text": "x"}, "a non-draft edited without a status"),
+        ("inbox", {"status": "sent"}, "a non-draft moved to a status other than draft"),
+        ("sent", {"status": "scheduled"}, "a non-draft moved to a status other than draft"),
+        ("outbox", {"status": "sent"}, "a pending SMS moved to a status other than draft"),
+    ],
+)
+def test_a_put_on_a_non_draft_reaches_the_cell_of_the_status_by_body_matrix_it_sat_on(
+    status, body, boundary
+):
+    due = NOON + timedelta(seconds=30) if status == "outbox" else None
+    record = SmsRecord("acti_1", status, {**BASE, "status": status}, due=due)
+    model = model_of(record)
+    step = step_of(
+        "update",
+        RecordedRequest("PUT", f"{SMS}acti_1/", {}, body),
+        RecordedResponse(400, {}, {"error": "only drafts"}),
+        model=model,
+        record=record,
+        expectation=model.expect_update("acti_1", body, WINDOW),
+    )
+    assert {f.rule: f.boundary for f in answer_is_among_those_the_docs_allow(step)} == {
+        "sms/update/drafts-only": boundary
+    }
