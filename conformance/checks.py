@@ -9,9 +9,12 @@ a second registration of the same function, naming ``module.function``::
         ...
         yield step.finding("sms/create/direction-default", ok, expected=..., actual=...)
 
-A check yields one :class:`Finding` per observation, passed or not. Whether a failed
-finding is a violation or only an observation is decided in one place, by the rule's
-level (see :func:`is_violation`), never by the check.
+A check yields one :class:`Finding` per observation, passed or not. A finding made at a
+named boundary case of its rule (one the rule's catalogue entry lists under ``boundaries``,
+such as ``send_in=59``) says so (``boundary=``): the report counts how often each boundary
+was reached, and a name the rule does not list fails loudly (:class:`CheckDefinitionError`).
+Whether a failed finding is a violation or only an observation is decided in one place, by
+the rule's level (see :func:`is_violation`), never by the check.
 """
 
 from __future__ import annotations
