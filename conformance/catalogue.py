@@ -19,6 +19,9 @@ kinds of entry::
                                         # it is verbatim, held so by tests/test_traceability.py)
     needs = ["send"]                    # optional: what judging it takes beyond an API key
                                         # (send, second-api-key, oauth-token: see NEEDS)
+    boundaries = ["send_in=59"]         # optional: named boundary cases of the rule, each
+                                        # one a check recognises from a step and reports
+                                        # (Finding.boundary); the report counts each
 
     [[open_point]]                      # one table per point the docs leave open
     id = "empty-send"                   # lowercase, hyphenated
@@ -71,9 +74,20 @@ __all__ = [
 
 ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
 RULE_KEYS = frozenset(
-    {"id", "level", "statement", "section", "source", "quote", "untested", "paraphrase", "needs"}
+    {
+        "id",
+        "level",
+        "statement",
+        "section",
+        "source",
+        "quote",
+        "untested",
+        "paraphrase",
+        "needs",
+        "boundaries",
+    }
 )
-REQUIRED_RULE_KEYS = RULE_KEYS - {"untested", "paraphrase", "needs"}
+REQUIRED_RULE_KEYS = RULE_KEYS - {"untested", "paraphrase", "needs", "boundaries"}
 # What judging a rule may need beyond the run's API key (``needs``), and the option that
 # gives it.
 NEEDS = {
@@ -151,6 +165,9 @@ class Rule:
     untested: str | None = None
     paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
     needs: tuple[str, ...] = ()  # what judging it takes beyond an API key (keys of NEEDS)
+    # Named boundary cases a check recognises and reports (``Finding.boundary``), in file
+    # order: the report counts how often each was reached.
+    boundaries: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -237,8 +254,8 @@ def load_catalogue(text: str | None = None) -> Catalogue:
     ``text`` is TOML in the format described in the module docstring; when it is ``None`` the
     packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming the entry, on
     invalid TOML, unknown keys, a missing or empty field, a malformed or duplicate id, an
-    unknown level or source, a source URL that is not https, or a statement that contains a
-    lower-case "should" or "test that".
+    unknown level or source, a source URL that is not https, a statement that contains a
+    lower-case "should" or "test that", or a boundary that is empty or listed twice.
     """
     if text is None:
         text = (files("conformance") / "catalogue.toml").read_text(encoding="utf-8")
@@ -401,7 +418,27 @@ def _parse_rule(raw: Any, index: int, sources: Mapping[str, Source]) -> Rule:
         untested=untested,
         paraphrase=_flag(raw, "paraphrase", where),
         needs=_needs(raw, where),
+        boundaries=_boundaries(raw, where),
     )
+
+
+def _boundaries(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """A rule's named boundary cases: non-empty, trimmed, distinct strings."""
+    names = entry.get("boundaries", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CatalogueError(f"{where}: 'boundaries' must be a list of names, got {names!r}")
+    for name in names:
+        if not name.strip() or name != name.strip():
+            raise CatalogueError(
+                f"{where}: boundary {name!r} must be a non-empty name with no leading or "
+                "trailing spaces"
+            )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise CatalogueError(f"{where}: boundary {duplicates[0]!r} is listed twice")
+    if names and entry.get("untested") is not None:
+        raise CatalogueError(f"{where}: an untested rule has no boundary a check can reach")
+    return tuple(names)
 
 
 def _needs(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:

@@ -9,9 +9,12 @@ a second registration of the same function, naming ``module.function``::
         ...
         yield step.finding("sms/create/direction-default", ok, expected=..., actual=...)
 
-A check yields one :class:`Finding` per observation, passed or not. Whether a failed
-finding is a violation or only an observation is decided in one place, by the rule's
-level (see :func:`is_violation`), never by the check.
+A check yields one :class:`Finding` per observation, passed or not. A finding made at a
+named boundary case of its rule (one the rule's catalogue entry lists under ``boundaries``,
+such as ``send_in=59``) says so (``boundary=``): the report counts how often each boundary
+was reached, and a name the rule does not list fails loudly (:class:`CheckDefinitionError`).
+Whether a failed finding is a violation or only an observation is decided in one place, by
+the rule's level (see :func:`is_violation`), never by the check.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "Finding",
     "Step",
     "check",
+    "check_boundary",
     "checks_for",
     "covered_rules",
     "fails_the_run",
@@ -71,7 +75,9 @@ class Finding:
     """One observation of one rule: ``ok`` False means the server did something the rule
     does not allow (a violation for MUST/SHOULD rules, an observation for unspecified).
     ``reading`` (``"POINT=ALTERNATIVE"``) says which reading of an open point of the docs
-    the observation shows the target took; it feeds the report's behaviour profile."""
+    the observation shows the target took; it feeds the report's behaviour profile.
+    ``boundary`` names the boundary case of the rule (one its catalogue entry lists under
+    ``boundaries``) the observation reached; it feeds the report's rule coverage."""
 
     rule: str
     ok: bool
@@ -79,6 +85,7 @@ class Finding:
     actual: str = ""
     message: str = ""
     reading: str | None = None
+    boundary: str | None = None
 
 
 @dataclass(slots=True)
@@ -141,6 +148,8 @@ class Check:
                 )
             if finding.reading is not None:
                 _check_reading(self.name, finding)
+            if finding.boundary is not None:
+                check_boundary(self.name, finding)
             yield finding
 
 
@@ -153,6 +162,19 @@ def _check_reading(name: str, finding: Finding) -> None:
         raise CheckDefinitionError(
             f"{name} reported reading {finding.reading!r} on {finding.rule!r}: it must be "
             "POINT=ALTERNATIVE of an open point whose rules list that rule"
+        )
+
+
+def check_boundary(name: str, finding: Finding) -> None:
+    """A boundary is one the finding's rule lists in the catalogue; anything else (a typo, a
+    boundary of another rule) is a bug in whatever reported it (``name``), said loudly."""
+    listed = CATALOGUE[finding.rule].boundaries
+    if finding.boundary not in listed:
+        raise CheckDefinitionError(
+            f"{name} reported boundary {finding.boundary!r} on {finding.rule!r}, which the "
+            "catalogue does not list for it (listed: "
+            + (", ".join(map(repr, listed)) or "none")
+            + "); add it to the rule's boundaries in catalogue.toml"
         )
 
 

@@ -562,7 +562,7 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
     tally = session.tally
     results = []
     for rule in CATALOGUE.values():
-        checked = tally.passed[rule.id] + tally.failed[rule.id]
+        checked = tally.checked(rule.id)
         reason = None
         observations = list(tally.observations.get(rule.id, []))
         status: RuleStatus
@@ -603,6 +603,7 @@ def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
                 checked=checked,
                 observations=observations,
                 reason=reason,
+                boundaries=tally.reached(rule.id),
             )
         )
     return results

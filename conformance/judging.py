@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 
 import conformance.rules  # noqa: F401 - registers every check: judging runs them
 from conformance.catalogue import CATALOGUE, Level
-from conformance.checks import CheckDefinitionError, Finding, Step, checks_for, is_violation
+from conformance.checks import (
+    CheckDefinitionError,
+    Finding,
+    Step,
+    check_boundary,
+    checks_for,
+    is_violation,
+)
 from conformance.http_semantics import TRANSIENT_STATUSES
 from conformance.records import Exchange
 
@@ -39,12 +46,26 @@ class Tally:
     failed: Counter[str] = field(default_factory=Counter)
     observations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     readings: Counter[str] = field(default_factory=Counter)  # "POINT=ALTERNATIVE" -> times
+    # rule -> boundary (one the catalogue lists for the rule) -> times a finding reached it
+    boundaries: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     steps: int = 0
     examples: int = 0
+
+    def checked(self, rule_id: str) -> int:
+        """How many findings judged ``rule_id`` (passed, failed or observed)."""
+        return self.passed[rule_id] + self.failed[rule_id]
+
+    def reached(self, rule_id: str) -> dict[str, int]:
+        """Every boundary the catalogue lists for ``rule_id``, in its order, with how many
+        findings reached it (0: never)."""
+        counts = self.boundaries.get(rule_id, Counter())
+        return {name: counts[name] for name in CATALOGUE[rule_id].boundaries}
 
     def record(self, finding: Finding) -> None:
         if finding.reading is not None:
             self.readings[finding.reading] += 1
+        if finding.boundary is not None:
+            self.boundaries[finding.rule][finding.boundary] += 1
         undocumented = CATALOGUE[finding.rule].level is Level.UNSPECIFIED
         if finding.ok and not undocumented:
             self.passed[finding.rule] += 1
@@ -91,6 +112,9 @@ def declared(findings: Iterable[Finding], rules: Collection[str], by: str) -> li
     stray = sorted({f.rule for f in findings} - set(rules))
     if stray:
         raise CheckDefinitionError(f"{by} reported rule(s) it does not declare: {stray}")
+    for finding in findings:
+        if finding.boundary is not None:
+            check_boundary(by, finding)
     return findings
 
 

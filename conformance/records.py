@@ -13,6 +13,8 @@ from typing import Any, Literal
 from conformance import __version__
 
 __all__ = [
+    "ENOUGH_JUDGINGS",
+    "Coverage",
     "Exchange",
     "Failure",
     "OpenPointResult",
@@ -29,6 +31,9 @@ RuleStatus = Literal["pass", "fail", "warning", "informational", "not-run"]
 Verdict = Literal["pass", "fail", "inconclusive"]
 
 REDACTED = "[redacted]"
+# A documented (MUST or SHOULD) rule judged fewer times than this is thinly covered (issue 13:
+# "every MUST and SHOULD rule judged at least 20 times").
+ENOUGH_JUDGINGS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,8 @@ class RuleResult:
 
     ``status`` is ``fail`` for a broken MUST (or, in strict mode, SHOULD) rule and
     ``warning`` for a broken SHOULD rule; ``checked`` counts the observations of the rule;
+    ``boundaries`` holds every boundary case the catalogue lists for it, in its order, with
+    how many observations reached it (0: never: see :attr:`unreached`);
     ``observations`` holds notes for
     ``informational`` rules (what the server did where the docs are silent);
     ``reason`` says why a rule was ``not-run``.
@@ -100,6 +107,12 @@ class RuleResult:
     checked: int = 0
     observations: list[str] = field(default_factory=list)
     reason: str | None = None
+    boundaries: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unreached(self) -> list[str]:
+        """The listed boundaries no observation reached, in catalogue order."""
+        return [name for name, times in self.boundaries.items() if not times]
 
 
 @dataclass(slots=True)
@@ -156,3 +169,34 @@ class RunReport:
     # it: they are read from the environment (``--api-key "$CLOSE_API_KEY"``). Set by the
     # CLI or the pytest plugin; empty for a run started some other way.
     command: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How well a run exercised the catalogue: the documented (MUST/SHOULD) rules judged
+    fewer than :data:`ENOUGH_JUDGINGS` times, and the listed boundaries no observation
+    reached (``(rule, boundary)``), out of ``listed``. Every writer tells it from here."""
+
+    thin: tuple[str, ...]
+    unreached: tuple[tuple[str, str], ...]
+    listed: int
+    documented: int
+
+    @classmethod
+    def of(cls, rules: list[RuleResult]) -> Coverage:
+        documented = [rule for rule in rules if rule.level in ("MUST", "SHOULD")]
+        return cls(
+            thin=tuple(rule.id for rule in documented if rule.checked < ENOUGH_JUDGINGS),
+            unreached=tuple((rule.id, name) for rule in rules for name in rule.unreached),
+            listed=sum(len(rule.boundaries) for rule in rules),
+            documented=len(documented),
+        )
+
+    def line(self) -> str:
+        """One line: ``coverage: 3 of 80 MUST/SHOULD rules judged fewer than 20 times; 2 of
+        25 listed boundaries not reached``."""
+        return (
+            f"coverage: {len(self.thin)} of {self.documented} MUST/SHOULD rules judged fewer "
+            f"than {ENOUGH_JUDGINGS} times; {len(self.unreached)} of {self.listed} listed "
+            "boundaries not reached"
+        )

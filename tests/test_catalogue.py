@@ -337,3 +337,42 @@ def test_a_malformed_open_point_is_rejected_naming_the_fix(change, says):
 def test_a_duplicate_open_point_is_rejected():
     with pytest.raises(CatalogueError, match="duplicate id"):
         load_catalogue(catalogue_text(VALID_RULE, VALID_POINT, VALID_POINT))
+
+
+# --- Boundaries -------------------------------------------------------------------------------
+
+
+def test_boundaries_are_loaded_in_order_and_default_to_none():
+    rule = load_catalogue(catalogue_text(VALID_RULE))["sms/create/status-draft"]
+    assert rule.boundaries == ()
+    text = catalogue_text(rule_with(boundaries='["send_in=59", "send_in=0"]'))
+    rule = load_catalogue(text)["sms/create/status-draft"]
+    assert rule.boundaries == ("send_in=59", "send_in=0")
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('["send_in=59", "send_in=59"]', "'send_in=59' is listed twice"),
+        ('"send_in=59"', "'boundaries' must be a list of names"),
+        ("[59]", "'boundaries' must be a list of names"),
+        ('[""]', "non-empty name"),
+        ('[" send_in=59"]', "no leading or trailing spaces"),
+    ],
+)
+def test_a_duplicate_empty_or_mistyped_boundary_is_rejected(value, says):
+    assert_rejected(catalogue_text(rule_with(boundaries=value)), "sms/create/status-draft", says)
+
+
+def test_an_untested_rule_may_list_no_boundary():
+    text = catalogue_text(rule_with(boundaries='["send_in=59"]', untested='"not observable"'))
+    assert_rejected(text, "sms/create/status-draft", "no boundary a check can reach")
+
+
+def test_the_rules_issue_13_names_list_their_boundaries():
+    listed = {rule.id: rule.boundaries for rule in CATALOGUE.values()}
+    assert {"send_in=0", "send_in=59"} <= set(listed["sms/create/send-in-accepted"])
+    assert "send_in=60" in listed["sms/create/send-in-below-60"]
+    assert "__gt exactly at an SMS's date" in listed["sms/list/filter-date-created"]
+    assert "a page exactly full" in listed["sms/list/pagination"]
+    assert "a cancel in the last second before due" in listed["sms/update/cancel-scheduled"]

@@ -75,3 +75,37 @@ def test_every_unspecified_rule_is_only_observed():
     for rule in CATALOGUE.values():
         finding = Finding(rule.id, False)
         assert is_violation(finding) is (rule.level is not Level.UNSPECIFIED)
+
+
+@pytest.mark.parametrize(
+    ("rule", "boundary"),
+    [
+        ("sms/create/send-in-accepted", "send_in=58"),  # a typo of a listed one
+        ("sms/create/send-in-accepted", "send_in=60"),  # another rule's boundary
+        ("sms/get/returns-object", "send_in=0"),  # a rule that lists none
+    ],
+)
+def test_a_check_reporting_a_boundary_its_rule_does_not_list_fails_loudly(rule, boundary):
+    from conformance.checks import Check
+
+    rogue = Check(
+        "rogue",
+        (rule,),
+        frozenset({"create"}),
+        lambda step: [Finding(rule, True, boundary=boundary)],
+    )
+    with pytest.raises(CheckDefinitionError, match=f"boundary {boundary!r} on {rule!r}"):
+        list(rogue.run(None))  # type: ignore[arg-type]
+
+
+def test_a_check_reporting_a_listed_boundary_passes_it_on():
+    from conformance.checks import Check
+
+    edge = Finding("sms/create/send-in-accepted", True, boundary="send_in=59")
+    fine = Check("fine", (edge.rule,), frozenset({"create"}), lambda step: [edge])
+    assert list(fine.run(None)) == [edge]  # type: ignore[arg-type]
+
+
+def test_every_listed_boundary_belongs_to_a_rule_some_check_judges():
+    judged = covered_rules()
+    assert all(rule.id in judged for rule in CATALOGUE.values() if rule.boundaries)

@@ -572,3 +572,19 @@ def test_the_readme_says_how_long_the_test_command_takes_and_gives_the_fast_tier
     assert f'{test_command} -m "not slow"' in readme
     declared = (root / "pyproject.toml").read_text()
     assert '"slow: ' in declared  # the marker the fast tier leaves out (--strict-markers)
+
+
+def test_the_summary_says_how_many_rules_were_thinly_judged_and_boundaries_not_reached(capsys):
+    from conformance.cli import _summarise
+    from conformance.records import RuleResult, RunReport, RunStats
+
+    rules = [
+        RuleResult("a/b/thin", "pass", "MUST", "", "", "", checked=3, boundaries={"x": 0}),
+        RuleResult("a/b/plenty", "pass", "SHOULD", "", "", "", checked=500),
+    ]
+    report = RunReport("pass", 1, "embedded", "ci", rules, [], RunStats(), "held")
+    _summarise(Say([]), report, {})
+    assert (
+        "coverage: 1 of 2 MUST/SHOULD rules judged fewer than 20 times; "
+        "1 of 1 listed boundaries not reached"
+    ) in capsys.readouterr().out.splitlines()

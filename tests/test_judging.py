@@ -108,3 +108,26 @@ def test_findings_made_outside_the_checks_must_name_a_rule_declared_for_them():
     assert declared([finding], ["sms/object/schema"], "the schema phase") == [finding]
     with pytest.raises(CheckDefinitionError, match="the schema phase"):
         declared([finding], ["protocol/no-5xx"], "the schema phase")
+
+
+def test_the_tally_counts_each_boundary_a_finding_reached_under_its_rule():
+    tally = Tally()
+    rule = "sms/create/send-in-accepted"
+    tally.record_all(
+        [
+            Finding(rule, True, boundary="send_in=59"),
+            Finding(rule, False, boundary="send_in=59"),
+            Finding(rule, True),
+            Finding("sms/create/send-in-below-60", True, boundary="send_in=60"),
+        ]
+    )
+    assert tally.checked(rule) == 3
+    assert tally.reached(rule) == {"send_in=0": 0, "send_in=59": 2}  # listed order, 0 unreached
+    assert tally.reached("sms/create/send-in-below-60") == {"send_in=60": 1}
+    assert tally.reached("sms/get/returns-object") == {}  # a rule that lists none
+
+
+def test_findings_made_outside_the_checks_with_an_unlisted_boundary_fail_loudly():
+    stray = Finding("sms/create/send-in-accepted", True, boundary="send_in=61")
+    with pytest.raises(CheckDefinitionError, match="'send_in=61'"):
+        declared([stray], {"sms/create/send-in-accepted"}, "the schema phase")

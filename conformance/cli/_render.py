@@ -63,6 +63,9 @@ def summarise(say: Say, report, paths) -> None:
         )
     for reason, rules in _not_run_for_a_known_cause(report).items():
         say(f"  NOT RUN {', '.join(rules)}: {reason}")
+    from conformance.records import Coverage
+
+    say(Coverage.of(report.rules).line())
     met = [point for point in report.open_points if point.readings]
     if met:
         say("behaviour profile: " + ", ".join(f"{point.id}={point.seen}" for point in met))

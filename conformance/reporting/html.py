@@ -7,7 +7,8 @@ page opens with a summary bar (verdict, counts, seed, target, tool version, the 
 that repeats the run), then the failures, each told by what differs
 (:func:`conformance.explain.explain`: the SMS before the request, the differing fields,
 expected against actual, each step's measured time, a timing rule's due and seen times),
-then the rule table. The final page is scrubbed of the run's secrets by value
+then the rule table (each rule's coverage: how often it was judged, which of its listed
+boundaries were reached). The final page is scrubbed of the run's secrets by value
 (``_safety.scrub_text``).
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 import jinja2
 
 from conformance.explain import Explanation, explain, format_elapsed
-from conformance.records import Exchange, Failure, RuleResult, RunReport
+from conformance.records import Coverage, Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 from conformance.reporting.replay import replay
 
@@ -65,6 +66,7 @@ def render_html(report: RunReport, *, secrets: Secrets = None) -> str:
         informational=[r for r in report.rules if r.status == "informational"],
         not_run=[r for r in report.rules if r.status == "not-run"],
         rule_by_id={rule.id: rule for rule in report.rules},
+        coverage=Coverage.of(report.rules),
         is_link=_is_link,
     )
     return scrub_text(page, secrets)

@@ -69,6 +69,7 @@ def _rule(rule: RuleResult) -> dict[str, Any]:
         "quote": rule.quote,
         "source": rule.source,
         "checked": rule.checked,
+        "boundaries": dict(rule.boundaries),
         "observations": list(rule.observations),
         "reason": rule.reason,
     }

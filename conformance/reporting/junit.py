@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.explain import explain, format_elapsed
-from conformance.records import Exchange, Failure, RuleResult, RunReport
+from conformance.records import Coverage, Exchange, Failure, RuleResult, RunReport
 from conformance.reporting._safety import Secrets, safe_headers, scrub_text
 
 __all__ = ["SUITE_NAME", "to_junit_element", "to_junit_text", "write_junit"]
@@ -82,6 +82,12 @@ def to_junit_element(report: RunReport) -> ET.Element:
         ("leftovers", " ".join(report.leftovers) or None),
         ("cleanup_command", report.cleanup_command),
         *((f"reading:{point.id}", point.seen) for point in report.open_points),
+        ("coverage", Coverage.of(report.rules).line()),
+        *(
+            (f"coverage:{rule.id}", _coverage(rule))
+            for rule in report.rules
+            if rule.boundaries or rule.checked
+        ),
     ):
         if value is not None:
             ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})
@@ -116,6 +122,17 @@ def _testcase(rule: RuleResult, failures: list[Failure]) -> ET.Element:
         out = ET.SubElement(case, "system-out")
         out.text = _text("\n".join(rule.observations))
     return case
+
+
+def _coverage(rule: RuleResult) -> str:
+    """``judged 12 times; boundaries 1/2 reached (not: send_in=0)``."""
+    text = f"judged {rule.checked} times"
+    if rule.boundaries:
+        reached = len(rule.boundaries) - len(rule.unreached)
+        text += f"; boundaries {reached}/{len(rule.boundaries)} reached"
+        if rule.unreached:
+            text += f" (not: {', '.join(rule.unreached)})"
+    return text
 
 
 def _classname(rule_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.records import RunReport
+from conformance.records import Coverage, RunReport
 from conformance.reporting._safety import Secrets, scrub_text
 
 __all__ = ["to_markdown_text", "write_markdown"]
@@ -44,6 +44,8 @@ def to_markdown_text(report: RunReport, *, secrets: Secrets = None) -> str:
         "| " + " | ".join(_STATUSES) + " |",
         "|" + "---:|" * len(_STATUSES),
         "| " + " | ".join(str(counts[status]) for status in _STATUSES) + " |",
+        "",
+        _cell(Coverage.of(report.rules).line()) + ".",
     ]
     if report.failures:
         lines += ["", "### Broken rules", "", "| rule | status | expected | actual |"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from conformance.checks import Step
 from conformance.explain import compact_json
-from conformance.model import SmsRecord
+from conformance.model import SENDING, SmsRecord, floor_ms
 
 MAX_SHOWN = 200
 
@@ -40,3 +41,14 @@ def observed_objects(step: Step) -> Iterator[tuple[SmsRecord, Any, str]]:
             for item in data if isinstance(data, list) else []:
                 if isinstance(item, dict) and item.get("id") in step.model.records:
                     yield step.model.records[item["id"]], item, "read"
+
+
+def in_last_second(record: SmsRecord, step: Step) -> bool:
+    """True when ``step`` was handled while ``record`` was still pending (its sender not yet
+    due, as the model judges it) but less than a second before it was: the edge a sender that
+    runs early, or a cancel that loses the race, shows at."""
+    if record.status not in SENDING or record.due is None or record.timing_open is not None:
+        return False
+    earliest = floor_ms(record.due) - timedelta(seconds=step.model.timing.early)
+    left = earliest - step.window.end
+    return timedelta(0) < left <= timedelta(seconds=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -119,6 +120,53 @@ FILTERS_AND_PAGES = (
 
 @check(*FILTERS_AND_PAGES, on=("list",))
 def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
+    edges = _edges(step)
+    for finding in _page_findings(step):
+        edge = edges.get(finding.rule)
+        yield replace(finding, boundary=edge) if edge and finding.boundary is None else finding
+
+
+BOUND_OPS = ("gt", "lt", "gte", "lte")
+
+
+def _edges(step: Step) -> dict[str, str]:
+    """The boundary case of each rule a list request sat on (rule -> boundary): a date bound
+    exactly at some known SMS's own date, ``id__in`` naming one SMS, ``_fields`` naming one
+    field, a page exactly as full as ``_limit`` (the last one too: ``has_more`` false), a
+    ``_skip`` past every match."""
+    expected, params = step.list_expectation, step.params
+    if expected is None:
+        return {}
+    edges: dict[str, str] = {}
+    for name, value in params.items():
+        kind, _, op = name.rpartition("__")
+        rule = FILTER_RULES.get(kind)
+        if rule is None or op not in BOUND_OPS or rule in edges:
+            continue
+        try:
+            moment = parse_filter_datetime(value, step.tz_offset)
+        except ValueError:
+            continue
+        if any(getattr(record, kind) == moment for record in step.model.records.values()):
+            edges[rule] = f"__{op} exactly at an SMS's date"
+    if len([sms_id for sms_id in params.get("id__in", "").split(",") if sms_id]) == 1:
+        edges["sms/list/filter-id-in"] = "one id"
+    if "_fields" in params and len(set(params["_fields"].split(",")) - {"id"}) <= 1:
+        edges["sms/list/fields"] = "_fields with one field"
+    page = _page(step.body) if step.succeeded else None
+    if page is None:
+        return edges
+    size = len(page[0])
+    if size and size == expected.limit and expected.cut_to is None:
+        edges["sms/list/pagination"] = "a page exactly full"
+        if not expected.maybe and expected.skip + size == len(expected.ids):
+            edges["sms/list/has-more"] = "the last page exactly full"
+    elif expected.skip and expected.skip >= len(expected.allowed):
+        edges["sms/list/pagination"] = "_skip past the end"
+    return edges
+
+
+def _page_findings(step: Step) -> Iterator[Finding]:
     expected = step.list_expectation
     code = step.status_code
     if expected is None or code is None or code >= 500:
@@ -260,6 +308,7 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
         data, has_more = page
         seen.extend(item.get("id") if isinstance(item, dict) else None for item in data)
         last = index == len(step.exchanges) - 1
+        full_last = last and len(data) == expected.limit and not expected.maybe
         if len(data) > expected.limit:
             yield Finding(
                 "sms/list/pagination",
@@ -273,6 +322,7 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
             has_more is (not last),
             f"has_more {not last} on page {index + 1} of {len(step.exchanges)}",
             f"has_more {has_more}",
+            boundary="the last page exactly full" if full_last else None,
         )
     counts = Counter(sms_id for sms_id in seen if sms_id not in step.model.uncertain)
     # An SMS the sender may send while the walk goes on may move in an order the docs do
@@ -300,6 +350,7 @@ def pages_tile_the_whole_result(step: Step) -> Iterator[Finding]:
         f"all {len(expected.ids)} matching SMS exactly once across pages of {expected.limit}",
         f"repeated {duplicates}, missing {gaps}, extra {extra}",
         message=f"query {step.params}",
+        boundary="a walk over several pages" if len(step.exchanges) > 1 else None,
     )
 
 
@@ -344,12 +395,14 @@ def order_is_observed(step: Step) -> Iterator[Finding]:
         else "not by date_created"
     )
     reading = {"newest first": "newest-first", "oldest first": "oldest-first"}.get(order)
+    several = sum(1 for exchange in step.exchanges if exchange.response is not None) > 1
     yield Finding(
         "sms/list/order",
         False,
         "not documented",
         order,
         reading=f"list-order={reading}" if reading else None,
+        boundary="a walk over several pages" if several else None,
     )
 
 
@@ -369,4 +422,5 @@ def large_limit_is_observed(step: Step) -> Iterator[Finding]:
         "not documented",
         f"_limit={step.params['_limit']} answered HTTP {code}{served}",
         reading=f"limit-over-maximum={reading}" if reading and code not in (401, 429) else None,
+        boundary="_limit=101" if step.params["_limit"] == "101" else None,
     )

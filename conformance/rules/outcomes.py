@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding, Step, check
 from conformance.model import SENDING, text_forms
-from conformance.rules._util import shown, status_text
+from conformance.rules._util import in_last_second, shown, status_text
 
 DECIDING_RULES = (
     "protocol/no-5xx",
@@ -111,7 +111,45 @@ def answer_is_among_those_the_docs_allow(step: Step) -> Iterator[Finding]:
         expected=expected,
         actual=f"{status_text(code)} {shown(step.body)}",
         message=f"{step.operation} with {shown(step.request_body)}",
+        boundary=_boundary(step, expectation.rule),
     )
+
+
+SEND_IN_EDGES = {
+    "sms/create/send-in-accepted": (0, 59),
+    "sms/create/send-in-below-60": (60,),
+}
+CANCELS = ("sms/update/cancel-scheduled", "sms/update/cancel-outbox")
+
+
+def _boundary(step: Step, rule: str) -> str | None:
+    """The boundary case of ``rule`` the request sat on: a whole ``send_in`` at either edge
+    of the documented range, a cancel in the last second before the SMS was due, a scheduled
+    create whose date_scheduled is missing or null, a PUT on a non-draft by what it asks
+    (the status x PUT-body matrix)."""
+    request = step.request_body if isinstance(step.request_body, dict) else {}
+    record = step.record
+    if rule in SEND_IN_EDGES:
+        send_in = request.get("send_in")
+        if type(send_in) is int and send_in in SEND_IN_EDGES[rule]:
+            return f"send_in={send_in}"
+    if rule in CANCELS and record is not None and in_last_second(record, step):
+        return "a cancel in the last second before due"
+    if rule == "sms/create/scheduled-requires-date-scheduled" and request.get("status") == (
+        "scheduled"
+    ):
+        if "date_scheduled" not in request:
+            return "date_scheduled missing"
+        return "date_scheduled null" if request["date_scheduled"] is None else None
+    if rule == "sms/update/drafts-only" and record is not None and record.status != "draft":
+        if "status" not in request:
+            return "a non-draft edited without a status"
+        if request["status"] != "draft":
+            pending = record.status in SENDING
+            return (
+                f"a {'pending SMS' if pending else 'non-draft'} moved to a status other than draft"
+            )
+    return None
 
 
 @check("sms/create/answers-200", on=("create",))
@@ -239,12 +277,14 @@ def a_cancel_with_edits_shows_what_was_done(step: Step) -> Iterator[Finding]:
         return
     if record.is_pending(step.window, step.model.timing):
         shown_status = step.body.get("status")
+        rule = f"sms/update/cancel-{record.status}"
         yield Finding(
-            f"sms/update/cancel-{record.status}",
+            rule,
             shown_status == "draft",
             expected="status draft",
             actual=f"status {shown(shown_status)}",
             message=f"SMS {record.id} cancelled and edited at once with {shown(request)}",
+            boundary=_boundary(step, rule),
         )
     before, given = record.written.get("text"), request.get("text")
     if "text" not in request or "text" not in record.written or record.text_choices is not None:

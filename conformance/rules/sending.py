@@ -21,7 +21,7 @@ from conformance.model import (
     parse_datetime,
     same_millisecond,
 )
-from conformance.rules._util import observed_objects
+from conformance.rules._util import in_last_second, observed_objects
 
 
 def _blame(record: SmsRecord, shown_status: str, context: str) -> str:
@@ -88,7 +88,13 @@ def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
             actual=f"status {shown_status!r}",
             message=f"SMS {record.id or '(new)'} due {_due(record)},"
             f" seen by {step.operation} at {step.window.start.isoformat()}",
+            boundary="read in the last second before due"
+            if rule in NOT_EARLY and in_last_second(record, step)
+            else None,
         )
+
+
+NOT_EARLY = ("sms/send/send-in-delays", "sms/send/scheduled-not-early")
 
 
 def _passing_rule(

@@ -103,7 +103,8 @@ FAILURE = Failure(
 
 
 def make_report() -> RunReport:
-    """Return a report with a pass, a fail (3 steps), an informational and a not-run rule."""
+    """Return a report with a pass (two boundaries listed, one reached), a fail (3 steps), an
+    informational and a not-run rule."""
     rules = [
         RuleResult(
             id="sms/create/answers-200",
@@ -113,6 +114,7 @@ def make_report() -> RunReport:
             quote="Response: 200 SMSActivity",
             source="https://developer.close.com/api/resources/activities/sms/create",
             checked=41,
+            boundaries={"send_in=0": 0, "send_in=59": 12},
         ),
         RuleResult(
             id="sms/update/status-persists",

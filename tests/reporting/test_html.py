@@ -131,3 +131,13 @@ def test_html_rerun_command_never_carries_a_credential_even_if_one_was_put_in_it
     page = render_html(report, secrets=sample.FAKE_SECRETS)
     assert "sms-conformance run --api-key [redacted]" in page
     assert not any(secret in page for secret in sample.FAKE_SECRETS)
+
+
+def test_html_rule_table_shows_each_rules_coverage_naming_the_boundaries_not_reached(page):
+    text = html.unescape(page)
+    assert "<th>Coverage</th>" in page
+    assert "judged 41 times; boundaries 1/2 reached" in text
+    assert "not reached: <code>send_in=0</code>" in text
+    assert "judged 7 times</td>" in text  # a rule that lists no boundary
+    assert "Coverage: 2 of 3 MUST/SHOULD rules judged fewer than 20 times;" in text
+    assert "1 of 2 listed boundaries not reached." in text

@@ -31,6 +31,7 @@ RULE_KEYS = [
     "quote",
     "source",
     "checked",
+    "boundaries",
     "observations",
     "reason",
 ]
@@ -152,3 +153,12 @@ def test_json_report_failure_says_what_differs_past_200_characters_of_the_answer
     assert 'got HTTP 200, status "sent"' in entry["summary"]
     assert {"field": "text", "expected": '""', "actual": '"0"'} in entry["differences"]
     assert entry["before"] == {"status": '"sent"', "text": '""'}
+
+
+def test_json_report_gives_each_rule_its_judgings_and_every_listed_boundary_with_its_count(
+    report,
+):
+    rule = to_json_dict(report)["rules"][0]
+    assert rule["checked"] == 41
+    assert rule["boundaries"] == {"send_in=0": 0, "send_in=59": 12}
+    assert to_json_dict(report)["rules"][1]["boundaries"] == {}  # a rule that lists none

@@ -196,3 +196,16 @@ def test_junit_properties_carry_the_tool_version_and_the_rerun_command(
     properties = {p.get("name"): p.get("value") for p in ET.parse(path).getroot().iter("property")}
     assert properties["tool_version"] == __version__
     assert properties["command"] == report.command
+
+
+def test_junit_properties_carry_the_coverage_line_and_each_judged_rules_coverage(suite):
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["coverage"] == (
+        "coverage: 2 of 3 MUST/SHOULD rules judged fewer than 20 times; "
+        "1 of 2 listed boundaries not reached"
+    )
+    assert properties["coverage:sms/create/answers-200"] == (
+        "judged 41 times; boundaries 1/2 reached (not: send_in=0)"
+    )
+    assert properties["coverage:sms/update/status-persists"] == "judged 7 times"
+    assert "coverage:sms/webhook/delivered" not in properties  # never judged, lists none

@@ -321,3 +321,87 @@ def test_times_in_other_offsets_and_precisions_are_ordered_as_instants_not_as_te
 def test_a_page_of_fewer_than_three_sms_or_all_at_one_instant_shows_no_order():
     assert order_shown(dated("2026-03-01T12:00:01+00:00", "2026-03-01T12:00:00+00:00")) == set()
     assert order_shown(dated(*["2026-03-01T12:00:00+00:00"] * 3)) == set()
+
+
+# -- the boundary a list reached (rule coverage) -----------------------------------------------
+
+
+def edges_of(step: Step) -> dict[str, str]:
+    """Each rule a list check judged at a boundary, and that boundary."""
+    return {
+        finding.rule: finding.boundary
+        for finding in a_page_holds_exactly_the_matching_sms(step)
+        if finding.boundary is not None
+    }
+
+
+@pytest.mark.parametrize("op", ["gt", "lt", "gte", "lte"])
+def test_a_date_bound_exactly_at_an_sms_own_date_reaches_that_boundary(op):
+    ids = ["acti_noon"] if op in ("gte", "lte") else []
+    step = listed({f"date_created__{op}": NOON.isoformat()}, None, ids)
+    assert edges_of(step)["sms/list/filter-date-created"] == f"__{op} exactly at an SMS's date"
+
+
+def test_a_date_bound_a_microsecond_off_every_sms_reaches_no_boundary():
+    bound = (NOON + timedelta(microseconds=1)).isoformat()
+    step = listed({"date_created__gt": bound}, None, [])
+    assert "sms/list/filter-date-created" not in edges_of(step)
+
+
+def test_a_page_exactly_as_full_as_its_limit_and_the_last_reaches_both_boundaries():
+    step = listed({"_limit": "1"}, None, ["acti_noon"])
+    assert edges_of(step) == {
+        "sms/list/pagination": "a page exactly full",
+        "sms/list/has-more": "the last page exactly full",
+    }
+
+
+def test_a_page_with_room_left_reaches_no_pagination_boundary():
+    assert edges_of(listed({"_limit": "2"}, None, ["acti_noon"])) == {}
+
+
+def test_a_skip_past_every_match_reaches_that_boundary():
+    step = listed({"_skip": "1"}, None, [])
+    assert edges_of(step) == {"sms/list/pagination": "_skip past the end"}
+
+
+def test_an_id_filter_naming_one_sms_reaches_that_boundary():
+    step = listed({"id__in": "acti_noon"}, None, ["acti_noon"])
+    assert edges_of(step)["sms/list/filter-id-in"] == "one id"
+
+
+def test_a_walk_over_several_pages_whose_last_is_full_reaches_those_boundaries():
+    step = walked([["acti_a", "acti_b"], ["acti_c"]], "draft", due_in=0)
+    step = replace(step, list_expectation=replace(step.list_expectation, limit=1))
+    step.exchanges[:] = [
+        Exchange(RecordedRequest("GET", SMS, {}), RecordedResponse(200, {}, page([sms], n < 2)))
+        for n, sms in enumerate(["acti_a", "acti_b", "acti_c"])
+    ]
+    findings = list(pages_tile_the_whole_result(step))
+    assert [f.boundary for f in findings if f.rule == "sms/list/has-more"] == [
+        None,
+        None,
+        "the last page exactly full",
+    ]
+    assert [f.boundary for f in findings if f.rule == "sms/list/pagination"] == [
+        "a walk over several pages"
+    ]
+
+
+def test_an_order_seen_across_several_pages_reaches_that_boundary():
+    from conformance.rules.lists import order_is_observed
+
+    one_page = dated(
+        "2026-03-01T12:00:03+00:00", "2026-03-01T12:00:02+00:00", "2026-03-01T12:00:01+00:00"
+    )
+    assert [f.boundary for f in order_is_observed(one_page)] == [None]
+    two_pages = replace(one_page, exchanges=[one_page.exchange, one_page.exchange])
+    assert [f.boundary for f in order_is_observed(two_pages)] == ["a walk over several pages"]
+
+
+@pytest.mark.parametrize(("limit", "boundary"), [("101", "_limit=101"), ("250", None)])
+def test_a_limit_just_over_the_default_reaches_that_boundary(limit, boundary):
+    from conformance.rules.lists import large_limit_is_observed
+
+    step = list_step(model_of(), {**LEAD, "_limit": limit}, {"error": "too large"}, code=400)
+    assert [f.boundary for f in large_limit_is_observed(step)] == [boundary]

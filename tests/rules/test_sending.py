@@ -81,3 +81,27 @@ def test_a_sent_sms_shows_sent_or_error_and_nothing_else():
     assert not any(violation for _, violation in seen(record, "error", after=60))
     assert any(violation for _, violation in seen(record, "inbox", after=60))
     assert any(violation for _, violation in seen(record, "draft", after=60))
+
+
+# -- the boundary a read reached (rule coverage) -----------------------------------------------
+
+
+def boundaries_seen(record: SmsRecord, status: str, after: float) -> dict[str, str | None]:
+    step = read(record, {"status": status}, at=NOON + timedelta(seconds=after))
+    return {f.rule: f.boundary for f in status_is_one_the_clock_allows(step)}
+
+
+def test_a_read_in_the_last_second_before_the_send_is_due_reaches_that_boundary():
+    assert boundaries_seen(created(30), "outbox", 29.5) == {
+        "sms/send/send-in-delays": "read in the last second before due"
+    }
+
+
+def test_a_send_in_the_last_second_before_due_is_blamed_at_that_boundary():
+    assert boundaries_seen(created(30), "sent", 29.5) == {
+        "sms/send/send-in-delays": "read in the last second before due"
+    }
+
+
+def test_a_read_earlier_than_the_last_second_reaches_no_boundary():
+    assert boundaries_seen(created(30), "outbox", 28.5) == {"sms/send/send-in-delays": None}
