@@ -575,7 +575,7 @@ def test_the_readme_says_how_long_the_test_command_takes_and_gives_the_fast_tier
 
 
 def test_the_summary_says_how_many_rules_were_thinly_judged_and_boundaries_not_reached(capsys):
-    from conformance.cli import _summarise
+    from conformance.cli import summarise
     from conformance.records import RuleResult, RunReport, RunStats
 
     rules = [
@@ -583,7 +583,7 @@ def test_the_summary_says_how_many_rules_were_thinly_judged_and_boundaries_not_r
         RuleResult("a/b/plenty", "pass", "SHOULD", "", "", "", checked=500),
     ]
     report = RunReport("pass", 1, "embedded", "ci", rules, [], RunStats(), "held")
-    _summarise(Say([]), report, {})
+    summarise(Say([]), report, {})
     assert (
         "coverage: 1 of 2 MUST/SHOULD rules judged fewer than 20 times; "
         "1 of 1 listed boundaries not reached"
