@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
 
-__all__ = ["Runnable", "simulate", "sms_programs"]
+__all__ = ["Runnable", "simulate", "sms_programs", "swap_answer"]
 
 
 class Runnable(Protocol):
@@ -121,3 +121,22 @@ def sms_programs(
                 ids.append(new)
         programs.append(program)
     return prefix, programs
+
+
+def swap_answer(rng: random.Random, history: Sequence[Operation]) -> list[Operation]:
+    """``history`` with one answer replaced by the answer another operation of the same kind
+    got (a plausible mistake: often not linearizable, sometimes still explained)."""
+    answered = [n for n, op in enumerate(history) if not op.indeterminate]
+    if not answered:
+        return list(history)
+    n = rng.choice(answered)
+    old = history[n]
+    name = getattr(old.request, "name", None)
+    alike = [
+        op.answer
+        for op in history
+        if not op.indeterminate and getattr(op.request, "name", None) == name and op is not old
+    ]
+    answer = rng.choice(alike) if alike else None
+    changed = Operation(old.process, old.invoke, old.complete, old.request, answer)
+    return [*history[:n], changed, *history[n + 1 :]]
