@@ -230,7 +230,9 @@ def _check_group(spec: Spec, ops: Sequence[Operation], budget: _Budget) -> Check
         i = frame.candidates[frame.tried]
         frame.tried += 1
         states = step(frame.states, i)
-        if not states:
+        if not states or (ops[i].indeterminate and states == frame.states):
+            # No answer to explain; or a lost operation that changes nothing here (a read):
+            # leaving it out explains as much, and keeps it for later.
             continue
         mask = frame.mask | 1 << i
         if (mask, states) in seen:

@@ -156,6 +156,19 @@ def test_an_indeterminate_write_may_take_effect_at_any_time_after_its_invoke() -
     assert check(Register(), early).verdict == NOT_LINEARIZABLE
 
 
+def test_reads_whose_answers_were_lost_cost_the_search_nothing() -> None:
+    # Each lost read could go anywhere; taken in, it changes nothing, so the search leaves
+    # it out instead of trying every subset of them.
+    lost = [read(10 + p, 0, None, None) for p in range(16)]
+    stale = [write(0, 0, 10, 1), read(1, 20, 30, 0)]
+    result = check(Register(), [*lost, *stale])
+    assert result.verdict == NOT_LINEARIZABLE
+    assert result.steps < 100
+    fine = check(Register(), [*lost, write(0, 0, 10, 1), read(1, 20, 30, 1)])
+    assert fine.verdict == LINEARIZABLE
+    assert all(not op.indeterminate for op in fine.order)
+
+
 def test_a_nondeterministic_spec_explains_what_a_deterministic_one_cannot() -> None:
     history = [write(0, 0, 10, 1), read(1, 20, 30, 0), write(0, 40, 50, 2), read(1, 60, 70, 2)]
     assert check(Register(), history).verdict == NOT_LINEARIZABLE
