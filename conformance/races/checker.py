@@ -15,11 +15,14 @@ already explored; when nothing can go next, undo the last step and try the next 
 - **Indeterminate operations** (``complete`` None) may take effect at any point after their
   invoke, or never: they precede nothing, the spec steps them ignoring the answer, and the
   search ends once every *answered* operation is linearized (Knossos treats ``:info``
-  operations this way).
+  operations this way). Where taking one in would change nothing (a lost read), the search
+  leaves it out, so lost reads do not multiply the configurations.
 - **Partitions** (P-compositionality, Porcupine's ``Partition``): a spec with ``keys(op)``
   says which independent keys an operation touches; operations are grouped by connected
   keys (an operation over several keys, such as a list, joins their groups) and each group
-  is checked alone, from ``initial()``. The history is linearizable iff every group is.
+  is checked alone, from ``initial()`` (so a spec with keys must hold each key's state apart,
+  every key at its initial value until an operation touches it). The history is linearizable
+  iff every group is; the witness merges the groups' orders by real time.
 - **Budget**: a step count and a time limit; running out answers ``unknown``, never hangs.
 """
 
@@ -129,7 +132,8 @@ def check(
     """Check ``history`` against ``spec`` (see the module's docstring). ``partition``
     False checks the whole history as one group even when the spec has keys."""
     budget = _Budget(max_steps, time.monotonic() + timeout)
-    groups = _groups(spec, history) if partition else [list(history)]
+    # Small groups first: a violation in one is found before a large one spends the budget.
+    groups = sorted(_groups(spec, history) if partition else [list(history)], key=len)
     orders: list[list[Operation]] = []
     for done, group in enumerate(groups):
         try:

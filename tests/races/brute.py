@@ -26,3 +26,13 @@ def brute_force(spec: Any, history: Sequence[Operation]) -> bool:
                 if states:
                     return True
     return False
+
+
+def is_witness(order: Sequence[Operation], history: Sequence[Operation]) -> bool:
+    """True when ``order`` holds every answered operation of ``history`` (and lost ones at
+    most once) and keeps real-time precedence."""
+    if any(op not in order for op in history if not op.indeterminate) or len(
+        set(map(id, order))
+    ) != len(order):
+        return False
+    return not any(precedes(b, a) for a, b in itertools.combinations(order, 2))

@@ -23,7 +23,7 @@ from conformance.races.sms_spec import (
     put,
 )
 
-from .brute import brute_force
+from .brute import brute_force, is_witness
 
 SPEC = SmsSpec()
 A = "acti_a"
@@ -182,6 +182,7 @@ def test_every_history_of_a_concurrent_run_of_the_sms_spec_is_linearizable(
     history = history_of(rng, 3, length, lose)
     result = check(SPEC, history)
     assert result.verdict == LINEARIZABLE, result.explain()
+    assert is_witness(result.order, history)
     assert check(SPEC, history, partition=False).verdict == LINEARIZABLE
 
 
