@@ -1,9 +1,9 @@
 """The SMS API as a sequential spec, at the level the races need (issue 14).
 
 Per SMS id a small immutable state: absent (never created), an :class:`Sms` (status, text,
-when its sender may send it) or :data:`GONE` (deleted). Operations: create, get, put (edit
-the text; schedule, send, cancel by status), delete, and list by a set of ids. Answers are
-abstracted to :class:`Answer` (the status code, and the status, text or listed ids shown).
+when its sender may send it) or a :class:`Gone` (deleted). Operations: create, get, put
+(edit the text; schedule, send, cancel by status), delete, and list by a set of ids. Answers
+are abstracted to :class:`Answer` (the status code, and the status, text or listed ids).
 The rules are those conformance/model.py holds, by catalogue id (conformance/catalogue.toml):
 
 - create: ``sms/create/status-{draft,scheduled,outbox,sent,inbox}``; ids are never reused.
@@ -15,9 +15,7 @@ The rules are those conformance/model.py holds, by catalogue id (conformance/cat
   ``date_scheduled`` (``sms/update/draft-to-scheduled``) or sent now
   (``sms/update/draft-to-outbox``: then in outbox *or already sent*); a scheduled or outbox
   SMS not yet sent cancelled back to draft (``sms/update/cancel-scheduled``,
-  ``sms/update/cancel-outbox``). Where the docs are silent the spec allows every outcome: a
-  draft moved to inbox/sent/error (``sms/update/draft-to-other-status``) and a cancel with
-  edits (``sms/update/cancel-with-edits``) may be refused or done.
+  ``sms/update/cancel-outbox``).
 - delete: ``sms/delete/answers-200-empty``, ``sms/delete/unknown-id-404``; lists never show
   a deleted SMS (``sms/delete/then-not-listed``), nor one not yet created
   (``sms/list/filter-id-in``: exactly the SMS of the ids asked for).
@@ -28,15 +26,27 @@ The rules are those conformance/model.py holds, by catalogue id (conformance/cat
   not have sent it, if it fell due before that operation's answer came back (its due time is
   on the history's clock; an outbox SMS falls due when the PUT or create was invoked).
 
+Where the docs are silent the spec allows every outcome: a draft moved to inbox/sent/error
+(``sms/update/draft-to-other-status``) and a cancel with edits (open point
+``cancel-and-edit``) may be refused or done; a schedule whose date has passed may be refused
+(``past-date-scheduled``), and a send of a draft with no text (``empty-send``). Deletes and
+creates are seen at once (``visibility=immediate``), or, with ``SmsSpec(settle_lag=...)``,
+reads may lag behind them for a bounded time (``visibility=eventual``).
+
 Left out: the *upper* bound on sending (a grace period after which it must be sent: the
-spec never forces a send, so a sender that never runs is not caught here, the sequential
-rules catch it), ``send_in``, texts read back in another normal form (``text-normalisation``),
-eventually consistent reads after a delete (``sms/read/settle-lag``: the spec is strict),
-validation of bodies (the races send valid ones), pagination and every other list filter.
+spec never forces a send, so a sender that never runs is not caught here; the sequential
+rules catch it), the clock skew between the history's clock and the server's (``Timing``
+in conformance/model.py), ``send_in``, phones (the races send from a valid internal
+``local_phone``), attachments, templates, texts read back in another normal form
+(``text-normalisation``), validation of bodies (the races send valid ones), refused creates
+(a create in the history names the id its answer gave), pagination and every other list
+filter.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,6 +57,7 @@ from conformance.vocabulary import CREATE_STATUSES, DELIVERED, SENDING
 __all__ = [
     "GONE",
     "Answer",
+    "Gone",
     "Sms",
     "SmsRequest",
     "SmsSpec",
@@ -58,14 +69,25 @@ __all__ = [
     "put",
 ]
 
-GONE = "deleted"  # the state of a deleted SMS
-
 
 @dataclass(frozen=True, slots=True)
 class Sms:
     status: str
     text: str | None = None
     due: float | None = None  # when a scheduled/outbox SMS falls due (None: not sending)
+    listed_from: float = -math.inf  # visibility=eventual: lists may leave it out before then
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A deleted SMS. Under ``visibility=eventual``, reads may still show ``last`` until
+    ``until``."""
+
+    last: Sms | None = None
+    until: float = -math.inf
+
+
+GONE = Gone()  # a deleted SMS, once every read sees it gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +95,12 @@ class Store:
     """The state: every SMS id the history touched, with its :class:`Sms` or :data:`GONE`
     (sorted pairs, so equal stores hash alike); an id not in it was never created."""
 
-    items: tuple[tuple[str, Sms | str], ...] = ()
+    items: tuple[tuple[str, Sms | Gone], ...] = ()
 
-    def get(self, sms_id: str) -> Sms | str | None:
+    def get(self, sms_id: str) -> Sms | Gone | None:
         return dict(self.items).get(sms_id)
 
-    def put(self, sms_id: str, value: Sms | str) -> Store:
+    def put(self, sms_id: str, value: Sms | Gone) -> Store:
         return Store(tuple(sorted({**dict(self.items), sms_id: value}.items())))
 
 
@@ -140,7 +162,15 @@ def shown(sms: Sms) -> Answer:
 
 
 class SmsSpec:
-    """The spec (:class:`conformance.races.checker.Spec`, partitioned by SMS id)."""
+    """The spec (:class:`conformance.races.checker.Spec`, partitioned by SMS id).
+
+    ``settle_lag`` > 0 is the ``eventual`` reading of the open point ``visibility``
+    (``sms/read/settle-lag``): for that long after a delete was answered, a get or list
+    invoked may still show the SMS as it was, and for that long after a create was answered,
+    a list invoked may leave it out. 0 (the default) is the ``immediate`` reading."""
+
+    def __init__(self, settle_lag: float = 0.0) -> None:
+        self.settle_lag = settle_lag
 
     def initial(self) -> Store:
         return Store()
@@ -160,8 +190,8 @@ class SmsSpec:
         """Every (answer, state after) ``request`` may give from ``state``, handled at some
         time between ``since`` and ``now`` (its invoke and its answer)."""
         if request.name == "list":
-            listed = {i for i in request.ids if isinstance(state.get(i), Sms)}
-            yield Answer(200, ids=frozenset(listed)), state
+            for listed in self._listings(state, request.ids, since):
+                yield Answer(200, ids=listed), state
             return
         assert request.id is not None
         sms_id = request.id
@@ -172,14 +202,23 @@ class SmsSpec:
             status = request.field("status")
             due = request.field("date_scheduled") if status == "scheduled" else since
             new = Sms(status, request.field("text"), due if status in SENDING else None)
+            if self.settle_lag > 0:
+                new = replace(new, listed_from=now + self.settle_lag)
             for after in _maybe_sent(new, now):
                 yield shown(after), state.put(sms_id, after)
             return
         if not isinstance(current, Sms):
             yield Answer(404), state  # never created, or deleted
+            if request.name == "get" and isinstance(current, Gone) and current.last is not None:
+                settling = since <= current.until  # visibility=eventual: not settled yet
+                for last in _maybe_sent(current.last, now) if settling else ():
+                    yield shown(last), state
             return
         if request.name == "delete":
-            yield Answer(200), state.put(sms_id, GONE)
+            if self.settle_lag > 0:
+                yield Answer(200), state.put(sms_id, Gone(current, now + self.settle_lag))
+            else:
+                yield Answer(200), state.put(sms_id, GONE)
             return
         for before in _maybe_sent(current, now):  # the sender may have run first
             if request.name == "get":
@@ -189,6 +228,23 @@ class SmsSpec:
                     yield answer, state.put(sms_id, after)
             else:
                 raise ValueError(f"unknown operation {request.name!r}")
+
+    def _listings(self, state: Store, ids: frozenset[str], since: float) -> Iterator[frozenset]:
+        """Every set of ``ids`` a list invoked at ``since`` may show: those of existing SMS
+        (``sms/list/filter-id-in``, ``sms/delete/then-not-listed``), give or take, under
+        ``visibility=eventual``, the ones created or deleted too recently to have settled."""
+        listed, unsettled = set(), []
+        for sms_id in sorted(ids):
+            value = state.get(sms_id)
+            if isinstance(value, Sms) and since < value.listed_from:
+                unsettled.append(sms_id)
+            elif isinstance(value, Sms):
+                listed.add(sms_id)
+            elif isinstance(value, Gone) and value.last is not None and since <= value.until:
+                unsettled.append(sms_id)
+        for size in range(len(unsettled) + 1):
+            for extra in itertools.combinations(unsettled, size):
+                yield frozenset(listed.union(extra))
 
 
 def _maybe_sent(sms: Sms, now: float) -> Iterator[Sms]:
@@ -210,6 +266,10 @@ def _put(sms: Sms, body: dict[str, Any], now: float, since: float) -> Iterator[t
             due = body["date_scheduled"] if status == "scheduled" else since
             for after in _maybe_sent(replace(edited, status=status, due=due), now):
                 yield shown(after), after
+            if status == "scheduled" and due <= now:
+                yield refused  # past-date-scheduled=reject
+            if not edited.text:
+                yield refused  # empty-send=reject (sms/update/empty-send)
         else:  # draft-to-other-status: not documented, either way
             yield refused
             yield shown(replace(edited, status=status)), replace(edited, status=status)

@@ -169,21 +169,62 @@ def test_a_create_whose_answer_was_lost_may_show_later_or_never() -> None:
     assert verdict(wrong) == NOT_LINEARIZABLE
 
 
-def history_of(rng: random.Random, branches: int, length: int, lose: float) -> list[Operation]:
+def test_a_schedule_may_be_refused_only_when_its_date_has_passed() -> None:
+    # past-date-scheduled: taken (and sent at once) or refused; a future date is taken.
+    for due, expected in ((5.0, LINEARIZABLE), (1000.0, NOT_LINEARIZABLE)):
+        request = put(A, status="scheduled", date_scheduled=due)
+        refused = [
+            draft(),
+            op(0, 10, 20, request, Answer(400)),
+            op(1, 30, 40, get(A), shows("draft")),
+        ]
+        assert verdict(refused) == expected
+
+
+def test_a_send_may_be_refused_only_when_the_draft_has_no_text() -> None:
+    # empty-send: a draft with nothing in it may be refused when sent; one with text is not.
+    for text, expected in ((None, LINEARIZABLE), ("t0", NOT_LINEARIZABLE)):
+        made = op("prefix", 0, 1, create(A, "draft", text), Answer(200, "draft", text))
+        assert verdict([made, op(0, 10, 20, put(A, status="outbox"), Answer(400))]) == expected
+
+
+def test_under_eventual_visibility_reads_may_lag_a_delete_for_the_settle_lag_only() -> None:
+    eventual = SmsSpec(settle_lag=30.0)
+    deleted = [draft(), op(0, 10, 20, delete(A), Answer(200))]
+    for start, expected in ((25, LINEARIZABLE), (60, NOT_LINEARIZABLE)):
+        for read in (get(A), list_ids(A)):
+            seen = shows("draft") if read.name == "get" else Answer(200, ids=frozenset({A}))
+            history = [*deleted, op(1, start, start + 5, read, seen)]
+            assert check(eventual, history).verdict == expected
+            assert verdict(history) == NOT_LINEARIZABLE  # visibility=immediate
+    made = op(0, 10, 20, create(A, "draft", "new"), shows("draft", "new"))
+    for start, expected in ((25, LINEARIZABLE), (60, NOT_LINEARIZABLE)):
+        history = [made, op(1, start, start + 5, list_ids(A), Answer(200, ids=frozenset()))]
+        assert check(eventual, history).verdict == expected
+    late_get = [made, op(1, 25, 30, get(A), Answer(404))]
+    assert check(eventual, late_get).verdict == NOT_LINEARIZABLE  # lists lag, gets do not
+
+
+def history_of(
+    spec: SmsSpec, rng: random.Random, branches: int, length: int, lose: float
+) -> list[Operation]:
     prefix, programs = sms_programs(rng, branches, length)
-    return simulate(SPEC, programs, rng, prefix, lose=lose)
+    return simulate(spec, programs, rng, prefix, lose=lose)
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.randoms(use_true_random=False), st.integers(1, 6), st.sampled_from([0.0, 0.2]))
+SPECS = st.sampled_from([SPEC, SmsSpec(settle_lag=5.0)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(SPECS, st.randoms(use_true_random=False), st.integers(1, 6), st.sampled_from([0.0, 0.2]))
 def test_every_history_of_a_concurrent_run_of_the_sms_spec_is_linearizable(
-    rng: random.Random, length: int, lose: float
+    spec: SmsSpec, rng: random.Random, length: int, lose: float
 ) -> None:
-    history = history_of(rng, 3, length, lose)
-    result = check(SPEC, history)
+    history = history_of(spec, rng, 3, length, lose)
+    result = check(spec, history)
     assert result.verdict == LINEARIZABLE, result.explain()
     assert is_witness(result.order, history)
-    assert check(SPEC, history, partition=False).verdict == LINEARIZABLE
+    assert check(spec, history, partition=False).verdict == LINEARIZABLE
 
 
 def mutated(rng: random.Random, history: list[Operation]) -> list[Operation]:
@@ -207,13 +248,13 @@ def mutated(rng: random.Random, history: list[Operation]) -> list[Operation]:
     return [*history[:n], changed, *history[n + 1 :]]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.randoms(use_true_random=False), st.sampled_from([0.0, 0.3]))
+@settings(max_examples=80, deadline=None)
+@given(SPECS, st.randoms(use_true_random=False), st.sampled_from([0.0, 0.3]))
 def test_a_sms_history_with_one_answer_changed_is_flagged_exactly_when_no_order_explains_it(
-    rng: random.Random, lose: float
+    spec: SmsSpec, rng: random.Random, lose: float
 ) -> None:
-    history = mutated(rng, history_of(rng, 2, 2, lose))
-    expected = brute_force(SPEC, history)
-    result = check(SPEC, history)
+    history = mutated(rng, history_of(spec, rng, 2, 2, lose))
+    expected = brute_force(spec, history)
+    result = check(spec, history)
     assert result.linearizable == expected, result.explain()
-    assert check(SPEC, history, partition=False).linearizable == expected
+    assert check(spec, history, partition=False).linearizable == expected
