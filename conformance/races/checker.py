@@ -99,7 +99,7 @@ class CheckResult:
             return f"unknown: budget spent after {self.steps} steps"
         lines = ["not linearizable; the longest prefix that linearizes:"]
         lines += [f"  {op}" for op in self.prefix] or ["  (none)"]
-        lines.append("after which the spec may be in: " + ", ".join(map(repr, self.states)))
+        lines.append("after which the spec may be in: " + " or ".join(map(str, self.states)))
         lines.append("and none of these can go next:")
         lines += [f"  {op}" for op in self.blocked]
         return "\n".join(lines)

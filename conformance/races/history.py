@@ -49,8 +49,8 @@ class Operation:
 
     def __str__(self) -> str:
         end = "?" if self.complete is None else f"{self.complete:g}"
-        answer = "lost" if self.complete is None else repr(self.answer)
-        return f"[{self.process}] {self.invoke:g}..{end} {self.request!r} -> {answer}"
+        answer = "lost" if self.complete is None else str(self.answer)
+        return f"[{self.process}] {self.invoke:g}..{end} {self.request} -> {answer}"
 
 
 def precedes(first: Operation, second: Operation) -> bool:

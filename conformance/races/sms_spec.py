@@ -77,6 +77,10 @@ class Sms:
     due: float | None = None  # when a scheduled/outbox SMS falls due (None: not sending)
     listed_from: float = -math.inf  # visibility=eventual: lists may leave it out before then
 
+    def __str__(self) -> str:
+        due = "" if self.due is None else f" due {self.due:g}"
+        return f"{self.status} {self.text!r}{due}"
+
 
 @dataclass(frozen=True, slots=True)
 class Gone:
@@ -85,6 +89,11 @@ class Gone:
 
     last: Sms | None = None
     until: float = -math.inf
+
+    def __str__(self) -> str:
+        return (
+            "deleted" if self.last is None else f"deleted (reads may show it till {self.until:g})"
+        )
 
 
 GONE = Gone()  # a deleted SMS, once every read sees it gone
@@ -103,6 +112,9 @@ class Store:
     def put(self, sms_id: str, value: Sms | Gone) -> Store:
         return Store(tuple(sorted({**dict(self.items), sms_id: value}.items())))
 
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"{sms_id}: {value}" for sms_id, value in self.items) + "}"
+
 
 @dataclass(frozen=True, slots=True)
 class SmsRequest:
@@ -118,6 +130,12 @@ class SmsRequest:
     def field(self, name: str, default: Any = None) -> Any:
         return dict(self.fields).get(name, default)
 
+    def __str__(self) -> str:
+        if self.name == "list":
+            return f"list id__in={','.join(sorted(self.ids))}"
+        fields = "".join(f" {name}={value!r}" for name, value in self.fields)
+        return f"{self.name} {self.id}{fields}"
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -128,6 +146,13 @@ class Answer:
     status: str | None = None
     text: str | None = None
     ids: frozenset[str] | None = None
+
+    def __str__(self) -> str:
+        if self.ids is not None:
+            return f"{self.code} [{', '.join(sorted(self.ids))}]"
+        if self.status is None:
+            return str(self.code)
+        return f"{self.code} {self.status} {self.text!r}"
 
 
 def create(

@@ -71,6 +71,9 @@ def test_a_read_after_two_concurrent_puts_showing_a_text_neither_wrote_is_not_li
     assert result.verdict == NOT_LINEARIZABLE
     assert result.blocked == (history[3],)
     assert len(result.prefix) == 3
+    report = result.explain()
+    assert "the spec may be in: {acti_a: draft 'mine'}" in report or "'yours'}" in report
+    assert report.endswith("[2] 30..40 get acti_a -> 200 draft 't0'")
 
 
 def scheduled(due: float) -> list[Operation]:
