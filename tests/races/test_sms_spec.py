@@ -172,6 +172,34 @@ def test_a_create_whose_answer_was_lost_may_show_later_or_never() -> None:
     assert verdict(wrong) == NOT_LINEARIZABLE
 
 
+def test_two_cancels_of_one_sms_both_succeed_or_are_both_refused_after_a_send() -> None:
+    def cancels(first: Answer, second: Answer) -> list[Operation]:
+        request = put(A, status="draft")
+        return [*scheduled(15.0), op(0, 10, 20, request, first), op(1, 10, 20, request, second)]
+
+    assert verdict(cancels(shows("draft"), shows("draft"))) == LINEARIZABLE
+    assert verdict(cancels(Answer(400), Answer(400))) == LINEARIZABLE  # sent first (due 15)
+    assert verdict(cancels(shows("draft"), Answer(400))) == NOT_LINEARIZABLE
+
+
+def test_a_schedule_racing_a_cancel_leaves_either_but_a_sent_sms_never_goes_back() -> None:
+    racing = [
+        draft(),
+        op(0, 10, 20, put(A, status="scheduled", date_scheduled=1000.0), shows("scheduled")),
+        op(1, 10, 20, put(A, status="draft"), shows("draft")),
+    ]
+    for status in ("scheduled", "draft"):
+        assert verdict([*racing, op(2, 30, 40, get(A), shows(status))]) == LINEARIZABLE
+    sent = [
+        draft(),
+        op(0, 10, 20, put(A, status="outbox"), shows("outbox")),
+        op(1, 30, 40, get(A), shows("sent")),
+        op(1, 50, 60, get(A), shows("outbox")),
+    ]
+    assert verdict(sent) == NOT_LINEARIZABLE
+    assert verdict(sent[:3]) == LINEARIZABLE
+
+
 def test_a_schedule_may_be_refused_only_when_its_date_has_passed() -> None:
     # past-date-scheduled: taken (and sent at once) or refused; a future date is taken.
     for due, expected in ((5.0, LINEARIZABLE), (1000.0, NOT_LINEARIZABLE)):
