@@ -124,19 +124,20 @@ def sms_programs(
 
 
 def swap_answer(rng: random.Random, history: Sequence[Operation]) -> list[Operation]:
-    """``history`` with one answer replaced by the answer another operation of the same kind
-    got (a plausible mistake: often not linearizable, sometimes still explained)."""
-    answered = [n for n, op in enumerate(history) if not op.indeterminate]
-    if not answered:
+    """``history`` with one answer replaced by a different answer another operation of the
+    same kind got (a plausible mistake: often not linearizable, sometimes still explained);
+    unchanged when no operation has such an answer to take."""
+    answered = [op for op in history if not op.indeterminate]
+
+    def others(op: Operation) -> list[Any]:
+        kind = getattr(op.request, "name", None)
+        found = [o.answer for o in answered if getattr(o.request, "name", None) == kind]
+        return [answer for answer in found if answer != op.answer]
+
+    choices = [n for n, op in enumerate(history) if not op.indeterminate and others(op)]
+    if not choices:
         return list(history)
-    n = rng.choice(answered)
+    n = rng.choice(choices)
     old = history[n]
-    name = getattr(old.request, "name", None)
-    alike = [
-        op.answer
-        for op in history
-        if not op.indeterminate and getattr(op.request, "name", None) == name and op is not old
-    ]
-    answer = rng.choice(alike) if alike else None
-    changed = Operation(old.process, old.invoke, old.complete, old.request, answer)
+    changed = Operation(old.process, old.invoke, old.complete, old.request, rng.choice(others(old)))
     return [*history[:n], changed, *history[n + 1 :]]

@@ -206,7 +206,7 @@ class SmsSpec:
 
     def step(self, state: Store, op: Operation, answer: Any) -> Iterator[Store]:
         for shown_answer, new in self.outcomes(state, op.request, op.returned, op.invoke):
-            if answer is None or shown_answer == answer:
+            if op.indeterminate or shown_answer == answer:
                 yield new
 
     def outcomes(

@@ -33,7 +33,7 @@ class Register:
 
     def step(self, state: int, op: Operation, answer: Any) -> Iterator[int]:
         for shown, new in self.outcomes(state, op.request, op.returned, op.invoke):
-            if answer is None or shown == answer:
+            if op.indeterminate or shown == answer:
                 yield new
 
 
@@ -66,7 +66,7 @@ class Registers:
 
     def step(self, state: tuple, op: Operation, answer: Any) -> Iterator[tuple]:
         for shown, new in self.outcomes(state, op.request, op.returned, op.invoke):
-            if answer is None or shown == answer:
+            if op.indeterminate or shown == answer:
                 yield new
 
 

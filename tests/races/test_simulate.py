@@ -23,18 +23,15 @@ def test_a_simulated_run_keeps_each_branch_sequential_and_runs_every_operation()
 
 
 def test_swapping_an_answer_changes_one_answer_to_another_of_the_same_kind() -> None:
-    swaps = 0
     for seed in range(20):
         rng = random.Random(seed)
         prefix, programs = sms_programs(rng, branches=3, length=8)
         history = simulate(SmsSpec(), programs, rng, prefix)
         swapped = swap_answer(rng, history)
         changed = [(a, b) for a, b in zip(history, swapped, strict=True) if a != b]
-        assert len(changed) <= 1
+        assert len(changed) == 1
         for old, new in changed:
             assert old.request == new.request
             assert (old.invoke, old.complete) == (new.invoke, new.complete)
             kind = old.request.name
             assert new.answer in [op.answer for op in history if op.request.name == kind]
-        swaps += len(changed)
-    assert swaps >= 10
