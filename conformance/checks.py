@@ -7,7 +7,7 @@ a second registration of the same function, naming ``module.function``::
     @check("sms/create/direction-default", on=("create",))
     def direction_defaults_by_status(step):
         ...
-        yield step.finding("sms/create/direction-default", ok, expected=..., actual=...)
+        yield Finding("sms/create/direction-default", ok, expected="outbound", actual=shown)
 
 A check yields one :class:`Finding` per observation, passed or not. A finding made at a
 named boundary case of its rule (one the rule's catalogue entry lists under ``boundaries``,
