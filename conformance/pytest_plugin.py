@@ -237,6 +237,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                 f"repeat with --sms-seed {report.seed})"
             )
         )
+        from conformance.records import Coverage
+
+        terminalreporter.write_line("sms-conformance " + Coverage.of(report.rules).line())
     paths = config.stash.get(_REPORT_PATHS, None)
     if paths:
         terminalreporter.write_line(
