@@ -1,0 +1,69 @@
+"""Race variants: bugs that only show when requests run at the same time (issue 14).
+
+They are registered here, apart from :data:`~conformance.refserver.faults.FAULTS`: the
+sequential self-test's kill matrix is over ``FAULTS``, and a race variant cannot be caught
+by one request at a time (its bug needs a second request inside its window). A
+:class:`~conformance.refserver.faults.Faults` set accepts these names as well, so
+``ReferenceServer(faults=["race-lost-update"])`` switches one on the usual way; the races
+(:func:`conformance.races.run.run_races`) catch them.
+
+Each race opens a real window: :func:`race_window` lets go of the server's lock (the one
+every request and sender run holds, so the clean server never races) for
+:data:`RACE_WINDOW` seconds of real time and takes it back, so a request from another
+thread can run inside it, as it would in a server whose handlers read, do something slow,
+then write.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["RACE_FAULTS", "RACE_WINDOW", "RaceFault", "race_window"]
+
+RACE_WINDOW = 0.03  # seconds of real time a racy handler works without the lock
+
+
+@dataclass(frozen=True, slots=True)
+class RaceFault:
+    """One race bug: its ``name``, the catalogue ``rule`` id a history shows it breaking,
+    and what it does."""
+
+    name: str
+    rule: str
+    description: str
+
+
+RACE_FAULTS: dict[str, RaceFault] = {
+    fault.name: fault
+    for fault in (
+        RaceFault(
+            "race-lost-update",
+            "sms/update/draft-edit",
+            "a PUT reads the SMS, works a moment without the lock, then writes back the whole "
+            "copy it read: a concurrent PUT's change (an edit, a schedule, a send) is lost",
+        ),
+        RaceFault(
+            "race-cancel-sent-anyway",
+            "sms/send/cancelled-never-sent",
+            "the sender takes a due SMS off its queue, sends it (a moment without the lock) "
+            "and stores it sent without looking again: a cancel answered draft meanwhile, "
+            "and the SMS goes out anyway",
+        ),
+        RaceFault(
+            "race-delete-resurrected",
+            "sms/delete/then-get-404",
+            "a PUT in flight while the SMS is deleted writes its copy back (an upsert): the "
+            "deleted SMS is back, as the PUT left it",
+        ),
+    )
+}
+
+
+def race_window(lock: Any, seconds: float = RACE_WINDOW) -> None:
+    """Release ``lock`` (a ``threading.RLock`` the caller holds, however many times) for
+    ``seconds``, then take it back as it was held."""
+    # Condition.wait releases an RLock fully (every level) and restores it after; nobody
+    # notifies, so it waits the whole time.
+    threading.Condition(lock).wait(seconds)
