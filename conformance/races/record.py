@@ -316,10 +316,10 @@ class _Runner:
             return sms.Answer(raw.code)
         if raw.planned.kind == "list":
             refs = {sms_id: ref for ref, sms_id in self.ids.items()}
-            data = body.get("data") if isinstance(body.get("data"), list) else []
-            listed = {
-                refs[d.get("id")] for d in data if isinstance(d, dict) and d.get("id") in refs
-            }
+            data = body.get("data")
+            rows = data if isinstance(data, list) else []
+            found = {row.get("id") for row in rows if isinstance(row, dict)}
+            listed = {ref for sms_id, ref in refs.items() if sms_id in found}
             return sms.Answer(200, ids=frozenset(listed))
         if raw.planned.kind == "delete":
             return sms.Answer(200)

@@ -1,0 +1,169 @@
+"""Run races against a target: histories drawn, run, checked, and a failing one shrunk
+(issue 14). This is what ``--races`` calls: :func:`run_races`.
+
+Each history is a :class:`~conformance.races.plans.Plan` drawn from ``Random(seed)``, run
+on a fresh target from ``target_factory`` (:func:`~conformance.races.record.record`) and
+checked against :class:`~conformance.races.sms_spec.SmsSpec`. The first history that is
+not linearizable is shrunk: a branch, then a branch operation, then an unnamed prefix SMS
+is left out while the smaller plan still fails, each candidate re-run up to
+``tries`` times (a race shows only when the threads meet it), within ``max_replays`` runs
+in all. The report shows the shrunk history as a timeline and the checker's explanation.
+
+**Determinism.** The plans (shapes, operations, texts, due times) are the same for a
+seed; the interleaving of the branches is the threads' and the OS's, so whether a given
+history meets a race, and so which history fails first and how far it shrinks, may vary
+from run to run. A verdict of ``pass`` says no history failed, not that none could.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from conformance.races.checker import NOT_LINEARIZABLE, UNKNOWN, CheckResult, check
+from conformance.races.history import Operation
+from conformance.races.plans import Plan, draw_plan, shrink_candidates
+from conformance.races.record import RaceTarget, Recorded, record
+from conformance.races.sms_spec import SmsSpec
+
+__all__ = ["RaceFailure", "RaceReport", "replay", "run_races", "timeline"]
+
+TargetFactory = Callable[[], RaceTarget]
+Verdict = Literal["pass", "fail", "unknown"]
+
+
+@dataclass(frozen=True)
+class RaceFailure:
+    """A history that is not linearizable: as first found, and as shrunk."""
+
+    found: Recorded
+    shrunk: Recorded
+    result: CheckResult  # the checker's answer on the shrunk history
+    replays: int  # runs spent shrinking
+
+    def describe(self) -> str:
+        plan = self.shrunk.plan
+        return "\n".join(
+            [
+                f"a history of shape {plan.shape!r} is not linearizable "
+                f"(shrunk from {self.found.plan.size} to {plan.size} operations, "
+                f"{self.replays} re-runs)",
+                str(plan),
+                timeline(self.shrunk.operations),
+                self.result.explain(),
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class RaceReport:
+    """What :func:`run_races` found: ``verdict`` (``fail``: a history is not linearizable;
+    ``unknown``: none failed but the checker's budget ran out on some), ``histories`` run,
+    how many were ``unknown``, and the ``failure``."""
+
+    verdict: Verdict
+    seed: int
+    histories: int
+    unknown: int = 0
+    failure: RaceFailure | None = None
+    shapes: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        head = f"races: {self.verdict} ({self.histories} histories on seed {self.seed}"
+        head += f", {self.unknown} unknown)" if self.unknown else ")"
+        return head if self.failure is None else head + "\n" + self.failure.describe()
+
+
+def _run(factory: TargetFactory, plan: Plan) -> Recorded:
+    target = factory()
+    try:
+        return record(target, plan)
+    finally:
+        target.close()
+
+
+def _check(recorded: Recorded, spec: SmsSpec) -> CheckResult:
+    return check(spec, recorded.operations)
+
+
+def run_races(
+    target_factory: TargetFactory,
+    seed: int,
+    histories: int = 30,
+    branches: int = 3,
+    *,
+    spec: SmsSpec | None = None,
+    tries: int = 3,
+    max_replays: int = 60,
+) -> RaceReport:
+    """Run ``histories`` histories of ``branches`` branches (2 or 3), each on a fresh
+    target from ``target_factory``; stop at the first that is not linearizable, shrink it,
+    and report (see the module's docstring). ``spec`` defaults to ``SmsSpec()`` (the
+    ``visibility=immediate`` reading; give ``SmsSpec(settle_lag=...)`` for ``eventual``)."""
+    spec = spec or SmsSpec()
+    rng = random.Random(seed)
+    unknown = 0
+    shapes: dict[str, int] = {}
+    for n in range(histories):
+        plan = draw_plan(rng, branches)
+        shapes[plan.shape] = shapes.get(plan.shape, 0) + 1
+        recorded = _run(target_factory, plan)
+        result = _check(recorded, spec)
+        if result.verdict == UNKNOWN:
+            unknown += 1
+        elif result.verdict == NOT_LINEARIZABLE:
+            failure = _shrink(target_factory, recorded, result, spec, tries, max_replays)
+            return RaceReport("fail", seed, n + 1, unknown, failure, shapes)
+    return RaceReport("unknown" if unknown else "pass", seed, histories, unknown, None, shapes)
+
+
+def _shrink(
+    factory: TargetFactory,
+    found: Recorded,
+    result: CheckResult,
+    spec: SmsSpec,
+    tries: int,
+    max_replays: int,
+) -> RaceFailure:
+    """Leave parts of the plan out while it still fails (greedy, bounded re-runs)."""
+    best, best_result, replays = found, result, 0
+    improved = True
+    while improved and replays < max_replays:
+        improved = False
+        for candidate in shrink_candidates(best.plan):
+            for _ in range(tries):
+                if replays >= max_replays:
+                    break
+                replays += 1
+                recorded = _run(factory, candidate)
+                checked = _check(recorded, spec)
+                if checked.verdict == NOT_LINEARIZABLE:
+                    best, best_result, improved = recorded, checked, True
+                    break
+            if improved or replays >= max_replays:
+                break
+    return RaceFailure(found, best, best_result, replays)
+
+
+def replay(target_factory: TargetFactory, plan: Plan, spec: SmsSpec | None = None) -> Recorded:
+    """Run ``plan`` once more on a fresh target (a report's replay); check it with
+    :func:`~conformance.races.checker.check`. The interleaving is the threads'."""
+    return _run(target_factory, plan)
+
+
+def timeline(operations: Sequence[Operation], width: int = 44) -> str:
+    """The history as a timeline: one line per operation in invoke order, its times in
+    milliseconds, and its request and answer in its branch's column (the prefix and the
+    read-back in the first)."""
+    branches = sorted({op.process for op in operations if isinstance(op.process, int)})
+    column: dict[object, int] = {process: n + 1 for n, process in enumerate(branches)}
+    heads = ["prefix/after", *(f"branch {b}" for b in branches)]
+    lines = [f"{'ms':>17}  " + "".join(f"{h:<{width}}" for h in heads)]
+    for op in sorted(operations, key=lambda o: o.invoke):
+        end = "lost" if op.complete is None else f"{op.complete * 1000:.1f}"
+        cell = f"{op.request} -> {'lost' if op.indeterminate else op.answer}"
+        indent = " " * (width * column.get(op.process, 0))
+        lines.append(f"{op.invoke * 1000:7.1f}..{end:>8}  {indent}{cell}")
+    return "\n".join(lines)
