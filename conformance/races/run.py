@@ -18,17 +18,25 @@ from run to run. A verdict of ``pass`` says no history failed, not that none cou
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.races.checker import NOT_LINEARIZABLE, UNKNOWN, CheckResult, check
 from conformance.races.history import Operation
 from conformance.races.plans import Plan, draw_plan, shrink_candidates
-from conformance.races.record import RaceTarget, Recorded, record
+from conformance.races.record import NEVER, RaceTarget, Recorded, embedded_races, record
 from conformance.races.sms_spec import SmsSpec
 
-__all__ = ["RaceFailure", "RaceReport", "replay", "run_races", "timeline"]
+__all__ = [
+    "RaceFailure",
+    "RaceReport",
+    "embedded_run_races",
+    "replay",
+    "run_races",
+    "spec_for",
+    "timeline",
+]
 
 TargetFactory = Callable[[], RaceTarget]
 Verdict = Literal["pass", "fail", "unknown"]
@@ -145,6 +153,36 @@ def _shrink(
             if improved or replays >= max_replays:
                 break
     return RaceFailure(found, best, best_result, replays)
+
+
+def spec_for(readings: Mapping[str, str] | None = None) -> SmsSpec:
+    """The spec a target serving ``readings`` is held to: under ``visibility=eventual``
+    reads may lag behind deletes and creates; on the embedded server's frozen clock a lag
+    never ends within a history, so the spec lets it last the whole history."""
+    if (readings or {}).get("visibility") == "eventual":
+        return SmsSpec(settle_lag=NEVER)
+    return SmsSpec()
+
+
+def embedded_run_races(
+    seed: int,
+    histories: int = 30,
+    branches: int = 3,
+    *,
+    faults: Iterable[str] = (),
+    readings: Mapping[str, str] | None = None,
+) -> RaceReport:
+    """The races against the embedded reference server (what ``run --races`` calls for
+    the embedded target): a fresh server per history with ``faults`` (race variants
+    included) and ``readings``, held to :func:`spec_for` ``(readings)``."""
+    chosen = tuple(faults)
+    return run_races(
+        lambda: embedded_races(chosen, readings),
+        seed,
+        histories,
+        branches,
+        spec=spec_for(readings),
+    )
 
 
 def replay(target_factory: TargetFactory, plan: Plan, spec: SmsSpec | None = None) -> Recorded:

@@ -1,0 +1,51 @@
+"""Race variants: registered apart from FAULTS, accepted by the server like faults, and
+each opening a window in which another thread's request runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from conformance.clock import VirtualClock
+from conformance.refserver import FAULTS, ReferenceServer
+from conformance.refserver.faults import Faults, check_faults
+from conformance.refserver.race_faults import RACE_FAULTS, race_window
+
+
+def test_race_variants_are_kept_out_of_the_sequential_fault_list():
+    assert RACE_FAULTS and not RACE_FAULTS.keys() & FAULTS.keys()
+
+
+@pytest.mark.parametrize("name", sorted(RACE_FAULTS))
+def test_a_server_takes_a_race_variant_by_name(name):
+    with ReferenceServer(clock=VirtualClock(), faults=[name]) as server:
+        assert name in server.faults and list(server.faults) == [name]
+    assert name in check_faults([name]) and name not in Faults()
+
+
+def test_an_unknown_name_is_still_refused_and_the_message_names_the_race_variants():
+    with pytest.raises(ValueError, match="race-lost-update"):
+        check_faults(["race-no-such-thing"])
+    with pytest.raises(ValueError):
+        "race-no-such-thing" in Faults()  # noqa: B015
+
+
+def test_the_race_window_lets_another_thread_take_the_lock_held_twice():
+    lock = threading.RLock()
+    took = []
+
+    def other() -> None:
+        with lock:
+            took.append(time.monotonic())
+
+    with lock, lock:  # the request's hold and the sender run's
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.01)
+        assert not took  # the lock is held
+        race_window(lock, 0.05)
+        assert took  # the other thread ran inside the window
+        assert lock._is_owned()  # type: ignore[attr-defined]  # taken back
+    thread.join()
