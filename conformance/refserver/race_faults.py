@@ -17,10 +17,14 @@ then write.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-__all__ = ["RACE_FAULTS", "RACE_WINDOW", "RaceFault", "race_window"]
+from conformance.refserver.settle import Settle
+
+__all__ = ["RACE_FAULTS", "RACE_WINDOW", "IndexLag", "RaceFault", "race_window"]
 
 RACE_WINDOW = 0.03  # seconds of real time a racy handler works without the lock
 
@@ -52,6 +56,13 @@ RACE_FAULTS: dict[str, RaceFault] = {
             "and the SMS goes out anyway",
         ),
         RaceFault(
+            "race-create-unlisted",
+            "sms/list/filter-id-in",
+            "the list index is written after the create answers: for a moment after a create "
+            "completed, a list leaves the new SMS out (under the visibility=eventual reading "
+            "that lag is documented-compatible, and this variant is off)",
+        ),
+        RaceFault(
             "race-delete-resurrected",
             "sms/delete/then-get-404",
             "a PUT in flight while the SMS is deleted writes its copy back (an upsert): the "
@@ -67,3 +78,30 @@ def race_window(lock: Any, seconds: float = RACE_WINDOW) -> None:
     # Condition.wait releases an RLock fully (every level) and restores it after; nobody
     # notifies, so it waits the whole time.
     threading.Condition(lock).wait(seconds)
+
+
+class IndexLag(Settle):
+    """The ``race-create-unlisted`` variant's list index: a new SMS joins it
+    :data:`RACE_WINDOW` seconds of real time after its create answered (whatever the
+    server's clock says); deletes leave it at once (nothing lingers)."""
+
+    def __init__(self, seconds: float = RACE_WINDOW) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._indexed: dict[str, float] = {}
+        self._gone: set[str] = set()
+
+    def created(self, sms_id: str, now: datetime) -> None:
+        self._indexed[sms_id] = time.monotonic() + self.seconds
+
+    def deleted(self, sms_id: str, now: datetime) -> None:
+        self._gone.add(sms_id)
+
+    def unlisted(self, sms_id: str, now: datetime) -> bool:
+        return time.monotonic() < self._indexed.get(sms_id, 0.0)
+
+    def was_deleted(self, sms_id: str) -> bool:
+        return sms_id in self._gone
+
+    def lingering(self, sms_id: str, now: datetime) -> bool:
+        return False

@@ -49,3 +49,24 @@ def test_the_race_window_lets_another_thread_take_the_lock_held_twice():
         assert took  # the other thread ran inside the window
         assert lock._is_owned()  # type: ignore[attr-defined]  # taken back
     thread.join()
+
+
+def test_the_create_unlisted_variant_lags_lists_in_real_time_and_steps_aside_for_eventual():
+    from conformance.refserver.race_faults import IndexLag
+    from conformance.refserver.settle import Settle
+
+    with ReferenceServer(clock=VirtualClock(), faults=["race-create-unlisted"]) as server:
+        assert isinstance(server.settle, IndexLag)
+        lag = server.settle
+        now = server.clock.now()
+        lag.created("acti_1", now)
+        assert lag.unlisted("acti_1", now) and not lag.unlisted("acti_2", now)
+        time.sleep(lag.seconds)
+        assert not lag.unlisted("acti_1", now)
+        lag.deleted("acti_1", now)
+        assert lag.was_deleted("acti_1") and not lag.lingering("acti_1", now)
+    eventual = {"visibility": "eventual"}
+    with ReferenceServer(
+        clock=VirtualClock(), faults=["race-create-unlisted"], readings=eventual
+    ) as server:
+        assert type(server.settle) is Settle
