@@ -61,6 +61,7 @@ class RaceFailure:
                 str(plan),
                 timeline(self.shrunk.operations),
                 self.result.explain(),
+                "replay: conformance.races.run.replay(target_factory, failure.shrunk.plan)",
             ]
         )
 
@@ -185,10 +186,14 @@ def embedded_run_races(
     )
 
 
-def replay(target_factory: TargetFactory, plan: Plan, spec: SmsSpec | None = None) -> Recorded:
-    """Run ``plan`` once more on a fresh target (a report's replay); check it with
-    :func:`~conformance.races.checker.check`. The interleaving is the threads'."""
-    return _run(target_factory, plan)
+def replay(
+    target_factory: TargetFactory, plan: Plan, spec: SmsSpec | None = None
+) -> tuple[Recorded, CheckResult]:
+    """Run ``plan`` (a report's ``failure.shrunk.plan``) once more on a fresh target and
+    check it. The plan is the same; the interleaving is the threads', so a race may need a
+    few replays to show again."""
+    recorded = _run(target_factory, plan)
+    return recorded, _check(recorded, spec or SmsSpec())
 
 
 def timeline(operations: Sequence[Operation], width: int = 44) -> str:

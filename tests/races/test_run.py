@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from conformance.races.history import Operation
-from conformance.races.record import embedded_races
-from conformance.races.run import embedded_run_races, run_races, spec_for, timeline
+from conformance.races.record import EmbeddedRaceTarget, embedded_races
+from conformance.races.run import embedded_run_races, replay, run_races, spec_for, timeline
 from conformance.races.sms_spec import Answer, get, put
 from conformance.refserver.race_faults import RACE_FAULTS
 from conformance.refserver.readings import SERVED
@@ -41,13 +41,18 @@ def test_every_race_variant_is_caught_within_thirty_histories_on_seed_1(fault, b
 def test_a_sequential_bug_is_caught_at_once_and_shrunk_to_a_plan_that_still_shows_it():
     # draft-edit-refused answers every draft edit 400: the first plan with an edit fails,
     # whatever the threads do, and every smaller plan keeping an edit fails too.
-    report = run_races(lambda: embedded_races(["draft-edit-refused"]), seed=1, histories=30)
+    def factory() -> EmbeddedRaceTarget:
+        return embedded_races(["draft-edit-refused"])
+
+    report = run_races(factory, seed=1, histories=30)
     assert report.verdict == "fail" and report.failure is not None
     shrunk = report.failure.shrunk.plan
     assert shrunk.size < report.failure.found.plan.size or report.failure.found.plan.size <= 3
     assert any(op.kind == "edit" for branch in shrunk.branches for op in branch)
     assert len(shrunk.branches) == 2 and all(len(branch) >= 1 for branch in shrunk.branches)
     assert report.failure.replays <= 60
+    again, result = replay(factory, shrunk)
+    assert not result.linearizable and again.plan == shrunk
 
 
 def test_shrinking_is_bounded_by_its_re_runs():

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from conformance.catalogue import load_catalogue
 from conformance.clock import VirtualClock
 from conformance.refserver import FAULTS, ReferenceServer
 from conformance.refserver.faults import Faults, check_faults
@@ -16,6 +17,13 @@ from conformance.refserver.race_faults import RACE_FAULTS, race_window
 
 def test_race_variants_are_kept_out_of_the_sequential_fault_list():
     assert RACE_FAULTS and not RACE_FAULTS.keys() & FAULTS.keys()
+
+
+def test_every_race_variant_names_a_catalogue_rule_and_says_what_it_does():
+    catalogue = load_catalogue()
+    for name, fault in RACE_FAULTS.items():
+        assert fault.name == name and name.startswith("race-") and fault.description
+        assert fault.rule in catalogue
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FAULTS))
