@@ -91,10 +91,19 @@ class RaceTarget(Protocol):
 
 class EmbeddedRaceTarget:
     """The reference server in-process, for one history (``faults`` may name race
-    variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`)."""
+    variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`), optionally behind
+    :class:`~conformance.refserver.noise.Noise`: ``transient_share`` of the SMS requests
+    answered 503 before being handled or 504 after (lost answers), ``latency`` real seconds
+    added to each request (so the branches overlap more)."""
 
     def __init__(
-        self, faults: Iterable[str] = (), readings: Mapping[str, str] | None = None
+        self,
+        faults: Iterable[str] = (),
+        readings: Mapping[str, str] | None = None,
+        *,
+        transient_share: float = 0.0,
+        latency: float = 0.0,
+        noise_seed: int = 0,
     ) -> None:
         from conformance.clock import VirtualClock
         from conformance.fake import PerThreadTransport
@@ -106,7 +115,12 @@ class EmbeddedRaceTarget:
         )
         org = self.server.orgs[0]
         self.local_phone = org.internal_numbers[0]
-        self._transport = PerThreadTransport(self.server.app)
+        app: Any = self.server.app
+        if transient_share or latency:
+            from conformance.refserver.noise import Noise
+
+            app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
+        self._transport = PerThreadTransport(app)
         self._http = httpx.Client(
             transport=self._transport,
             base_url=self.server.base_url + "/",
@@ -139,10 +153,11 @@ class EmbeddedRaceTarget:
 
 
 def embedded_races(
-    faults: Iterable[str] = (), readings: Mapping[str, str] | None = None
+    faults: Iterable[str] = (), readings: Mapping[str, str] | None = None, **noise: Any
 ) -> EmbeddedRaceTarget:
-    """A target factory's product: a fresh embedded server (what ``run_races`` calls)."""
-    return EmbeddedRaceTarget(faults, readings)
+    """A target factory's product: a fresh embedded server (what ``run_races`` calls);
+    ``noise``: :class:`EmbeddedRaceTarget`'s keyword arguments."""
+    return EmbeddedRaceTarget(faults, readings, **noise)
 
 
 @dataclass(frozen=True, slots=True)
