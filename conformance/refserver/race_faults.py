@@ -72,12 +72,13 @@ RACE_FAULTS: dict[str, RaceFault] = {
 }
 
 
-def race_window(lock: Any, seconds: float = RACE_WINDOW) -> None:
+def race_window(lock: Any, seconds: float | None = None) -> None:
     """Release ``lock`` (a ``threading.RLock`` the caller holds, however many times) for
-    ``seconds``, then take it back as it was held."""
+    ``seconds`` (default :data:`RACE_WINDOW`, read at the call), then take it back as it
+    was held."""
     # Condition.wait releases an RLock fully (every level) and restores it after; nobody
     # notifies, so it waits the whole time.
-    threading.Condition(lock).wait(seconds)
+    threading.Condition(lock).wait(RACE_WINDOW if seconds is None else seconds)
 
 
 class IndexLag(Settle):
@@ -85,9 +86,9 @@ class IndexLag(Settle):
     :data:`RACE_WINDOW` seconds of real time after its create answered (whatever the
     server's clock says); deletes leave it at once (nothing lingers)."""
 
-    def __init__(self, seconds: float = RACE_WINDOW) -> None:
+    def __init__(self, seconds: float | None = None) -> None:
         super().__init__()
-        self.seconds = seconds
+        self.seconds = RACE_WINDOW if seconds is None else seconds
         self._indexed: dict[str, float] = {}
         self._gone: set[str] = set()
 
