@@ -31,6 +31,8 @@ from conformance.races.sms_spec import SmsSpec
 __all__ = [
     "RaceFailure",
     "RaceReport",
+    "SelfTestRow",
+    "race_self_test",
     "embedded_run_races",
     "replay",
     "run_races",
@@ -184,6 +186,37 @@ def embedded_run_races(
         branches,
         spec=spec_for(readings),
     )
+
+
+@dataclass(frozen=True)
+class SelfTestRow:
+    """One row of the races' self-test: a race variant (or ``None``, the clean server),
+    whether the races caught it (for the clean server: flagged it), after how many
+    histories, and the size of the shrunk failing plan (operations, prefix included)."""
+
+    fault: str | None
+    verdict: Verdict
+    histories: int
+    shrunk_size: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == ("pass" if self.fault is None else "fail")
+
+
+def race_self_test(seed: int = 1, histories: int = 30, branches: int = 3) -> list[SelfTestRow]:
+    """The clean embedded server and every race variant
+    (:data:`~conformance.refserver.race_faults.RACE_FAULTS`), each over up to
+    ``histories`` histories: the rows a self-test prints (the clean one must pass, every
+    variant must fail)."""
+    from conformance.refserver.race_faults import RACE_FAULTS
+
+    rows = []
+    for fault in [None, *sorted(RACE_FAULTS)]:
+        report = embedded_run_races(seed, histories, branches, faults=[fault] if fault else [])
+        size = report.failure.shrunk.plan.size if report.failure else None
+        rows.append(SelfTestRow(fault, report.verdict, report.histories, size))
+    return rows
 
 
 def replay(

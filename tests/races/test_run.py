@@ -10,7 +10,14 @@ import pytest
 from conformance.races.history import Operation
 from conformance.races.plans import draw_plan
 from conformance.races.record import EmbeddedRaceTarget, embedded_races
-from conformance.races.run import embedded_run_races, replay, run_races, spec_for, timeline
+from conformance.races.run import (
+    embedded_run_races,
+    race_self_test,
+    replay,
+    run_races,
+    spec_for,
+    timeline,
+)
 from conformance.races.sms_spec import Answer, get, put
 from conformance.refserver.race_faults import RACE_FAULTS
 from conformance.refserver.readings import SERVED
@@ -105,3 +112,11 @@ def test_the_clean_server_behind_noise_is_never_flagged_and_its_lost_answers_are
         assert result.linearizable, timeline(recorded.operations)
         indeterminate += sum(op.indeterminate for op in recorded.operations)
     assert indeterminate > 0  # 30% of some hundred SMS requests
+
+
+@pytest.mark.slow
+def test_the_race_self_test_passes_the_clean_server_and_catches_every_variant():
+    rows = race_self_test(seed=1, histories=30)
+    assert [row.fault for row in rows] == [None, *sorted(RACE_FAULTS)]
+    assert all(row.ok for row in rows), rows
+    assert all(row.shrunk_size is not None and row.shrunk_size <= 4 for row in rows[1:])
