@@ -247,7 +247,10 @@ class _Runner:
     def run_op(self, process: Any, op: Planned) -> None:
         method, path, body, params, date = self.request(op)
         invoke = self.elapsed()
-        answer = self.target.send(method, path, body, params)
+        try:
+            answer = self.target.send(method, path, body, params)
+        except Exception:  # whatever broke, the request may have been handled: lost
+            answer = None
         complete = self.elapsed()
         code, decoded = answer if answer is not None else (None, None)
         if code is None or code in LOST_STATUSES:

@@ -147,3 +147,17 @@ def test_the_clean_embedded_server_is_linearizable_on_every_shape(shape):
     for seed in range(3):
         recorded = run(draw_plan(random.Random(seed), 3, shape))
         assert check(SmsSpec(), recorded.operations).linearizable, recorded.operations
+
+
+def test_a_request_whose_sending_raised_is_recorded_as_lost_not_dropped():
+    class Broken(Wrapped):
+        def send(self, method, path, body=None, params=None):
+            answer = super().send(method, path, body, params)
+            if method == "PUT":
+                raise RuntimeError("the connection broke after the request went out")
+            return answer
+
+    recorded = run(EDITS, Broken())
+    puts = [op for op in recorded.operations if op.request.name == "put"]
+    assert len(puts) == 2 and all(op.indeterminate for op in puts)
+    assert check(SmsSpec(), recorded.operations).linearizable
