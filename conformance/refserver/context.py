@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from conformance.refserver.faults import Faults
 from conformance.refserver.readings import Readings
@@ -18,7 +19,8 @@ __all__ = ["RequestContext"]
 class RequestContext:
     """Who calls (``org`` and its user), when (``now``), their ``x-tz-offset`` as ``tz``,
     the faults the server runs with, how it reads the docs' open points (``readings``), and
-    how it makes ids (``new_id("acti")``)."""
+    how it makes ids (``new_id("acti")``); ``lock`` is the server's lock the request holds
+    (only race variants let go of it for a moment: :mod:`~conformance.refserver.race_faults`)."""
 
     org: OrgCredentials
     now: datetime
@@ -27,3 +29,4 @@ class RequestContext:
     new_id: Callable[[str], str]
     readings: Readings = field(default_factory=Readings)
     settle: Settle | None = None  # the visibility=eventual reading's lag
+    lock: Any = None

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from conformance.refserver.race_faults import RACE_FAULTS
+
 __all__ = ["FAULTS", "UNBROKEN", "Fault", "check_faults"]
 
 
@@ -257,10 +259,17 @@ UNBROKEN: dict[str, str] = {
 }
 
 
+def _known(name: object) -> bool:
+    """A registered name: a fault of :data:`FAULTS`, or a race variant
+    (:data:`~conformance.refserver.race_faults.RACE_FAULTS`, kept out of ``FAULTS``)."""
+    return isinstance(name, str) and (name in FAULTS or name in RACE_FAULTS)
+
+
 def _unknown(names: Iterable[str]) -> str:
     return (
         f"unknown fault(s) {', '.join(map(repr, sorted(names)))}; "
-        f"known faults: {', '.join(sorted(FAULTS))}"
+        f"known faults: {', '.join(sorted(FAULTS))}; "
+        f"race variants: {', '.join(sorted(RACE_FAULTS))}"
     )
 
 
@@ -276,12 +285,12 @@ class Faults:
     names: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        unknown = self.names - FAULTS.keys()
+        unknown = {name for name in self.names if not _known(name)}
         if unknown:
             raise ValueError(_unknown(unknown))
 
     def __contains__(self, name: str) -> bool:
-        if not isinstance(name, str) or name not in FAULTS:
+        if not _known(name):
             raise ValueError(f"{name!r} is not a registered fault; {_unknown([str(name)])}")
         return name in self.names
 

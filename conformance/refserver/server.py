@@ -18,6 +18,7 @@ from conformance.refserver.app import build_app
 from conformance.refserver.crm import Crm
 from conformance.refserver.faults import Faults, check_faults
 from conformance.refserver.ids import IdMaker
+from conformance.refserver.race_faults import IndexLag
 from conformance.refserver.ratelimit import RateLimiter
 from conformance.refserver.readings import Readings, check_readings
 from conformance.refserver.seed import ORGS, OrgCredentials
@@ -63,6 +64,8 @@ class ReferenceServer:
             readings = {**dict(check_readings(readings).chosen), "visibility": "eventual"}
         chosen = check_readings(readings)
         settle = Settle(settle_lag or DEFAULT_LAG) if chosen["visibility"] == "eventual" else None
+        if settle is None and "race-create-unlisted" in chosen_faults:
+            settle = IndexLag()  # lists lag behind creates, in real time
         new_id = IdMaker(id_seed)
         limiter = RateLimiter(rate_limit)
         storage = Storage(db_path)

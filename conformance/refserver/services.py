@@ -17,6 +17,7 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision
 from conformance.refserver.faults import Faults
+from conformance.refserver.race_faults import race_window
 from conformance.refserver.ratelimit import RateLimiter
 from conformance.refserver.readings import Readings
 from conformance.refserver.seed import OrgCredentials
@@ -54,6 +55,7 @@ class Services:
                 self.clock.now() if now is None else now,
                 self.faults,
                 self.readings,
+                pause=lambda: race_window(self.lock),
             )
 
     def context(self, org: OrgCredentials, now: datetime, tz: tzinfo) -> RequestContext:
@@ -68,4 +70,5 @@ class Services:
             new_id=self.new_id,
             readings=self.readings,
             settle=self.settle,
+            lock=self.lock,
         )

@@ -15,6 +15,7 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.errors import ValidationFailed
+from conformance.refserver.race_faults import race_window
 from conformance.refserver.sender import is_empty
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
@@ -63,6 +64,8 @@ def update(
     for unknown ids and a 400 naming the offending field otherwise.
     """
     doc = get(ctx, storage, sms_id, leak="isolation-update-leak")
+    if ctx.faults.any_of("race-lost-update", "race-delete-resurrected") and ctx.lock:
+        race_window(ctx.lock)  # works on the copy it read while others write
     current = doc["status"]
     requested = body.get("status", current) if "status" in body else current
     if requested is None or not isinstance(requested, str) or requested not in STATUSES:
@@ -217,6 +220,12 @@ def _update_draft(
         due_at = doc["date_scheduled"]
     doc["updated_by"] = ctx.org.user_id
     doc["date_updated"] = format_dt(ctx.now)
-    if store:
+    if (
+        store
+        and "race-delete-resurrected" in ctx.faults
+        and not storage.get("sms", None, doc["id"])
+    ):
+        storage.insert("sms", doc, due_at=None if due_at is KEEP else due_at)  # an upsert
+    elif store:
         storage.update("sms", doc, due_at=due_at)
     return doc

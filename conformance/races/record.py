@@ -1,0 +1,359 @@
+"""Running a plan against a target, with threads, and recording its history (issue 14).
+
+This is the races' I/O edge. :func:`record` runs a :class:`~conformance.races.plans.Plan`:
+its prefix one request at a time, then its branches in threads released together by a
+barrier, then a read-back (process ``"after"``: a get of every SMS and one list), and
+returns a :class:`Recorded` history of :class:`~conformance.races.history.Operation` s the
+checker (:func:`conformance.races.checker.check` with
+:class:`~conformance.races.sms_spec.SmsSpec`) can judge.
+
+**Times.** Invoke and complete times are ``time.monotonic()`` seconds since the history
+began, taken just before a request is sent and just after its answer is read: real time,
+so that precedence between threads is real. The embedded server runs on a virtual clock
+that does not move by itself, so the histories freeze it, with one step: it stands at
+``T0`` during the prefix; just before the branches are released it jumps :data:`ADVANCE`
+seconds, at history time ``B``; it stands still during the branches and the read-back.
+Dates on the target's clock map to history times accordingly: at or before ``T0`` to 0
+(due from the start), in ``(T0, T0 + ADVANCE]`` to ``B`` (they fall due as the branches
+start: an SMS "soon" due is sent by the sender's run at the start of whichever branch
+request comes first: cancel vs the sender), later ones to :data:`NEVER`. The reference
+server runs its sender at the start of each request, under its lock, so "the sender may
+run between requests" is exactly what a history can see.
+
+**Answers.** Each answer becomes the spec's :class:`~conformance.races.sms_spec.Answer`
+(code, status, text; a list's ids, as the plan's references, restricted to the SMS the
+plan made). A transport error, a timeout, a 429 or a 502/503/504 is a lost answer
+(``complete`` None): the operation is indeterminate. Requests are sent once, never retried.
+
+**Targets.** A :class:`RaceTarget` sends one request from any thread.
+:class:`EmbeddedRaceTarget` is the reference server in-process (each thread its own event
+loop: :class:`~conformance.fake.PerThreadTransport`), on a fresh server per history, with
+no rate limit (the frozen clock would never refill it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from conformance.races import sms_spec as sms
+from conformance.races.history import Operation
+from conformance.races.plans import Plan, Planned
+
+__all__ = [
+    "ADVANCE",
+    "NEVER",
+    "EmbeddedRaceTarget",
+    "RaceTarget",
+    "Recorded",
+    "embedded_races",
+    "record",
+]
+
+ADVANCE = 60.0  # seconds the target's clock jumps as the branches start
+SOON = 30.0  # a "soon" due time: this long after T0, so within the jump
+LATER = 3600.0  # a "later" due time: after the jump, never due in a history
+NEVER = 1e9  # the history time of a date past the jump
+LOST_STATUSES = frozenset({429, 502, 503, 504})
+SMS = "activity/sms/"
+RECIPIENT = "+12015550123"  # fictional (NANP 555-01xx), as conformance.target's
+BRANCH_TIMEOUT = 30.0  # real seconds a branch may take before the history gives up on it
+
+
+class RaceTarget(Protocol):
+    """Where a history runs: ``send`` is called from several threads at once."""
+
+    local_phone: str
+
+    def now(self) -> datetime:
+        """The target's clock."""
+        ...
+
+    def advance(self, seconds: float) -> None:
+        """Move the target's clock (a live target: wait)."""
+        ...
+
+    def send(
+        self, method: str, path: str, body: Any = None, params: Mapping[str, str] | None = None
+    ) -> tuple[int, Any] | None:
+        """Send one request; its status code and decoded JSON body, or None when no answer
+        came (a transport error, a timeout)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedRaceTarget:
+    """The reference server in-process, for one history (``faults`` may name race
+    variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`), optionally behind
+    :class:`~conformance.refserver.noise.Noise`: ``transient_share`` of the SMS requests
+    answered 503 before being handled or 504 after (lost answers), ``latency`` real seconds
+    added to each request (so the branches overlap more)."""
+
+    def __init__(
+        self,
+        faults: Iterable[str] = (),
+        readings: Mapping[str, str] | None = None,
+        *,
+        transient_share: float = 0.0,
+        latency: float = 0.0,
+        noise_seed: int = 0,
+    ) -> None:
+        from conformance.clock import VirtualClock
+        from conformance.fake import PerThreadTransport
+        from conformance.refserver import ReferenceServer
+
+        self.clock = VirtualClock()
+        self.server = ReferenceServer(
+            clock=self.clock, faults=tuple(faults), readings=readings, id_seed=0
+        )
+        org = self.server.orgs[0]
+        self.local_phone = org.internal_numbers[0]
+        app: Any = self.server.app
+        if transient_share or latency:
+            from conformance.refserver.noise import Noise
+
+            app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
+        self._transport = PerThreadTransport(app)
+        self._http = httpx.Client(
+            transport=self._transport,
+            base_url=self.server.base_url + "/",
+            auth=(org.api_key, ""),
+        )
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def send(
+        self, method: str, path: str, body: Any = None, params: Mapping[str, str] | None = None
+    ) -> tuple[int, Any] | None:
+        try:
+            response = self._http.request(method, path, json=body, params=params)
+        except httpx.HTTPError:
+            return None
+        try:
+            decoded = response.json() if response.content else None
+        except ValueError:
+            decoded = response.text
+        return response.status_code, decoded
+
+    def close(self) -> None:
+        self._http.close()
+        self._transport.close()
+        self.server.close()
+
+
+def embedded_races(
+    faults: Iterable[str] = (), readings: Mapping[str, str] | None = None, **noise: Any
+) -> EmbeddedRaceTarget:
+    """A target factory's product: a fresh embedded server (what ``run_races`` calls);
+    ``noise``: :class:`EmbeddedRaceTarget`'s keyword arguments."""
+    return EmbeddedRaceTarget(faults, readings, **noise)
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    process: Any
+    planned: Planned
+    invoke: float
+    complete: float | None
+    code: int | None
+    body: Any
+    date: datetime | None  # the date a scheduled create or schedule sent
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A history as run: its ``operations`` (spec requests and answers, by reference),
+    ``ids`` (reference -> the server's id), ``barrier`` (history time ``B``) and
+    ``started`` (the target's clock at ``T0``)."""
+
+    plan: Plan
+    operations: tuple[Operation, ...]
+    ids: Mapping[str, str] = field(default_factory=dict)
+    barrier: float = 0.0
+
+
+class _Runner:
+    def __init__(self, target: RaceTarget, plan: Plan) -> None:
+        self.target = target
+        self.plan = plan
+        self.t0_clock = target.now()
+        self.t0 = time.monotonic()
+        self.ids: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.raw: list[_Raw] = []
+        self.barrier_at = 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def date(self, when: str | None) -> datetime:
+        now = self.target.now()
+        if when == "soon":
+            return self.t0_clock + timedelta(seconds=SOON)
+        if when == "past":
+            return now - timedelta(seconds=10)
+        return now + timedelta(seconds=LATER)
+
+    def path(self, ref: str | None) -> str:
+        with self.lock:
+            sms_id = self.ids.get(ref or "", f"acti_never_made_{ref}")
+        return f"{SMS}{sms_id}/"
+
+    def request(self, op: Planned) -> tuple[str, str, Any, Mapping[str, str] | None, Any]:
+        """(method, path, body, params, the date sent) for ``op``."""
+        if op.kind == "create":
+            body: dict[str, Any] = {
+                "status": op.status,
+                "text": op.text,
+                "local_phone": self.target.local_phone,
+                "remote_phone": RECIPIENT,
+            }
+            date = None
+            if op.status == "scheduled":
+                date = self.date(op.when)
+                body["date_scheduled"] = date.isoformat()
+            if op.status == "outbox":
+                body["send_in"] = SOON if op.when == "soon" else 0
+            return "POST", SMS, body, None, date
+        if op.kind == "list":
+            return "GET", SMS, None, {"_limit": "100"}, None
+        if op.kind == "get":
+            return "GET", self.path(op.ref), None, None, None
+        if op.kind == "delete":
+            return "DELETE", self.path(op.ref), None, None, None
+        if op.kind == "edit":
+            return "PUT", self.path(op.ref), {"text": op.text}, None, None
+        if op.kind == "schedule":
+            date = self.date(op.when)
+            body = {"status": "scheduled", "date_scheduled": date.isoformat()}
+            return "PUT", self.path(op.ref), body, None, date
+        if op.kind == "outbox":
+            return "PUT", self.path(op.ref), {"status": "outbox"}, None, None
+        if op.kind == "cancel":
+            return "PUT", self.path(op.ref), {"status": "draft"}, None, None
+        raise ValueError(f"unknown planned operation {op.kind!r}")
+
+    def run_op(self, process: Any, op: Planned) -> None:
+        method, path, body, params, date = self.request(op)
+        invoke = self.elapsed()
+        try:
+            answer = self.target.send(method, path, body, params)
+        except Exception:  # whatever broke, the request may have been handled: lost
+            answer = None
+        complete = self.elapsed()
+        code, decoded = answer if answer is not None else (None, None)
+        if code is None or code in LOST_STATUSES:
+            code, complete_at = None, None
+        else:
+            complete_at = complete
+        if op.kind == "create" and code == 200 and isinstance(decoded, dict) and op.ref:
+            with self.lock:
+                self.ids[op.ref] = str(decoded.get("id"))
+        with self.lock:
+            self.raw.append(_Raw(process, op, invoke, complete_at, code, decoded, date))
+
+    def branch(self, process: int, ops: tuple[Planned, ...], barrier: threading.Barrier) -> None:
+        try:
+            barrier.wait(BRANCH_TIMEOUT)
+        except threading.BrokenBarrierError:
+            return
+        for op in ops:
+            self.run_op(process, op)
+
+    def release(self) -> None:
+        """The barrier's action: the clock jumps, and the branches start."""
+        self.target.advance(ADVANCE)
+        self.barrier_at = self.elapsed()
+
+    def run(self) -> None:
+        for op in self.plan.prefix:
+            self.run_op("prefix", op)
+        count = len(self.plan.branches)
+        barrier = threading.Barrier(count, action=self.release) if count else None
+        threads = [
+            threading.Thread(target=self.branch, args=(n, ops, barrier), daemon=True)
+            for n, ops in enumerate(self.plan.branches)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(BRANCH_TIMEOUT)
+        if not threads:
+            self.release()
+        for ref in self.plan.refs:
+            self.run_op("after", Planned("get", ref))
+        self.run_op("after", Planned("list"))
+
+    # -- the spec's view -------------------------------------------------------------------
+
+    def when(self, date: datetime | None) -> float | None:
+        """A date on the target's clock as a history time (see the module's docstring)."""
+        if date is None:
+            return None
+        offset = (date - self.t0_clock).total_seconds()
+        if offset <= 0:
+            return 0.0
+        return self.barrier_at if offset <= ADVANCE else NEVER
+
+    def spec_request(self, raw: _Raw) -> sms.SmsRequest:
+        op = raw.planned
+        ref = op.ref or ""
+        if op.kind == "create":
+            assert op.status is not None
+            return sms.create(ref, op.status, op.text, self.when(raw.date))
+        if op.kind == "list":
+            return sms.list_ids(*self.plan.refs)
+        if op.kind == "get":
+            return sms.get(ref)
+        if op.kind == "delete":
+            return sms.delete(ref)
+        if op.kind == "edit":
+            return sms.put(ref, text=op.text)
+        if op.kind == "schedule":
+            return sms.put(ref, status="scheduled", date_scheduled=self.when(raw.date))
+        if op.kind == "outbox":
+            return sms.put(ref, status="outbox")
+        return sms.put(ref, status="draft")  # cancel
+
+    def spec_answer(self, raw: _Raw) -> sms.Answer | None:
+        if raw.code is None:
+            return None
+        body = raw.body if isinstance(raw.body, dict) else {}
+        if raw.code != 200:
+            return sms.Answer(raw.code)
+        if raw.planned.kind == "list":
+            refs = {sms_id: ref for ref, sms_id in self.ids.items()}
+            data = body.get("data")
+            rows = data if isinstance(data, list) else []
+            found = {row.get("id") for row in rows if isinstance(row, dict)}
+            listed = {ref for sms_id, ref in refs.items() if sms_id in found}
+            return sms.Answer(200, ids=frozenset(listed))
+        if raw.planned.kind == "delete":
+            return sms.Answer(200)
+        return sms.Answer(200, body.get("status"), body.get("text"))
+
+    def history(self) -> tuple[Operation, ...]:
+        ops = [
+            Operation(r.process, r.invoke, r.complete, self.spec_request(r), self.spec_answer(r))
+            for r in self.raw
+        ]
+        return tuple(sorted(ops, key=lambda op: op.invoke))
+
+
+def record(target: RaceTarget, plan: Plan) -> Recorded:
+    """Run ``plan`` against ``target`` (see the module's docstring) and return its history.
+    The caller closes the target."""
+    runner = _Runner(target, plan)
+    runner.run()
+    return Recorded(plan, runner.history(), dict(runner.ids), runner.barrier_at)
