@@ -24,6 +24,13 @@ The touches, and who uses them:
 - schemathesis's check internals (``CheckContext.internals.recorder``, documented upstream
   as "built-in checks only, may change without notice"): :func:`responses_to_requests_made_for`,
   which the schema phase uses to see whether ``ignored_auth``'s own probes met noise.
+- schemathesis's constants pool of the application under test
+  (``schemathesis.engine.context.build_constants_pool``; ``schemathesis.python._constants.pool``:
+  ``ConstantsPool``, ``ConstantEntry``, ``Origin``): :func:`pinned_app_constants` and
+  :func:`app_constants_of`, for the schema phase's "one seed, one run". For an in-process app,
+  schemathesis mixes into what it draws the literals of the module that defines the app object
+  and of the modules it imports: for the embedded target that is the suite's own wrapper, so any
+  edit to those modules would change the draws a seed gives.
 - httpx's client transport (``httpx.Client._transport``): :func:`transport_of`, which the
   client uses to recognise an in-process target.
 - There is no private touch for the Basic ``Authorization`` header any more. It was
@@ -64,7 +71,9 @@ __all__ = [
     "builtin_check",
     "constants_of_lists",
     "constants_of_modules",
+    "app_constants_of",
     "no_basic_auth_seeding",
+    "pinned_app_constants",
     "pinned_local_constants",
     "responses_to_requests_made_for",
     "transport_of",
@@ -212,6 +221,55 @@ def no_basic_auth_seeding() -> Iterator[None]:
 
 def _seed_nothing(*args: Any, **kwargs: Any) -> None:
     """Stands in for schemathesis's seeding of the Basic username into test data."""
+
+
+_ENGINE_CONTEXT = "schemathesis.engine.context"
+_CONSTANTS_POOL = "schemathesis.python._constants.pool"
+
+
+@contextlib.contextmanager
+def pinned_app_constants(pool: Any) -> Iterator[None]:
+    """Within the block, schemathesis draws the constants of an in-process app from ``pool``
+    only (a schema without an app, a remote target, keeps what schemathesis extracts).
+
+    Patches ``schemathesis.engine.context.build_constants_pool``, which the engine calls once
+    per run to scan the app's module and its direct local imports for literals. Raises
+    :class:`UpstreamChanged` if that name is gone."""
+    import importlib
+
+    context = importlib.import_module(_ENGINE_CONTEXT)
+    build = getattr(context, "build_constants_pool", None)
+    if not callable(build):
+        raise _changed(
+            "schemathesis",
+            f"{_ENGINE_CONTEXT} no longer has build_constants_pool(), so the constants of the "
+            "embedded app can no longer be pinned to one run",
+        )
+
+    def pinned(schema: Any) -> Any:
+        return pool if getattr(schema, "app", None) is not None else build(schema)
+
+    with mock.patch.object(context, "build_constants_pool", pinned):
+        yield
+
+
+def app_constants_of(entries: dict[str, list[tuple[Any, list[str]]]]) -> Any:
+    """A schemathesis ``ConstantsPool`` holding ``entries`` (per type, in order: a value and
+    the modules it came from), as its extraction of an in-process app makes it (origins from
+    the source ``application``). Uses ``schemathesis.python._constants.pool``."""
+    try:
+        from schemathesis.python._constants.pool import ConstantEntry, ConstantsPool, Origin
+    except ImportError as error:
+        raise _changed(
+            "schemathesis",
+            f"{_CONSTANTS_POOL} no longer has ConstantsPool, ConstantEntry and Origin ({error})",
+        ) from None
+    pool = ConstantsPool()
+    for kind, values in entries.items():
+        for value, modules in values:
+            origins = tuple(Origin(source="application", module=m, adapter=None) for m in modules)
+            pool.add(ConstantEntry(value=value, type=kind, origins=origins))  # type: ignore[arg-type]
+    return pool
 
 
 def builtin_check(name: str) -> Callable[[Any, Any, Any], bool | None]:

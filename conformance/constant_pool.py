@@ -12,6 +12,15 @@ only when regenerated on purpose::
     python -m conformance.constant_pool     # rescan the package, rewrite the file
 
 after which the self-test must be run again (``sms-conformance self-test``).
+
+schemathesis keeps a second pool for the schema phase: the literals of the module that
+defines an in-process app, and of the modules it imports directly (for the embedded target,
+the suite's own wrapper, :class:`conformance.schema_phase.transport._PacedApp`). That pool is
+frozen too, in ``schema_constant_pool.json`` (:func:`frozen_app_pool`; pinned by
+:func:`conformance.compat.pinned_app_constants`): it holds what schemathesis extracted when the
+schema phase was one module (``conformance/schema_phase.py``, before it became a package), in
+schemathesis's order, so that splitting or editing modules does not change the schema phase a
+seed gives. It is data, not a scan: there is nothing to regenerate it from.
 """
 
 from __future__ import annotations
@@ -19,14 +28,16 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance.compat import constants_of_lists, constants_of_modules
+from conformance.compat import app_constants_of, constants_of_lists, constants_of_modules
 
-__all__ = ["POOL_FILE", "frozen_pool", "literals_of_the_suite"]
+__all__ = ["APP_POOL_FILE", "POOL_FILE", "frozen_app_pool", "frozen_pool", "literals_of_the_suite"]
 
 POOL_FILE = Path(__file__).with_name("constant_pool.json")
+APP_POOL_FILE = Path(__file__).with_name("schema_constant_pool.json")
 
 
 def literals_of_the_suite() -> dict[str, list[Any]]:
@@ -63,6 +74,22 @@ def frozen_pool() -> Any:
         floats=[float(value) for value in data["floats"]],
         bytes_=[bytes.fromhex(value) for value in data["bytes"]],
         strings=data["strings"],
+    )
+
+
+@functools.cache
+def frozen_app_pool() -> Any:
+    """The frozen constants of the embedded app, as the schemathesis ``ConstantsPool`` the
+    schema phase's pin takes."""
+    data = json.loads(APP_POOL_FILE.read_text(encoding="utf-8"))
+    decode: dict[str, Callable[[Any], Any]] = {
+        "string": str,
+        "integer": int,
+        "float": float,
+        "bytes": bytes.fromhex,
+    }
+    return app_constants_of(
+        {kind: [(decode[kind](value), modules) for value, modules in data[kind]] for kind in data}
     )
 
 

@@ -97,6 +97,67 @@ def test_pinning_fails_loudly_when_hypothesis_moves_its_pool(monkeypatch):
         pass
 
 
+# -- schemathesis: the constants of an in-process app ------------------------------------------
+
+
+def _engine_context(app):
+    import threading
+
+    import schemathesis
+    from schemathesis.engine.context import EngineContext
+
+    from conformance.openapi import load_openapi
+
+    schema = schemathesis.openapi.from_dict(load_openapi())
+    schema.app = app
+    return EngineContext(schema=schema, stop_event=threading.Event())
+
+
+def _strings(pool):
+    return [entry.value for entry in pool.entries_for("string")]
+
+
+def test_canary_schemathesis_takes_an_apps_constants_from_where_the_schema_phase_pins_them():
+    from schemathesis.engine import context
+
+    assert callable(getattr(context, "build_constants_pool", None)), (
+        "schemathesis.engine.context.build_constants_pool is gone"
+    )
+    pool = compat.app_constants_of({"string": [("canary-constant", ["tests.test_compat"])]})
+    with compat.pinned_app_constants(pool):
+        pinned = _engine_context(app=lambda scope, receive, send: None).extract_constants()
+    assert pinned is pool
+    assert _strings(pinned) == ["canary-constant"]
+
+
+def test_a_schema_without_an_app_keeps_what_schemathesis_extracts():
+    pool = compat.app_constants_of({"string": [("canary-constant", [])]})
+    with compat.pinned_app_constants(pool):
+        extracted = _engine_context(app=None).extract_constants()
+    assert extracted is not pool
+    assert "canary-constant" not in _strings(extracted)
+
+
+def test_a_pool_of_app_constants_keeps_its_entries_in_order_with_their_modules():
+    pool = compat.app_constants_of(
+        {"string": [("b", ["m.one"]), ("a", ["m.two"])], "integer": [(7, ["m.one"])]}
+    )
+    assert _strings(pool) == ["b", "a"]
+    [seven] = pool.entries_for("integer")
+    assert (seven.value, [origin.module for origin in seven.origins]) == (7, ["m.one"])
+
+
+def test_pinning_the_app_constants_fails_loudly_when_schemathesis_moves_them(monkeypatch):
+    from schemathesis.engine import context
+
+    monkeypatch.delattr(context, "build_constants_pool")
+    with (
+        pytest.raises(UpstreamChanged, match=r"schemathesis .*build_constants_pool"),
+        compat.pinned_app_constants(compat.app_constants_of({})),
+    ):
+        pass
+
+
 # -- schemathesis: the Basic-auth username seeded into test data ------------------------------
 
 

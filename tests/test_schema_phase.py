@@ -716,3 +716,28 @@ def test_a_delete_answered_with_no_body_is_not_judged_on_media_type_or_schema():
         assert _SKIPS[check](empty, delete)
         assert not _SKIPS[check](braces, delete)
         assert not _SKIPS[check](empty, get)
+
+
+def test_the_schema_phase_draws_the_frozen_constants_of_the_embedded_app(monkeypatch):
+    """schemathesis mixes the literals of the module defining an in-process app (and of what
+    it imports) into its draws; for the embedded target that is the suite's own wrapper, so
+    the phase pins them to the frozen pool: moving or editing those modules moves no draw."""
+    import conformance.schema_phase as schema_phase
+    from conformance.constant_pool import frozen_app_pool
+
+    used = []
+    pin = schema_phase.pinned_app_constants
+
+    def spying(pool):
+        used.append(pool)
+        return pin(pool)
+
+    monkeypatch.setattr(schema_phase, "pinned_app_constants", spying)
+    target = embedded_target()
+    target.discover()
+    try:
+        run_schema_phase(target, seed=1, max_examples=1, phases=("examples",))
+    finally:
+        target.close()
+    assert used == [frozen_app_pool()]
+    assert "sms/object/schema" in [entry.value for entry in used[0].entries_for("string")]

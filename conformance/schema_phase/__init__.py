@@ -71,8 +71,12 @@ from schemathesis.engine import from_schema
 
 from conformance.bounded_requests import bounded_sessions
 from conformance.client import AnswerTooLarge, Refused
-from conformance.compat import no_basic_auth_seeding, pinned_local_constants
-from conformance.constant_pool import frozen_pool
+from conformance.compat import (
+    no_basic_auth_seeding,
+    pinned_app_constants,
+    pinned_local_constants,
+)
+from conformance.constant_pool import frozen_app_pool, frozen_pool
 from conformance.machine import given_leads_bound
 from conformance.openapi import load_openapi
 from conformance.safety import SMS, Guard
@@ -173,9 +177,12 @@ def run_schema_phase(
         # username IS the API key, which would then travel in paths and bodies (and land in
         # the target's logs and data). Never let it.
         # Hypothesis's local constants pinned as for the state machine: a seed gives one
-        # schema phase, whatever modules are loaded (a test suite, an editable install).
+        # schema phase, whatever modules are loaded (a test suite, an editable install); and
+        # schemathesis's constants of the embedded app (its wrapper's module and what that
+        # imports) pinned too, whatever the suite's modules hold or are called.
         with (
             pinned_local_constants(frozen_pool()),
+            pinned_app_constants(frozen_app_pool()),
             no_basic_auth_seeding(),
             bounded_sessions(target.api.max_body_bytes) as bounds,
             _guarded_sends(run, urlsplit(base_url).path.rstrip("/")),
