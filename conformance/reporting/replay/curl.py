@@ -1,0 +1,272 @@
+"""The bash replay: curl commands, with jq checking the symptom at the end."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from conformance.records import Exchange, Failure
+from conformance.replay import (
+    Plan,
+    Symptom,
+    key_path,
+    plan_for,
+    raw_content_type,
+    sends,
+    symptom_of,
+)
+from conformance.reporting._safety import Secrets, scrub_text
+from conformance.reporting.replay.common import (
+    _UNSET,
+    CONTACT,
+    CREDENTIAL_VARIABLES,
+    EXIT_CODES,
+    TEMPLATE_TEXT,
+    _active,
+    _first_local_phone,
+    _json_text,
+    _names,
+    _one_line,
+    _path,
+    _pieces,
+    _recorded,
+    _replayed_headers,
+)
+
+_CURL_AUTH = {
+    "basic": '-u "$CLOSE_API_KEY:"',
+    "bearer": '-H "Authorization: Bearer $CLOSE_OAUTH_TOKEN"',
+    "second-org": '-u "$CLOSE_SECOND_API_KEY:"',
+    "none": "",
+    "wrong": '-u "wrong-key:"',
+}
+
+
+# -- curl ------------------------------------------------------------------------------------
+
+_SHELL_HELPERS = r"""OUT=$(mktemp -d)
+CREATED=()
+cleanup() {
+  local i
+  for ((i = ${#CREATED[@]} - 1; i >= 0; i--)); do
+    curl -sS -o /dev/null -X DELETE -u "$CLOSE_API_KEY:" "$BASE_URL/${CREATED[i]}" || true
+  done
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+# call METHOD PATH BODY [CURL ARGS...]: send, print the status and the answer (in $OUT/body)
+call() {
+  local method=$1 path=$2 body=$3
+  shift 3
+  local args=(-sS -o "$OUT/body" -w '%{http_code}' -X "$method" "$@")
+  if [ -n "$body" ]; then
+    case " ${*,,} " in
+      *content-type:*) args+=(--data-binary "$body") ;;
+      *) args+=(-H 'Content-Type: application/json' --data-binary "$body") ;;
+    esac
+  fi
+  STATUS=$(curl "${args[@]}" "$BASE_URL/${path#/}") || STATUS=000
+  echo "$method /${path#/} -> $STATUS"
+  cat "$OUT/body" 2>/dev/null
+  echo
+}
+# fixture PATH BODY: create a lead or template with CLOSE_API_KEY, note it for deletion
+fixture() {
+  call POST "$1" "$2" -u "$CLOSE_API_KEY:"
+  case $STATUS in 2??) ;; *) echo "could not create $1 (HTTP $STATUS)" >&2; exit 2 ;; esac
+  FIXTURE_ID=$(jq -r '.id // empty' "$OUT/body")
+  [ -n "$FIXTURE_ID" ] || { echo "POST $1 answered no id" >&2; exit 2; }
+  CREATED+=("$1$FIXTURE_ID/")
+}
+# created VAR: set VAR to the id of the SMS the last step created (empty if none), noted
+# for deletion
+created() {
+  local id=""
+  case $STATUS in 2??) id=$(jq -r '.id // empty' "$OUT/body" 2>/dev/null) ;; esac
+  [ -z "$id" ] || CREATED+=("activity/sms/$id/")
+  printf -v "$1" '%s' "$id"
+}"""
+
+
+def curl_commands(
+    steps: Sequence[Exchange],
+    target: str,
+    *,
+    rule: str | None = None,
+    secrets: Secrets = None,
+    symptom: Symptom | None = _UNSET,
+) -> list[str]:
+    """Return the lines of a bash script replaying ``steps`` with curl and jq, scrubbed of
+    ``secrets``: fixtures first, then one ``call`` per step (waits as recorded), then the
+    symptom check that sets the exit status (see :data:`EXIT_CODES`).
+
+    ``symptom`` defaults to :func:`~conformance.replay.symptom_of` the steps."""
+    if symptom is _UNSET:
+        symptom = symptom_of(Failure(rule or "", "", "", "", tuple(steps)))
+    plan = plan_for(steps)
+    names = _names(plan, steps, "shell")
+    lines = ["#!/usr/bin/env bash"]
+    if rule:
+        lines.append(f"# Replay of the failure of rule {rule}.")
+    variables = sorted(
+        {v for s in steps if (v := CREDENTIAL_VARIABLES.get(s.request.auth)) is not None}
+        | {"CLOSE_API_KEY"}
+    )
+    needs = "bash 4+, curl, jq" + (", GNU date" if plan.dates else "")
+    lines.append("# Set " + ", ".join(variables) + f" in the environment first; needs {needs}.")
+    lines.append(
+        "# Creates its own lead, contact and template (when used), deletes all it creates."
+    )
+    lines.append("# " + EXIT_CODES)
+    if sends(steps):
+        lines.append(
+            "# It sends SMS (a step sets status outbox or scheduled) to the recorded numbers."
+        )
+    if symptom is not None:
+        lines.append("# The violation shows when the last answer has: " + symptom.describe())
+    lines.append("set -u")
+    lines.append("command -v jq >/dev/null || { echo 'this replay needs jq' >&2; exit 2; }")
+    for variable in variables:
+        lines.append(
+            f'[ -n "${{{variable}:-}}" ] || {{ echo "set {variable} first" >&2; exit 2; }}'
+        )
+    lines.append(f"BASE_URL=${{CLOSE_API_URL:-{_dq(target)}}}")
+    lines.append('BASE_URL="${BASE_URL%/}"')
+    phone = _first_local_phone(steps)
+    if phone is not None and phone in names:
+        lines.append(f"LOCAL_PHONE_1=${{CLOSE_LOCAL_PHONE:-{_dq(phone)}}}")
+    lines.append("RUN_ID=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \\n')")
+    lines.extend(_SHELL_HELPERS.splitlines())
+    lines.extend(_shell_fixtures(plan))
+    for position, exchange in enumerate(steps):
+        if plan.waits[position]:
+            lines.append(f"sleep {plan.waits[position]:g}  # as recorded")
+        if position == 0 and plan.dates and plan.start is not None:
+            lines.extend(_shell_dates(plan))
+        lines.append(_curl(exchange, _active(plan, names, position), position, len(steps)))
+        if position in plan.created:
+            lines.append(f"created {names[plan.created[position]]}")
+    lines.extend(_shell_verdict(symptom, rule or "the rule"))
+    return [scrub_text(line, secrets) for line in lines]
+
+
+def _shell_dates(plan: Plan) -> list[str]:
+    """Move each date the steps name by the time since the recorded first step (GNU date;
+    to the second, written in UTC)."""
+    assert plan.start is not None
+    lines = [
+        "# The dates the steps name, moved as far as now is from the recorded first step.",
+        f"SHIFT=$(( $(date -u +%s) - $(date -u -d {shlex.quote(plan.start.isoformat())} +%s) ))",
+        'at() { date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00; }',
+    ]
+    for (_, (value, encoded)), name in zip(
+        plan.dates.items(), plan.date_names().values(), strict=True
+    ):
+        moved = f"$(at {shlex.quote(value)})"
+        if encoded:
+            moved = f"$(jq -rn --arg v \"{moved}\" '$v|@uri')"
+        lines.append(f"{name.upper()}={moved}")
+    return lines
+
+
+def _dq(text: str) -> str:
+    """``text`` inside double quotes for the shell, nothing expanded."""
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
+
+
+def _shell_fixtures(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    for number, (_, _contacts) in enumerate(plan.leads, start=1):
+        body = {"name": "NAME", "contacts": [CONTACT]}
+        text = _json_text(body).replace('"NAME"', '"\'"$NAME"\'"')
+        lines.append(f'NAME="sms-conformance $RUN_ID lead {number - 1}"')
+        lines.append(f"fixture lead/ '{text}'")
+        lines.append(f"LEAD_{number}=$FIXTURE_ID")
+        lines.append(f"CONTACT_{number}=$(jq -r '.contacts[0].id' \"$OUT/body\")")
+    for number, _ in enumerate(plan.templates, start=1):
+        body = {"name": "NAME", "text": TEMPLATE_TEXT}
+        text = _json_text(body).replace('"NAME"', '"\'"$NAME"\'"')
+        lines.append('NAME="sms-conformance $RUN_ID template"')
+        lines.append(f"fixture sms_template/ '{text}'")
+        lines.append(f"TEMPLATE_{number}=$FIXTURE_ID")
+    return lines
+
+
+def _curl(exchange: Exchange, names: dict[str, str], position: int, total: int) -> str:
+    request = exchange.request
+    comments = [_one_line(f"# Step {position + 1} of {total}, {_recorded(exchange)}")]
+    method = shlex.quote(request.method.upper())
+    args = [f"call {method} {_shell_word('/' + _path(request.path), names)}"]
+    raw = raw_content_type(request)
+    if raw is not None:
+        args.append(_shell_word(str(request.body), names))
+    else:
+        args.append("''" if request.body is None else _shell_word(_json_text(request.body), names))
+    auth = _CURL_AUTH.get(request.auth)
+    if auth is None:
+        comments.append(f"# unknown auth {request.auth!r}: no credential sent")
+        auth = ""
+    if auth:
+        args.append(auth)
+    for name, value in _replayed_headers(exchange):
+        args.append("-H " + shlex.quote(f"{name}: {value}"))
+    if raw is not None:
+        args.append("-H " + shlex.quote(f"content-type: {raw}"))
+    return "\n".join([*comments, " \\\n  ".join(args)])
+
+
+def _shell_word(text: str, names: dict[str, str]) -> str:
+    words = [
+        f'"${value}"' if is_variable else shlex.quote(value)
+        for is_variable, value in _pieces(text, names)
+        if is_variable or value
+    ]
+    return "".join(words) or "''"
+
+
+def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
+    if symptom is None:
+        return [
+            f"echo 'cannot tell: the last answer of this failure of {rule} is what a "
+            "conforming server answers too; compare the output with the report' >&2",
+            "exit 3",
+        ]
+    status = next((p.value for p in symptom.predicates if p.op == "status"), None)
+    tests = [_jq_test(p) for p in symptom.predicates if p.op != "status"]
+    condition = f'[ "$STATUS" = {shlex.quote(str(status))} ]' if status is not None else "true"
+    if tests:
+        condition += (
+            " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
+        )
+    described = shlex.quote(symptom.describe())
+    return [
+        '[ "$STATUS" != 000 ] || { echo "the last step got no answer" >&2; exit 2; }',
+        f"if {condition}; then",
+        f"  echo REPRODUCED: the violation of {shlex.quote(rule)} shows: {described}",
+        "  exit 1",
+        "fi",
+        f"echo not reproduced: the last answer does not have {described}",
+        "exit 0",
+    ]
+
+
+def _jq_test(predicate: Any) -> str:
+    *parents, last = key_path(predicate.key)
+    parent = "." + "".join(f"[{json.dumps(part)}]" for part in parents)
+    key = parent.rstrip(".") + f"[{json.dumps(last)}]"
+    if not key.startswith("."):
+        key = "." + key
+    container = f'(({parent} | type) as $p | $p == "object" or $p == "array")'
+    present = f"({container} and ({parent} | has({json.dumps(last)})))"
+    return {
+        "eq": f"({present} and {key} == {json.dumps(predicate.value)})",
+        "null": f"({present} and {key} == null)",
+        "not-null": f"({key} != null)",
+        "length": f'(({key} | type) as $t | ($t == "array" or $t == "object" or '
+        f'$t == "string") and ({key} | length) == {json.dumps(predicate.value)})',
+        "present": present,
+        "absent": f"({present} | not)",
+    }[predicate.op]

@@ -1,0 +1,167 @@
+"""The fixed text of the Python replay: the script's helpers (fixtures, waits, the symptom
+check, clean-up) around the steps :func:`~conformance.reporting.replay.python.python_script`
+writes. ``{...}`` fields are filled by ``str.format``."""
+
+_SCRIPT_HEAD = '''#!/usr/bin/env python3
+"""{docstring}
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import httpx
+
+BASE_URL = os.environ.get("CLOSE_API_URL", {target}).rstrip("/") + "/"
+LOCAL_PHONE_1 = os.environ.get("CLOSE_LOCAL_PHONE", {phone})
+RUN_ID = uuid.uuid4().hex[:12]
+#: (op, key, value) that must all hold of the last answer for the violation to show;
+#: None: this failure has no symptom a replay can check.
+SYMPTOM = {symptom}
+CREATED: list[str] = []
+
+
+class SetupFailed(Exception):
+    """A fixture could not be created."""
+
+
+def show(response: httpx.Response) -> None:
+    """Print the request line, the response status and the response body."""
+    print(response.request.method, response.request.url, "->", response.status_code)
+    print(response.text)
+
+
+def at(value: str, shift: timedelta) -> str:
+    """The recorded date-time ``value`` moved by ``shift``, written in the same style."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    moved = moment + shift
+    fraction = "." in value or moved.microsecond
+    text = moved.isoformat(timespec="microseconds" if fraction else "seconds")
+    if "T" not in value:
+        text = text.replace("T", " ", 1)
+    return text.replace("+00:00", "Z") if value.endswith("Z") else text
+
+
+def reanchor(response: httpx.Response, recorded: str, shift: timedelta) -> timedelta:
+    """The shift that puts the recorded ``recorded`` date_created on the replayed one."""
+    try:
+        new = response.json()["date_created"]
+        return datetime.fromisoformat(new.replace("Z", "+00:00")) - datetime.fromisoformat(
+            recorded.replace("Z", "+00:00")
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return shift
+
+
+def key_auth() -> tuple[str, str]:
+    return (os.environ["CLOSE_API_KEY"], "")
+
+
+def fixture(client: httpx.Client, path: str, body: dict) -> dict:
+    """Create a lead or template, note it for deletion and return it."""
+    response = client.post(BASE_URL + path, auth=key_auth(), json=body)
+    show(response)
+    answer = response.json() if 200 <= response.status_code < 300 else None
+    if not isinstance(answer, dict) or not answer.get("id"):
+        raise SetupFailed(f"POST {{path}} answered {{response.status_code}}")
+    CREATED.append(path + answer["id"] + "/")
+    return answer
+
+
+def created(response: httpx.Response) -> str:
+    """The id of the SMS the step created ("" if none), noted for deletion."""
+    try:
+        answer = response.json() if 200 <= response.status_code < 300 else None
+    except ValueError:
+        answer = None
+    new_id = answer.get("id") if isinstance(answer, dict) else None
+    if not isinstance(new_id, str) or not new_id:
+        return ""
+    CREATED.append("activity/sms/" + new_id + "/")
+    return new_id
+
+
+def resolve(body: object, key: str) -> tuple[bool, object]:
+    """(present, value) of the path ``key`` ("data.0.status") in ``body``."""
+    node = body
+    for part in key.split("."):
+        if part.isdigit() and isinstance(node, list) and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def shows(response: httpx.Response) -> bool:
+    """True when the last answer has every part of SYMPTOM."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    for op, key, value in SYMPTOM or ():
+        if op == "status":
+            if response.status_code != value:
+                return False
+            continue
+        present, item = resolve(body, key)
+        held = {{
+            "eq": present and item == value,
+            "null": present and item is None,
+            "not-null": item is not None,
+            "length": isinstance(item, list | dict | str) and len(item) == value,
+            "present": present,
+            "absent": not present,
+        }}[op]
+        if not held:
+            return False
+    return True
+
+
+def main(client: httpx.Client | None = None) -> int:
+    """Create the fixtures, send the recorded steps with their waits, check the symptom,
+    delete what was created; return the exit status."""
+    missing = [name for name in {variables} if not os.environ.get(name)]
+    if missing:
+        print("set", ", ".join(missing), "first", file=sys.stderr)
+        return 2
+    if client is None:
+        client = httpx.Client(timeout=30.0)
+    try:
+        response = steps(client)
+    except (SetupFailed, httpx.HTTPError) as error:
+        print("could not run the replay:", error, file=sys.stderr)
+        return 2
+    finally:
+        for path in reversed(CREATED):
+            client.delete(BASE_URL + path, auth=key_auth())
+        CREATED.clear()
+    if SYMPTOM is None:
+        print(
+            "cannot tell: the last answer is what a conforming server answers too; "
+            "compare the output with the report",
+            file=sys.stderr,
+        )
+        return 3
+    if shows(response):
+        print("REPRODUCED: the violation of", {rule}, "shows:", {described})
+        return 1
+    print("not reproduced: the last answer does not have", {described})
+    return 0
+
+
+def steps(client: httpx.Client) -> httpx.Response:
+    """Create the fixtures, then send the recorded steps; return the last answer."""
+'''
+
+_SCRIPT_TAIL = """
+
+if __name__ == "__main__":
+    sys.exit(main())
+"""
