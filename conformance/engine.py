@@ -18,9 +18,9 @@ import contextlib
 import shlex
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
@@ -32,10 +32,11 @@ from conformance.checks import covered_rules, fails_the_run
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
 from conformance.compat import pinned_local_constants
 from conformance.constant_pool import frozen_pool
+from conformance.events import Event, EventKind
 from conformance.explain import explain
 from conformance.judging import declared
 from conformance.ledger import TimingLedger
-from conformance.machine import RuleViolation, Session, build_machine
+from conformance.machine import RuleViolation, build_machine
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import (
@@ -49,6 +50,7 @@ from conformance.records import (
 )
 from conformance.redaction import Redactor
 from conformance.rules.schema import SCHEMA_RULES
+from conformance.run_state import RunState
 from conformance.target import ConfigurationError, Target, TargetRejected
 
 __all__ = ["Event", "EventKind", "run_target"]
@@ -59,34 +61,6 @@ _SHOWN_LEFTOVERS = 10  # leftovers named in the reason; the report lists them al
 REMOTE_SETTLE = 60.0
 
 SENDING_RULES = frozenset(rule.id for rule in CATALOGUE.values() if "send" in rule.needs)
-
-
-EventKind = Literal["started", "round", "violation", "flaky", "progress", "finished"]
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something the engine did: ``kind`` says what (:data:`EventKind`), ``detail`` is a
-    one-line description, credentials scrubbed; ``rule`` names a violated rule."""
-
-    kind: EventKind
-    detail: str
-    rule: str | None = None
-
-
-@dataclass
-class _Run:
-    target: Target
-    profile: Profile
-    seed: int
-    on_event: Callable[[Event], None]
-    strict: bool = False
-    failures: list[Failure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # said in the reason, verdict unchanged
-    flaky: str | None = None
-    phase: str = "setting up the fixtures"  # what the run was doing, for a crash's reason
-    excluded: frozenset[str] = frozenset()  # --exclude-rule: never judged
-    known: frozenset[str] = frozenset()  # --baseline: broken before, do not fail the run
 
 
 @dataclass
@@ -100,7 +74,7 @@ class _Ending:
     spent: bool = False  # a budget (--max-requests, the time bound) ran out
 
 
-def _not_reached(state: _Run) -> str:
+def _not_reached(state: RunState) -> str:
     """Where a run whose budget ran out stopped, and the phases it never got to."""
     phases = ["the state machine", "the schema phase", "the default-limit probe"]
     if not state.profile.schema_examples:
@@ -155,20 +129,26 @@ def run_target(
     emit = _scrubbed(on_event, redactor)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat()
-    state = _Run(target, profile, seed_value, emit, strict)
-    state.excluded, state.known = frozenset(exclude), frozenset(baseline) & set(CATALOGUE)
-    session = Session(target)
-    session.muted |= state.excluded
-    target.api.on_request = _progress(state, started)
-    session.settle = settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE)
+    state = RunState(
+        target,
+        profile,
+        seed_value,
+        emit,
+        strict,
+        excluded=frozenset(exclude),
+        known=frozenset(baseline) & set(CATALOGUE),
+        muted=set(exclude),
+        settle=settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE),
+    )
     if not target.clock_can_jump:
-        session.schedule_seconds = (2, 20)
+        state.schedule_seconds = (2, 20)
+    target.api.on_request = _progress(state, started)
     ending = _Ending()
     try:
         what = f"{target.name}, profile {profile.name}, seed {seed_value}"
         emit(Event("started", f"{what}, run id {_run_id(target)}"))
         target.discover()
-        _phases(state, session)
+        _phases(state)
     except ConfigurationError:
         raise
     except (KeyboardInterrupt, Interrupted):
@@ -187,14 +167,14 @@ def run_target(
         ending.interrupted = True  # whatever the interrupt surfaced as on its way up
     state.failures[:] = [f for f in state.failures if f.rule not in state.excluded]
     stats = RunStats(
-        requests=target.api.requests + session.schema_requests,
+        requests=target.api.requests + state.schema_requests,
         duration=round(time.monotonic() - started, 3),
-        steps=session.tally.steps,
-        examples=session.tally.examples,
+        steps=state.tally.steps,
+        examples=state.tally.examples,
         rate_limited=target.api.rate_limited,
         transient_errors=target.api.transient,
     )
-    rules = _rule_results(state, session)
+    rules = _rule_results(state)
     leftovers = _leftovers(target, ending)
     command = _cleanup_command(target, leftovers)
     verdict, reason = _judge(state, rules, ending, leftovers, command)
@@ -212,36 +192,36 @@ def run_target(
         leftovers=leftovers,
         cleanup_command=command,
         strict=strict,
-        open_points=_behaviour_profile(session),
+        open_points=_behaviour_profile(state),
     )
     report = redactor.scrub_obj(report)
     emit(Event("finished", report.reason or verdict))
     return report
 
 
-def _phases(state: _Run, session: Session) -> None:
+def _phases(state: RunState) -> None:
     """The state machine, the schema phase and the probes, with the timing ledger around
     them when the run may send; ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
     if not target.clock_can_jump and target.allow_send:
         state.phase = "opening the timing ledger"
-        ledger = TimingLedger(target, session.tally)
+        ledger = TimingLedger(target, state.tally)
         ledger.open()
     finished = False
     try:
         state.phase = "the state machine"
-        _rounds(state, session)
+        _rounds(state)
         # Looking further only pays while the profile still wants more failures.
         if len(state.failures) < profile.max_failures:
             state.phase = "the schema phase"
-            _schema_phase(state, session)
+            _schema_phase(state)
         if len(state.failures) < profile.max_failures:
             state.phase = "the default-limit probe"
             failed = {failure.rule for failure in state.failures}
             state.failures.extend(
                 f
-                for f in probe_default_limit(target, session.tally, session.settle)
+                for f in probe_default_limit(target, state.tally, state.settle)
                 if f.rule not in failed
             )
         finished = True
@@ -254,7 +234,7 @@ def _phases(state: _Run, session: Session) -> None:
 
 
 def _judge(
-    state: _Run,
+    state: RunState,
     rules: list[RuleResult],
     ending: _Ending,
     leftovers: list[str],
@@ -307,7 +287,7 @@ def _judge(
 PROGRESS_EVERY = 1.0  # seconds between progress events, at least
 
 
-def _progress(state: _Run, started: float) -> Callable[[], None]:
+def _progress(state: RunState, started: float) -> Callable[[], None]:
     """A hook for every request: at most every :data:`PROGRESS_EVERY` seconds, a
     ``progress`` event naming the phase, the requests sent, the rules found broken and the
     time budget left."""
@@ -429,23 +409,23 @@ def _one_run_per_seed() -> Iterator[None]:
         yield
 
 
-def _rounds(state: _Run, session: Session) -> None:
+def _rounds(state: RunState) -> None:
     with _one_run_per_seed():
-        _rounds_of(state, session)
+        _rounds_of(state)
 
 
 NOISE_RESTARTS = 3  # rounds started afresh after noise cut one short
 
 
-def _rounds_of(state: _Run, session: Session) -> None:
+def _rounds_of(state: RunState) -> None:
     profile = state.profile
     round_number = restarts = 0
     while round_number < profile.max_failures:
         round_number += 1
-        session.first_violation = None
+        state.first_violation = None
         # A round cut short by noise starts again on another seed (same seed, same noise
         # in-process: the run stays reproducible).
-        machine = seed(state.seed + 7919 * restarts)(build_machine(session))
+        machine = seed(state.seed + 7919 * restarts)(build_machine(state))
         state.on_event(Event("round", f"state machine, round {round_number}"))
         try:
             run_state_machine_as_test(
@@ -465,20 +445,20 @@ def _rounds_of(state: _Run, session: Session) -> None:
             )
             return
         except RuleViolation as violation:
-            _record_violation(state, session, violation)
+            _record_violation(state, violation)
         except Flaky as error:
             # A violation happened, but replaying the same choices did not retrace it (the
             # target's answers depend on more than the requests: a race, or random ids that
             # order a page). Report it as seen, unshrunk, rather than not at all.
             seen = [e for e in getattr(error, "exceptions", ()) if isinstance(e, RuleViolation)]
-            if not seen and session.first_violation is not None:
-                seen = [session.first_violation]
+            if not seen and state.first_violation is not None:
+                seen = [state.first_violation]
             crashes = [e for e in getattr(error, "exceptions", ()) if not _is_a_finding(e)]
             if crashes and not seen:
                 raise crashes[0] from error  # an answer the run could not handle, not a race
-            if seen and seen[0].finding.rule not in session.muted:
+            if seen and seen[0].finding.rule not in state.muted:
                 note = " (replaying it did not retrace it; the transcript is not shrunk)"
-                _record_violation(state, session, seen[0], note=note)
+                _record_violation(state, seen[0], note=note)
                 continue
             api = state.target.api
             if api.transient or api.rate_limited:
@@ -509,11 +489,9 @@ def _is_a_finding(error: BaseException) -> bool:
     return isinstance(error, RuleViolation | Flaky)
 
 
-def _record_violation(
-    state: _Run, session: Session, violation: RuleViolation, note: str = ""
-) -> None:
+def _record_violation(state: RunState, violation: RuleViolation, note: str = "") -> None:
     finding = violation.finding
-    session.muted.add(finding.rule)
+    state.muted.add(finding.rule)
     rule = CATALOGUE[finding.rule]
     state.failures.append(
         Failure(
@@ -529,7 +507,7 @@ def _record_violation(
     state.on_event(Event("violation", f"{finding.rule}: {told}", rule=finding.rule))
 
 
-def _schema_phase(state: _Run, session: Session) -> None:
+def _schema_phase(state: RunState) -> None:
     """Run schemathesis with the project's OpenAPI document; fold its verdicts in."""
     profile = state.profile
     if not profile.schema_examples:
@@ -542,10 +520,10 @@ def _schema_phase(state: _Run, session: Session) -> None:
         seed=state.seed,
         max_examples=profile.schema_examples,
         phases=profile.schema_phases,
-        settle=session.settle,
+        settle=state.settle,
     )
-    session.schema_requests += result.requests
-    session.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))
+    state.schema_requests += result.requests
+    state.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))
     failed = {failure.rule for failure in state.failures}
     for failure in result.failures:
         if failure.rule not in failed:
@@ -556,10 +534,10 @@ def _schema_phase(state: _Run, session: Session) -> None:
             )
 
 
-def _rule_results(state: _Run, session: Session) -> list[RuleResult]:
+def _rule_results(state: RunState) -> list[RuleResult]:
     failed = {failure.rule for failure in state.failures}
     covered = covered_rules()
-    tally = session.tally
+    tally = state.tally
     results = []
     for rule in CATALOGUE.values():
         checked = tally.checked(rule.id)
@@ -629,14 +607,14 @@ def _known_cause(rule_id: str, api: Any) -> str | None:
     return None
 
 
-def _behaviour_profile(session: Session) -> list[OpenPointResult]:
+def _behaviour_profile(state: RunState) -> list[OpenPointResult]:
     """Per open point of the docs, the readings the target was seen to take."""
     results = []
     for point in CATALOGUE.open_points.values():
         seen = {
-            name: session.tally.readings[f"{point.id}={name}"]
+            name: state.tally.readings[f"{point.id}={name}"]
             for name in point.alternatives
-            if session.tally.readings[f"{point.id}={name}"]
+            if state.tally.readings[f"{point.id}={name}"]
         }
         results.append(
             OpenPointResult(
@@ -650,7 +628,3 @@ def _behaviour_profile(session: Session) -> list[OpenPointResult]:
             )
         )
     return results
-
-
-def configuration_error(message: str) -> ConfigurationError:
-    return ConfigurationError(message)
