@@ -1,83 +1,38 @@
-"""Targets: where a run sends its requests, and the fixtures it needs there.
-
-:func:`embedded_target` starts the reference server in-process on a virtual clock;
-:func:`remote_target` points at a base URL over real HTTP. Either way the fixtures (user,
-internal numbers, leads with contacts, a template) come from the documented endpoints,
-and what the run created is deleted by :meth:`Target.close`.
-
-Nothing the target answers is trusted: every fixture answer is read field by field
-(:mod:`conformance.fixture_answers`), every id goes into a path through
-:func:`conformance.safety.item_path`, and a lead or template the run creates is read back
-and must carry the run's own tagged name (``sms-conformance <run id> lead 0``) before the
-run uses it, or deletes it. Leads named with ``--lead-id`` are read, never deleted.
-"""
+"""Finding or creating a run's fixtures on a target through the documented endpoints."""
 
 from __future__ import annotations
 
-import contextlib
-import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-import httpx
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from conformance.client import (
     ApiClient,
-    Credentials,
     MalformedAnswer,
-    RunAborted,
     TargetUnreachable,
 )
-from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.fixture_answers import read_lead, read_me, read_phones, read_template
 from conformance.fixtures import Fixtures
-from conformance.model import Timing
-from conformance.safety import Guard, item_path
-from conformance.vocabulary import E164
+from conformance.safety import item_path
 
 if TYPE_CHECKING:
-    from conformance.loopback import Loopback
-
-__all__ = [
-    "ConfigurationError",
-    "EndpointMissing",
-    "GivenFixtures",
-    "RUN_ID_LENGTH",
-    "TAG",
-    "Target",
-    "TargetRejected",
-    "embedded_target",
-    "new_run_id",
-    "remote_target",
-    "tagged_name",
-    "tagged_name_pattern",
-]
-
-TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
-PLAIN_TEMPLATE_TEXT = "Hi, this is a conformance check."  # when the contact's name is unknown
-FIRST_NAME = re.compile(r"\{\{\s*contact\.first_name\s*\}\}")
-LEAD_ENDPOINT = "GET /lead/{id}/"
-# The rules a fixture the target could not give keeps from being judged.
-TEMPLATE_RULES = ("sms/create/template-renders", "sms/create/template-and-text")
-USER_RULES = ("sms/list/filter-user-id",)
-CONTACT_NAMES = ("Ada Lovelace", "Grace Hopper")
-# Numbers reserved for fiction (NANP 555-0100..0199): a sent SMS reaches nobody. With a real
-# area code (201, New Jersey), not 555: a server that checks numbers with libphonenumber finds
-# +1 555 555-0100 invalid and refuses every create (audit C21), while +1 201-555-0123 is
-# libphonenumber's own example of a valid US number.
-FICTIONAL_RECIPIENTS = ("+12015550123", "+12015550124")
-TAG = "sms-conformance"  # every lead and template a run creates is named "<TAG> <run id> <label>"
-RUN_ID_LENGTH = 12  # hex digits: 48 bits, so two runs (or a customer's lead) never share a tag
-RUN_ID = f"[0-9a-f]{{{RUN_ID_LENGTH}}}"
-LABEL = r"[a-z]+(?: [0-9]+)?"  # "lead 0", "template", "ledger", "bulk"
-EMBEDDED_ID_SEED = 0
-EMBEDDED_RATE_LIMIT = 15  # requests per (virtual) second and key
-DEFAULT_MAX_SECONDS = 3600.0  # a remote run's time budget (--max-time): then inconclusive
-OK_DELETE = frozenset({200, 202, 204, 404})  # 404: already gone, which is what was wanted
-MISSING = frozenset({404, 405})  # a fixture endpoint answering these is one the target lacks
-LEAD, TEMPLATE, SMS = "lead/", "sms_template/", "activity/sms/"
+    pass
+from conformance.target.errors import ConfigurationError, EndpointMissing, TargetRejected
+from conformance.target.naming import (
+    CONTACT_NAMES,
+    FICTIONAL_RECIPIENTS,
+    FIRST_NAME,
+    LEAD,
+    LEAD_ENDPOINT,
+    MISSING,
+    PLAIN_TEMPLATE_TEXT,
+    SMS,
+    TEMPLATE,
+    TEMPLATE_RULES,
+    TEMPLATE_TEXT,
+    USER_RULES,
+    tagged_name,
+)
 
 
 class _Named(Protocol):
@@ -88,48 +43,6 @@ class _Named(Protocol):
 
 
 Answer = TypeVar("Answer", bound=_Named)
-
-
-def new_run_id() -> str:
-    """A fresh run id: ``RUN_ID_LENGTH`` lowercase hex digits."""
-    return uuid.uuid4().hex[:RUN_ID_LENGTH]
-
-
-def tagged_name(run_id: str, label: str) -> str:
-    """The name of something the run creates: ``tagged_name("0123456789ab", "lead 0") ==
-    "sms-conformance 0123456789ab lead 0"``; ``label`` must match ``LABEL``."""
-    if not re.fullmatch(LABEL, label):
-        raise ValueError(f"a fixture label is lowercase words and a number, got {label!r}")
-    return f"{TAG} {run_id} {label}"
-
-
-def tagged_name_pattern(run_id: str | None = None) -> re.Pattern[str]:
-    """What a name must match *whole* (``fullmatch``) to be one a run gave: of run
-    ``run_id``, or of any run (12 hex digits) when None. A customer's lead named
-    ``sms-conformance customers list`` does not match."""
-    run = re.escape(run_id) if run_id else RUN_ID
-    return re.compile(rf"{re.escape(TAG)} (?P<run_id>{run}) (?P<label>{LABEL})")
-
-
-class ConfigurationError(Exception):
-    """The run cannot start as configured (a missing prerequisite, a bad option)."""
-
-
-class TargetRejected(Exception):
-    """The target refused the credentials or answered a fixture request unusably."""
-
-
-class EndpointMissing(Exception):
-    """A fixture endpoint answered 404 or 405: the target does not implement it."""
-
-    def __init__(self, endpoint: str, status: int) -> None:
-        super().__init__(f"{endpoint} answered {status}")
-        self.endpoint, self.status = endpoint, status
-
-    @property
-    def needs(self) -> str:
-        """``needs GET /me/ (the target answered 404)``, the start of a not-run reason."""
-        return f"needs {self.endpoint} (the target answered {self.status})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,69 +60,22 @@ class GivenFixtures:
     user_id: str | None = None
 
 
-@dataclass
-class Target:
-    """A server under test, its clock, credentials and the fixtures found on it.
+class FixtureDiscovery:
+    """The fixture half of :class:`~conformance.target.core.Target`: finding or creating
+    the user, internal numbers, leads with contacts and a template through the documented
+    endpoints, each answer read field by field before it is used."""
 
-    ``created`` holds the paths the run created (``lead/lead_abc/``), deleted by
-    :meth:`close` in reverse order; ``leftovers`` the paths clean-up could not delete (the
-    engine puts them in the report). ``closing`` is True while :meth:`close` runs;
-    :meth:`abandon_cleanup` makes it stop (a third Ctrl-C)."""
-
-    name: str
     api: ApiClient
-    clock: Clock
-    timing: Timing
+    run_id: str
     embedded: bool
-    allow_send: bool
-    run_id: str = field(default_factory=new_run_id)
-    fixtures: Fixtures | None = None
-    created: list[str] = field(default_factory=list)  # fixture paths to DELETE at the end
-    server: object | None = None
-    recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS  # remote_phone values the run may use
-    given: GivenFixtures = field(default_factory=lambda: GivenFixtures())
-    leftovers: list[str] = field(default_factory=list)  # paths clean-up could not delete
-    closing: bool = False
-    # Fixture endpoints the target lacks (answered 404 or 405): "GET /me/" -> 404, and what
-    # each fixture the run could not get keeps from being judged: rule id -> why.
-    missing: dict[str, int] = field(default_factory=dict)
-    lacking: dict[str, str] = field(default_factory=dict)
-    # The embedded server served over real TCP (``embedded_target(over_http=True)``):
-    # stopped by :meth:`close`. None in-process and on a remote target.
-    loopback: Loopback | None = None
-    _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
-    _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
-    _abandoned: bool = field(default=False, repr=False)
-
-    # What ``embedded`` grants, by meaning; ``embedded`` itself is kept for what is the
-    # reference server this process runs as such (its ASGI app in-process, or with
-    # ``loopback`` the same app over a loopback socket: nothing else between it and the run).
-
-    @property
-    def clock_can_jump(self) -> bool:
-        """The run moves the target's clock itself (a virtual one): a wait is instant, an
-        example may start at any time of day, every due time may be let pass at once."""
-        return self.embedded
-
-    @property
-    def data_is_private(self) -> bool:
-        """The target holds only what this run made: lists need no scoping to the run's
-        leads, no SMS needs pinning to them, no write can reach someone else's data."""
-        return self.embedded
-
-    @property
-    def sends_nowhere(self) -> bool:
-        """An SMS the target sends reaches no phone: any recipient may be addressed and any
-        phase may send, whatever ``allow_send`` says."""
-        return self.embedded
-
-    @property
-    def has_second_org(self) -> bool:
-        return bool(self.api.credentials.second_api_key)
-
-    @property
-    def has_oauth(self) -> bool:
-        return bool(self.api.credentials.oauth_token)
+    fixtures: Fixtures | None
+    created: list[str]
+    recipients: tuple[str, ...]
+    given: GivenFixtures
+    leftovers: list[str]
+    missing: dict[str, int]
+    lacking: dict[str, str]
+    _known: set[str]
 
     def _json(
         self,
@@ -535,225 +401,9 @@ class Target:
         for rule in rules:
             self.lacking.setdefault(rule, why)
 
-    def delete_sms(self, ids: Iterable[str]) -> list[str]:
-        """Delete SMS the run created; return the ids not confirmed deleted. A DELETE that
-        fails is tried again by :meth:`close` (and, failing again, listed in ``leftovers``)."""
-        kept: list[str] = []
-        for sms_id in ids:
-            try:
-                path = item_path(SMS, sms_id)
-            except MalformedAnswer:
-                kept.append(sms_id)
-                continue  # never usable in a path; it goes with its lead
-            try:
-                problem = self._delete(path)
-            except TargetUnreachable:
-                self._undeleted.append(path)
-                raise
-            if problem is not None:
-                self._undeleted.append(path)
-                kept.append(sms_id)
-        return kept
-
-    def _delete(self, path: str) -> str | None:
-        """DELETE ``path``; None when it is gone, else what went wrong."""
-        exchange, _ = self.api.send("DELETE", path)
-        if exchange.response is None:
-            return exchange.error or "no answer"
-        if exchange.response.status_code not in OK_DELETE:
-            return f"answered {exchange.response.status_code}"
-        return None
-
-    def abandon_cleanup(self) -> None:
-        """Stop :meth:`close` before its next DELETE (what is not deleted is listed)."""
-        self._abandoned = True
-
-    def close(self) -> None:
-        """Delete what this run created (SMS whose DELETE failed first, then fixtures in
-        reverse order) and close the client. Never raises: a DELETE that fails does not
-        stop the others, and every path not deleted ends up in ``leftovers``. A
-        ``KeyboardInterrupt`` (a third Ctrl-C) abandons the rest, which is listed too."""
-        pending = [*dict.fromkeys(self._undeleted), *reversed(self.created)]
-        self._undeleted.clear()
-        self.created.clear()
-        self.closing = True
-        try:
-            for index, path in enumerate(pending):
-                if self._abandoned:
-                    self.leftovers.extend(pending[index:])
-                    break
-                try:
-                    problem = self._delete(path)
-                except KeyboardInterrupt:
-                    self._abandoned = True
-                    self.leftovers.extend(pending[index:])
-                    break
-                except TargetUnreachable:
-                    self.leftovers.extend(pending[index:])  # the target is gone; stop asking
-                    break
-                except (Exception, RunAborted) as error:  # noqa: BLE001 - one DELETE, not the rest
-                    problem = f"{type(error).__name__}: {error}"
-                if problem is not None:
-                    self.leftovers.append(path)
-        finally:
-            self.closing = False
-            self.api.http.close()
-            if self.loopback is not None:
-                with contextlib.suppress(RuntimeError):  # never raises; a daemon thread
-                    self.loopback.close()
-
-
-def _authority(url: str) -> str:
-    """The ``user@host:port`` part of a URL (with or without a scheme)."""
-    match = re.match(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?([^/?#]*)", url.strip())
-    return match.group(1) if match else ""
-
 
 def _given_path(collection: str, item_id: str, option: str) -> str:
     try:
         return item_path(collection, item_id, what=option)
     except MalformedAnswer as error:
         raise ConfigurationError(f"{option} {item_id!r} cannot be a URL path segment") from error
-
-
-def embedded_target(
-    *,
-    faults: Iterable[str] = (),
-    readings: Mapping[str, str] | None = None,
-    transient_share: float = 0.0,
-    max_requests: int | None = None,
-    max_seconds: float | None = None,
-    given: GivenFixtures | None = None,
-    sms_only: bool = False,
-    over_http: bool = False,
-) -> Target:
-    """Return a target backed by the reference server, in-process, on a virtual clock;
-    ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
-    ``transient_share`` of the SMS requests meet a 503 before or a 504 after being handled
-    (seeded: the same run meets the same noise), and ``max_requests`` is the run's request
-    budget (``--max-requests``) and ``max_seconds`` its time budget (``--max-time``, on the
-    wall clock: the virtual one jumps), as on a remote target. ``sms_only`` puts the
-    server behind :class:`~conformance.refserver.sms_only.SmsOnly` (404 outside
-    ``/activity/sms/``, as a mock of the SMS endpoints); ``given`` are the fixtures named
-    for it (``--lead-id``, ...; the tests know the server's ids).
-
-    With ``over_http`` the same server, on the same virtual clock, is served by uvicorn on
-    a loopback port (:class:`~conformance.loopback.Loopback`) and the run's requests go
-    over real TCP; everything else is as in-process (the clock jumps, the data is the
-    run's, sends reach nobody). :meth:`Target.close` stops the server."""
-    from conformance.refserver import ReferenceServer
-    from conformance.transport import SyncASGITransport
-
-    clock = VirtualClock()
-    # A rate limit on the virtual clock: every few hundred requests the engine meets a 429,
-    # waits it out (instantly), and the rate-limit rules get judged.
-    # Seeded ids: the same seed gives the same run (list pages order ties by id).
-    server = ReferenceServer(
-        clock=clock,
-        faults=faults,
-        rate_limit=EMBEDDED_RATE_LIMIT,
-        id_seed=EMBEDDED_ID_SEED,
-        readings=readings,
-    )
-    label = [f"fault: {', '.join(faults)}"] if faults else []
-    label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
-    org, other = server.orgs[0], server.orgs[1]
-    app: Any = server.app
-    if transient_share:
-        from conformance.refserver.noise import Noise
-
-        app = Noise(app, transient_share=transient_share, seed=EMBEDDED_ID_SEED)
-        label.append(f"{transient_share:.0%} transient noise")
-    if sms_only:
-        from conformance.refserver.sms_only import SmsOnly
-
-        app = SmsOnly(app)
-        label.append("SMS endpoints only")
-    loopback = None
-    if over_http:
-        from conformance.loopback import Loopback
-
-        loopback = Loopback(app)
-        http = httpx.Client(base_url=loopback.base_url + "/api/v1/", timeout=30.0)
-        label.insert(0, "over loopback HTTP")
-    else:
-        http = httpx.Client(transport=SyncASGITransport(app), base_url=server.base_url + "/")
-    credentials = Credentials(org.api_key, org.oauth_token, other.api_key)
-    return Target(
-        name="embedded reference server" + (f" ({'; '.join(label)})" if label else ""),
-        api=ApiClient(
-            http,
-            credentials,
-            clock,
-            pace=False,
-            guard=Guard(),
-            deadline=None,
-            max_rate_limit_wait_total=None,
-            max_requests=max_requests,
-            max_seconds=max_seconds,
-            budget_clock=SystemClock(),
-        ),
-        clock=clock,
-        timing=Timing(early=0.0, grace=0.0),
-        embedded=True,
-        allow_send=True,
-        server=server,
-        given=given or GivenFixtures(),
-        loopback=loopback,
-    )
-
-
-def remote_target(
-    base_url: str,
-    credentials: Credentials,
-    *,
-    allow_send: bool,
-    timing: Timing | None = None,
-    timeout: float = 10.0,
-    max_requests: int | None = None,
-    max_seconds: float | None = DEFAULT_MAX_SECONDS,
-    recipients: tuple[str, ...] = FICTIONAL_RECIPIENTS,
-    given: GivenFixtures | None = None,
-) -> Target:
-    """Return a target at ``base_url`` (ending in ``/api/v1``) over real HTTP.
-
-    A base URL carrying credentials (``http://KEY@host/api/v1``) is refused without
-    repeating it: the key would be printed and stored, and httpx would send it instead of
-    every Authorization header the run chooses (no auth, a wrong key, a second org)."""
-    if "@" in _authority(base_url):
-        raise ConfigurationError(
-            "--base-url must not carry credentials before the host (user@host); "
-            "give the key with --api-key or CLOSE_API_KEY instead"
-        )
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"--base-url must start with http:// or https://, got {base_url!r}"
-        )
-    if not base_url.rstrip("/").endswith("/api/v1"):
-        raise ConfigurationError(f"--base-url must end in /api/v1, got {base_url!r}")
-    bad = [number for number in recipients if not E164.match(number)]
-    if bad or not recipients:
-        raise ConfigurationError(f"--recipient must be E.164 numbers like +12015550123, got {bad}")
-    if not (credentials.api_key or credentials.oauth_token):
-        raise ConfigurationError("a remote target needs --api-key or --oauth-token")
-    clock = SystemClock()
-    http = httpx.Client(
-        base_url=base_url.rstrip("/") + "/", timeout=timeout, follow_redirects=False
-    )
-    return Target(
-        name=base_url,
-        api=ApiClient(
-            http,
-            credentials,
-            clock,
-            max_requests=max_requests,
-            max_seconds=max_seconds,
-            guard=Guard(recipients=recipients, live=True, may_send=allow_send),
-        ),
-        clock=clock,
-        timing=timing or Timing(early=2.0, grace=10.0),
-        embedded=False,
-        allow_send=allow_send,
-        recipients=recipients,
-        given=given or GivenFixtures(),
-    )
