@@ -66,11 +66,12 @@ FORBIDDEN_PHRASES = (" should ", "test that")
 def load_catalogue(text: str | None = None) -> Catalogue:
     """Parse and validate a catalogue; return it as a :class:`Catalogue`.
 
-    ``text`` is TOML in the format described in :mod:`conformance.catalogue`; when it is ``None`` the
-    packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming the entry, on
-    invalid TOML, unknown keys, a missing or empty field, a malformed or duplicate id, an
-    unknown level or source, a source URL that is not https, a statement that contains a
-    lower-case "should" or "test that", or a boundary that is empty or listed twice.
+    ``text`` is TOML in the format described in :mod:`conformance.catalogue`; when it is
+    ``None`` the packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming
+    the entry, on invalid TOML, unknown keys, a missing or empty field, a malformed or
+    duplicate id, an unknown level or source, a source URL that is not https, a statement
+    that contains a lower-case "should" or "test that", or a boundary that is empty or
+    listed twice.
     """
     if text is None:
         text = (files("conformance") / "catalogue.toml").read_text(encoding="utf-8")
