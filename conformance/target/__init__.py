@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from conformance.target.build import embedded_target as embedded_target
 from conformance.target.build import remote_target as remote_target
+from conformance.target.core import GivenFixtures as GivenFixtures
 from conformance.target.core import Target as Target
 from conformance.target.discovery import FixtureDiscovery as FixtureDiscovery
-from conformance.target.discovery import GivenFixtures as GivenFixtures
 from conformance.target.errors import ConfigurationError as ConfigurationError
 from conformance.target.errors import EndpointMissing as EndpointMissing
 from conformance.target.errors import TargetRejected as TargetRejected

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -17,12 +17,7 @@ from conformance.client import (
 from conformance.clock import SystemClock, VirtualClock
 from conformance.model import Timing
 from conformance.safety import Guard
-from conformance.vocabulary import E164
-
-if TYPE_CHECKING:
-    pass
-from conformance.target.core import Target
-from conformance.target.discovery import GivenFixtures
+from conformance.target.core import GivenFixtures, Target
 from conformance.target.errors import ConfigurationError
 from conformance.target.naming import (
     DEFAULT_MAX_SECONDS,
@@ -30,6 +25,7 @@ from conformance.target.naming import (
     EMBEDDED_RATE_LIMIT,
     FICTIONAL_RECIPIENTS,
 )
+from conformance.vocabulary import E164
 
 
 def _authority(url: str) -> str:

@@ -19,11 +19,26 @@ from conformance.clock import Clock
 from conformance.fixtures import Fixtures
 from conformance.model import Timing
 from conformance.safety import item_path
+from conformance.target.discovery import FixtureDiscovery
+from conformance.target.naming import FICTIONAL_RECIPIENTS, OK_DELETE, SMS, new_run_id
 
 if TYPE_CHECKING:
     from conformance.loopback import Loopback
-from conformance.target.discovery import FixtureDiscovery, GivenFixtures
-from conformance.target.naming import FICTIONAL_RECIPIENTS, OK_DELETE, SMS, new_run_id
+
+
+@dataclass(frozen=True, slots=True)
+class GivenFixtures:
+    """Fixtures named by the user, for targets that restrict the endpoints that make them:
+    the run uses these instead of creating leads or a template or listing phone numbers,
+    and does not delete them (the run does not own them)."""
+
+    lead_ids: tuple[str, ...] = ()
+    local_phones: tuple[str, ...] = ()
+    template_id: str | None = None
+    # For targets without GET /lead/{id}/ or GET /me/ (a mock of the SMS endpoints only):
+    # the contact of each --lead-id, in order, and the user the API key acts as.
+    contact_ids: tuple[str, ...] = ()
+    user_id: str | None = None
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from conformance.client import (
@@ -14,9 +13,6 @@ from conformance.client import (
 from conformance.fixture_answers import read_lead, read_me, read_phones, read_template
 from conformance.fixtures import Fixtures
 from conformance.safety import item_path
-
-if TYPE_CHECKING:
-    pass
 from conformance.target.errors import ConfigurationError, EndpointMissing, TargetRejected
 from conformance.target.naming import (
     CONTACT_NAMES,
@@ -34,6 +30,9 @@ from conformance.target.naming import (
     tagged_name,
 )
 
+if TYPE_CHECKING:
+    from conformance.target.core import GivenFixtures
+
 
 class _Named(Protocol):
     @property
@@ -43,21 +42,6 @@ class _Named(Protocol):
 
 
 Answer = TypeVar("Answer", bound=_Named)
-
-
-@dataclass(frozen=True, slots=True)
-class GivenFixtures:
-    """Fixtures named by the user, for targets that restrict the endpoints that make them:
-    the run uses these instead of creating leads or a template or listing phone numbers,
-    and does not delete them (the run does not own them)."""
-
-    lead_ids: tuple[str, ...] = ()
-    local_phones: tuple[str, ...] = ()
-    template_id: str | None = None
-    # For targets without GET /lead/{id}/ or GET /me/ (a mock of the SMS endpoints only):
-    # the contact of each --lead-id, in order, and the user the API key acts as.
-    contact_ids: tuple[str, ...] = ()
-    user_id: str | None = None
 
 
 class FixtureDiscovery:

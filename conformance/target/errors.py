@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 class ConfigurationError(Exception):
     """The run cannot start as configured (a missing prerequisite, a bad option)."""

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 PLAIN_TEMPLATE_TEXT = "Hi, this is a conformance check."  # when the contact's name is unknown
