@@ -3,7 +3,7 @@ httpx that the suite relies on.
 
 When a ``canary`` test fails, an upgrade has moved or changed one of those names. The
 failure says which name and what the suite needs from it. Fix it in
-``conformance/compat.py``. Every other test in this module shows that a compat function does
+``conformance/compat/``. Every other test in this module shows that a compat function does
 what its caller needs, or that it fails loudly (:class:`~conformance.compat.UpstreamChanged`)
 instead of degrading quietly.
 """

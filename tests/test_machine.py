@@ -185,7 +185,7 @@ def test_the_full_page_list_on_a_named_lead_is_bounded_after_what_it_held(server
     machine.list_one_exactly_full_page(Drawn())  # raises RuleViolation on a false has_more
     request = machine.transcript[-1].request
     assert "date_created__gt" in request.path and "_limit=1" in request.path
-    assert machine.session.tally.failed["sms/list/has-more"] == 0
+    assert machine.state.tally.failed["sms/list/has-more"] == 0
 
 
 def test_the_bound_on_a_named_lead_ignores_the_runs_own_sms(server):

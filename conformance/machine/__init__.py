@@ -12,7 +12,7 @@ Hypothesis collects the rules of the composed class by name (``inspect.getmember
 orders them by arguments and name, so which module holds a rule does not change a draw.
 
 Users never subclass this: :func:`build_machine` returns a machine class bound to one
-run's :class:`Session`.
+run's :class:`~conformance.run_state.RunState`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine
 
 from conformance.judging import Tally as Tally
 from conformance.machine.base import STRATEGY_NOW as STRATEGY_NOW
-from conformance.machine.base import RuleViolation, Session
+from conformance.machine.base import RuleViolation
 from conformance.machine.isolation import IsolationRules
 from conformance.machine.lifecycle import LifecycleRules
 from conformance.machine.lists import TZ_OFFSETS as TZ_OFFSETS
@@ -31,6 +31,10 @@ from conformance.machine.protocol import ProtocolRules
 from conformance.machine.protocol import unknown_id_like as unknown_id_like
 from conformance.machine.silent import SilentRules
 from conformance.machine.validation import ValidationRules
+from conformance.run_state import RunState
+
+# The run state's old name, from when the machine had a run-state object of its own.
+Session = RunState
 
 # The same names as when this was one module: every literal of the suite's source is in the
 # pool of constants Hypothesis draws from (see ``engine._one_run_per_seed``), so a new name
@@ -44,11 +48,11 @@ class _SmsMachine(
     """Every rule group, over one step pipeline."""
 
 
-def build_machine(session: Session) -> type[RuleBasedStateMachine]:
-    """Return a state machine class bound to ``session``."""
+def build_machine(state: RunState) -> type[RuleBasedStateMachine]:
+    """Return a state machine class bound to the run's ``state``."""
 
     class SmsMachine(_SmsMachine):
         pass
 
-    SmsMachine.session = session
+    SmsMachine.state = state
     return SmsMachine

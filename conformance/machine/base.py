@@ -10,7 +10,6 @@ so Hypothesis shrinks it to the shortest request sequence that still breaks the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,11 +19,11 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition
 import conformance.rules  # noqa: F401  (registers the checks)
 from conformance.checks import Finding, Step
 from conformance.http_semantics import TRANSIENT_STATUSES
-from conformance.judging import Tally, judge
-from conformance.model import Expectation, LostCreate, Model, SmsRecord, TimeWindow
+from conformance.judging import judge
+from conformance.model import Expectation, Model, SmsRecord, TimeWindow
 from conformance.records import Exchange
+from conformance.run_state import RunState
 from conformance.safety import item_path
-from conformance.target import Target
 
 SMS = "activity/sms/"
 # Strategies get this fixed "now", never the clock's: Hypothesis needs the same choices to
@@ -41,26 +40,6 @@ class RuleViolation(AssertionError):
         self.finding = finding
         self.transcript = tuple(transcript)
         self.steps = steps
-
-
-@dataclass
-class Session:
-    """What every example of one run shares: the target, rules already found broken
-    (muted, so the next round looks for others), and the tally."""
-
-    target: Target
-    muted: set[str] = field(default_factory=set)
-    tally: Tally = field(default_factory=Tally)
-    schedule_seconds: tuple[int, int] = (300, 30 * 86400)
-    schema_requests: int = 0
-    first_violation: RuleViolation | None = None
-    gone: set[str] = field(default_factory=set)  # every SMS the run deleted
-    uncertain: set[str] = field(default_factory=set)  # SMS whose deletion was not confirmed
-    lost: list[LostCreate] = field(default_factory=list)  # creates whose SMS no answer showed
-    settle: float = 0.0  # seconds a read that breaks a rule may be re-tried (--settle)
-    # On leads the user named (--lead-id): the latest date_created of the SMS that were
-    # there before the run; lists are bounded after it, so they never count. "" = none.
-    given_leads_bound: str | None = None
 
 
 def has(*statuses: str) -> Callable[[Any], Any]:
@@ -80,21 +59,21 @@ def transient(step: Step) -> bool:
 
 
 class MachineBase(RuleBasedStateMachine):
-    session: Session
+    state: RunState  # the run's, shared by every example (set by build_machine)
 
     def __init__(self) -> None:
         super().__init__()
-        target = self.session.target
+        target = self.state.target
         assert target.fixtures is not None
         self.target = target
         self.fixtures = target.fixtures
         self.model = Model(
             target.fixtures,
             target.timing,
-            deleted_before=frozenset(self.session.gone),
-            uncertain=set(self.session.uncertain),
-            lost=list(self.session.lost),
-            reads_may_lag=self.session.settle > 0,
+            deleted_before=frozenset(self.state.gone),
+            uncertain=set(self.state.uncertain),
+            lost=list(self.state.lost),
+            reads_may_lag=self.state.settle > 0,
         )
         self.transcript: list[Exchange] = []
         self.steps = 0
@@ -107,7 +86,7 @@ class MachineBase(RuleBasedStateMachine):
             now = target.clock.now()
             noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
             target.clock.sleep((noon - now).total_seconds())
-        self.session.tally.examples += 1
+        self.state.tally.examples += 1
 
     # -- the pipeline ----------------------------------------------------------------------
 
@@ -135,20 +114,20 @@ class MachineBase(RuleBasedStateMachine):
         while the run's settle window lasts (``--settle``): a target whose reads lag behind
         its writes (the ``visibility=eventual`` reading) gets that long to settle before it
         is failed; the re-reads are in the transcript."""
-        session = self.session
+        state = self.state
         judged = judge(
             step,
-            session.tally,
-            muted=session.muted,
+            state.tally,
+            muted=state.muted,
             reread=reread,
             wait=self.target.clock.sleep,
-            settle=session.settle,
+            settle=state.settle,
         )
         if judged.violation is not None:
             self.failed = True
             error = RuleViolation(judged.violation, self.transcript, self.steps)
-            if session.first_violation is None:
-                session.first_violation = error  # kept in case replays differ (flaky)
+            if state.first_violation is None:
+                state.first_violation = error  # kept in case replays differ (flaky)
             raise error
         return judged.step
 
@@ -157,7 +136,7 @@ class MachineBase(RuleBasedStateMachine):
         with ``send`` and judge it. A read (``reread``) that breaks a rule is made again
         while the settle window lasts."""
         self.steps += 1
-        self.session.tally.steps += 1
+        self.state.tally.steps += 1
         return self._judge(send(), reread=send if reread else None)
 
     def _step(
@@ -234,9 +213,9 @@ class MachineBase(RuleBasedStateMachine):
             gone = self.model.deleted
             kept = self.target.delete_sms([sms_id for sms_id in self.created if sms_id not in gone])
             # What clean-up could not confirm deleted may still be there: never "gone".
-            self.session.gone.update(set(self.created) - set(kept) - self.model.uncertain)
-            self.session.uncertain.update(kept, self.model.uncertain)
-            self.session.lost = list(self.model.lost)  # still unaccounted for
+            self.state.gone.update(set(self.created) - set(kept) - self.model.uncertain)
+            self.state.uncertain.update(kept, self.model.uncertain)
+            self.state.lost = list(self.model.lost)  # still unaccounted for
 
     def _check_due_times(self) -> None:
         """The example's last word: every known SMS reads back as the model has it. On a

@@ -78,7 +78,7 @@ class Operations(MachineBase):
         )
 
     def _future(self, data: st.DataObject) -> str:
-        low, high = self.session.schedule_seconds
+        low, high = self.state.schedule_seconds
         seconds = data.draw(st.integers(low, high), label="seconds ahead")
         return (self._now() + timedelta(seconds=seconds)).isoformat()
 
@@ -282,12 +282,12 @@ class Operations(MachineBase):
     def _given_leads_bound(self) -> str:
         """A ``date_created`` bound after every SMS the user's leads held before the run (a
         millisecond past the latest), found once per run; "" when they held none."""
-        session = self.session
-        if session.given_leads_bound is None:
+        state = self.state
+        if state.given_leads_bound is None:
             # The run's own SMS (made before the first list) are no reason to hide anything.
-            own = {*self.created, *self.model.records, *session.gone}
-            session.given_leads_bound = given_leads_bound(self.target, own)
-        return session.given_leads_bound
+            own = {*self.created, *self.model.records, *state.gone}
+            state.given_leads_bound = given_leads_bound(self.target, own)
+        return state.given_leads_bound
 
     def _on_own_leads(self, kind: str | None = None) -> list[SmsRecord]:
         """The known SMS on the run's leads (those a scoped list can show); with ``kind``,

@@ -47,14 +47,14 @@ class ProtocolRules(Operations):
         operation, rule_id, _ = TOUCH[method]
         self._touch(operation, method, sms_id, rule_id, text="after delete")
 
-    @precondition(lambda self: bool(self.created or self.session.gone))
+    @precondition(lambda self: bool(self.created or self.state.gone))
     @rule(method=st.sampled_from(["GET", "PUT", "DELETE"]))
     def touch_unknown_sms(self, method: str) -> None:
         # Shaped like an id the server issued: an id of a shape it never issues may be
         # refused 400 ("400" is documented for get, update and delete, 1.1); one of its own
         # shape that names nothing is "404 Not found" (1.4) (audit G1).
-        issued = next(iter(self.created), None) or next(iter(self.session.gone))
-        taken = {*self.created, *self.session.gone, *self.model.records}
+        issued = next(iter(self.created), None) or next(iter(self.state.gone))
+        taken = {*self.created, *self.state.gone, *self.model.records}
         sms_id = unknown_id_like(issued, self.steps + 1, taken)
         if self.target.api.guard is not None:
             self.target.api.guard.own(SMS, sms_id)  # made up by the run: its to touch

@@ -241,7 +241,7 @@ def test_a_huge_answer_is_read_only_up_to_the_bound_and_ends_inconclusive(
     monkeypatch, tmp_path, caplog
 ):
     huge = HugeAnswers()
-    monkeypatch.setattr("conformance.engine._schema_phase", lambda state, session: None)
+    monkeypatch.setattr("conformance.engine._schema_phase", lambda state: None)
     report, hostile, texts = run_engine(huge, monkeypatch, tmp_path, caplog)
     # Cut at 1 MB the answer cannot be judged: inconclusive, saying which bound was hit where,
     # never a failure of a rule the target may well keep.
@@ -260,7 +260,7 @@ def test_a_huge_answer_is_read_only_up_to_the_bound_and_ends_inconclusive(
 def test_the_command_line_ends_a_huge_answer_inconclusive_naming_the_bound(
     monkeypatch, tmp_path, caplog
 ):
-    monkeypatch.setattr("conformance.engine._schema_phase", lambda state, session: None)
+    monkeypatch.setattr("conformance.engine._schema_phase", lambda state: None)
     huge = HugeAnswers()
     result, report, hostile, texts = run_cli(huge, monkeypatch, tmp_path, caplog)
     assert result.exit_code == EXIT_INCONCLUSIVE, result.output

@@ -1,76 +1,23 @@
-"""The rule catalogue: every behaviour the suite checks, traced to the sentence it comes from.
-
-The catalogue is data, kept in ``conformance/catalogue.toml`` next to this module. It has two
-kinds of entry::
-
-    [sources.D-create]                  # one table per document cited
-    title = "Create an SMS activity"
-    url = "https://developer.close.com/api/resources/activities/sms/create"
-
-    [[rule]]                            # one table per rule, in reading order
-    id = "sms/create/scheduled-requires-date-scheduled"
-    level = "MUST"                      # MUST | SHOULD | unspecified
-    statement = "A create with status scheduled and no valid date_scheduled MUST be ..."
-    section = "1.3 Create, rule 1"      # section of the research notes
-    source = "D-create"                 # key of a [sources.*] table
-    quote = "must be specified in the `date_scheduled` field"
-    untested = "reason"                 # optional: why no check can observe the rule
-    paraphrase = true                   # optional: the quote condenses the notes (default:
-                                        # it is verbatim, held so by tests/test_traceability.py)
-    needs = ["send"]                    # optional: what judging it takes beyond an API key
-                                        # (send, second-api-key, oauth-token: see NEEDS)
-    boundaries = ["send_in=59"]         # optional: named boundary cases of the rule, each
-                                        # one a check recognises from a step and reports
-                                        # (Finding.boundary); the report counts each
-
-    [[open_point]]                      # one table per point the docs leave open
-    id = "empty-send"                   # lowercase, hyphenated
-    question = "Whether an SMS with no text, attachment or template may be sent."
-    section = "6 Open questions, 1"
-    source = "D-create"
-    quote = "`text` | string or null | no"   # the sentence that leaves it open
-    default = "accept"                  # the reading the reference server takes by default
-    rules = ["sms/create/status-outbox"]     # rules whose verdict the point touches
-    [open_point.alternatives]           # each documented-compatible reading, two or more
-    accept = "the send is accepted and goes out"
-    reject = "answered 400 with a field error on text"
-
-Ids are stable, lowercase, path-like (``area/operation/name``) and never reused: checks,
-faulty reference servers and reports all key on them. ``unspecified`` rules name what the
-documentation leaves open; the suite reports what it observes for them and never fails a
-target on them. An ``open_point`` names such a gap with every reading a conforming server may
-take: the reference server serves each one (``serve --reading POINT=ALTERNATIVE``), and the
-oracle allows each one.
-
-Statements follow the Kubernetes behaviours style ("X MUST Y") and, as in the
-JSON-Schema-Test-Suite, never say "should" in lower case nor "test that".
-
-This module only reads the packaged TOML file; it does no other I/O.
-"""
+"""Reading the catalogue's TOML and validating every entry, naming the offending one."""
 
 from __future__ import annotations
 
 import difflib
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 
-__all__ = [
-    "CATALOGUE",
-    "Catalogue",
-    "CatalogueError",
-    "Level",
-    "NEEDS",
-    "OpenPoint",
-    "Rule",
-    "Source",
-    "UnknownRule",
-    "load_catalogue",
-]
+from conformance.catalogue.entries import (
+    Catalogue,
+    CatalogueError,
+    Level,
+    OpenPoint,
+    Rule,
+    Source,
+    UnknownRule,
+)
 
 ID_PATTERN = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)+$")
 RULE_KEYS = frozenset(
@@ -116,146 +63,15 @@ OPEN_POINT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FORBIDDEN_PHRASES = (" should ", "test that")
 
 
-class CatalogueError(ValueError):
-    """The catalogue TOML is malformed; the message names the offending entry and the fix."""
-
-
-class UnknownRule(KeyError):
-    """A rule id looked up in the catalogue does not exist; the message lists close matches."""
-
-    def __init__(self, rule_id: str, suggestions: list[str]) -> None:
-        self.rule_id = rule_id
-        self.suggestions = suggestions
-        super().__init__(rule_id)
-
-    def __str__(self) -> str:
-        message = f"unknown rule id {self.rule_id!r}"
-        if self.suggestions:
-            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        return message
-
-
-class Level(StrEnum):
-    """How binding a rule is. ``unspecified`` rules are reported, never failed."""
-
-    MUST = "MUST"
-    SHOULD = "SHOULD"
-    UNSPECIFIED = "unspecified"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A document the catalogue cites: its key in ``[sources.*]``, title and URL."""
-
-    key: str
-    title: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One catalogued behaviour. ``untested`` holds the reason when no check can observe it."""
-
-    id: str
-    level: Level
-    statement: str
-    section: str
-    source: Source
-    quote: str
-    untested: str | None = None
-    paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
-    needs: tuple[str, ...] = ()  # what judging it takes beyond an API key (keys of NEEDS)
-    # Named boundary cases a check recognises and reports (``Finding.boundary``), in file
-    # order: the report counts how often each was reached.
-    boundaries: tuple[str, ...] = ()
-
-    @property
-    def url(self) -> str:
-        """Return the URL of the document the rule is quoted from."""
-        return self.source.url
-
-
-@dataclass(frozen=True, slots=True)
-class OpenPoint:
-    """A point the docs leave open: the sentence that leaves it open, every reading a
-    conforming server may take (``alternatives``: name -> what the server does), the
-    reading the reference server takes by default, and the rules whose verdict it touches."""
-
-    id: str
-    question: str
-    section: str
-    source: Source
-    quote: str
-    default: str
-    alternatives: Mapping[str, str]
-    rules: tuple[str, ...] = ()
-    paraphrase: bool = False  # the quote condenses the notes rather than citing them verbatim
-
-
-class Catalogue(Mapping[str, Rule]):
-    """The rules by id, iterated in file order.
-
-    ``catalogue[id]`` returns the :class:`Rule` or raises :class:`UnknownRule` (a
-    ``KeyError``) naming the closest ids.
-    """
-
-    __slots__ = ("_rules", "open_points", "sources")
-
-    def __init__(
-        self,
-        rules: list[Rule],
-        sources: Mapping[str, Source],
-        open_points: list[OpenPoint] | None = None,
-    ) -> None:
-        self._rules: dict[str, Rule] = {rule.id: rule for rule in rules}
-        self.sources: Mapping[str, Source] = dict(sources)
-        self.open_points: Mapping[str, OpenPoint] = {p.id: p for p in open_points or ()}
-
-    def __getitem__(self, rule_id: str) -> Rule:
-        try:
-            return self._rules[rule_id]
-        except KeyError:
-            close = difflib.get_close_matches(rule_id, self._rules, n=3, cutoff=0.6)
-            raise UnknownRule(rule_id, close) from None
-
-    def __contains__(self, rule_id: object) -> bool:
-        return rule_id in self._rules
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rules)
-
-    def __len__(self) -> int:
-        return len(self._rules)
-
-    def __repr__(self) -> str:
-        return f"<Catalogue of {len(self)} rules>"
-
-    def ids(self) -> list[str]:
-        """Return every rule id, in file order."""
-        return list(self._rules)
-
-    def rules(self) -> list[Rule]:
-        """Return every rule, in file order."""
-        return list(self._rules.values())
-
-    def by_prefix(self, prefix: str) -> list[Rule]:
-        """Return the rules whose id is ``prefix`` or lies under it, in file order.
-
-        ``by_prefix("sms/create")`` matches ``sms/create/...`` but not ``sms/created/...``.
-        An empty list means nothing matched; it never raises.
-        """
-        stem = prefix.rstrip("/")
-        return [r for r in self._rules.values() if r.id == stem or r.id.startswith(stem + "/")]
-
-
 def load_catalogue(text: str | None = None) -> Catalogue:
     """Parse and validate a catalogue; return it as a :class:`Catalogue`.
 
-    ``text`` is TOML in the format described in the module docstring; when it is ``None`` the
-    packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming the entry, on
-    invalid TOML, unknown keys, a missing or empty field, a malformed or duplicate id, an
-    unknown level or source, a source URL that is not https, a statement that contains a
-    lower-case "should" or "test that", or a boundary that is empty or listed twice.
+    ``text`` is TOML in the format described in :mod:`conformance.catalogue`; when it is
+    ``None`` the packaged ``catalogue.toml`` is read. Raises :class:`CatalogueError`, naming
+    the entry, on invalid TOML, unknown keys, a missing or empty field, a malformed or
+    duplicate id, an unknown level or source, a source URL that is not https, a statement
+    that contains a lower-case "should" or "test that", or a boundary that is empty or
+    listed twice.
     """
     if text is None:
         text = (files("conformance") / "catalogue.toml").read_text(encoding="utf-8")
@@ -462,6 +278,3 @@ def _non_empty_string(entry: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CatalogueError(f"{where}: {key!r} is missing or empty; give a non-empty string")
     return value
-
-
-CATALOGUE: Catalogue = load_catalogue()

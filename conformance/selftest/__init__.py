@@ -8,23 +8,24 @@ shrunk counterexample is next to the known minimal one, and how many seconds it 
 when the profile has a schema phase, which rules that phase alone (schemathesis with the
 suite's OpenAPI document, on a fresh server) finds broken, so the matrix shows what it adds
 on its own.
+
+The package, by concern: this module runs the self-test; :mod:`.report` holds the kill
+matrix and its summary; :mod:`.readings` picks the readings each run serves.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import statistics
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from multiprocessing import get_context
-from pathlib import Path
 
 from conformance.engine import REMOTE_SETTLE, run_target
 from conformance.profiles import Profile
+from conformance.selftest.readings import fault_readings, specificity_readings
+from conformance.selftest.report import CleanRun, Kill, SelfTestReport
 from conformance.target import embedded_target
 
 __all__ = [
@@ -35,162 +36,6 @@ __all__ = [
     "run_self_test",
     "specificity_readings",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Kill:
-    """One faulty variant's row of the kill matrix."""
-
-    fault: str
-    expected_rule: str
-    caught: bool
-    rule: str | None
-    steps: int | None
-    minimal_steps: int | None
-    seconds: float
-    schema_rules: tuple[str, ...] | None = None  # None: the profile has no schema phase
-    readings: tuple[str, ...] = ()  # POINT=ALT: the run was under these non-default readings
-    # Its first failure replayed (sms-conformance replay): the verdict on the variant, then
-    # on the clean server ("reproduced", "fixed"); None when not replayed.
-    replay: tuple[str, str] | None = None
-    seed: int = 1  # the run's seed
-
-    @property
-    def replays_as_it_should(self) -> bool:
-        """Reproduced on its variant and fixed on the clean server (a failure without a
-        symptom to look for, "cannot-tell" on both, is not counted against it)."""
-        return self.replay in (("reproduced", "fixed"), ("cannot-tell", "cannot-tell"))
-
-    @property
-    def caught_by_schema_phase(self) -> bool:
-        return bool(self.schema_rules)
-
-    @property
-    def right_rule(self) -> bool:
-        return self.rule == self.expected_rule
-
-    @property
-    def extra_steps(self) -> int | None:
-        if self.steps is None or self.minimal_steps is None:
-            return None
-        return self.steps - self.minimal_steps
-
-
-@dataclass(frozen=True, slots=True)
-class CleanRun:
-    """A run against the clean server: on the default readings, or (the specificity matrix)
-    under ``readings``, non-default readings of the docs' open points (``POINT=ALT``)."""
-
-    seed: int
-    verdict: str
-    failures: tuple[str, ...]
-    seconds: float
-    readings: tuple[str, ...] = ()
-
-
-@dataclass
-class SelfTestReport:
-    seeds: tuple[int, ...]
-    profile: str
-    clean: list[CleanRun] = field(default_factory=list)
-    kills: list[Kill] = field(default_factory=list)
-    kills_under_readings: list[Kill] = field(default_factory=list)
-    seconds: float = 0.0
-    kill_seeds: tuple[int, ...] = ()  # the seeds every variant ran on (default: the first)
-    # How the runs and replays reached the embedded server: its ASGI app in-process, or
-    # the same server on its virtual clock served by uvicorn on a loopback port.
-    transport: str = "in-process"
-
-    @property
-    def false_alarms(self) -> int:
-        return sum(run.verdict != "pass" for run in self.clean)
-
-    @property
-    def specificity_runs(self) -> list[CleanRun]:
-        return [run for run in self.clean if run.readings]
-
-    @property
-    def missed(self) -> list[str]:
-        several = len(self.kill_seeds) > 1
-        missed = [
-            f"{kill.fault} (seed {kill.seed})" if several else kill.fault
-            for kill in self.kills
-            if not kill.caught
-        ]
-        return missed + [
-            f"{kill.fault} (under {' '.join(kill.readings)})"
-            for kill in self.kills_under_readings
-            if not kill.caught
-        ]
-
-    @property
-    def ok(self) -> bool:
-        return not self.false_alarms and not self.missed
-
-    def summary(self) -> dict[str, object]:
-        caught = [kill for kill in self.kills if kill.caught]
-        times = [kill.seconds for kill in caught]
-        extra = [kill.extra_steps for kill in caught if kill.extra_steps is not None]
-        return {
-            "variants": len({kill.fault for kill in self.kills}),
-            "kill_seeds": list(self.kill_seeds),
-            "kill_runs": len(self.kills),
-            "caught": len(caught),
-            "kill_rate": round(len(caught) / len(self.kills), 4) if self.kills else None,
-            "named_expected_rule": sum(kill.right_rule for kill in caught),
-            "false_alarms": self.false_alarms,
-            "clean_seeds": list(self.seeds),
-            "caught_under_other_readings": (
-                sum(kill.caught for kill in self.kills_under_readings)
-                if self.kills_under_readings
-                else None
-            ),
-            "runs_under_other_readings": len(self.specificity_runs),
-            "false_alarms_under_other_readings": sum(
-                run.verdict != "pass" for run in self.specificity_runs
-            ),
-            "median_seconds_to_catch": round(statistics.median(times), 2) if times else None,
-            "worst_seconds_to_catch": round(max(times), 2) if times else None,
-            "caught_by_schema_phase_alone": (
-                sum(kill.caught_by_schema_phase for kill in self.kills)
-                if any(kill.schema_rules is not None for kill in self.kills)
-                else None
-            ),
-            "replayed": sum(kill.replay is not None for kill in caught),
-            "replays_reproduced_and_fixed": sum(
-                kill.replay == ("reproduced", "fixed") for kill in caught
-            ),
-            "replays_without_a_symptom": sum(
-                kill.replay == ("cannot-tell", "cannot-tell") for kill in caught
-            ),
-            "median_extra_steps": statistics.median(extra) if extra else None,
-            "worst_extra_steps": max(extra) if extra else None,
-            "seconds": round(self.seconds, 1),
-        }
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "transport": self.transport,
-            "summary": self.summary(),
-            "clean": [asdict(run) for run in self.clean],
-            "kills": [
-                {
-                    **asdict(kill),
-                    "right_rule": kill.right_rule,
-                    "extra_steps": kill.extra_steps,
-                    "caught_by_schema_phase": kill.caught_by_schema_phase,
-                    "replays_as_it_should": kill.replays_as_it_should,
-                }
-                for kill in self.kills
-            ],
-            "kills_under_readings": [asdict(kill) for kill in self.kills_under_readings],
-        }
-
-    def write(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
-        return path
 
 
 def _one_failure_profile(profile: Profile) -> Profile:
@@ -219,49 +64,6 @@ def _clean_run(
         round(time.monotonic() - began, 2),
         readings,
     )
-
-
-def specificity_readings(combinations: int) -> list[tuple[str, ...]]:
-    """The reading sets of the specificity matrix: each non-default alternative of every
-    open point alone, then ``combinations`` sets drawn at random (seeds 0, 1, ...) that
-    differ from the defaults somewhere."""
-    from conformance.catalogue import CATALOGUE
-    from conformance.refserver.readings import random_readings
-
-    sets: list[tuple[str, ...]] = [
-        (f"{point.id}={name}",)
-        for point in CATALOGUE.open_points.values()
-        for name in point.alternatives
-        if name != point.default
-    ]
-    draw, wanted = 0, len(sets) + combinations
-    while len(sets) < wanted:
-        chosen = random_readings(draw).chosen
-        draw += 1
-        if chosen:
-            sets.append(tuple(f"{p}={a}" for p, a in sorted(chosen.items())))
-    return sets
-
-
-def fault_readings(name: str) -> tuple[str, ...]:
-    """A random combination of non-default readings to run the faulty variant ``name``
-    under: drawn from the variant's name (the same every time), with the open points the
-    variant lists in ``masked_by`` (a reading in which its bug is conforming) left at
-    their defaults, and at least one point off its default."""
-    from conformance.refserver import FAULTS
-    from conformance.refserver.readings import random_readings
-
-    masked = set(FAULTS[name].masked_by)
-    draw = zlib.crc32(name.encode())
-    while True:
-        chosen = {
-            point: alternative
-            for point, alternative in random_readings(draw).chosen.items()
-            if point not in masked
-        }
-        if chosen:
-            return tuple(f"{point}={alternative}" for point, alternative in sorted(chosen.items()))
-        draw += 1
 
 
 def _kill_run(

@@ -1,0 +1,80 @@
+"""Re-run a recorded counterexample against a target and tell whether the violation shows.
+
+A failure's steps were recorded against fixtures (a lead, its contact, a template) the
+run created and deleted again, so a replay makes its own, through the documented
+endpoints, and maps the recorded ids onto them; every SMS a step creates gets a new id,
+mapped the same way. Steps are sent with the recorded waits between them (``sent_at``),
+so a timing failure (``send_in: 10``, cancel, read) reproduces.
+
+Whether the violation shows is decided by its *symptom*: what the recorded answer to the
+last step has that a conforming server's answer does not. The conforming answer comes
+from replaying the same steps against the clean reference server, in-process on a
+virtual clock (waits cost nothing): the status code where the two differ, else the body
+fields that differ (a value, null or not, a length). The curl and Python replays in a
+report check the same symptom (:mod:`conformance.reporting.replay`).
+
+This is not the run's own judging: the model and the rule's checks are not re-run. A
+failure whose last answer a conforming server would give too (the violation lies in
+timing or in another request) has no symptom; a replay of it cannot tell.
+
+The package, by concern: :mod:`.plan` (what the steps need: fixtures, ids, dates, waits),
+:mod:`.symptom` (what shows the violation), :mod:`.steps` (sending them again) and
+:mod:`.outcome` (the verdict of a replay, and what it runs against).
+"""
+
+from __future__ import annotations
+
+from conformance.replay.outcome import EXIT_CODES as EXIT_CODES
+from conformance.replay.outcome import Outcome as Outcome
+from conformance.replay.outcome import ReplayTarget as ReplayTarget
+from conformance.replay.outcome import embedded_replay_target as embedded_replay_target
+from conformance.replay.outcome import failures_from_report as failures_from_report
+from conformance.replay.outcome import replay_failure as replay_failure
+from conformance.replay.outcome import replay_on_embedded as replay_on_embedded
+from conformance.replay.plan import CONTACT_NAME as CONTACT_NAME
+from conformance.replay.plan import CONTACT_PHONE as CONTACT_PHONE
+from conformance.replay.plan import FIXTURE_KEYS as FIXTURE_KEYS
+from conformance.replay.plan import MIN_WAIT as MIN_WAIT
+from conformance.replay.plan import SENDING_STATUSES as SENDING_STATUSES
+from conformance.replay.plan import SMS as SMS
+from conformance.replay.plan import TEMPLATE_TEXT as TEMPLATE_TEXT
+from conformance.replay.plan import Plan as Plan
+from conformance.replay.plan import plan_for as plan_for
+from conformance.replay.plan import sends as sends
+from conformance.replay.plan import shifted as shifted
+from conformance.replay.plan import substitute as substitute
+from conformance.replay.steps import Replayed as Replayed
+from conformance.replay.steps import SetupFailed as SetupFailed
+from conformance.replay.steps import raw_content_type as raw_content_type
+from conformance.replay.steps import reanchored as reanchored
+from conformance.replay.steps import replay_steps as replay_steps
+from conformance.replay.symptom import MAX_DEPTH as MAX_DEPTH
+from conformance.replay.symptom import Predicate as Predicate
+from conformance.replay.symptom import Symptom as Symptom
+from conformance.replay.symptom import derive_symptom as derive_symptom
+from conformance.replay.symptom import key_path as key_path
+from conformance.replay.symptom import shows as shows
+from conformance.replay.symptom import symptom_of as symptom_of
+
+__all__ = [
+    "EXIT_CODES",
+    "FIXTURE_KEYS",
+    "Outcome",
+    "Plan",
+    "Predicate",
+    "ReplayTarget",
+    "Replayed",
+    "SetupFailed",
+    "Symptom",
+    "derive_symptom",
+    "embedded_replay_target",
+    "failures_from_report",
+    "plan_for",
+    "replay_failure",
+    "replay_on_embedded",
+    "replay_steps",
+    "sends",
+    "shows",
+    "substitute",
+    "symptom_of",
+]

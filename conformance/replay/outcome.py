@@ -1,0 +1,240 @@
+"""Replaying a failure and deciding the outcome (reproduced, fixed, flaky, cannot tell);
+the failures of a report, and the embedded server a replay may run against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
+from conformance.replay.steps import replay_steps
+from conformance.replay.symptom import Symptom, shows, symptom_of
+
+
+def failures_from_report(report: Mapping[str, Any]) -> list[Failure]:
+    """The failures of a ``report.json`` document, as records."""
+    failures = []
+    for item in report.get("failures") or []:
+        steps = tuple(_exchange(step) for step in item.get("steps") or [])
+        failures.append(
+            Failure(
+                rule=item.get("rule", ""),
+                message=item.get("message", ""),
+                expected=item.get("expected", ""),
+                actual=item.get("actual", ""),
+                steps=steps,
+                length=item.get("length", 0),
+            )
+        )
+    return failures
+
+
+def _exchange(step: Mapping[str, Any]) -> Exchange:
+    request = step.get("request") or {}
+    response = step.get("response")
+    return Exchange(
+        RecordedRequest(
+            method=request.get("method", "GET"),
+            path=request.get("path", ""),
+            headers=dict(request.get("headers") or {}),
+            body=request.get("body"),
+            auth=request.get("auth", "basic"),
+        ),
+        None
+        if response is None
+        else RecordedResponse(
+            response.get("status_code", 0),
+            dict(response.get("headers") or {}),
+            response.get("body"),
+        ),
+        elapsed=step.get("elapsed") or 0.0,
+        error=step.get("error"),
+        sent_at=step.get("sent_at"),
+    )
+
+
+# -- re-running a saved counterexample -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A replay's verdict on one failure: ``reproduced`` (the symptom showed on the first
+    try), ``fixed`` (it showed on none of the tries), ``flaky`` (not on the first try but
+    on a later one), ``cannot-tell`` (the failure has no symptom) or ``error`` (the replay
+    could not run: a fixture refused, no answer)."""
+
+    verdict: str
+    tries: int
+    detail: str
+    leftovers: list[str] = field(default_factory=list)
+
+
+EXIT_CODES = {"reproduced": 1, "fixed": 0, "flaky": 3, "cannot-tell": 3, "error": 3}
+
+
+def replay_failure(
+    failure: Failure,
+    http: httpx.Client,
+    *,
+    credentials: Mapping[str, str | None],
+    sleep: Callable[[float], None],
+    local_phones: Sequence[str] = (),
+    retries: int = 3,
+    symptom: Symptom | None | Any = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Outcome:
+    """Replay ``failure`` through ``http``; when the symptom does not show, try again up to
+    ``retries`` times before calling it fixed. ``symptom`` defaults to :func:`symptom_of`."""
+    symptom = symptom_of(failure) if symptom is None else symptom
+    if symptom is None:
+        return Outcome(
+            "cannot-tell",
+            0,
+            "the last recorded answer is what the clean reference server answers too; "
+            "no symptom to look for",
+        )
+    leftovers: list[str] = []
+    tries = 0
+    for attempt in range(1 + max(0, retries)):
+        tries += 1
+        done = replay_steps(
+            http,
+            failure.steps,
+            credentials=credentials,
+            sleep=sleep,
+            local_phones=local_phones,
+            now=now,
+        )
+        leftovers.extend(done.leftovers)
+        if done.setup_error is not None:
+            return Outcome("error", tries, f"could not set up: {done.setup_error}", leftovers)
+        if done.last is None:
+            return Outcome("error", tries, "the last step got no answer", leftovers)
+        if shows(symptom, done.last.status_code, done.last.body):
+            verdict = "reproduced" if attempt == 0 else "flaky"
+            detail = f"the last answer has {symptom.describe()}"
+            if attempt:
+                detail += f" on try {tries}, not on the first"
+            return Outcome(verdict, tries, detail, leftovers)
+        last = done.last
+    detail = (
+        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})"
+    )
+    differing = [
+        f"step {n} answered {now_status}, recorded {step.response.status_code}"
+        for n, (step, now_status) in enumerate(
+            zip(failure.steps, done.statuses, strict=False), start=1
+        )
+        if n < len(failure.steps)
+        and step.response is not None
+        and (now_status or 0) // 100 != step.response.status_code // 100
+    ]
+    if differing:
+        # A fix may well change an earlier answer; so may a target that differs from the
+        # recorded one (another sending number, say). Say so: the reader decides.
+        detail += "; the replay went another way before the last step: " + ", ".join(differing)
+    return Outcome("fixed", tries, detail, leftovers)
+
+
+def replay_on_embedded(
+    failure: Failure,
+    *,
+    faults: Iterable[str] = (),
+    readings: Iterable[str] = (),
+    retries: int = 3,
+    over_http: bool = False,
+) -> Outcome:
+    """Replay ``failure`` against a fresh embedded reference server (in-process, on a
+    virtual clock; over loopback HTTP with ``over_http``) with ``faults`` switched on and
+    ``readings`` (``POINT=ALT``) taken. Raises ``ValueError`` for an unknown fault or
+    reading."""
+    with embedded_replay_target(faults=faults, readings=readings, over_http=over_http) as target:
+        return target.replay(failure, retries=retries)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayTarget:
+    """Where a replay sends its steps, and what it needs to: the HTTP client (its base URL
+    the target's ``/api/v1/``), the credentials by auth kind, the clock's sleep and now,
+    the numbers to send from and a name to print."""
+
+    http: httpx.Client
+    credentials: Mapping[str, str | None]
+    sleep: Callable[[float], None]
+    now: Callable[[], datetime]
+    local_phones: Sequence[str]
+    name: str
+
+    def replay(self, failure: Failure, *, retries: int = 3) -> Outcome:
+        """Replay ``failure`` here (:func:`replay_failure`)."""
+        return replay_failure(
+            failure,
+            self.http,
+            credentials=self.credentials,
+            sleep=self.sleep,
+            local_phones=self.local_phones,
+            retries=retries,
+            now=self.now,
+        )
+
+
+@contextlib.contextmanager
+def embedded_replay_target(
+    *,
+    faults: Iterable[str] = (),
+    readings: Iterable[str] = (),
+    local_phones: Sequence[str] = (),
+    over_http: bool = False,
+) -> Iterator[ReplayTarget]:
+    """A fresh embedded reference server to replay against; closed on exit. With
+    ``over_http`` it is served on a loopback port (:class:`~conformance.loopback.Loopback`,
+    same virtual clock) and the replay goes over real TCP; the server stops on exit. Raises
+    ``ValueError`` for an unknown fault or reading."""
+    from conformance.clock import VirtualClock
+    from conformance.refserver import ReferenceServer
+    from conformance.refserver.readings import parse_readings
+    from conformance.transport import SyncASGITransport
+
+    faults = tuple(faults)
+    clock = VirtualClock()
+    server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
+    org, other = server.orgs[0], server.orgs[1]
+    loopback = None
+    try:
+        if over_http:
+            from conformance.loopback import Loopback
+
+            loopback = Loopback(server.app)
+            http = httpx.Client(base_url=loopback.base_url + "/api/v1/", timeout=30.0)
+        else:
+            transport = SyncASGITransport(server.app)
+            http = httpx.Client(transport=transport, base_url=server.base_url + "/")
+    except BaseException:
+        server.close()
+        raise
+    where = " over loopback HTTP" if over_http else ""
+    try:
+        yield ReplayTarget(
+            http=http,
+            credentials={
+                "basic": org.api_key,
+                "bearer": org.oauth_token,
+                "second-org": other.api_key,
+            },
+            sleep=clock.sleep,
+            now=clock.now,
+            local_phones=local_phones or org.internal_numbers,
+            name=f"the embedded reference server{where}"
+            + (f" ({', '.join(faults)})" if faults else ""),
+        )
+    finally:
+        http.close()
+        if loopback is not None:
+            loopback.close()
+        server.close()

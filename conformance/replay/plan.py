@@ -1,0 +1,242 @@
+"""What a recorded failure's steps need before they can be sent again: the fixtures
+they name, the SMS they create, the dates they carry and the waits between them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+from conformance.records import Exchange, RecordedRequest
+
+SMS = "activity/sms/"
+FIXTURE_KEYS = ("lead_id", "contact_id", "template_id")
+CONTACT_NAME = "Ada Lovelace"  # the run's first contact: templates render its first name
+CONTACT_PHONE = "+15555550100"
+TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
+SENDING_STATUSES = ("outbox", "scheduled")
+MIN_WAIT = 0.05  # seconds; shorter recorded gaps are not waited for
+_ID_CHARS = "A-Za-z0-9_-"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_ID = re.compile(r"^[a-z]+_[A-Za-z0-9]{6,}$")
+
+
+# -- what to create and map ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a replay of ``steps`` creates first and how recorded ids map onto it.
+
+    ``leads`` pairs each recorded lead id with the recorded contact ids used with it;
+    ``templates`` are recorded template ids; ``created`` maps a step's index to the
+    SMS id its recorded answer gave; ``waits[i]`` is the time between the sending of step
+    ``i - 1`` and step ``i`` (0 for the first, and where ``sent_at`` was not recorded).
+    ``names`` gives each mapped recorded id its variable (``lead_1``, ``contact_1``,
+    ``template_1``, ``sms_1``)."""
+
+    leads: tuple[tuple[str, tuple[str, ...]], ...]
+    templates: tuple[str, ...]
+    created: dict[int, str]
+    waits: tuple[float, ...]
+    names: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    start: datetime | None = None
+
+    def date_names(self) -> dict[str, str]:
+        """``{recorded text: variable}`` for the dates, ``date_1``, ``date_2`` ..."""
+        return {text: f"date_{n}" for n, text in enumerate(self.dates, start=1)}
+
+
+def plan_for(steps: Sequence[Exchange]) -> Plan:
+    """Work out the fixtures, the created SMS and the waits of ``steps``."""
+    created: dict[int, str] = {}
+    for index, exchange in enumerate(steps):
+        new_id = _created_id(exchange)
+        if new_id is not None and new_id not in created.values():
+            created[index] = new_id
+    own = set(created.values())
+    answers = " ".join(_json(s.response.body) for s in steps if s.response is not None)
+    leads: dict[str, list[str]] = {}
+    loose_contacts: list[str] = []
+    templates: list[str] = []
+    for exchange in steps:
+        for where in _fixture_fields(exchange.request):
+            lead = _one(where.get("lead_id"))
+            contacts = [c for c in where.get("contact_id", ()) if c not in own]
+            for lead_id in where.get("lead_id", ()):
+                if lead_id not in own:
+                    leads.setdefault(lead_id, [])
+            if lead is not None and lead not in own:
+                leads[lead].extend(c for c in contacts if c not in leads[lead])
+            else:
+                loose_contacts.extend(contacts)
+            for template in where.get("template_id", ()):
+                # An unknown template (a rule about them) is never in an answer; keep it.
+                if template not in own and template not in templates and template in answers:
+                    templates.append(template)
+    paired = {c for contacts in leads.values() for c in contacts}
+    loose = [c for c in dict.fromkeys(loose_contacts) if c not in paired]
+    if loose:
+        if not leads:
+            leads = {"": loose}  # a lead only to hold the contacts; no recorded lead id
+        else:
+            first = next(iter(leads))
+            leads[first].extend(loose)
+    names: dict[str, str] = {}
+    for number, (lead_id, contacts) in enumerate(leads.items(), start=1):
+        if lead_id:
+            names[lead_id] = f"lead_{number}"
+        for contact in contacts:
+            names[contact] = f"contact_{number}"
+    for number, template in enumerate(templates, start=1):
+        names[template] = f"template_{number}"
+    for number, (_, sms_id) in enumerate(sorted(created.items()), start=1):
+        names[sms_id] = f"sms_{number}"
+    dates: dict[str, tuple[str, bool]] = {}
+    for exchange in steps:
+        for text, value, encoded in _dates_in(exchange.request):
+            dates.setdefault(text, (value, encoded))
+    start = next((m for s in steps if (m := _moment(s.sent_at)) is not None), None)
+    return Plan(
+        dates=dates if start is not None else {},
+        start=start,
+        leads=tuple((lead_id, tuple(contacts)) for lead_id, contacts in leads.items()),
+        templates=tuple(templates),
+        created=created,
+        waits=_waits(steps),
+        names=names,
+    )
+
+
+def _created_id(exchange: Exchange) -> str | None:
+    request, response = exchange.request, exchange.response
+    if request.method.upper() != "POST" or response is None:
+        return None
+    if urlsplit(request.path).path.strip("/") != SMS.strip("/"):
+        return None
+    if not 200 <= response.status_code < 300 or not isinstance(response.body, dict):
+        return None
+    value = response.body.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
+    """The fixture ids a request names, per place (its body, its query string)."""
+    if isinstance(request.body, dict):
+        found = {
+            key: [request.body[key]]
+            for key in FIXTURE_KEYS
+            if isinstance(request.body.get(key), str) and request.body[key]
+        }
+        if found:
+            yield found
+    query = urlsplit(request.path).query
+    found = {}
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        base = key.split("__", 1)[0]
+        if base in FIXTURE_KEYS:
+            found.setdefault(base, []).extend(v for v in value.split(",") if v)
+    if found:
+        yield found
+
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _dates_in(request: RecordedRequest) -> Iterable[tuple[str, str, bool]]:
+    """The points in time a request names: ``(text as recorded, value, url-encoded)``,
+    in its body (any string that is a date with a time) and its query string."""
+
+    def walk(value: Any) -> Iterable[str]:
+        if isinstance(value, str) and _DATETIME.match(value):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item)
+
+    for value in walk(request.body):
+        yield value, value, False
+    query = urlsplit(request.path).query
+    for part in query.split("&") if query else ():
+        _, _, raw = part.partition("=")
+        value = unquote_plus(raw)
+        if raw and _DATETIME.match(value):
+            yield raw, value, raw != value
+
+
+def shifted(value: str, delta: timedelta) -> str:
+    """The date-time ``value`` moved by ``delta``, written in the same style (offset,
+    ``Z``, fractional seconds); a naive one stays naive."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    moved = moment + delta
+    fraction = "." in value or moved.microsecond  # a fraction the move brought in is kept
+    text = moved.isoformat(timespec="microseconds" if fraction else "seconds")
+    if "T" not in value:
+        text = text.replace("T", " ", 1)
+    if value.endswith("Z"):
+        text = text.replace("+00:00", "Z")
+    return text
+
+
+def _one(values: list[str] | None) -> str | None:
+    return values[0] if values and len(values) == 1 else None
+
+
+def _waits(steps: Sequence[Exchange]) -> tuple[float, ...]:
+    waits: list[float] = []
+    previous: datetime | None = None
+    for exchange in steps:
+        moment = _moment(exchange.sent_at)
+        gap = 0.0
+        if moment is not None and previous is not None:
+            gap = max(0.0, (moment - previous).total_seconds())
+        waits.append(round(gap, 3) if gap >= MIN_WAIT else 0.0)
+        previous = moment if moment is not None else previous
+    return tuple(waits)
+
+
+def _moment(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def sends(steps: Sequence[Exchange]) -> bool:
+    """True when a step asks for an SMS to be delivered (status outbox or scheduled)."""
+    return any(
+        isinstance(s.request.body, dict) and s.request.body.get("status") in SENDING_STATUSES
+        for s in steps
+    )
+
+
+def substitute(text: str, mapping: Mapping[str, str]) -> str:
+    """``text`` with each recorded id in ``mapping`` (whole, not inside a longer id)
+    replaced by its value."""
+    if not mapping or not text:
+        return text
+    alternatives = "|".join(re.escape(v) for v in sorted(mapping, key=len, reverse=True) if v)
+    if not alternatives:
+        return text
+    pattern = re.compile(
+        f"(?:(?<![{_ID_CHARS}])|(?<=%2C)|(?<=%2c))(?:{alternatives})(?![{_ID_CHARS}])"
+    )
+    return pattern.sub(lambda match: mapping[match.group()], text)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# -- the symptom ------------------------------------------------------------------------------

@@ -1,0 +1,246 @@
+"""Sending a recorded failure's steps again, on fixtures of the replay's own, with the
+recorded ids, phones and dates mapped onto them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from conformance.compat import basic_authorization
+from conformance.records import Exchange, RecordedRequest, RecordedResponse
+from conformance.replay.plan import (
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    SMS,
+    TEMPLATE_TEXT,
+    Plan,
+    _json,
+    plan_for,
+    shifted,
+    substitute,
+)
+
+
+@dataclass(slots=True)
+class Replayed:
+    """What a replay did: the last answer, the ids it mapped, what it could not delete."""
+
+    last: RecordedResponse | None
+    mapping: dict[str, str]
+    exchanges: list[tuple[str, str, int | None]]  # method, path, status (None: no answer)
+    leftovers: list[str]
+    setup_error: str | None = None
+    statuses: list[int | None] = field(default_factory=list)  # each step's, in order
+
+
+class SetupFailed(Exception):
+    """The replay could not create its fixtures."""
+
+
+def replay_steps(
+    http: httpx.Client,
+    steps: Sequence[Exchange],
+    *,
+    credentials: Mapping[str, str | None],
+    sleep: Callable[[float], None],
+    local_phones: Sequence[str] = (),
+    run_id: str | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Replayed:
+    """Send ``steps`` through ``http`` (its base URL the target's ``/api/v1/``) with fresh
+    fixtures, the recorded waits, and clean up; return the last answer.
+
+    ``credentials`` maps an auth kind (``basic``, ``bearer``, ``second-org``) to its value;
+    ``local_phones`` replace the recorded ``local_phone`` values in order (default: kept).
+    Dates the steps name are moved by the time between the recorded first step and this
+    one (``now``), so a ``date_scheduled`` five minutes ahead stays five minutes ahead.
+    Raises :class:`SetupFailed` when a fixture cannot be created (what was created is
+    deleted first)."""
+    from conformance.target import new_run_id, tagged_name
+
+    plan = plan_for(steps)
+    run_id = run_id or new_run_id()
+    mapping: dict[str, str] = {}
+    created: list[str] = []
+    exchanges: list[tuple[str, str, int | None]] = []
+    statuses: list[int | None] = []
+    last: RecordedResponse | None = None
+
+    def call(method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None):
+        request_headers = dict(headers or {})
+        request_headers.update(_auth_headers(auth, credentials))
+        if body is not None and raw is None:
+            request_headers["content-type"] = "application/json"
+        try:
+            response = http.request(
+                method,
+                path,
+                content=raw if raw is not None else None if body is None else _json(body).encode(),
+                headers=request_headers,
+            )
+        except httpx.HTTPError as error:
+            exchanges.append((method, path, None))
+            return None, str(error)
+        exchanges.append((method, path, response.status_code))
+        try:
+            decoded = response.json()
+        except ValueError:
+            decoded = response.text[:2000]
+        return RecordedResponse(response.status_code, dict(response.headers), decoded), None
+
+    def make(collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer, error = call("POST", collection, body)
+        if (
+            answer is None
+            or not 200 <= answer.status_code < 300
+            or not isinstance(answer.body, dict)
+        ):
+            raise SetupFailed(
+                f"POST {collection} answered {error or answer and answer.status_code}"
+            )
+        item_id = answer.body.get("id")
+        if not isinstance(item_id, str) or not item_id:
+            raise SetupFailed(f"POST {collection} answered no id")
+        created.append(f"{collection}{item_id}/")
+        return answer.body
+
+    try:
+        try:
+            for number, (lead_id, contacts) in enumerate(plan.leads):
+                lead = make(
+                    "lead/",
+                    {
+                        "name": tagged_name(run_id, f"lead {number}"),
+                        "contacts": [
+                            {
+                                "name": CONTACT_NAME,
+                                "phones": [{"type": "mobile", "phone": CONTACT_PHONE}],
+                            }
+                        ],
+                    },
+                )
+                if lead_id:
+                    mapping[lead_id] = lead["id"]
+                answer_contacts = lead.get("contacts") or [{}]
+                contact_id = (
+                    answer_contacts[0].get("id") if isinstance(answer_contacts[0], dict) else None
+                )
+                if not isinstance(contact_id, str):
+                    raise SetupFailed("POST lead/ answered a lead without a contact id")
+                for contact in contacts:
+                    mapping[contact] = contact_id
+            for template in plan.templates:
+                made = make(
+                    "sms_template/",
+                    {"name": tagged_name(run_id, "template"), "text": TEMPLATE_TEXT},
+                )
+                mapping[template] = made["id"]
+        except SetupFailed as error:
+            return Replayed(None, mapping, exchanges, [], setup_error=str(error))
+        phones = _phone_mapping(steps, local_phones)
+        for index, exchange in enumerate(steps):
+            if plan.waits[index]:
+                sleep(plan.waits[index])
+            if index == 0 and plan.start is not None:
+                _move_dates(plan, now() - plan.start, mapping)
+            request = exchange.request
+            path = substitute(request.path, mapping).lstrip("/")
+            body, raw = request.body, None
+            headers = {k: v for k, v in request.headers.items() if k.lower() == "x-tz-offset"}
+            content_type = raw_content_type(request)
+            if content_type is not None:
+                raw = substitute(str(body), mapping).encode()
+                headers["content-type"] = content_type
+            elif body is not None:
+                body = json.loads(substitute(_json(_with_phones(body, phones)), mapping))
+            last, _ = call(request.method.upper(), path, body, request.auth, headers, raw)
+            statuses.append(last.status_code if last is not None else None)
+            if index in plan.created and last is not None and isinstance(last.body, dict):
+                new_id = last.body.get("id")
+                if isinstance(new_id, str) and new_id and 200 <= last.status_code < 300:
+                    mapping[plan.created[index]] = new_id
+                    created.append(f"{SMS}{new_id}/")
+                    if index == min(plan.created) and plan.dates:
+                        # Re-anchor on the server's own time: later dates keep their exact
+                        # distance to this SMS's date_created (a boundary stays a boundary).
+                        delta = reanchored(exchange.response, last)
+                        if delta is not None:
+                            _move_dates(plan, delta, mapping)
+    finally:
+        leftovers = []
+        for path in reversed(created):
+            answer, _ = call("DELETE", path)
+            if answer is None or answer.status_code not in (200, 202, 204, 404):
+                leftovers.append(path)
+    return Replayed(last, mapping, exchanges, leftovers, statuses=statuses)
+
+
+def raw_content_type(request: RecordedRequest) -> str | None:
+    """The content type of a body that was sent as it is, not as JSON (None for JSON)."""
+    if not isinstance(request.body, str):
+        return None
+    for name, value in request.headers.items():
+        if name.lower() == "content-type" and "json" not in value.lower():
+            return value
+    return None
+
+
+def _move_dates(plan: Plan, delta: timedelta, mapping: dict[str, str]) -> None:
+    for text, (value, encoded) in plan.dates.items():
+        moved = shifted(value, delta)
+        mapping[text] = quote(moved, safe="") if encoded else moved
+
+
+def reanchored(recorded: RecordedResponse | None, new: RecordedResponse) -> timedelta | None:
+    """How far the replayed SMS's ``date_created`` is from the recorded one (None when
+    either is missing)."""
+    if recorded is None or not isinstance(recorded.body, dict) or not isinstance(new.body, dict):
+        return None
+    before, after = recorded.body.get("date_created"), new.body.get("date_created")
+    if not isinstance(before, str) or not isinstance(after, str):
+        return None
+    try:
+        return _instant(after) - _instant(before)
+    except (ValueError, TypeError):
+        return None
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+
+
+def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str, str]:
+    if auth == "none":
+        return {}
+    if auth == "wrong":
+        return {"authorization": basic_authorization("wrong-key")}
+    if auth == "bearer":
+        return {"authorization": f"Bearer {credentials.get('bearer') or ''}"}
+    key = credentials.get(auth) or ""
+    return {"authorization": basic_authorization(key)}
+
+
+def _phone_mapping(steps: Sequence[Exchange], local_phones: Sequence[str]) -> dict[str, str]:
+    recorded: list[str] = []
+    for exchange in steps:
+        body = exchange.request.body
+        phone = body.get("local_phone") if isinstance(body, dict) else None
+        if isinstance(phone, str) and phone not in recorded:
+            recorded.append(phone)
+    return dict(zip(recorded, local_phones, strict=False))
+
+
+def _with_phones(body: Any, phones: Mapping[str, str]) -> Any:
+    if phones and isinstance(body, dict) and body.get("local_phone") in phones:
+        return {**body, "local_phone": phones[body["local_phone"]]}
+    return body
+
+
+# -- reading a saved report ------------------------------------------------------------------
