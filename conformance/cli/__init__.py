@@ -7,6 +7,8 @@ Commands:
   cleanup    Delete what earlier runs left on a target.
   self-test  Prove detection: clean server passes, every faulty variant is caught.
   serve      Serve the reference implementation of the Close SMS API over HTTP.
+  replay     Re-run a saved counterexample.
+  races      Concurrent histories against the embedded server, checked for linearizability.
 
 Exit codes of ``run``: 0 every checked rule held, 1 a rule was violated, 2 usage or
 configuration error, 3 inconclusive (target unreachable, credentials rejected).
@@ -16,7 +18,7 @@ Every line printed here that can carry text from the target goes through a
 ``rich.markup.escape`` when rich prints it.
 
 The package holds the click group (here) and one module per command: ``_run``,
-``_cleanup``, ``_selftest``, ``_serve``, ``_replay``; what they share is in ``_common``
+``_cleanup``, ``_selftest``, ``_serve``, ``_replay``, ``_races``; what they share is in ``_common``
 (exit codes, the scrubbing printer, option checks), ``_interrupts`` (Ctrl-C and SIGTERM)
 and ``_render`` (rich output). ``python -m conformance.cli`` runs :func:`main`.
 """
@@ -36,6 +38,7 @@ from conformance.cli._common import (
     cleanup_command,
 )
 from conformance.cli._interrupts import Signals, forget_a_caught_interrupt
+from conformance.cli._races import races
 from conformance.cli._render import PLAIN_PROGRESS_EVERY, summarise, with_progress
 from conformance.cli._replay import replay_command
 from conformance.cli._run import rerun_command, run
@@ -59,6 +62,7 @@ __all__ = [
     "forget_a_caught_interrupt",
     "main",
     "replay_command",
+    "races",
     "run",
     "self_test",
     "serve",
@@ -71,5 +75,5 @@ def main() -> None:
     """Property-based conformance suite for the Close CRM SMS activity API."""
 
 
-for _command in (run, cleanup, self_test, serve, replay_command):
+for _command in (run, cleanup, self_test, serve, replay_command, races):
     main.add_command(_command)
