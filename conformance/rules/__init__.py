@@ -12,6 +12,7 @@ from conformance.rules import (  # noqa: F401  (isort: skip - the order matters)
     sending,
     objects,
     lists,
+    list_observations,
     protocol,
     auth,
     ratelimit,

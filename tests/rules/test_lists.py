@@ -195,7 +195,7 @@ def test_a_bound_a_microsecond_past_an_sms_names_the_precision_the_server_took(i
     ],
 )
 def test_a_limit_over_the_default_names_the_reading_the_server_took(code, body, reading):
-    from conformance.rules.lists import large_limit_is_observed
+    from conformance.rules.list_observations import large_limit_is_observed
 
     step = list_step(model_of(), {**LEAD, "_limit": "250"}, body, code=code)
     assert [f.reading for f in large_limit_is_observed(step)] == [reading]
@@ -282,7 +282,7 @@ def dated(*created: str) -> Step:
 
 
 def order_shown(step: Step) -> set[str]:
-    from conformance.rules.lists import order_is_observed
+    from conformance.rules.list_observations import order_is_observed
 
     findings = list(order_is_observed(step))
     assert not any(is_violation(finding) for finding in findings)
@@ -389,7 +389,7 @@ def test_a_walk_over_several_pages_whose_last_is_full_reaches_those_boundaries()
 
 
 def test_an_order_seen_across_several_pages_reaches_that_boundary():
-    from conformance.rules.lists import order_is_observed
+    from conformance.rules.list_observations import order_is_observed
 
     one_page = dated(
         "2026-03-01T12:00:03+00:00", "2026-03-01T12:00:02+00:00", "2026-03-01T12:00:01+00:00"
@@ -401,7 +401,7 @@ def test_an_order_seen_across_several_pages_reaches_that_boundary():
 
 @pytest.mark.parametrize(("limit", "boundary"), [("101", "_limit=101"), ("250", None)])
 def test_a_limit_just_over_the_default_reaches_that_boundary(limit, boundary):
-    from conformance.rules.lists import large_limit_is_observed
+    from conformance.rules.list_observations import large_limit_is_observed
 
     step = list_step(model_of(), {**LEAD, "_limit": limit}, {"error": "too large"}, code=400)
     assert [f.boundary for f in large_limit_is_observed(step)] == [boundary]
