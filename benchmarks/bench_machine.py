@@ -20,16 +20,51 @@ import httpx
 from conformance.engine import run_target
 from conformance.profiles import PROFILES
 from conformance.refserver import ReferenceServer
+from conformance.reporting.json_report import to_json_dict
 from conformance.target import embedded_target
 from conformance.transport import SyncASGITransport
 
 ID = re.compile(r"acti_[A-Za-z0-9]+")
 
 
+def record(file: str, sent: list[tuple[str, str, object, dict, dict]], report: dict) -> None:
+    """Write what must not move between two builds at one seed: every request, masked."""
+    masks: dict[str, str] = {}
+
+    def mask(text: str) -> str:
+        text = text.replace(report["run_id"], "RUN")  # random per run (names of its leads)
+        return ID.sub(lambda match: masks.setdefault(match.group(0), f"ID{len(masks)}"), text)
+
+    sequence = [
+        [method, mask(path), mask(json.dumps(params, sort_keys=True)), mask(json.dumps(body))]
+        for method, path, body, params, _ in sent
+    ]
+    checked = {rule["id"]: rule["checked"] for rule in report["rules"]}
+    with open(file, "w") as out:
+        json.dump(
+            {
+                "verdict": report["verdict"],
+                "requests": report["stats"]["requests"],
+                "steps": report["stats"]["steps"],
+                "examples": report["stats"]["examples"],
+                "checked": checked,
+                "sequence": sequence,
+            },
+            out,
+            indent=0,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default="ci", choices=sorted(PROFILES))
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write the engine's request sequence (ids masked by first appearance), the run's "
+        "request count and every rule's checked count to FILE as JSON, to diff two builds",
+    )
     args = parser.parse_args()
 
     target = embedded_target()
@@ -53,6 +88,9 @@ def main() -> None:
     started = time.perf_counter()
     report = run_target(target, profile=PROFILES[args.profile], seed_value=args.seed)
     engine_seconds = time.perf_counter() - started
+
+    if args.record:
+        record(args.record, sent, to_json_dict(report))
 
     server = ReferenceServer()
     org = server.orgs[0]
