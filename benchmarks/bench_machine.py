@@ -3,7 +3,10 @@
 Runs the ``ci`` profile against the embedded reference server, recording every request, then
 replays exactly those requests (ids of created SMS rebound) with a bare ``httpx.Client`` against
 a fresh embedded server. Prints state-machine steps per second, requests per second for both,
-their ratio, and the wall time of the ``ci`` profile.
+their ratio, how the engine's time splits between the transport (ASGI and the server) and
+the engine itself, and the wall time of the ``ci`` profile. ``--record FILE`` also writes the
+run's requests (ids masked) and counts, to check that a change moved no draw: two builds at
+one seed must write identical files.
 
     .venv/bin/python benchmarks/bench_machine.py [--seed N] [--profile ci]
 """
@@ -20,16 +23,62 @@ import httpx
 from conformance.engine import run_target
 from conformance.profiles import PROFILES
 from conformance.refserver import ReferenceServer
+from conformance.reporting.json_report import to_json_dict
 from conformance.target import embedded_target
 from conformance.transport import SyncASGITransport
 
 ID = re.compile(r"acti_[A-Za-z0-9]+")
 
 
+def record(
+    file: str,
+    sent: list[tuple[str, str, object, dict, dict]],
+    wire: list[tuple[str, str, bytes]],
+    report: dict,
+) -> None:
+    """Write what must not move between two builds at one seed, ids masked: every request the
+    state machine sent (method, path, params, body), every request that reached the server
+    (schema phase and fixtures included: method, URL, raw body), and the report's counts."""
+    masks: dict[str, str] = {}
+
+    def mask(text: str) -> str:
+        text = text.replace(report["run_id"], "RUN")  # random per run (names of its leads)
+        return ID.sub(lambda match: masks.setdefault(match.group(0), f"ID{len(masks)}"), text)
+
+    sequence = [
+        [method, mask(path), mask(json.dumps(params, sort_keys=True)), mask(json.dumps(body))]
+        for method, path, body, params, _ in sent
+    ]
+    on_the_wire = [
+        [method, mask(url), mask(body.decode("utf-8", "replace"))] for method, url, body in wire
+    ]
+    checked = {rule["id"]: rule["checked"] for rule in report["rules"]}
+    with open(file, "w") as out:
+        json.dump(
+            {
+                "verdict": report["verdict"],
+                "requests": report["stats"]["requests"],
+                "steps": report["stats"]["steps"],
+                "examples": report["stats"]["examples"],
+                "checked": checked,
+                "sequence": sequence,
+                "wire": on_the_wire,
+            },
+            out,
+            indent=0,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default="ci", choices=sorted(PROFILES))
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write the engine's request sequence (ids masked by first appearance), the run's "
+        "request count and every rule's checked count to FILE as JSON, to diff two builds",
+    )
     args = parser.parse_args()
 
     target = embedded_target()
@@ -50,9 +99,27 @@ def main() -> None:
         return exchange, window
 
     target.api.send = recording_send
+    wire: list[tuple[str, str, bytes]] = []
+    served = [0.0]  # seconds inside the transport: ASGI and the server
+    transport = target.api.http._transport
+    handle = transport.handle_request
+
+    def timed_handle(request: httpx.Request) -> httpx.Response:
+        if args.record:
+            wire.append((request.method, str(request.url), request.read()))
+        started = time.perf_counter()
+        try:
+            return handle(request)
+        finally:
+            served[0] += time.perf_counter() - started
+
+    transport.handle_request = timed_handle  # type: ignore[method-assign]
     started = time.perf_counter()
     report = run_target(target, profile=PROFILES[args.profile], seed_value=args.seed)
     engine_seconds = time.perf_counter() - started
+
+    if args.record:
+        record(args.record, sent, wire, to_json_dict(report))
 
     server = ReferenceServer()
     org = server.orgs[0]
@@ -99,6 +166,11 @@ def main() -> None:
     print(
         f"ratio  : the engine runs at {bare_seconds / engine_seconds:.2f} of the bare request "
         f"rate ({engine_seconds / bare_seconds:.2f}x the bare wall time)"
+    )
+    print(
+        f"split  : of the engine's {engine_seconds:.2f}s, {served[0]:.2f}s inside the transport "
+        f"(ASGI and the server), {engine_seconds - served[0]:.2f}s in the engine itself "
+        "(Hypothesis, strategies, client, model, judging)"
     )
     print(f"wall time of the {args.profile} profile: {engine_seconds:.2f}s")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -55,8 +56,16 @@ def attachments(*, min_size: int = 0, max_size: int = 3) -> SearchStrategy[list[
     ``min_size``/``max_size`` must be ints with ``0 <= min_size <= max_size``.
     """
     check_sizes(min_size, max_size)
-    return st.lists(_attachment_items(), min_size=min_size, max_size=max_size)
+    return _attachment_lists(min_size, max_size)
 
+
+@cache
+def _attachment_lists(min_size: int, max_size: int) -> SearchStrategy[list[dict[str, Any]]]:
+    # Built once per size pair: payload composites draw attachments at every step.
+    return st.lists(_ATTACHMENT_ITEMS, min_size=min_size, max_size=max_size)
+
+
+_ATTACHMENT_ITEMS = _attachment_items()
 
 _WRONG_TYPED: st.SearchStrategy[object] = st.one_of(
     st.integers(-10, 10),
@@ -69,7 +78,7 @@ _WRONG_TYPED: st.SearchStrategy[object] = st.one_of(
 
 @st.composite
 def _broken_items(draw: st.DrawFn) -> Any:
-    item = draw(_attachment_items())
+    item = draw(_ATTACHMENT_ITEMS)
     kind = draw(
         st.sampled_from(
             ("missing-key", "unlisted-content-type", "wrong-type-value", "not-an-object")
@@ -91,7 +100,7 @@ def _broken_items(draw: st.DrawFn) -> Any:
 
 @st.composite
 def _invalid_attachment_lists(draw: st.DrawFn) -> list[Any]:
-    valid = draw(st.lists(_attachment_items(), max_size=2))
+    valid = draw(st.lists(_ATTACHMENT_ITEMS, max_size=2))
     position = draw(st.integers(0, len(valid)))
     return [*valid[:position], draw(_broken_items()), *valid[position:]]
 
@@ -105,4 +114,7 @@ def invalid_attachments() -> SearchStrategy[list[Any]]:
 
     Shrinks towards a one-item list whose item lacks ``url``.
     """
-    return _invalid_attachment_lists()
+    return _INVALID_ATTACHMENT_LISTS
+
+
+_INVALID_ATTACHMENT_LISTS = _invalid_attachment_lists()

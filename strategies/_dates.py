@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -59,6 +60,12 @@ def datetimes_with_offsets(
     check_bounds("min_value", min_value, "max_value", max_value)
     low = min_value.astimezone(UTC).replace(tzinfo=None)
     high = max_value.astimezone(UTC).replace(tzinfo=None)
+    return _offset_strings_between(low, high)
+
+
+@lru_cache(maxsize=256)
+def _offset_strings_between(low: datetime, high: datetime) -> SearchStrategy[str]:
+    # Built once per pair of bounds (the engine draws against a fixed ``now``).
     return _offset_strings(low, high)
 
 
@@ -100,4 +107,7 @@ def tz_offsets() -> SearchStrategy[str]:
 
     Shrinks towards ``"0"``.
     """
-    return _tz_offset_strings()
+    return _TZ_OFFSETS
+
+
+_TZ_OFFSETS = _tz_offset_strings()

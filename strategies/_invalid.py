@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -114,18 +115,19 @@ def _send_in_too_large(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> In
     return InvalidPayload(body, SEND_IN_BELOW_60, "send_in")
 
 
+_SEND_IN_WRONG_TYPES = st.one_of(
+    # Never a bool (Python's int), "" (absent) or a numeric string: a server may
+    # read those as seconds (audit C11).
+    st.sampled_from(("ten", "soon", "thirty seconds")),
+    st.lists(st.integers(0, 59), max_size=2),
+    st.dictionaries(st.just("seconds"), st.integers(0, 59), max_size=1),
+)
+
+
 @st.composite
 def _send_in_wrong_type(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> InvalidPayload:
     body = draw(create_bodies(fixtures, now, ("outbox",)))
-    body["send_in"] = draw(
-        st.one_of(
-            # Never a bool (Python's int), "" (absent) or a numeric string: a server may
-            # read those as seconds (audit C11).
-            st.sampled_from(("ten", "soon", "thirty seconds")),
-            st.lists(st.integers(0, 59), max_size=2),
-            st.dictionaries(st.just("seconds"), st.integers(0, 59), max_size=1),
-        )
-    )
+    body["send_in"] = draw(_SEND_IN_WRONG_TYPES)
     return InvalidPayload(body, SEND_IN_INVALID_TYPE, "send_in")
 
 
@@ -139,14 +141,18 @@ def _without_local_phone(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> 
     return InvalidPayload(body, LOCAL_PHONE_REQUIRED, "local_phone")
 
 
-@st.composite
-def _non_internal_local_phone(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> InvalidPayload:
-    body = draw(create_bodies(fixtures, now, _SENDING_STATUSES))
+@lru_cache(maxsize=256)
+def _non_internal_phones(fixtures: Fixtures) -> SearchStrategy[str]:
     internal = set(fixtures.internal_phones)
     unknown = e164_numbers().filter(lambda number: number not in internal)
     externals = [p for p in fixtures.external_phones if p not in internal]
-    choices = st.sampled_from(externals) | unknown if externals else unknown
-    body["local_phone"] = draw(choices)
+    return st.sampled_from(externals) | unknown if externals else unknown
+
+
+@st.composite
+def _non_internal_local_phone(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> InvalidPayload:
+    body = draw(create_bodies(fixtures, now, _SENDING_STATUSES))
+    body["local_phone"] = draw(_non_internal_phones(fixtures))
     return InvalidPayload(body, LOCAL_PHONE_INTERNAL, "local_phone")
 
 
@@ -158,14 +164,17 @@ def _malformed_phone(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> Inva
     return InvalidPayload(body, PHONE_MALFORMED, key)
 
 
+@lru_cache(maxsize=256)
+def _template_ids_other_than(template_id: str | None) -> SearchStrategy[str]:
+    suffix = st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=1, max_size=22)
+    return suffix.map("smstmpl_".__add__).filter(lambda t: t != template_id)
+
+
 @st.composite
 def _unknown_template(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> InvalidPayload:
     body = draw(create_bodies(fixtures, now, _PLAIN_STATUSES + _SENDING_STATUSES))
     body.pop("text", None)
-    suffix = st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=1, max_size=22)
-    body["template_id"] = draw(
-        suffix.map("smstmpl_".__add__).filter(lambda t: t != fixtures.template_id)
-    )
+    body["template_id"] = draw(_template_ids_other_than(fixtures.template_id))
     return InvalidPayload(body, TEMPLATE_UNKNOWN, "template_id")
 
 
@@ -180,18 +189,19 @@ def _is_unknown_status(value: str) -> bool:
     return value.strip().lower() not in _STATUS_ENUM
 
 
+_UNKNOWN_STATUSES = st.one_of(
+    st.sampled_from(("pending", "queued", "delivered", "received", "failed", "")),
+    st.text(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=10).filter(
+        _is_unknown_status
+    ),
+    _wrong_types(),
+)
+
+
 @st.composite
 def _unknown_status(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> InvalidPayload:
     body = draw(create_bodies(fixtures, now, _STATUSLESS_BASE))
-    body["status"] = draw(
-        st.one_of(
-            st.sampled_from(("pending", "queued", "delivered", "received", "failed", "")),
-            st.text(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=10).filter(
-                _is_unknown_status
-            ),
-            _wrong_types(),
-        )
-    )
+    body["status"] = draw(_UNKNOWN_STATUSES)
     return InvalidPayload(body, STATUS_UNKNOWN, "status")
 
 
@@ -289,4 +299,10 @@ def invalid_create_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrat
     """
     check_fixtures(fixtures)
     check_aware("now", now)
+    return _invalid_create_payloads(fixtures, now)
+
+
+@lru_cache(maxsize=256)
+def _invalid_create_payloads(fixtures: Fixtures, now: datetime) -> SearchStrategy[InvalidPayload]:
+    # Built once per arguments: the validation machine draws it at every step.
     return st.one_of([family(fixtures, now) for family in _FAMILIES])

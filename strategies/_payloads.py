@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -38,8 +39,39 @@ def scheduled_dates(now: datetime) -> SearchStrategy[str]:
     )
 
 
-@st.composite
+_BOOLEANS = st.booleans()
+_SEND_IN = st.integers(0, 59)
+
+
+@lru_cache(maxsize=256)
+def _sampled(values: tuple[Any, ...]) -> SearchStrategy[Any]:
+    return st.sampled_from(values)
+
+
+@lru_cache(maxsize=256)
+def _no_lead_or(leads: tuple[tuple[str, str], ...]) -> SearchStrategy[tuple[str, str] | None]:
+    return st.none() | st.sampled_from(leads)
+
+
+@lru_cache(maxsize=256)
 def create_bodies(
+    fixtures: Fixtures,
+    now: datetime,
+    statuses: tuple[str, ...],
+    *,
+    allow_template: bool = True,
+) -> SearchStrategy[dict[str, Any]]:
+    """The unchecked core of :func:`create_payloads`; also the base the invalid families
+    break. ``allow_template=False`` always sends ``text``.
+
+    Built once per arguments: composites draw it at every step, and a strategy built afresh
+    is validated afresh (its inner strategies too). A strategy object holds no state, so
+    sharing one draws exactly what a new one would."""
+    return _create_bodies(fixtures, now, statuses, allow_template=allow_template)
+
+
+@st.composite
+def _create_bodies(
     draw: st.DrawFn,
     fixtures: Fixtures,
     now: datetime,
@@ -47,35 +79,33 @@ def create_bodies(
     *,
     allow_template: bool = True,
 ) -> dict[str, Any]:
-    """The unchecked core of :func:`create_payloads`; also the base the invalid families
-    break. ``allow_template=False`` always sends ``text``."""
-    status = draw(st.sampled_from(statuses))
+    status = draw(_sampled(tuple(statuses)))
     body: dict[str, Any] = {
         "status": status,
-        "local_phone": draw(st.sampled_from(fixtures.internal_phones)),
-        "remote_phone": draw(st.sampled_from(fixtures.remote_phones)),
+        "local_phone": draw(_sampled(fixtures.internal_phones)),
+        "remote_phone": draw(_sampled(fixtures.remote_phones)),
     }
-    lead = draw(st.none() | st.sampled_from(fixtures.leads))
+    lead = draw(_no_lead_or(fixtures.leads))
     if lead is not None:
         body["lead_id"], body["contact_id"] = lead
     if (
         allow_template
         and fixtures.template_id is not None
         and lead == fixtures.leads[0]
-        and draw(st.booleans())
+        and draw(_BOOLEANS)
     ):
         body["template_id"] = fixtures.template_id
     else:
         body["text"] = draw(texts())
-    if draw(st.booleans()):
+    if draw(_BOOLEANS):
         directions = ("outbound",) if status in _SENT_BY_CLOSE else ("inbound", "outbound")
-        body["direction"] = draw(st.sampled_from(directions))
-    if draw(st.booleans()):
+        body["direction"] = draw(_sampled(directions))
+    if draw(_BOOLEANS):
         body["attachments"] = draw(attachments(min_size=1))
     if status == "scheduled":
         body["date_scheduled"] = draw(scheduled_dates(now))
-    if status == "outbox" and draw(st.booleans()):
-        body["send_in"] = draw(st.integers(0, 59))
+    if status == "outbox" and draw(_BOOLEANS):
+        body["send_in"] = draw(_SEND_IN)
     return body
 
 
@@ -109,25 +139,26 @@ def create_payloads(
         statuses: tuple[str, ...] = CREATE_STATUSES
     else:
         statuses = (check_one_of("status", status, CREATE_STATUSES),)
-    return create_bodies(fixtures, now, statuses)
+    return create_bodies(fixtures, now, statuses)  # built once per arguments
 
 
 _UPDATE_FIELDS = ("remote_phone", "text", "local_phone", "lead", "attachments", "activity_at")
+_UPDATE_CHOICES = st.lists(st.sampled_from(_UPDATE_FIELDS), min_size=1, max_size=3, unique=True)
 
 
 @st.composite
 def _update_bodies(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> dict[str, Any]:
-    chosen = draw(st.lists(st.sampled_from(_UPDATE_FIELDS), min_size=1, max_size=3, unique=True))
+    chosen = draw(_UPDATE_CHOICES)
     body: dict[str, Any] = {}
     for name in chosen:
         if name == "text":
             body["text"] = draw(texts())
         elif name == "remote_phone":
-            body["remote_phone"] = draw(st.sampled_from(fixtures.remote_phones))
+            body["remote_phone"] = draw(_sampled(fixtures.remote_phones))
         elif name == "local_phone":
-            body["local_phone"] = draw(st.sampled_from(fixtures.internal_phones))
+            body["local_phone"] = draw(_sampled(fixtures.internal_phones))
         elif name == "lead":
-            body["lead_id"], body["contact_id"] = draw(st.sampled_from(fixtures.leads))
+            body["lead_id"], body["contact_id"] = draw(_sampled(fixtures.leads))
         elif name == "attachments":
             body["attachments"] = draw(attachments())
         else:
@@ -149,4 +180,9 @@ def update_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrategy[dict
     """
     check_fixtures(fixtures)
     check_aware("now", now)
+    return _update_bodies_for(fixtures, now)
+
+
+@lru_cache(maxsize=256)
+def _update_bodies_for(fixtures: Fixtures, now: datetime) -> SearchStrategy[dict[str, Any]]:
     return _update_bodies(fixtures, now)

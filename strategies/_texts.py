@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from functools import cache
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -105,6 +106,14 @@ def texts(*, fidelity: bool = True, edge_whitespace: bool = False) -> SearchStra
     """
     check_bool("fidelity", fidelity)
     check_bool("edge_whitespace", edge_whitespace)
+    return _texts(fidelity, edge_whitespace)
+
+
+@cache
+def _texts(fidelity: bool, edge_whitespace: bool) -> SearchStrategy[str]:
+    # Built once per argument pair: composites draw texts at every step, and a strategy
+    # built afresh is validated afresh. A strategy object holds no state, so sharing it
+    # draws exactly what a new one would.
     raw = _raw_texts(fidelity=fidelity)
     stripped = raw.map(str.strip)
     if not edge_whitespace:
@@ -118,7 +127,10 @@ def e164_numbers() -> SearchStrategy[str]:
 
     Shrinks towards ``+16505550000``.
     """
-    return st.integers(0, 9999).map(lambda n: f"+1650555{n:04d}")
+    return _E164_NUMBERS
+
+
+_E164_NUMBERS = st.integers(0, 9999).map(lambda n: f"+1650555{n:04d}")
 
 
 # Never "" (a server may read it as null) nor a vanity number such as "+1650555abcd"
@@ -146,9 +158,16 @@ def malformed_phone_numbers() -> SearchStrategy[str]:
 
     Shrinks towards ``"+"``, then towards short runs of letters.
     """
+    return _MALFORMED_PHONE_NUMBERS
+
+
+def _malformed_phone_numbers() -> SearchStrategy[str]:
     lettered = st.tuples(
         st.sampled_from(("", "+", "+1")),
         st.text(st.sampled_from(string.digits), max_size=2),
         st.text(st.sampled_from(string.ascii_letters), min_size=1, max_size=3),
     ).map("".join)
     return st.one_of(st.sampled_from(_MALFORMED_EXAMPLES), lettered)
+
+
+_MALFORMED_PHONE_NUMBERS = _malformed_phone_numbers()
