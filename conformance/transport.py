@@ -15,8 +15,10 @@ latency middleware), that loop finishes it. There is no current task in the step
 an app that needs one (anyio task groups and thread pools: Starlette's sync endpoints and
 streaming responses) must pass ``eager=False``, which runs every request on the loop.
 
-Each thread gets its own event loop, made on its first request, so one transport can serve
-a pool of threads; :meth:`SyncASGITransport.close` closes them all.
+One transport may serve several threads: a request borrows the transport's event loop, and
+one that finds it busy (another thread is in a request) gets a loop of its own, closed when
+the request ends. So a transport holds one loop, however many threads it meets (a thread per
+request, as a deadline may start, leaks none); :meth:`SyncASGITransport.close` closes it.
 """
 
 from __future__ import annotations
@@ -45,27 +47,24 @@ class SyncASGITransport(httpx.BaseTransport):
         self.app = app
         self.raise_app_exceptions = raise_app_exceptions
         self.eager = eager
-        self._local = threading.local()
-        self._loops: list[asyncio.AbstractEventLoop] = []
-        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._in_use = threading.Lock()  # held by the request that borrowed self._loop
         self._closed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        loop = self._loop()
+        if self._closed:
+            raise RuntimeError("this SyncASGITransport is closed")
         body = request.read()
-        status, headers, content = self._run(loop, self._call_app(request, body))
+        borrowed = self._in_use.acquire(blocking=False)
+        loop = self._loop if borrowed else asyncio.new_event_loop()
+        try:
+            status, headers, content = self._run(loop, self._call_app(request, body))
+        finally:
+            if borrowed:
+                self._in_use.release()
+            else:
+                loop.close()
         return httpx.Response(status, headers=headers, content=content, request=request)
-
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
-        if loop is None or loop.is_closed():
-            with self._lock:
-                if self._closed:
-                    raise RuntimeError("this SyncASGITransport is closed")
-                loop = asyncio.new_event_loop()
-                self._loops.append(loop)
-            self._local.loop = loop
-        return loop
 
     def _run(self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, _Answer]) -> _Answer:
         if not self.eager:
@@ -149,12 +148,10 @@ class SyncASGITransport(httpx.BaseTransport):
         return status, headers, b"".join(parts)
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            loops, self._loops = self._loops, []
-        for loop in loops:
-            if not loop.is_closed():
-                loop.close()
+        self._closed = True
+        with self._in_use:  # not under a request still running
+            if not self._loop.is_closed():
+                self._loop.close()
 
 
 async def _resume(coro: Coroutine[Any, Any, _Answer], waiting_on: Any) -> _Answer:
