@@ -118,7 +118,9 @@ _ALL = (
           "a received (inbox) SMS created without direction is stored as outbound", 1),
     Fault("direction-swapped", "sms/create/direction-explicit",
           "an explicit direction on create is stored swapped, as seen from the contact's side "
-          "(inbound as outbound and back)", 1),
+          "(inbound as outbound and back)", 1,
+          # Where the status decides the direction, an explicit one is ignored: nothing to swap.
+          masked_by=("direction-override",)),
     # -- time -------------------------------------------------------------------------------
     Fault("outbox-never-sent", "sms/send/outbox-sent",
           "the sender skips outbox SMS: they stay in outbox forever", 1),

@@ -187,7 +187,8 @@ def _due_time(
     ctx: RequestContext, status: str, date_scheduled: datetime | None, send_in: float
 ) -> str | None:
     """Return when the sender sends a new SMS of ``status``: now plus ``send_in`` for
-    outbox, ``date_scheduled`` for scheduled, else never (``None``)."""
+    outbox, ``date_scheduled`` (or now, if that has passed) for scheduled, else never
+    (``None``)."""
     if status == "outbox":
         return format_dt(
             at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
@@ -197,7 +198,9 @@ def _due_time(
     if status == "scheduled" and "scheduled-never-sent" in ctx.faults:
         return None
     if status == "scheduled" and date_scheduled is not None:
-        return format_dt(date_scheduled)
+        # A date already past (past-date-scheduled=accept) falls due now: sent at once, and
+        # never stamped as sent before it was created.
+        return format_dt(max(date_scheduled, ctx.now))
     return None
 
 

@@ -60,7 +60,10 @@ def hosted(
     if ctx.readings["attachment-url"] != "rehosted":
         return files
     return [
+        # A url the server left empty (attachment-url-missing) stays empty when rehosted.
         {**item, "url": MEDIA_URL.format(sms_id=doc["id"], media_id=item.get("media_id"))}
+        if item.get("url") is not None
+        else item
         for item in files
     ]
 

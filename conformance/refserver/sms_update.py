@@ -217,7 +217,9 @@ def _update_draft(
             at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
         )
     elif requested == "scheduled" and "scheduled-never-sent" not in ctx.faults:
-        due_at = doc["date_scheduled"]
+        # A date already past (past-date-scheduled=accept) falls due now: sent at once.
+        scheduled = doc["date_scheduled"]
+        due_at = max(scheduled, format_dt(ctx.now)) if scheduled is not None else None
     doc["updated_by"] = ctx.org.user_id
     doc["date_updated"] = format_dt(ctx.now)
     if (

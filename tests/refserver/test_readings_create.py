@@ -91,6 +91,20 @@ def test_attachment_url_rehosted_answers_the_servers_own_media_url_and_keeps_the
     assert sms["attachments"] == [item]
 
 
+def test_a_url_the_faulty_server_left_empty_stays_empty_when_rehosted():
+    """attachment-url-missing is a bug under every reading: rehosting must not mend it."""
+    from conformance.refserver import ReferenceServer
+
+    server = ReferenceServer(
+        readings={"attachment-url": "rehosted"}, faults=["attachment-url-missing"]
+    )
+    try:
+        sms = create(server.client(), attachments=[PDF])
+        assert [item["url"] for item in sms["attachments"]] == [None]
+    finally:
+        server.close()
+
+
 def test_attachment_url_rehosted_also_rehosts_what_a_put_attaches(serve):
     client, _ = serve("attachment-url", "rehosted")
     sms = create(client)

@@ -78,3 +78,23 @@ def test_run_sender_reports_how_many_were_sent(server, make_sms, clock):
     assert server.run_sender() == 1
     clock.advance(1)
     assert server.run_sender() == 1
+
+
+def test_a_scheduled_sms_whose_date_has_passed_is_sent_at_once_never_before_it_was_made(
+    client, make_sms, clock
+):
+    """past-date-scheduled=accept: "taken, and sent at once"; stamped sent at its create,
+    not at the past date (the send-time activity_at of a list filter read it so)."""
+    clock.advance(3600)  # 13:00
+    sms = make_sms(status="scheduled", date_scheduled="2026-01-01T12:30:00Z")
+    sent = fetch(client, sms)
+    assert sent["status"] == "sent"
+    assert sent["date_sent"] == sent["date_created"] == "2026-01-01T13:00:00.000000+00:00"
+
+
+def test_a_draft_scheduled_by_put_for_a_passed_date_is_sent_at_the_put(client, make_sms, clock):
+    sms = make_sms()
+    clock.advance(3600)
+    path = f"activity/sms/{sms['id']}/"
+    client.put(path, json={"status": "scheduled", "date_scheduled": "2026-01-01T12:30:00Z"})
+    assert fetch(client, sms)["date_sent"] == "2026-01-01T13:00:00.000000+00:00"
