@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from conformance.compat.asyncio import running_loop
+
 __all__ = ["SyncASGITransport"]
 
 _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -69,15 +71,12 @@ class SyncASGITransport(httpx.BaseTransport):
     def _run(self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, _Answer]) -> _Answer:
         if not self.eager:
             return loop.run_until_complete(coro)
-        previous = asyncio.events._get_running_loop()
-        asyncio.events._set_running_loop(loop)
         try:
-            waiting_on = coro.send(None)
+            with running_loop(loop):
+                waiting_on = coro.send(None)
         except StopIteration as done:
             answer: _Answer = done.value
             return answer
-        finally:
-            asyncio.events._set_running_loop(previous)
         return loop.run_until_complete(_resume(coro, waiting_on))
 
     async def _call_app(self, request: httpx.Request, body: bytes) -> _Answer:

@@ -447,3 +447,35 @@ def test_every_declared_dependency_has_an_upper_bound():
     ]
     unbounded = [spec for spec in specs if "<" not in spec.replace("<=", "")]
     assert not unbounded, f"no upper bound on the major version: {unbounded}"
+
+
+# -- asyncio: a thread's running loop -----------------------------------------------------------
+
+
+def test_canary_within_running_loop_the_loop_is_the_running_one_and_none_after_it():
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        with compat.running_loop(loop):
+            assert asyncio.get_running_loop() is loop
+            assert asyncio.get_event_loop() is loop  # futures and Events bind to it
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()
+    finally:
+        loop.close()
+
+
+def test_an_asyncio_without_its_running_loop_setter_fails_loudly(monkeypatch):
+    import asyncio
+
+    monkeypatch.delattr(asyncio.events, "_set_running_loop")
+    loop = asyncio.new_event_loop()
+    try:
+        with (
+            pytest.raises(UpstreamChanged, match=r"asyncio .*_set_running_loop"),
+            compat.running_loop(loop),
+        ):
+            pass
+    finally:
+        loop.close()

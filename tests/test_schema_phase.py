@@ -716,3 +716,12 @@ def test_a_delete_answered_with_no_body_is_not_judged_on_media_type_or_schema():
         assert _SKIPS[check](empty, delete)
         assert not _SKIPS[check](braces, delete)
         assert not _SKIPS[check](empty, get)
+
+
+def test_a_body_whose_status_is_an_object_or_a_list_is_prepared_and_sent_as_drawn():
+    """An unhashable ``status`` is a negative case like any other: it stays, it is not a send."""
+    run = remote_run()
+    for status in ({"a": 1}, ["outbox"]):
+        create = case("POST", "/activity/sms/", body={"status": status, "remote_phone": "+1"})
+        run.prepare(create)
+        assert create.body["status"] == status and create.body["lead_id"] == "lead_run"

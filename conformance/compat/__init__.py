@@ -28,6 +28,9 @@ The touches, and who uses them:
 - schemathesis's check internals (``CheckContext.internals.recorder``, documented upstream
   as "built-in checks only, may change without notice"): :func:`responses_to_requests_made_for`,
   which the schema phase uses to see whether ``ignored_auth``'s own probes met noise.
+- asyncio's setting of a thread's running loop (``asyncio.events._get_running_loop`` and
+  ``_set_running_loop``): :func:`running_loop`, which the in-process transport
+  (:mod:`conformance.transport`) uses while it steps an app's coroutine by hand.
 - httpx's client transport (``httpx.Client._transport``): :func:`transport_of`, which the
   client uses to recognise an in-process target.
 - There is no private touch for the Basic ``Authorization`` header any more. It was
@@ -52,14 +55,16 @@ Nothing here imports Hypothesis, schemathesis or httpx at module level, so impor
 module costs nothing.
 
 The package, by library, still one place: :mod:`.hypothesis`, :mod:`.schemathesis` and
-:mod:`.httpx`; this module holds what they share (:class:`UpstreamChanged`, the versions the
-suite was written against) and re-exports every function.
+:mod:`.httpx` (and :mod:`.asyncio`, of the standard library); this module holds what they
+share (:class:`UpstreamChanged`, the versions the suite was written against) and re-exports
+every function.
 """
 
 from __future__ import annotations
 
 from conformance.compat._upstream import WRITTEN_AGAINST as WRITTEN_AGAINST
 from conformance.compat._upstream import UpstreamChanged as UpstreamChanged
+from conformance.compat.asyncio import running_loop as running_loop
 from conformance.compat.httpx import basic_authorization as basic_authorization
 from conformance.compat.httpx import transport_of as transport_of
 from conformance.compat.hypothesis import constants_of_lists as constants_of_lists
@@ -89,5 +94,6 @@ __all__ = [
     "pinned_app_constants",
     "pinned_local_constants",
     "responses_to_requests_made_for",
+    "running_loop",
     "transport_of",
 ]

@@ -13,13 +13,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from conformance.records import Exchange, RecordedRequest
+from conformance.safety import SENDING_STATUSES
 
 SMS = "activity/sms/"
 FIXTURE_KEYS = ("lead_id", "contact_id", "template_id")
 CONTACT_NAME = "Ada Lovelace"  # the run's first contact: templates render its first name
 CONTACT_PHONE = "+15555550100"
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
-SENDING_STATUSES = ("outbox", "scheduled")
 MIN_WAIT = 0.05  # seconds; shorter recorded gaps are not waited for
 _ID_CHARS = "A-Za-z0-9_-"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")

@@ -22,12 +22,11 @@ from conformance.client import (
     TimeBudgetExhausted,
 )
 from conformance.openapi import SMS_PATHS
-from conformance.safety import SMS, Guard
+from conformance.safety import SENDING_STATUSES, SMS, Guard
 
 if TYPE_CHECKING:
     from conformance.target import Target
 
-SENDING_STATUSES = frozenset({"outbox", "scheduled"})
 #: Methods that cannot modify anything; every other one on an item path names an owned id.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 COLLECTION_WRITES = frozenset({"PUT", "PATCH", "DELETE"})

@@ -1148,16 +1148,10 @@ def memory_bound() -> Iterator[dict[str, float]]:
         measured["peak_mb"] = (status("VmHWM") - base) / 2**20
 
 
-# Known failures, shown as such until fixed (none today).
-KNOWN: dict[str, str] = {}
-
-
 def _param(case: Case):
     marks = [pytest.mark.timeout(int(case.wall * 2 + 120))]
     if case.slow:
         marks.append(pytest.mark.slow)
-    if case.id in KNOWN:
-        marks.append(pytest.mark.xfail(reason=KNOWN[case.id], strict=False))
     return pytest.param(case, id=case.id, marks=marks)
 
 
