@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from conformance.fixtures import Fixtures
@@ -252,22 +254,28 @@ def _wrong_json_type(draw: st.DrawFn, fixtures: Fixtures, now: datetime) -> Inva
     return InvalidPayload(body, NO_5XX, key)
 
 
-_FAMILIES = (
-    _without_status,
-    _unknown_status,
-    _scheduled_without_date,
-    _send_in_too_large,
-    _send_in_wrong_type,
-    _without_local_phone,
-    _non_internal_local_phone,
-    _malformed_phone,
-    _unknown_template,
-    _invalid_attachment_list,
-    _wrong_json_type,
-)
+#: Each rule and the family that breaks it, in the order the families are drawn (and shrink).
+_FAMILY_OF = {
+    STATUS_REQUIRED: _without_status,
+    STATUS_UNKNOWN: _unknown_status,
+    SCHEDULED_REQUIRES_DATE: _scheduled_without_date,
+    SEND_IN_BELOW_60: _send_in_too_large,
+    SEND_IN_INVALID_TYPE: _send_in_wrong_type,
+    LOCAL_PHONE_REQUIRED: _without_local_phone,
+    LOCAL_PHONE_INTERNAL: _non_internal_local_phone,
+    PHONE_MALFORMED: _malformed_phone,
+    TEMPLATE_UNKNOWN: _unknown_template,
+    ATTACHMENT_INVALID: _invalid_attachment_list,
+    NO_5XX: _wrong_json_type,
+}
+_FAMILIES = tuple(_FAMILY_OF.values())
+if set(_FAMILY_OF) != INVALID_CREATE_RULES:  # pragma: no cover - a typo fails at import
+    raise ImportError("strategies._invalid: every invalid-create rule needs one family")
 
 
-def invalid_create_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrategy[InvalidPayload]:
+def invalid_create_payloads(
+    fixtures: Fixtures, *, now: datetime, breaking: Collection[str] | None = None
+) -> SearchStrategy[InvalidPayload]:
     """Returns a strategy which generates :class:`InvalidPayload` records: create bodies
     in which exactly one documented rule is broken and everything else is valid (built
     from :func:`create_payloads`), each tagged with the rule id and the field to blame.
@@ -294,12 +302,31 @@ def invalid_create_payloads(fixtures: Fixtures, *, now: datetime) -> SearchStrat
     - ``protocol/no-5xx``: one field of a wrong JSON type, or ``direction``/``source``
       outside its enum (field = that key).
 
+    ``breaking`` (rule ids from :data:`INVALID_CREATE_RULES`) draws only the families of
+    those rules, each as often as the others: for a caller that wants some refusals more
+    often than one in eleven.
+
     Shrinks towards the first family (a minimal draft body without ``status``), and
     within a family towards its minimal valid base.
     """
     check_fixtures(fixtures)
     check_aware("now", now)
-    return _invalid_create_payloads(fixtures, now)
+    if breaking is None:
+        return _invalid_create_payloads(fixtures, now)
+    unknown = set(breaking) - INVALID_CREATE_RULES
+    if unknown or not breaking:
+        raise InvalidArgument(
+            f"breaking={sorted(breaking)!r}: expected some of {sorted(INVALID_CREATE_RULES)}"
+        )
+    chosen = tuple(rule for rule in _FAMILY_OF if rule in set(breaking))
+    return _families_breaking(fixtures, now, chosen)
+
+
+@lru_cache(maxsize=256)
+def _families_breaking(
+    fixtures: Fixtures, now: datetime, rules: tuple[str, ...]
+) -> SearchStrategy[InvalidPayload]:
+    return st.one_of([_FAMILY_OF[rule](fixtures, now) for rule in rules])
 
 
 @lru_cache(maxsize=256)

@@ -6,7 +6,9 @@ grouped by area of the docs, one mixin each: :mod:`.lifecycle` (create, read, ed
 schedule, send, cancel, delete, time), :mod:`.validation` (bodies a create must refuse),
 :mod:`.lists` (filters, pagination), :mod:`.protocol` (credentials, methods, formats,
 unknown ids), :mod:`.isolation` (another organisation) and :mod:`.silent` (where the docs
-are silent). The operations they are made of are in :mod:`.operations`.
+are silent), and :mod:`.steering` (in turn, what reaches each rule or boundary that
+would otherwise be judged too rarely). The operations they are made of are in
+:mod:`.operations`.
 
 Hypothesis collects the rules of the composed class by name (``inspect.getmembers``) and
 orders them by arguments and name, so which module holds a rule does not change a draw.
@@ -30,6 +32,7 @@ from conformance.machine.operations import given_leads_bound
 from conformance.machine.protocol import ProtocolRules
 from conformance.machine.protocol import unknown_id_like as unknown_id_like
 from conformance.machine.silent import SilentRules
+from conformance.machine.steering import SteeringRules
 from conformance.machine.validation import ValidationRules
 from conformance.run_state import RunState
 
@@ -43,7 +46,13 @@ __all__ = ["RuleViolation", "Session", "build_machine", "given_leads_bound"]
 
 
 class _SmsMachine(
-    LifecycleRules, ValidationRules, ListRules, ProtocolRules, IsolationRules, SilentRules
+    LifecycleRules,
+    ValidationRules,
+    ListRules,
+    ProtocolRules,
+    IsolationRules,
+    SilentRules,
+    SteeringRules,
 ):
     """Every rule group, over one step pipeline."""
 

@@ -13,6 +13,8 @@ from conformance.model import SENDING, Expectation
 from conformance.safety import item_path
 
 SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
+#: Seconds before a due time that fall in its last second.
+LAST_SECOND = (0.25, 0.5, 0.9)
 GET_FIELDS = ("id", "status", "text", "lead_id", "local_phone", "direction")
 
 
@@ -97,6 +99,19 @@ class LifecycleRules(Operations):
         text = data.draw(sms_st.texts().filter(lambda t: t != record.written.get("text")))
         self._update(record, {"text": text})
 
+    @has("inbox", "sent", "error", "delivered", *SENDING)
+    @rule(data=st.data())
+    def move_non_draft(self, data: st.DataObject) -> None:
+        """Only drafts may be edited, their status too: a non-draft (pending or not) moved
+        to any status but ``draft`` (which cancels a pending one) must be refused."""
+        record = self._pick(data, "inbox", "sent", "error", "delivered", *SENDING)
+        statuses = sms_st.CREATE_STATUSES if self.target.allow_send else ("inbox", "sent")
+        status = data.draw(st.sampled_from([s for s in statuses if s != "draft"]), label="to")
+        body: dict[str, object] = {"status": status}
+        if status == "scheduled":
+            body["date_scheduled"] = self._future(data)
+        self._update(record, body)
+
     @has("inbox", "sent", "error", "delivered")
     @rule(data=st.data())
     def cancel_non_cancellable(self, data: st.DataObject) -> None:
@@ -152,7 +167,7 @@ class LifecycleRules(Operations):
         self._pass_time(seconds)
 
     @precondition(lambda self: self.target.clock_can_jump and bool(self._pending()))
-    @rule(data=st.data(), before=st.integers(1, 5))
+    @rule(data=st.data(), before=st.one_of(st.sampled_from(LAST_SECOND), st.integers(1, 5)))
     def cancel_a_moment_before_it_is_sent(self, data: st.DataObject, before: int) -> None:
         """Races live here: a cancel a moment before the sender runs must still win."""
         record = data.draw(st.sampled_from(self._pending()), label="sms")
@@ -161,3 +176,15 @@ class LifecycleRules(Operations):
         if ahead > 0:
             self.target.clock.sleep(ahead)
         self._update(self.model.records[record.id], {"status": "draft"})
+
+    @precondition(lambda self: self.target.clock_can_jump and bool(self._pending()))
+    @rule(data=st.data(), before=st.sampled_from(LAST_SECOND))
+    def read_a_moment_before_it_is_due(self, data: st.DataObject, before: float) -> None:
+        """A sender that runs early shows in the last second before the due time: the SMS
+        read then must still be pending."""
+        record = data.draw(st.sampled_from(self._pending()), label="sms")
+        assert record.due is not None
+        ahead = (record.due - self._now()).total_seconds() - before
+        if ahead > 0:
+            self.target.clock.sleep(ahead)
+        self._observe_statuses(self._get(self.model.records[record.id]))

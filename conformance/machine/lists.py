@@ -27,6 +27,7 @@ from conformance.model import DEFAULT_LIMIT, SmsRecord, TimeWindow
 # quarter-hour offset such as 12.75 is not documented).
 TZ_OFFSETS = ("0", "-4", "5.5", "-0.0", "14", "-11.5", "13", "-2.5")
 FOCUSED_FILTERS = ("lead_id", "contact_id", "user_id", "id__in", "date_created", "activity_at")
+LIST_FIELDS = ("id", "status", "text", "lead_id", "date_created", "direction")
 BOUNDARY_NUDGES = st.sampled_from([0, 0, -1e-6, 1e-6])
 NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400]))
 WALK_MAX_PAGES = 30
@@ -147,6 +148,14 @@ class ListRules(Operations):
         count = data.draw(st.integers(1, min(3, len(records) - 1)), label="how many")
         chosen = data.draw(st.permutations(records), label="order")[:count]
         self._list(self._scoped({"id__in": ",".join(record.id for record in chosen)}))
+
+    @precondition(lambda self: bool(self._on_own_leads()))
+    @rule(data=st.data())
+    def list_trimmed(self, data: st.DataObject) -> None:
+        """``_fields`` on a list that shows SMS: whether a server trims them there is open
+        (1.2), and seen only on a page that is not empty."""
+        fields = st.lists(st.sampled_from(LIST_FIELDS), min_size=1, max_size=3, unique=True)
+        self._list(self._scoped({"_fields": ",".join(data.draw(fields, label="_fields"))}))
 
     # -- pagination ------------------------------------------------------------------------
 

@@ -238,6 +238,23 @@ def test_invalid_create_payloads_reach_every_rule(rule):
     assert broken_rules(case.body) == {(rule, case.field)}
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    breaking=st.lists(st.sampled_from(sorted(DOCUMENTED_RULES)), min_size=1, unique=True),
+    data=st.data(),
+)
+def test_invalid_create_payloads_breaking_some_rules_break_only_those(breaking, data):
+    case = data.draw(invalid_create_payloads(FIXTURES, now=NOW, breaking=breaking))
+    assert case.violation in breaking
+    assert broken_rules(case.body) == {(case.violation, case.field)}
+
+
+@pytest.mark.parametrize("breaking", [[], ["sms/create/no-such-rule"], ["protocol/no-5xx", "x"]])
+def test_invalid_create_payloads_refuse_to_break_what_they_do_not_know(breaking):
+    with pytest.raises(InvalidArgument):
+        invalid_create_payloads(FIXTURES, now=NOW, breaking=breaking)
+
+
 def test_send_in_of_exactly_60_is_drawn():
     case = find(
         invalid_create_payloads(FIXTURES, now=NOW),
