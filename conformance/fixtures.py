@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Fixtures"]
+__all__ = ["Fixtures", "Foreign"]
+
+
+@dataclass(frozen=True, slots=True)
+class Foreign:
+    """What another organisation holds, read (never written) with ``--second-api-key``:
+    its internal numbers, a template, a lead with a contact. One organisation never reaches
+    another's data, so an SMS body of the run that names any of them must be refused (or,
+    for an internal number on a draft, which the docs leave open, not judged)."""
+
+    internal_phones: tuple[str, ...] = ()
+    template_id: str | None = None
+    lead: tuple[str, str] | None = None  # (lead id, contact id)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.internal_phones or self.template_id or self.lead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +56,7 @@ class Fixtures:
     template_text: str | None
     rendered_template: str | None
     remote_phones: tuple[str, ...] = ("+12015550123", "+12015550124")  # as FICTIONAL_RECIPIENTS
+    foreign: Foreign | None = None  # what the second organisation holds (--second-api-key)
 
     def __post_init__(self) -> None:
         if not self.internal_phones:

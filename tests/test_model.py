@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.fixtures import Fixtures
+from conformance.fixtures import Fixtures, Foreign
 from conformance.model import (
     ListExpectation,
     Model,
@@ -48,6 +49,26 @@ def body(status: str, **fields) -> dict:
 def test_each_create_status_must_be_accepted(status):
     expectation = model().expect_create(body(status, text="hi"), WINDOW)
     assert (expectation.accept, expectation.rule) == (True, f"sms/create/status-{status}")
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule", "field"),
+    [
+        ({"lead_id": "lead_b"}, "isolation/foreign-reference", "lead_id"),
+        ({"contact_id": "cont_b"}, "isolation/foreign-reference", "contact_id"),
+        ({"template_id": "smstmpl_b"}, "sms/create/template-unknown-rejected", "template_id"),
+        (
+            {"status": "outbox", "local_phone": "+16505550999"},
+            "sms/create/local-phone-internal",
+            "local_phone",
+        ),
+    ],
+)
+def test_a_create_naming_another_organisations_object_must_be_refused(fields, rule, field):
+    foreign = Foreign(("+16505550999",), "smstmpl_b", ("lead_b", "cont_b"))
+    theirs = Model(replace(FIXTURES, foreign=foreign))
+    expectation = theirs.expect_create({**body("draft", text="hi"), **fields}, WINDOW)
+    assert (expectation.accept, expectation.rule, expectation.field) == (False, rule, field)
 
 
 def test_scheduled_without_date_scheduled_must_be_rejected_naming_the_field():

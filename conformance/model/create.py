@@ -67,6 +67,11 @@ class CreateModel:
         template_id = body.get("template_id")
         if template_id is not None and template_id != self.fixtures.template_id:
             return Expectation("sms/create/template-unknown-rejected", False, "template_id")
+        foreign = self.fixtures.foreign.lead if self.fixtures.foreign else None
+        if foreign is not None:
+            for name, value in zip(("lead_id", "contact_id"), foreign, strict=True):
+                if body.get(name) == value:
+                    return Expectation("isolation/foreign-reference", False, name)
         scheduled_on = body.get("date_scheduled")
         if status == "scheduled" and not is_number(scheduled_on) and read(scheduled_on) is None:
             return Expectation(

@@ -22,6 +22,12 @@ __all__ = ["Crm"]
 TEMPLATE_STATUSES = ("active", "archived")
 
 
+def _owner(ctx: RequestContext, fault: str) -> str | None:
+    """The organisation whose objects a request may name: its own; any (None) under
+    ``fault``, a bug that looks an id up without its organisation."""
+    return None if fault in ctx.faults else ctx.org.organization_id
+
+
 def _require_object(body: object, field: str) -> Mapping[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed(field, "Must be an object.")
@@ -148,12 +154,14 @@ class Crm:
         self.storage.delete("lead", org, lead_id)
 
     def get_contact(self, ctx: RequestContext, contact_id: object) -> dict[str, Any] | None:
-        """Return the contact or ``None`` if unknown in this organisation."""
-        return self.storage.get("contact", ctx.org.organization_id, contact_id)
+        """Return the contact or ``None`` if unknown in this organisation (in any, under
+        the ``foreign-lead-accepted`` fault)."""
+        return self.storage.get("contact", _owner(ctx, "foreign-lead-accepted"), contact_id)
 
     def find_lead(self, ctx: RequestContext, lead_id: object) -> dict[str, Any] | None:
-        """Return the stored lead (without contacts) or ``None``."""
-        return self.storage.get("lead", ctx.org.organization_id, lead_id)
+        """Return the stored lead (without contacts) or ``None`` (a lead of any organisation
+        under the ``foreign-lead-accepted`` fault)."""
+        return self.storage.get("lead", _owner(ctx, "foreign-lead-accepted"), lead_id)
 
     # -- SMS templates --------------------------------------------------------------------
 

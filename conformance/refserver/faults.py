@@ -239,6 +239,12 @@ _ALL = (
           "a PUT may edit another organisation's draft", 2),
     Fault("isolation-delete-leak", "isolation/modify",
           "a DELETE may delete another organisation's SMS", 2),
+    Fault("foreign-lead-accepted", "isolation/foreign-reference",
+          "a create may name another organisation's lead (and contact): the SMS is put on it", 2),
+    Fault("foreign-template-accepted", "sms/create/template-unknown-rejected",
+          "a create may name another organisation's SMS template, which is rendered", 2),
+    Fault("foreign-local-phone-accepted", "sms/create/local-phone-internal",
+          "a send may name another organisation's internal number as local_phone", 2),
     # -- rate limits ------------------------------------------------------------------------
     Fault("429-without-retry-after", "ratelimit/429-headers",
           "429 answers carry RateLimit but no Retry-After", 9),

@@ -17,6 +17,7 @@ from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision
 from conformance.refserver.errors import ValidationFailed
 from conformance.refserver.phones import country_iso, format_phone
+from conformance.refserver.seed import ORGS
 from conformance.refserver.templates import RenderContext, render
 from conformance.refserver.validation import REQUIRED, phone_value, string_value
 
@@ -105,6 +106,8 @@ def local_phone_value(
     known = ctx.org.internal_numbers
     if "external-local-phone-accepted" in ctx.faults:
         known = (*known, *ctx.org.external_numbers)  # the type is not checked
+    if "foreign-local-phone-accepted" in ctx.faults:
+        known = tuple(n for org in ORGS for n in org.internal_numbers)  # any organisation's
     if value not in known:
         raise ValidationFailed(
             "local_phone",
@@ -145,7 +148,8 @@ def find_template(ctx: RequestContext, crm: Crm, body: Mapping[str, Any]) -> dic
     template_id = string_value(body, "template_id")
     if template_id is None:
         return None
-    template = crm.storage.get("sms_template", ctx.org.organization_id, template_id)
+    owner = None if "foreign-template-accepted" in ctx.faults else ctx.org.organization_id
+    template = crm.storage.get("sms_template", owner, template_id)
     if template is None and "unknown-template-ignored" in ctx.faults:
         return None
     if template is None:

@@ -44,6 +44,7 @@ DECIDING_RULES = (
     "sms/create/local-phone-logging",
     "sms/create/phone-malformed",
     "sms/create/template-unknown-rejected",
+    "isolation/foreign-reference",
     "sms/create/template-and-text",
     "sms/create/empty-send",
     "sms/create/attachment-invalid",

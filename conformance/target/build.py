@@ -73,6 +73,7 @@ def embedded_target(
         id_seed=EMBEDDED_ID_SEED,
         readings=readings,
     )
+    _seed_the_other_organisation(server)
     label = [f"fault: {', '.join(faults)}"] if faults else []
     label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
     org, other = server.orgs[0], server.orgs[1]
@@ -119,6 +120,25 @@ def embedded_target(
         given=given or GivenFixtures(),
         loopback=loopback,
     )
+
+
+def _seed_the_other_organisation(server: Any) -> None:
+    """Give the second organisation a lead with a contact and a template, so that a run can
+    name another organisation's objects (its internal numbers it has from the start)."""
+    with server.client(1) as other:
+        other.post(
+            "lead/",
+            json={
+                "name": "another organisation's lead",
+                "contacts": [
+                    {"name": "Bea Other", "phones": [{"type": "mobile", "phone": "+12015550199"}]}
+                ],
+            },
+        ).raise_for_status()
+        other.post(
+            "sms_template/",
+            json={"name": "another organisation's template", "text": "Hi {{ contact.first_name }}"},
+        ).raise_for_status()
 
 
 def remote_target(

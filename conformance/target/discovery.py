@@ -14,6 +14,7 @@ from conformance.fixture_answers import read_lead, read_me, read_phones, read_te
 from conformance.fixtures import Fixtures
 from conformance.safety import item_path
 from conformance.target.errors import ConfigurationError, EndpointMissing, TargetRejected
+from conformance.target.foreign import read_foreign
 from conformance.target.naming import (
     CONTACT_NAMES,
     FICTIONAL_RECIPIENTS,
@@ -155,6 +156,7 @@ class FixtureDiscovery:
             template_text=text,
             rendered_template=rendered,
             remote_phones=self.recipients,
+            foreign=read_foreign(self.api),
         )
         return self.fixtures
 

@@ -310,6 +310,26 @@ def _other_org(method):
     return scenario
 
 
+def _foreign(kind):
+    """A create of the first organisation naming the second's lead, template or number."""
+
+    def scenario(w):
+        if kind == "lead":
+            lead = w.other.post("lead/", json={"name": "B", "contacts": [{"name": "Bea"}]}).json()
+            return w.post(lead_id=lead["id"]).status_code
+        if kind == "template":
+            body = {"name": "t", "text": "Hi {{ contact.first_name }}"}
+            template = w.other.post("sms_template/", json=body).json()["id"]
+            lead, contact = w.lead()
+            return w.post(
+                template_id=template, text=..., lead_id=lead, contact_id=contact
+            ).status_code
+        number = w.server.orgs[1].internal_numbers[0]
+        return w.post(status="outbox", local_phone=number).status_code
+
+    return scenario
+
+
 def _throttled(header):
     def scenario(w):
         w.c.get("activity/sms/")
@@ -440,6 +460,9 @@ SCENARIOS = {
     "isolation-list-leak": _other_org("list"),
     "isolation-update-leak": _other_org("PUT"),
     "isolation-delete-leak": _other_org("DELETE"),
+    "foreign-lead-accepted": _foreign("lead"),
+    "foreign-template-accepted": _foreign("template"),
+    "foreign-local-phone-accepted": _foreign("local_phone"),
     # rate limits
     "429-without-retry-after": _throttled("retry-after"),
     "ratelimit-header-malformed": _throttled("ratelimit"),
