@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
+from conformance.model import Timing
+from conformance.replay.judge import judge_by_rule, replay_fixtures
 from conformance.replay.steps import replay_steps
 from conformance.replay.symptom import Symptom, shows, symptom_of
 
@@ -75,6 +77,12 @@ class Outcome:
     leftovers: list[str] = field(default_factory=list)
 
 
+_UNSET: Any = object()  # no symptom given: the rule's check judges, else the derived symptom
+_NO_SYMPTOM = (
+    "the failing rule's check does not judge the replayed steps, and the last recorded "
+    "answer is what the clean reference server answers too; nothing to look for"
+)
+
 EXIT_CODES = {"reproduced": 1, "fixed": 0, "flaky": 3, "cannot-tell": 3, "error": 3}
 
 
@@ -86,21 +94,35 @@ def replay_failure(
     sleep: Callable[[float], None],
     local_phones: Sequence[str] = (),
     retries: int = 3,
-    symptom: Symptom | None | Any = None,
+    symptom: Symptom | None | Any = _UNSET,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    external_phones: Sequence[str] = (),
+    timing: Timing | None = None,
 ) -> Outcome:
-    """Replay ``failure`` through ``http``; when the symptom does not show, try again up to
-    ``retries`` times before calling it fixed. ``symptom`` defaults to :func:`symptom_of`."""
-    symptom = symptom_of(failure) if symptom is None else symptom
-    if symptom is None:
-        return Outcome(
-            "cannot-tell",
-            0,
-            "the last recorded answer is what the clean reference server answers too; "
-            "no symptom to look for",
-        )
+    """Replay ``failure`` through ``http``; when the violation does not show, try again up
+    to ``retries`` times before calling it fixed.
+
+    Whether it shows is decided by the failing rule's own check on the replayed steps
+    (:func:`~conformance.replay.judge.judge_by_rule`, with a model rebuilt from them, on
+    ``timing``); where that check does not judge them, by the symptom (``symptom``,
+    default :func:`symptom_of`). ``local_phones`` and ``external_phones`` are the target's
+    numbers of each kind: a recorded number keeps its kind (an external or unknown
+    ``local_phone`` stays one)."""
+    given = symptom is not _UNSET
+    found: list[Symptom | None] = [symptom] if given else []
+
+    def the_symptom() -> Symptom | None:
+        if not found:
+            found.append(symptom_of(failure))
+        return found[0]
+
+    if given and symptom is None:
+        return Outcome("cannot-tell", 0, _NO_SYMPTOM)
+    fixtures_phones = tuple(local_phones)
     leftovers: list[str] = []
     tries = 0
+    last = None
+    said = ""
     for attempt in range(1 + max(0, retries)):
         tries += 1
         done = replay_steps(
@@ -110,22 +132,34 @@ def replay_failure(
             sleep=sleep,
             local_phones=local_phones,
             now=now,
+            external_phones=external_phones,
         )
         leftovers.extend(done.leftovers)
         if done.setup_error is not None:
             return Outcome("error", tries, f"could not set up: {done.setup_error}", leftovers)
         if done.last is None:
             return Outcome("error", tries, "the last step got no answer", leftovers)
-        if shows(symptom, done.last.status_code, done.last.body):
+        last = done.last
+        judgement = None
+        if not given:
+            fixtures = replay_fixtures(done.leads, done.templates, fixtures_phones, external_phones)
+            judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
+        if judgement is not None and judgement.shows is not None:
+            shown, said = judgement.shows, judgement.describe()
+        else:
+            chosen = the_symptom()
+            if chosen is None:
+                return Outcome("cannot-tell", tries, _NO_SYMPTOM, leftovers)
+            shown = shows(chosen, done.last.status_code, done.last.body)
+            said = f"the last answer has {chosen.describe()}"
+        if shown:
             verdict = "reproduced" if attempt == 0 else "flaky"
-            detail = f"the last answer has {symptom.describe()}"
+            detail = said
             if attempt:
                 detail += f" on try {tries}, not on the first"
             return Outcome(verdict, tries, detail, leftovers)
-        last = done.last
-    detail = (
-        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})"
-    )
+    assert last is not None
+    detail = f"none of {tries} tries showed the violation ({said}; last answer: HTTP {last.status_code})"
     differing = [
         f"step {n} answered {now_status}, recorded {step.response.status_code}"
         for n, (step, now_status) in enumerate(
@@ -170,6 +204,8 @@ class ReplayTarget:
     now: Callable[[], datetime]
     local_phones: Sequence[str]
     name: str
+    external_phones: Sequence[str] = ()
+    timing: Timing | None = None  # due-time tolerance the rule's check judges with
 
     def replay(self, failure: Failure, *, retries: int = 3) -> Outcome:
         """Replay ``failure`` here (:func:`replay_failure`)."""
@@ -181,6 +217,8 @@ class ReplayTarget:
             local_phones=self.local_phones,
             retries=retries,
             now=self.now,
+            external_phones=self.external_phones,
+            timing=self.timing,
         )
 
 
@@ -199,11 +237,18 @@ def embedded_replay_target(
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
     from conformance.refserver.readings import parse_readings
+    from conformance.target import EMBEDDED_RATE_LIMIT
     from conformance.transport import SyncASGITransport
 
     faults = tuple(faults)
     clock = VirtualClock()
-    server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
+    # Rate-limited as a run's embedded server is: a throttling failure drives it (.drive).
+    server = ReferenceServer(
+        clock=clock,
+        faults=faults,
+        readings=parse_readings(readings),
+        rate_limit=EMBEDDED_RATE_LIMIT,
+    )
     org, other = server.orgs[0], server.orgs[1]
     loopback = None
     try:
@@ -230,6 +275,8 @@ def embedded_replay_target(
             sleep=clock.sleep,
             now=clock.now,
             local_phones=local_phones or org.internal_numbers,
+            external_phones=org.external_numbers,
+            timing=Timing(early=0.0, grace=0.0),
             name=f"the embedded reference server{where}"
             + (f" ({', '.join(faults)})" if faults else ""),
         )
