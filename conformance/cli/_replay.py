@@ -137,6 +137,11 @@ def replay_command(
         usage("--fault and --reading apply to the embedded server only (--embedded)")
     if over_http and not embedded:
         usage("--over-http applies to the embedded server only (--embedded)")
+    # The recorded run's internal numbers (an older report lacks them: every recorded
+    # number not the target's own is then taken for an internal one).
+    numbers = document.get("numbers")
+    internal = numbers.get("internal") if isinstance(numbers, dict) else None
+    internal = [n for n in internal if isinstance(n, str)] if isinstance(internal, list) else None
     worst = EXIT_PASS
     with contextlib.ExitStack() as stack:
         if embedded:
@@ -182,7 +187,7 @@ def replay_command(
                 f"replaying failure {number} ({failure.rule}, {len(failure.steps)} step(s)) "
                 f"against {target.name}"
             )
-            outcome = target.replay(failure, retries=retries)
+            outcome = target.replay(failure, retries=retries, recorded_internal=internal)
             say(f"{outcome.verdict}: {failure.rule} - {outcome.detail}")
             for leftover in outcome.leftovers:
                 say(f"  not deleted: {leftover}", err=True)

@@ -171,10 +171,19 @@ def run_target(
         cleanup_command=command,
         strict=strict,
         open_points=_behaviour_profile(state),
+        numbers=_numbers(target),
     )
     report = redactor.scrub_obj(report)
     emit(Event("finished", report.reason or verdict))
     return report
+
+
+def _numbers(target: Target) -> dict[str, list[str]]:
+    """The target's sending numbers by kind, as its fixtures listed them (none: unknown)."""
+    fixtures = target.fixtures
+    if fixtures is None:
+        return {}
+    return {"internal": list(fixtures.internal_phones), "external": list(fixtures.external_phones)}
 
 
 def _phases(state: RunState) -> None:

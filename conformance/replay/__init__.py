@@ -24,6 +24,8 @@ The package, by concern: :mod:`.plan` (what the steps need: fixtures, ids, dates
 
 from __future__ import annotations
 
+from conformance.replay.judge import RuleJudgement as RuleJudgement
+from conformance.replay.judge import judge_by_rule as judge_by_rule
 from conformance.replay.outcome import EXIT_CODES as EXIT_CODES
 from conformance.replay.outcome import Outcome as Outcome
 from conformance.replay.outcome import ReplayTarget as ReplayTarget
@@ -33,16 +35,23 @@ from conformance.replay.outcome import replay_failure as replay_failure
 from conformance.replay.outcome import replay_on_embedded as replay_on_embedded
 from conformance.replay.plan import CONTACT_NAME as CONTACT_NAME
 from conformance.replay.plan import CONTACT_PHONE as CONTACT_PHONE
+from conformance.replay.plan import DRIVE_NOTE as DRIVE_NOTE
+from conformance.replay.plan import FILL_NOTE as FILL_NOTE
 from conformance.replay.plan import FIXTURE_KEYS as FIXTURE_KEYS
 from conformance.replay.plan import MIN_WAIT as MIN_WAIT
 from conformance.replay.plan import SENDING_STATUSES as SENDING_STATUSES
 from conformance.replay.plan import SMS as SMS
 from conformance.replay.plan import TEMPLATE_TEXT as TEMPLATE_TEXT
+from conformance.replay.plan import THROTTLED_NOTE as THROTTLED_NOTE
 from conformance.replay.plan import Plan as Plan
+from conformance.replay.plan import contact_name as contact_name
+from conformance.replay.plan import fill_body as fill_body
+from conformance.replay.plan import lead_contacts as lead_contacts
 from conformance.replay.plan import plan_for as plan_for
 from conformance.replay.plan import sends as sends
 from conformance.replay.plan import shifted as shifted
 from conformance.replay.plan import substitute as substitute
+from conformance.replay.plan import throttled as throttled
 from conformance.replay.steps import Replayed as Replayed
 from conformance.replay.steps import SetupFailed as SetupFailed
 from conformance.replay.steps import raw_content_type as raw_content_type
@@ -64,10 +73,15 @@ __all__ = [
     "Predicate",
     "ReplayTarget",
     "Replayed",
+    "RuleJudgement",
     "SetupFailed",
     "Symptom",
     "derive_symptom",
+    "contact_name",
     "embedded_replay_target",
+    "fill_body",
+    "judge_by_rule",
+    "lead_contacts",
     "failures_from_report",
     "plan_for",
     "replay_failure",

@@ -49,7 +49,8 @@ class RuleJudgement:
         finding = self.finding
         where = f" (request {self.step} of the replay)" if self.step else ""
         if self.shows:
-            return f"the rule's check found it{where}: expected {finding.expected}; got {finding.actual}"
+            got = f"expected {finding.expected}; got {finding.actual}"
+            return f"the rule's check found it{where}: {got}"
         return f"the rule's check judged it and it held{where}"
 
 

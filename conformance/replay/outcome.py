@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 from conformance.model import Timing
+from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
 from conformance.replay.judge import judge_by_rule, replay_fixtures
 from conformance.replay.steps import replay_steps
 from conformance.replay.symptom import Symptom, shows, symptom_of
@@ -98,6 +98,7 @@ def replay_failure(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     external_phones: Sequence[str] = (),
     timing: Timing | None = None,
+    recorded_internal: Sequence[str] | None = None,
 ) -> Outcome:
     """Replay ``failure`` through ``http``; when the violation does not show, try again up
     to ``retries`` times before calling it fixed.
@@ -107,7 +108,8 @@ def replay_failure(
     ``timing``); where that check does not judge them, by the symptom (``symptom``,
     default :func:`symptom_of`). ``local_phones`` and ``external_phones`` are the target's
     numbers of each kind: a recorded number keeps its kind (an external or unknown
-    ``local_phone`` stays one)."""
+    ``local_phone`` stays one; ``recorded_internal``, the recorded run's internal numbers
+    when its report lists them, tells which recorded numbers are to be mapped)."""
     given = symptom is not _UNSET
     found: list[Symptom | None] = [symptom] if given else []
 
@@ -133,6 +135,7 @@ def replay_failure(
             local_phones=local_phones,
             now=now,
             external_phones=external_phones,
+            recorded_internal=recorded_internal,
         )
         leftovers.extend(done.leftovers)
         if done.setup_error is not None:
@@ -159,7 +162,9 @@ def replay_failure(
                 detail += f" on try {tries}, not on the first"
             return Outcome(verdict, tries, detail, leftovers)
     assert last is not None
-    detail = f"none of {tries} tries showed the violation ({said}; last answer: HTTP {last.status_code})"
+    detail = (
+        f"none of {tries} tries showed the violation ({said}; last answer: HTTP {last.status_code})"
+    )
     differing = [
         f"step {n} answered {now_status}, recorded {step.response.status_code}"
         for n, (step, now_status) in enumerate(
@@ -207,7 +212,13 @@ class ReplayTarget:
     external_phones: Sequence[str] = ()
     timing: Timing | None = None  # due-time tolerance the rule's check judges with
 
-    def replay(self, failure: Failure, *, retries: int = 3) -> Outcome:
+    def replay(
+        self,
+        failure: Failure,
+        *,
+        retries: int = 3,
+        recorded_internal: Sequence[str] | None = None,
+    ) -> Outcome:
         """Replay ``failure`` here (:func:`replay_failure`)."""
         return replay_failure(
             failure,
@@ -219,6 +230,7 @@ class ReplayTarget:
             now=self.now,
             external_phones=self.external_phones,
             timing=self.timing,
+            recorded_internal=recorded_internal,
         )
 
 

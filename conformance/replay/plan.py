@@ -155,6 +155,16 @@ def fills_of(
     return fills
 
 
+FILL_NOTE = "SMS the recorded list showed that no step made: made again, as drafts"
+THROTTLED_NOTE = "a 429 the run waited out; the next step sends the request again"
+DRIVE_NOTE = "the failure is in a throttled answer: sent again until the target throttles it"
+
+
+def throttled(exchange: Exchange) -> bool:
+    """True when the recorded answer to ``exchange`` was a 429."""
+    return exchange.response is not None and exchange.response.status_code == 429
+
+
 def fill_body(item: Mapping[str, Any]) -> dict[str, Any]:
     """The create body that makes an SMS like the listed ``item`` again: a draft with its
     lead, contact, text and numbers."""
@@ -178,7 +188,9 @@ def lead_contacts(count: int) -> list[dict[str, Any]]:
     names = (CONTACT_NAME, *MORE_CONTACTS)
     contacts = []
     for index in range(max(1, count)):
-        name = names[index % len(names)] + (f" {index // len(names) + 1}" if index >= len(names) else "")
+        name = names[index % len(names)] + (
+            f" {index // len(names) + 1}" if index >= len(names) else ""
+        )
         phone = CONTACT_PHONE if index == 0 else f"+1555555{100 + index:04d}"
         contacts.append({"name": name, "phones": [{"type": "mobile", "phone": phone}]})
     return contacts

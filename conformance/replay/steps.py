@@ -61,6 +61,7 @@ def replay_steps(
     run_id: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     external_phones: Sequence[str] = (),
+    recorded_internal: Sequence[str] | None = None,
 ) -> Replayed:
     """Send ``steps`` through ``http`` (its base URL the target's ``/api/v1/``) with fresh
     fixtures, the recorded waits, and clean up; return the last answer.
@@ -69,7 +70,9 @@ def replay_steps(
     ``local_phones`` replace the recorded ``local_phone`` values in order (default: kept),
     except a recorded number that is one of the target's own, ``local_phones`` or
     ``external_phones``: it is kept, so an external number stays external and an internal
-    one internal (a number that is neither is mapped: it was the recorded target's).
+    one internal (a number that is neither is mapped: it was the recorded target's). With
+    ``recorded_internal`` (the recorded run's internal numbers, from its report) only those
+    are mapped: a recorded external or unknown number is sent as it was, so it stays one.
     Dates the steps name are moved by the time between the recorded first step and this
     one (``now``), so a ``date_scheduled`` five minutes ahead stays five minutes ahead.
     Raises :class:`SetupFailed` when a fixture cannot be created (what was created is
@@ -179,7 +182,7 @@ def replay_steps(
                 made_templates.append(made["id"])
         except SetupFailed as error:
             return Replayed(None, mapping, exchanges, [], setup_error=str(error))
-        phones = _phone_mapping(steps, local_phones, external_phones)
+        phones = _phone_mapping(steps, local_phones, external_phones, recorded_internal)
         for index, exchange in enumerate(steps):
             if plan.waits[index]:
                 sleep(plan.waits[index])
@@ -219,9 +222,13 @@ def replay_steps(
             if recorded_429:
                 # The failure is in a throttled answer: drive the rate limit, sending this
                 # request again until the target throttles it.
-                def once(method=method, path=path, body=body, auth=request.auth, raw=raw):
+                def once(
+                    method=method, path=path, body=body, auth=request.auth, raw=raw, headers=headers
+                ):
                     answer, error = send(method, path, body, auth, headers, raw)
-                    made = answer.body.get("id") if answer and isinstance(answer.body, dict) else None
+                    made = (
+                        answer.body.get("id") if answer and isinstance(answer.body, dict) else None
+                    )
                     if method == "POST" and isinstance(made, str) and answer.status_code < 300:
                         created.append(f"{SMS}{made}/")  # a driving create: deleted at the end
                     return answer, error
@@ -333,17 +340,22 @@ def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str,
 
 
 def _phone_mapping(
-    steps: Sequence[Exchange], local_phones: Sequence[str], external_phones: Sequence[str] = ()
+    steps: Sequence[Exchange],
+    local_phones: Sequence[str],
+    external_phones: Sequence[str] = (),
+    recorded_internal: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Recorded ``local_phone`` values onto ``local_phones``, in order; a recorded number
-    that is already the target's own (internal or external) keeps its kind: it is kept."""
+    that is already the target's own (internal or external) keeps its kind: it is kept, and
+    so is one ``recorded_internal`` (when known) does not list (external or unknown)."""
     own = {*local_phones, *external_phones}
     recorded: list[str] = []
     kept: set[str] = set()
     for exchange in steps:
         body = exchange.request.body
         phone = body.get("local_phone") if isinstance(body, dict) else None
-        if isinstance(phone, str) and phone in own:
+        not_internal = recorded_internal is not None and phone not in recorded_internal
+        if isinstance(phone, str) and (phone in own or not_internal):
             kept.add(phone)
         elif isinstance(phone, str) and phone not in recorded:
             recorded.append(phone)

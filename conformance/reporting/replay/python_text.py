@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import httpx
@@ -37,7 +37,11 @@ def show(response: httpx.Response) -> None:
 
 
 def at(value: str, shift: timedelta) -> str:
-    """The recorded date-time ``value`` moved by ``shift``, written in the same style."""
+    """The recorded date-time ``value`` moved by ``shift``, written in the same style; a
+    bare date (a day filter) moves by whole days."""
+    if len(value) == 10:
+        days = round(shift / timedelta(days=1))
+        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
     moved = moment + shift
     fraction = "." in value or moved.microsecond
@@ -56,6 +60,31 @@ def reanchor(response: httpx.Response, recorded: str, shift: timedelta) -> timed
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return shift
+
+
+def send(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+    """Send one request; a 429 is waited out (Retry-After, else a second) and sent again,
+    up to 5 times, as the run's client does."""
+    for _ in range(5):
+        response = client.request(method, url, **kwargs)
+        if response.status_code != 429:
+            return response
+        show(response)
+        wait = response.headers.get("retry-after", "").strip()
+        time.sleep(min(int(wait), 60) if wait.isdigit() else 1)
+    return client.request(method, url, **kwargs)
+
+
+def drive(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+    """Send the same request until the target throttles it (a 429), at most 300 times: a
+    rate-limit failure shows on the throttled answer. Returns the 429, else the last."""
+    for _ in range(300):
+        response = client.request(method, url, **kwargs)
+        if method == "POST":
+            created(response)  # a driving create is deleted at the end
+        if response.status_code == 429:
+            break
+    return response
 
 
 def key_auth() -> tuple[str, str]:
