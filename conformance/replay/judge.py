@@ -118,27 +118,99 @@ def judge_by_rule(
     """Feed the replayed steps ``sent`` (each with the window it was answered in) to a fresh
     model on ``fixtures`` and run every check on each; the verdict on ``rule``."""
     model = Model(fixtures, timing or Timing())
-    judged: Finding | None = None
+    judged: list[Finding] = []
+    walk: list[tuple[Exchange, TimeWindow]] = []
+
+    def verdict(step: Step, number: int) -> RuleJudgement | None:
+        for finding in findings_of(step):
+            if finding.rule == rule and not finding.ok:
+                return RuleJudgement(True, finding, number)
+            if finding.rule == rule:
+                judged.append(finding)
+        return None
+
     for number, (exchange, window) in enumerate(sent, start=1):
+        page = _walk_page(exchange)
+        if walk and not _continues(walk, page):
+            # The pages before were one walk (as the machine walks a list): judged whole.
+            found = verdict(_walk_step(model, walk), number - 1) if _ended(walk) else None
+            if found is not None:
+                return found
+            walk = []
+        if page is not None and (walk or page[1] == 0):
+            walk.append((exchange, window))
         step = _step(model, exchange, window)
-        if step is None:
-            continue
         if step.operation != "throttled" and is_noise(exchange):
             continue
-        for finding in findings_of(step):
-            if finding.rule != rule:
-                continue
-            if not finding.ok:
-                return RuleJudgement(True, finding, number)
-            judged = finding
+        found = verdict(step, number)
+        if found is not None:
+            return found
         _adopt(model, step)
-    return RuleJudgement(None if judged is None else False, judged)
+    if walk and _ended(walk):
+        found = verdict(_walk_step(model, walk), len(sent))
+        if found is not None:
+            return found
+    return RuleJudgement(None if not judged else False, judged[-1] if judged else None)
 
 
-def _step(model: Model, exchange: Exchange, window: TimeWindow) -> Step | None:
+def _walk_page(exchange: Exchange) -> tuple[tuple[tuple[str, str], ...], int, int] | None:
+    """A list page's ``(query without _skip and _limit, _skip, _limit)``, or None when the
+    request is no paged list of the first organisation's."""
+    request = exchange.request
+    if step_operation(exchange) != "list" or exchange.response is None:
+        return None
+    params = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
+    skip, limit = params.pop("_skip", None), params.pop("_limit", None)
+    if skip is None or limit is None or not skip.isdigit() or not limit.isdigit():
+        return None
+    return tuple(sorted(params.items())), int(skip), int(limit)
+
+
+def _continues(walk: list[tuple[Exchange, TimeWindow]], page: Any) -> bool:
+    """True when ``page`` is the next page of ``walk``: the same query, ``_skip`` one
+    ``_limit`` further, after a page that said ``has_more``."""
+    first, last = _walk_page(walk[0][0]), walk[-1][0]
+    if page is None or first is None or last.response is None:
+        return False
+    body = last.response.body
+    more = isinstance(body, dict) and body.get("has_more") is True
+    query, _, limit = first
+    return more and page[0] == query and page[2] == limit and page[1] == len(walk) * limit
+
+
+def _ended(walk: list[tuple[Exchange, TimeWindow]]) -> bool:
+    """True when the walk's last page says no more follow (else the replay, which sends
+    only the recorded pages, stopped it short: it is not judged whole)."""
+    response = walk[-1][0].response
+    body = response.body if response is not None else None
+    return not (isinstance(body, dict) and body.get("has_more") is True)
+
+
+def _walk_step(model: Model, walk: list[tuple[Exchange, TimeWindow]]) -> Step:
+    """The pages of a walk as the machine's ``list-walk`` step, judged against the model's
+    expectation of the whole list."""
+    first = _walk_page(walk[0][0])
+    assert first is not None
+    params = dict(first[0])
+    window = TimeWindow(walk[0][1].start, walk[-1][1].end)
+    expected = replace(model.expect_list(params, window=window), skip=0, limit=first[2])
+    return Step(
+        "list-walk",
+        [exchange for exchange, _ in walk],
+        window,
+        model,
+        params=params,
+        list_expectation=expected,
+    )
+
+
+def _step(model: Model, exchange: Exchange, window: TimeWindow) -> Step:
     operation = step_operation(exchange)
     request = exchange.request
+    query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
     common: dict[str, Any] = {"auth": request.auth}
+    if operation != "list":
+        common["params"] = query
     if operation == "create":
         return Step(
             operation,
@@ -149,7 +221,7 @@ def _step(model: Model, exchange: Exchange, window: TimeWindow) -> Step | None:
             **common,
         )
     if operation == "list":
-        params = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
+        params = query
         tz = next((v for k, v in request.headers.items() if k.lower() == "x-tz-offset"), None)
         return Step(
             operation,

@@ -103,13 +103,16 @@ def replay_failure(
     """Replay ``failure`` through ``http``; when the violation does not show, try again up
     to ``retries`` times before calling it fixed.
 
-    Whether it shows is decided by the failing rule's own check on the replayed steps
+    The violation shows when the failing rule's own check finds it on the replayed steps
     (:func:`~conformance.replay.judge.judge_by_rule`, with a model rebuilt from them, on
-    ``timing``); where that check does not judge them, by the symptom (``symptom``,
-    default :func:`symptom_of`). ``local_phones`` and ``external_phones`` are the target's
-    numbers of each kind: a recorded number keeps its kind (an external or unknown
-    ``local_phone`` stays one; ``recorded_internal``, the recorded run's internal numbers
-    when its report lists them, tells which recorded numbers are to be mapped)."""
+    ``timing``), or when the last answer has the symptom (``symptom``, default
+    :func:`symptom_of`; a given symptom alone decides). When neither the check judges the
+    steps nor a symptom exists, the replay cannot tell.
+
+    ``local_phones`` and ``external_phones`` are the target's numbers of each kind: a
+    recorded number keeps its kind (an external or unknown ``local_phone`` stays one;
+    ``recorded_internal``, the recorded run's internal numbers when its report lists them,
+    tells which recorded numbers are to be mapped)."""
     given = symptom is not _UNSET
     found: list[Symptom | None] = [symptom] if given else []
 
@@ -147,14 +150,22 @@ def replay_failure(
         if not given:
             fixtures = replay_fixtures(done.leads, done.templates, fixtures_phones, external_phones)
             judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
-        if judgement is not None and judgement.shows is not None:
-            shown, said = judgement.shows, judgement.describe()
+        if judgement is not None and judgement.shows:
+            shown, said = True, judgement.describe()
         else:
+            # The rule's check did not find it (or did not judge these steps): the symptom
+            # may still show it (a walk's rule read from one page, say).
             chosen = the_symptom()
-            if chosen is None:
+            if chosen is None and (judgement is None or judgement.shows is None):
                 return Outcome("cannot-tell", tries, _NO_SYMPTOM, leftovers)
-            shown = shows(chosen, done.last.status_code, done.last.body)
-            said = f"the last answer has {chosen.describe()}"
+            last = done.last
+            shown = chosen is not None and shows(chosen, last.status_code, last.body, last.headers)
+            said = "; ".join(
+                [
+                    *([judgement.describe()] if judgement and judgement.shows is not None else []),
+                    *([f"the last answer has {chosen.describe()}"] if chosen is not None else []),
+                ]
+            )
         if shown:
             verdict = "reproduced" if attempt == 0 else "flaky"
             detail = said

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
@@ -54,6 +54,10 @@ class Plan:
     # drafts, of which its transcript keeps the first and last): made again, as drafts
     # like them, before that step, so the list sees as many as it did (:func:`fills_of`).
     fills: dict[int, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    # A bare date (recorded text) -> the x-tz-offset, in hours, of the request that named
+    # it: its day is a day there, and it moves by the days the replay's clock is from the
+    # recording's there (:func:`shifted`).
+    day_offsets: dict[str, float] = field(default_factory=dict)
 
     def date_names(self) -> dict[str, str]:
         """``{recorded text: variable}`` for the dates, ``date_1``, ``date_2`` ..."""
@@ -106,9 +110,12 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
     for number, (_, sms_id) in enumerate(sorted(created.items()), start=1):
         names[sms_id] = f"sms_{number}"
     dates: dict[str, tuple[str, bool]] = {}
+    day_offsets: dict[str, float] = {}
     for exchange in steps:
         for text, value, encoded in _dates_in(exchange.request):
             dates.setdefault(text, (value, encoded))
+            if _BARE_DATE.match(value):
+                day_offsets.setdefault(text, _offset_hours(exchange.request))
     start = next((m for s in steps if (m := _moment(s.sent_at)) is not None), None)
     return Plan(
         dates=dates if start is not None else {},
@@ -119,7 +126,17 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
         waits=_waits(steps),
         names=names,
         fills=fills_of(steps, set(created.values()), set(leads)),
+        day_offsets=day_offsets if start is not None else {},
     )
+
+
+def _offset_hours(request: RecordedRequest) -> float:
+    value = next((v for k, v in request.headers.items() if k.lower() == "x-tz-offset"), None)
+    try:
+        hours = float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+    return hours if -24 < hours < 24 else 0.0
 
 
 MANY_UNMADE = 10  # SMS a recorded list shows that no step made, from which they are made again
@@ -259,13 +276,23 @@ def _dates_in(request: RecordedRequest) -> Iterable[tuple[str, str, bool]]:
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def shifted(value: str, delta: timedelta) -> str:
+def shifted(
+    value: str, delta: timedelta, anchor: datetime | None = None, hours: float = 0.0
+) -> str:
     """The date-time ``value`` moved by ``delta``, written in the same style (offset,
-    ``Z``, fractional seconds); a naive one stays naive. A bare date moves by ``delta`` in
-    whole days, rounded (a day filter keeps the SMS on the same side of its midnight
-    when the replay's clock is as far from the run's as whole days, as a virtual one is)."""
+    ``Z``, fractional seconds); a naive one stays naive.
+
+    A bare date (a day filter) moves by whole days: as many as lie between the day of
+    ``anchor`` (the recorded moment the replay's clock is ``delta`` from) and the day of
+    ``anchor + delta``, both at ``hours`` east of UTC (the request's ``x-tz-offset``), so
+    an SMS made at the anchor stays on the same side of the filter's midnight; without
+    ``anchor``, ``delta`` rounded to days."""
     if _BARE_DATE.match(value):
-        days = round(delta.total_seconds() / 86400)
+        if anchor is None:
+            days = round(delta.total_seconds() / 86400)
+        else:
+            zone = timezone(timedelta(hours=hours))
+            days = ((anchor + delta).astimezone(zone).date() - anchor.astimezone(zone).date()).days
         return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
     moved = moment + delta

@@ -187,7 +187,7 @@ def replay_steps(
             if plan.waits[index]:
                 sleep(plan.waits[index])
             if index == 0 and plan.start is not None:
-                _move_dates(plan, now() - plan.start, mapping)
+                _move_dates(plan, now() - plan.start, mapping, plan.start)
             for item in plan.fills.get(index, ()):
                 # An SMS the recorded list showed that no step made: made again, as a draft.
                 fill = json.loads(substitute(_json(_with_phones(fill_body(item), phones)), mapping))
@@ -252,7 +252,8 @@ def replay_steps(
                         # distance to this SMS's date_created (a boundary stays a boundary).
                         delta = reanchored(exchange.response, last)
                         if delta is not None:
-                            _move_dates(plan, delta, mapping)
+                            anchor = _recorded_created(exchange.response)
+                            _move_dates(plan, delta, mapping, anchor)
     finally:
         leftovers = []
         for path in reversed(created):
@@ -304,9 +305,20 @@ def raw_content_type(request: RecordedRequest) -> str | None:
     return None
 
 
-def _move_dates(plan: Plan, delta: timedelta, mapping: dict[str, str]) -> None:
+def _recorded_created(recorded: RecordedResponse | None) -> datetime | None:
+    body = recorded.body if recorded is not None else None
+    value = body.get("date_created") if isinstance(body, dict) else None
+    try:
+        return _instant(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _move_dates(
+    plan: Plan, delta: timedelta, mapping: dict[str, str], anchor: datetime | None = None
+) -> None:
     for text, (value, encoded) in plan.dates.items():
-        moved = shifted(value, delta)
+        moved = shifted(value, delta, anchor, plan.day_offsets.get(text, 0.0))
         mapping[text] = quote(moved, safe="") if encoded else moved
 
 

@@ -195,16 +195,24 @@ def _shell_dates(plan: Plan) -> list[str]:
     assert plan.start is not None
     lines = [
         "# The dates the steps name, moved as far as now is from the recorded first step.",
-        f"SHIFT=$(( $(date -u +%s) - $(date -u -d {shlex.quote(plan.start.isoformat())} +%s) ))",
-        # A bare date (a day filter) moves by whole days, rounded.
-        'at() { case $1 in ????-??-??) date -u -d "$1 $(( (SHIFT >= 0 ? SHIFT + 43200 : '
-        'SHIFT - 43200) / 86400 )) days" +%Y-%m-%d ;; *) '
-        'date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00 ;; esac; }',
+        f"ANCHOR=$(date -u -d {shlex.quote(plan.start.isoformat())} +%s)",
+        "SHIFT=$(( $(date -u +%s) - ANCHOR ))",
+        "# at VALUE [OFFSET]: VALUE moved by SHIFT; a bare date (a day filter) by the days",
+        "# between ANCHOR and ANCHOR + SHIFT at OFFSET seconds east of UTC (its x-tz-offset)",
+        "at() {",
+        "  case $1 in",
+        '    ????-??-??) local off=${2:-0}; date -u -d "$1 $(( (ANCHOR + SHIFT + off) / 86400 '
+        '- (ANCHOR + off) / 86400 )) days" +%Y-%m-%d ;;',
+        '    *) date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00 ;;',
+        "  esac",
+        "}",
     ]
-    for (_, (value, encoded)), name in zip(
+    for (text, (value, encoded)), name in zip(
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
-        moved = f"$(at {shlex.quote(value)})"
+        hours = plan.day_offsets.get(text)
+        extra = "" if hours is None else f" {round(hours * 3600)}"
+        moved = f"$(at {shlex.quote(value)}{extra})"
         if encoded:
             moved = f"$(jq -rn --arg v \"{moved}\" '$v|@uri')"
         lines.append(f"{name.upper()}={moved}")
@@ -288,8 +296,11 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
             "exit 3",
         ]
     status = next((p.value for p in symptom.predicates if p.op == "status"), None)
-    tests = [_jq_test(p) for p in symptom.predicates if p.op != "status"]
+    on_headers = ("header", "no-header", "header-shape")
+    tests = [_jq_test(p) for p in symptom.predicates if p.op not in ("status", *on_headers)]
     condition = f'[ "$STATUS" = {shlex.quote(str(status))} ]' if status is not None else "true"
+    for predicate in (p for p in symptom.predicates if p.op in on_headers):
+        condition += " && " + _header_test(predicate)
     if tests:
         condition += (
             " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
@@ -304,6 +315,23 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
         f"echo not reproduced: the last answer does not have {described}",
         "exit 0",
     ]
+
+
+def _header_test(predicate: Any) -> str:
+    """A shell test of the last answer's headers (``$OUT/headers``) for ``predicate``."""
+    name = predicate.key  # a header name: letters and dashes
+    if predicate.op == "no-header":
+        return f'! grep -qi {shlex.quote("^" + name + ":")} "$OUT/headers"'
+    # The header's value, without its name, the carriage return and (content-type) params.
+    value = (
+        f'$(grep -i {shlex.quote("^" + name + ":")} "$OUT/headers" | head -n1 | '
+        "cut -d: -f2- | tr -d '\\r' | sed 's/^ *//; s/ *$//'"
+    )
+    if predicate.key == "content-type":
+        value += " | cut -d';' -f1 | tr 'A-Z' 'a-z' | sed 's/ *$//'"
+    if predicate.op == "header-shape":
+        value += " | sed -E 's/[0-9]+(\\.[0-9]+)?/N/g'"
+    return f'[ "{value})" = {shlex.quote(str(predicate.value))} ]'
 
 
 def _jq_test(predicate: Any) -> str:
@@ -322,4 +350,7 @@ def _jq_test(predicate: Any) -> str:
         f'$t == "string") and ({key} | length) == {json.dumps(predicate.value)})',
         "present": present,
         "absent": f"({present} | not)",
+        "type": f"({present} and ({key} | type) == {json.dumps(predicate.value)})",
+        "not-iso": f'(({key} | type) == "string" and ({key} | test("^[0-9]{{4}}-[0-9]{{2}}-'
+        f'[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}") | not))',
     }[predicate.op]

@@ -161,13 +161,22 @@ def _python_dates(plan: Plan) -> list[str]:
     assert plan.start is not None
     lines = [
         "    # The dates the steps name, moved as far as now is from the recorded first step.",
-        "    shift = datetime.now(timezone.utc) - datetime.fromisoformat("
-        f"{_literal(plan.start.isoformat())})",
+        f"    anchor = datetime.fromisoformat({_literal(plan.start.isoformat())})",
+        "    shift = datetime.now(timezone.utc) - anchor",
     ]
-    for (_, (value, encoded)), name in zip(
+    return lines + _python_moved(plan)
+
+
+def _python_moved(plan: Plan) -> list[str]:
+    """Each date the steps name, moved by ``shift`` (a bare date by the days between
+    ``anchor`` and ``anchor + shift`` at its request's x-tz-offset)."""
+    lines = []
+    for (text, (value, encoded)), name in zip(
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
-        moved = f"at({_literal(value)}, shift)"
+        hours = plan.day_offsets.get(text)
+        extra = "" if hours is None else f", anchor, {hours!r}"
+        moved = f"at({_literal(value)}, shift{extra})"
         lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
     return lines
 
@@ -179,13 +188,10 @@ def _python_reanchor(plan: Plan, exchange: Exchange) -> list[str]:
     value = recorded.get("date_created") if isinstance(recorded, dict) else None
     if not isinstance(value, str):
         return []
-    lines = [f"    shift = reanchor(response, {_literal(value)}, shift)"]
-    for (_, (date, encoded)), name in zip(
-        plan.dates.items(), plan.date_names().values(), strict=True
-    ):
-        moved = f"at({_literal(date)}, shift)"
-        lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
-    return lines
+    return [
+        f"    shift, anchor = reanchor(response, {_literal(value)}, shift, anchor)",
+        *_python_moved(plan),
+    ]
 
 
 def _docstring(text: str) -> str:
