@@ -97,10 +97,11 @@ def test_the_rules_check_says_nothing_of_steps_it_never_judges_and_false_when_it
         return [made]
 
     failure = record([], create, "ratelimit/429-headers")
+    import httpx
+
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
-    import httpx
 
     clock = VirtualClock()
     server = ReferenceServer(clock=clock)
