@@ -149,7 +149,10 @@ def replay_failure(
         judgement = None
         if not given:
             fixtures = replay_fixtures(done.leads, done.templates, fixtures_phones, external_phones)
-            judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
+            try:
+                judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
+            except Exception:  # noqa: BLE001 - a model that cannot follow: the symptom decides
+                judgement = None
         if judgement is not None and judgement.shows:
             shown, said = True, judgement.describe()
         else:
