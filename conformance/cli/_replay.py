@@ -82,13 +82,15 @@ def replay_command(
 ) -> None:
     """Re-run a saved counterexample from REPORT (report.json or its directory) and say
     whether the violation shows: reproduced (exit 1), fixed (exit 0, after --retries more
-    tries), flaky (exit 3: not on the first try, on a later one). A failure whose last
-    answer a conforming server gives too cannot be told (exit 3).
+    tries), flaky (exit 3: not on the first try, on a later one). A failure that neither
+    the rule's check on the replayed steps nor its symptom shows cannot be told (exit 3).
 
-    The replay makes its own lead, contact and template, maps the recorded ids onto them,
-    keeps the recorded waits between steps and deletes what it made. It judges by the
-    violation's symptom (what the recorded last answer has that the clean reference
-    server's does not), not by re-running the rule's checks."""
+    The replay makes its own lead, contacts and template, maps the recorded ids onto them,
+    keeps the recorded waits between steps (and the kind of each recorded number), waits
+    out 429s, drives the rate limit for a failure in a throttled answer, and deletes what it
+    made. It judges the replayed steps with the rule's own checks, on a model rebuilt from
+    them, and by the violation's symptom (what the recorded last answer has that the clean
+    reference server's does not)."""
     import json
     import time
     from datetime import UTC, datetime

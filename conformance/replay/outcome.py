@@ -66,10 +66,11 @@ def _exchange(step: Mapping[str, Any]) -> Exchange:
 
 @dataclass(slots=True)
 class Outcome:
-    """A replay's verdict on one failure: ``reproduced`` (the symptom showed on the first
-    try), ``fixed`` (it showed on none of the tries), ``flaky`` (not on the first try but
-    on a later one), ``cannot-tell`` (the failure has no symptom) or ``error`` (the replay
-    could not run: a fixture refused, no answer)."""
+    """A replay's verdict on one failure: ``reproduced`` (the violation showed on the
+    first try: the rule's check found it, or the last answer had the symptom), ``fixed``
+    (it showed on none of the tries), ``flaky`` (not on the first try but on a later one),
+    ``cannot-tell`` (the rule's check does not judge the replayed steps and the failure has
+    no symptom) or ``error`` (the replay could not run: a fixture refused, no answer)."""
 
     verdict: str
     tries: int
