@@ -34,6 +34,12 @@ __all__ = ["races"]
     "--reading", "readings", multiple=True, metavar="POINT=ALTERNATIVE", help="A reading served."
 )
 @click.option(
+    "--over-http",
+    is_flag=True,
+    help="Serve each history's embedded server on a loopback port (uvicorn) and send the "
+    "branches' requests over real HTTP.",
+)
+@click.option(
     "--self-test",
     "self_test",
     is_flag=True,
@@ -46,6 +52,7 @@ def races(
     branches: int,
     faults: tuple[str, ...],
     readings: tuple[str, ...],
+    over_http: bool,
     self_test: bool,
 ) -> None:
     """Run concurrent histories against the embedded reference server and check each for
@@ -61,7 +68,9 @@ def races(
                 "error: --self-test runs every race variant; drop --fault/--reading", err=True
             )
             sys.exit(EXIT_USAGE)
-        rows = race_self_test(seed=seed_value, histories=histories, branches=branches)
+        rows = race_self_test(
+            seed=seed_value, histories=histories, branches=branches, over_http=over_http
+        )
         good = True
         for row in rows:
             wanted = "pass" if row.fault is None else "fail"
@@ -74,7 +83,12 @@ def races(
         sys.exit(EXIT_PASS if good else EXIT_FAIL)
     try:
         report = embedded_run_races(
-            seed_value, histories, branches, faults=faults, readings=parse_readings(readings)
+            seed_value,
+            histories,
+            branches,
+            faults=faults,
+            readings=parse_readings(readings),
+            over_http=over_http,
         )
     except ValueError as error:
         click.echo(f"error: {error}", err=True)

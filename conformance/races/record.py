@@ -94,7 +94,9 @@ class EmbeddedRaceTarget:
     variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`), optionally behind
     :class:`~conformance.refserver.noise.Noise`: ``transient_share`` of the SMS requests
     answered 503 before being handled or 504 after (lost answers), ``latency`` real seconds
-    added to each request (so the branches overlap more)."""
+    added to each request (so the branches overlap more). ``over_http``: the server is
+    served by uvicorn on a loopback port (:class:`~conformance.loopback.Loopback`) and the
+    branches' requests go over real TCP; its clock stays the virtual one, in this process."""
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class EmbeddedRaceTarget:
         transient_share: float = 0.0,
         latency: float = 0.0,
         noise_seed: int = 0,
+        over_http: bool = False,
     ) -> None:
         from conformance.clock import VirtualClock
         from conformance.fake import PerThreadTransport
@@ -120,12 +123,25 @@ class EmbeddedRaceTarget:
             from conformance.refserver.noise import Noise
 
             app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
-        self._transport = PerThreadTransport(app)
-        self._http = httpx.Client(
-            transport=self._transport,
-            base_url=self.server.base_url + "/",
-            auth=(org.api_key, ""),
-        )
+        self.loopback = None
+        self._transport: Any = None
+        if over_http:
+            from conformance.loopback import Loopback
+
+            self.loopback = Loopback(app)
+            self._http = httpx.Client(
+                base_url=self.loopback.base_url + "/api/v1/",
+                auth=(org.api_key, ""),
+                timeout=BRANCH_TIMEOUT,
+                limits=httpx.Limits(max_connections=8),
+            )
+        else:
+            self._transport = PerThreadTransport(app)
+            self._http = httpx.Client(
+                transport=self._transport,
+                base_url=self.server.base_url + "/",
+                auth=(org.api_key, ""),
+            )
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -148,7 +164,10 @@ class EmbeddedRaceTarget:
 
     def close(self) -> None:
         self._http.close()
-        self._transport.close()
+        if self._transport is not None:
+            self._transport.close()
+        if self.loopback is not None:
+            self.loopback.close()
         self.server.close()
 
 

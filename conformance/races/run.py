@@ -174,13 +174,14 @@ def embedded_run_races(
     *,
     faults: Iterable[str] = (),
     readings: Mapping[str, str] | None = None,
+    over_http: bool = False,
 ) -> RaceReport:
-    """The races against the embedded reference server (what ``run --races`` calls for
-    the embedded target): a fresh server per history with ``faults`` (race variants
-    included) and ``readings``, held to :func:`spec_for` ``(readings)``."""
+    """The races against the embedded reference server (``sms-conformance races``): a
+    fresh server per history with ``faults`` (race variants included) and ``readings``,
+    held to :func:`spec_for` ``(readings)``; ``over_http``: each served on a loopback port."""
     chosen = tuple(faults)
     return run_races(
-        lambda: embedded_races(chosen, readings),
+        lambda: embedded_races(chosen, readings, over_http=over_http),
         seed,
         histories,
         branches,
@@ -204,7 +205,9 @@ class SelfTestRow:
         return self.verdict == ("pass" if self.fault is None else "fail")
 
 
-def race_self_test(seed: int = 1, histories: int = 30, branches: int = 3) -> list[SelfTestRow]:
+def race_self_test(
+    seed: int = 1, histories: int = 30, branches: int = 3, *, over_http: bool = False
+) -> list[SelfTestRow]:
     """The clean embedded server and every race variant
     (:data:`~conformance.refserver.race_faults.RACE_FAULTS`), each over up to
     ``histories`` histories: the rows a self-test prints (the clean one must pass, every
@@ -213,7 +216,9 @@ def race_self_test(seed: int = 1, histories: int = 30, branches: int = 3) -> lis
 
     rows = []
     for fault in [None, *sorted(RACE_FAULTS)]:
-        report = embedded_run_races(seed, histories, branches, faults=[fault] if fault else [])
+        report = embedded_run_races(
+            seed, histories, branches, faults=[fault] if fault else [], over_http=over_http
+        )
         size = report.failure.shrunk.plan.size if report.failure else None
         rows.append(SelfTestRow(fault, report.verdict, report.histories, size))
     return rows
