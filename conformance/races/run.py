@@ -80,10 +80,13 @@ class RaceReport:
     unknown: int = 0
     failure: RaceFailure | None = None
     shapes: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None  # why fewer histories ran than asked (a budget spent)
 
     def describe(self) -> str:
         head = f"races: {self.verdict} ({self.histories} histories on seed {self.seed}"
         head += f", {self.unknown} unknown)" if self.unknown else ")"
+        if self.stopped:
+            head += f"; stopped early: {self.stopped}"
         return head if self.failure is None else head + "\n" + self.failure.describe()
 
 
@@ -108,24 +111,37 @@ def run_races(
     spec: SmsSpec | None = None,
     tries: int = 3,
     max_replays: int = 60,
+    prepare: Callable[[Plan], Plan] | None = None,
+    stop: Callable[[Plan], str | None] | None = None,
 ) -> RaceReport:
     """Run ``histories`` histories of ``branches`` branches (2 or 3), each on a fresh
     target from ``target_factory``; stop at the first that is not linearizable, shrink it,
     and report (see the module's docstring). ``spec`` defaults to ``SmsSpec()`` (the
-    ``visibility=immediate`` reading; give ``SmsSpec(settle_lag=...)`` for ``eventual``)."""
+    ``visibility=immediate`` reading; give ``SmsSpec(settle_lag=...)`` for ``eventual``).
+
+    ``prepare`` turns each drawn plan into the one run (a live target without
+    ``--allow-send``: :func:`~conformance.races.plans.without_sends`); ``stop``, asked
+    before every run (the shrinker's re-runs too), gives a reason to run no more (a
+    budget spent): the report then says how many histories ran and why it stopped."""
     spec = spec or SmsSpec()
     rng = random.Random(seed)
     unknown = 0
     shapes: dict[str, int] = {}
     for n in range(histories):
         plan = draw_plan(rng, branches)
+        if prepare is not None:
+            plan = prepare(plan)
+        reason = stop(plan) if stop is not None else None
+        if reason is not None:
+            verdict: Verdict = "unknown" if unknown else "pass"
+            return RaceReport(verdict, seed, n, unknown, None, shapes, stopped=reason)
         shapes[plan.shape] = shapes.get(plan.shape, 0) + 1
         recorded = _run(target_factory, plan)
         result = _check(recorded, spec)
         if result.verdict == UNKNOWN:
             unknown += 1
         elif result.verdict == NOT_LINEARIZABLE:
-            failure = _shrink(target_factory, recorded, result, spec, tries, max_replays)
+            failure = _shrink(target_factory, recorded, result, spec, tries, max_replays, stop)
             return RaceReport("fail", seed, n + 1, unknown, failure, shapes)
     return RaceReport("unknown" if unknown else "pass", seed, histories, unknown, None, shapes)
 
@@ -137,23 +153,26 @@ def _shrink(
     spec: SmsSpec,
     tries: int,
     max_replays: int,
+    stop: Callable[[Plan], str | None] | None = None,
 ) -> RaceFailure:
-    """Leave parts of the plan out while it still fails (greedy, bounded re-runs)."""
+    """Leave parts of the plan out while it still fails (greedy, bounded re-runs; none
+    once ``stop`` gives a reason)."""
     best, best_result, replays = found, result, 0
-    improved = True
-    while improved and replays < max_replays:
+    improved, spent = True, False
+    while improved and not spent:
         improved = False
         for candidate in shrink_candidates(best.plan):
             for _ in range(tries):
-                if replays >= max_replays:
-                    break
+                spent = replays >= max_replays or (stop is not None and stop(candidate) is not None)
+                if spent:
+                    break  # keep what is shrunk so far
                 replays += 1
                 recorded = _run(factory, candidate)
                 checked = _check(recorded, spec)
                 if checked.verdict == NOT_LINEARIZABLE:
                     best, best_result, improved = recorded, checked, True
                     break
-            if improved or replays >= max_replays:
+            if improved or spent:
                 break
     return RaceFailure(found, best, best_result, replays)
 
