@@ -44,7 +44,7 @@ import httpx
 
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
-from conformance.races.plans import Plan, Planned
+from conformance.races.plans import Plan, Planned, sends
 
 __all__ = [
     "ADVANCE",
@@ -329,7 +329,10 @@ class _Runner:
         """The barrier's action: the clock jumps (on a real-time target: the time passes),
         and the branches start."""
         self.clock_at_barrier = self.target.now()
-        self.target.advance(REAL_TIME_ADVANCE if self.real_time else ADVANCE)
+        if not self.real_time:
+            self.target.advance(ADVANCE)
+        elif sends(self.plan):
+            self.target.advance(REAL_TIME_ADVANCE)  # real time: let "soon" fall due
         self.barrier_at = self.elapsed()
 
     def run(self) -> None:
