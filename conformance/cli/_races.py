@@ -155,6 +155,7 @@ def races(
             click.echo(
                 f"{row.fault or 'clean server':<28} {row.verdict:<8} "
                 f"(wanted {wanted}) histories {row.histories:>3}  shrunk to {size} operations"
+                + (f"  breaks {row.rule}" if row.rule else "")
             )
         sys.exit(EXIT_PASS if good else EXIT_FAIL)
     try:

@@ -134,7 +134,9 @@ def create_vs_list(rng: random.Random, branches: int) -> Plan:
 
 
 def delete_vs_update(rng: random.Random, branches: int) -> Plan:
-    bs = [[Planned("delete", "s0")], [_edit(rng, "s0", 1), Planned("get", "s0")]]
+    # The delete goes first, or after a read: then it lands while the update is under way.
+    first = rng.choice([[Planned("delete", "s0")], [Planned("get", "s0"), Planned("delete", "s0")]])
+    bs = [first, [_edit(rng, "s0", 1), Planned("get", "s0")]]
     for n in range(2, branches):
         bs.append([rng.choice([Planned("get", "s0"), _edit(rng, "s0", n), Planned("list")])])
     return Plan((_draft("s0"),), tuple(tuple(b) for b in bs))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from conformance.races.checker import NOT_LINEARIZABLE, CheckResult
 from conformance.races.history import Operation
-from conformance.races.sms_spec import Gone, Sms, SmsSpec, Store
+from conformance.races.sms_spec import Gone, Sms, SmsSpec, Store, _changes_nothing
 from conformance.vocabulary import DELIVERED, SENDING
 
 __all__ = ["Attribution", "attribute"]
@@ -96,6 +96,14 @@ def _rule(
             f"400 (the SMS is {current.status}: cancel-refused-after-send), or never sent "
             "after the cancel"
         )
+    if (
+        name == "put"
+        and current.status != "draft"
+        and request.field("status") != "draft"
+        and not _changes_nothing(current, dict(request.fields))
+    ):
+        # Answered 200: in this order the SMS was no draft any more, and the PUT changed it.
+        return "sms/update/drafts-only", f"400 (the SMS is {current.status})"
     if answer.status in DELIVERED and current.status not in DELIVERED:
         cancelled = any(
             o.request.name == "put"

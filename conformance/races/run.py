@@ -218,6 +218,7 @@ class SelfTestRow:
     verdict: Verdict
     histories: int
     shrunk_size: int | None
+    rule: str | None = None  # the documented rule the shrunk history breaks (None: none named)
 
     @property
     def ok(self) -> bool:
@@ -239,7 +240,13 @@ def race_self_test(
             seed, histories, branches, faults=[fault] if fault else [], over_http=over_http
         )
         size = report.failure.shrunk.plan.size if report.failure else None
-        rows.append(SelfTestRow(fault, report.verdict, report.histories, size))
+        rule = None
+        if report.failure is not None:
+            from conformance.races.rules import attribute
+
+            found = attribute(report.failure.result, spec_for(), report.failure.shrunk.operations)
+            rule = found.rule if found is not None else None
+        rows.append(SelfTestRow(fault, report.verdict, report.histories, size, rule))
     return rows
 
 
