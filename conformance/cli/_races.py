@@ -108,10 +108,12 @@ def races(
     over_http: bool,
     self_test: bool,
 ) -> None:
-    """Run concurrent histories against the embedded reference server and check each for
-    linearizability; a failing history is shrunk and shown as a timeline. Embedded server
-    only for now. Exit 0 every history explained, 1 one was not, 2 usage error, 3 the
-    checker's budget ran out (unknown)."""
+    """Run concurrent histories against the embedded reference server (or, with
+    --base-url, a live target) and check each for linearizability; a failing history is
+    shrunk and shown as a timeline. Exit 0 every history explained, 1 one was not (on a
+    live target: one broke a documented rule), 2 usage error, 3 the checker's budget ran
+    out (unknown), or the live target could not be raced (unreachable, a budget spent,
+    interrupted)."""
     from conformance.races.run import embedded_run_races, race_self_test
     from conformance.refserver.readings import parse_readings
 

@@ -28,7 +28,9 @@ plan made). A transport error, a timeout, a 429 or a 502/503/504 is a lost answe
 **Targets.** A :class:`RaceTarget` sends one request from any thread.
 :class:`EmbeddedRaceTarget` is the reference server in-process (each thread its own event
 loop: :class:`~conformance.fake.PerThreadTransport`), on a fresh server per history, with
-no rate limit (the frozen clock would never refill it).
+no rate limit (the frozen clock would never refill it). ``over_http`` serves it on a
+loopback port. :mod:`conformance.races.live` runs histories on a run's own target (the
+embedded one, or a live one on real time: ``real_time``, see :meth:`_Runner.when`).
 """
 
 from __future__ import annotations
