@@ -70,3 +70,13 @@ def test_run_races_on_the_command_line(tmp_path):
     assert "races: 3 of 3 histories run" in result.output
     report = (tmp_path / "report.json").read_text()
     assert "--races" in report and "--race-histories 3" in report  # the rerun command
+
+
+def test_the_runs_request_budget_spent_during_the_races_ends_it_inconclusive_and_clean():
+    alone = run_target(embedded_target(), profile=SHORT, seed_value=1)
+    budget = alone.stats.requests + 12  # the same seed sends the same requests first
+    target = embedded_target(max_requests=budget)
+    report = run_target(target, profile=SHORT, seed_value=1, races=RaceLimits(histories=20))
+    assert report.verdict == "inconclusive", report.reason
+    assert f"the request budget of {budget} is spent during the races" in report.reason
+    assert report.leftovers == []
