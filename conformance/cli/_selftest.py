@@ -185,10 +185,10 @@ def self_test(
     console.print(f"transport: {report.transport}")
     console.print(f"written: {path}")
     if not report.ok:
-        races = "" if report.races_ok else "; the races' rows are not all as they should be"
+        race_note = "" if report.races_ok else "; the races' rows are not all as they should be"
         console.print(
             f"[red]self-test failed[/red]: missed {report.missed}, "
-            f"{report.false_alarms} false alarm(s){races}"
+            f"{report.false_alarms} false alarm(s){race_note}"
         )
     sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
 

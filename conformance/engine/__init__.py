@@ -22,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Collection
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from conformance.catalogue import CATALOGUE
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
@@ -277,9 +277,7 @@ def _races(state: RunState) -> None:
             length=failure.shrunk.plan.size,
         )
     )
-    state.on_event(
-        Event("violation", f"{finding.rule}: {finding.message}", rule=finding.rule)
-    )
+    state.on_event(Event("violation", f"{finding.rule}: {finding.message}", rule=finding.rule))
 
 
 def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:

@@ -178,10 +178,10 @@ class _History:
         if response is None:
             return None
         answer = response.body
-        if method == "POST" and response.status_code == 200 and isinstance(answer, dict):
-            if isinstance(answer.get("id"), str):
-                with self._lock:
-                    self.created.append(answer["id"])
+        created = method == "POST" and response.status_code == 200
+        if created and isinstance(answer, dict) and isinstance(answer.get("id"), str):
+            with self._lock:
+                self.created.append(answer["id"])
         return response.status_code, answer
 
     def close(self) -> None:
@@ -200,7 +200,7 @@ def target_spec(target: Target, settle: float) -> SmsSpec:
     is 0 (``visibility=eventual``, as Close's were seen to)."""
     server = target.server
     if target.embedded and server is not None:
-        return spec_for(getattr(server, "readings").chosen)
+        return spec_for(getattr(getattr(server, "readings", None), "chosen", None))
     return SmsSpec(settle_lag=NEVER) if settle > 0 else SmsSpec()
 
 

@@ -37,7 +37,11 @@ class Attribution:
 
 
 def attribute(
-    result: CheckResult, spec: SmsSpec, operations: tuple[Operation, ...] = (), *, listed_by: str = ""
+    result: CheckResult,
+    spec: SmsSpec,
+    operations: tuple[Operation, ...] = (),
+    *,
+    listed_by: str = "",
 ) -> Attribution | None:
     """The documented rule the not-linearizable ``result`` shows broken, or None.
     ``operations`` is the whole history (to tell a cancelled SMS from one never sent);
@@ -134,7 +138,9 @@ def _rule(
     return None
 
 
-def _list_rule(op: Operation, state: Store, spec: SmsSpec, listed_by: str) -> tuple[str, str] | None:
+def _list_rule(
+    op: Operation, state: Store, spec: SmsSpec, listed_by: str
+) -> tuple[str, str] | None:
     shown = op.answer.ids if op.answer.code == 200 else None
     if shown is None:
         return None

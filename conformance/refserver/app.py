@@ -23,10 +23,10 @@ from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route, Router
 
 from conformance.refserver.auth import authenticate
@@ -120,6 +120,7 @@ def _endpoint(
                 tz = parse_tz_offset(request.headers.get("x-tz-offset"))
             except ValueError as error:
                 raise ValidationFailed("x-tz-offset", str(error)) from None
+
             def handle() -> Any:
                 with services.lock:
                     now = services.clock.now()

@@ -1,6 +1,6 @@
 """The self-test's report: the kill matrix (one :class:`Kill` per faulty variant), the
-clean runs, the races' rows, and the summary that says whether the suite caught every bug without false
-alarms.
+clean runs, the races' rows, and the summary that says whether the suite caught every bug
+without false alarms.
 """
 
 from __future__ import annotations

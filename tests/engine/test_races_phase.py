@@ -26,9 +26,7 @@ def test_without_races_the_run_runs_none():
 
 def test_the_races_run_after_the_other_phases_and_the_reason_says_what_ran():
     target = embedded_target()
-    report = run_target(
-        target, profile=SHORT, seed_value=1, races=RaceLimits(histories=5)
-    )
+    report = run_target(target, profile=SHORT, seed_value=1, races=RaceLimits(histories=5))
     assert report.verdict == "pass", report.reason
     assert "races: 5 of 5 histories run" in report.reason and "every one explained" in report.reason
     assert report.leftovers == []
@@ -36,9 +34,7 @@ def test_the_races_run_after_the_other_phases_and_the_reason_says_what_ran():
 
 def test_a_race_variant_fails_the_rule_its_history_breaks_with_the_timeline():
     target = embedded_target(faults=["race-cancel-sent-anyway"])
-    report = run_target(
-        target, profile=SHORT, seed_value=1, races=RaceLimits(histories=30)
-    )
+    report = run_target(target, profile=SHORT, seed_value=1, races=RaceLimits(histories=30))
     assert report.verdict == "fail", report.reason
     (failure,) = [f for f in report.failures if f.rule == "sms/send/cancelled-never-sent"]
     assert "not linearizable" in failure.message and "branch 0" in failure.message

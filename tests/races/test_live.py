@@ -86,9 +86,9 @@ def test_a_race_variant_on_the_run_target_fails_the_documented_rule_it_breaks():
 
 def test_a_named_race_failure_becomes_a_finding_and_an_unnamed_one_stays_informational():
     from conformance.races.live import TargetRaces
+    from conformance.races.record import embedded_races
     from conformance.races.rules import Attribution
     from conformance.races.run import run_races
-    from conformance.races.record import embedded_races
 
     report = run_races(lambda: embedded_races(["race-lost-update"]), seed=1, histories=30)
     assert report.failure is not None
@@ -122,7 +122,9 @@ def test_the_races_stop_once_their_time_budget_is_spent():
     target = embedded_target()
     target.discover()
     try:
-        outcome = races_on_target(target, 1, RaceLimits(histories=10_000, max_requests=10**6, max_seconds=1.0))
+        outcome = races_on_target(
+            target, 1, RaceLimits(histories=10_000, max_requests=10**6, max_seconds=1.0)
+        )
     finally:
         target.close()
     assert outcome.report.histories < 10_000

@@ -41,7 +41,9 @@ def test_a_read_of_a_deleted_sms_answered_200_breaks_then_get_404():
 
 
 def test_a_cancel_answered_draft_on_an_sms_read_as_sent_breaks_cancelled_never_sent():
-    scheduled = op("prefix", 0, 1, create(A, "scheduled", "t0", 0.0), Answer(200, "scheduled", "t0"))
+    scheduled = op(
+        "prefix", 0, 1, create(A, "scheduled", "t0", 0.0), Answer(200, "scheduled", "t0")
+    )
     history = [
         scheduled,
         op(0, 2, 3, put(A, status="draft"), Answer(200, "draft", "t0")),
