@@ -193,6 +193,38 @@ __all__ = ["run"]
     help="Embedded target only: serve the reference server on a loopback port (uvicorn) "
     "and talk to it over real HTTP; its virtual clock stays in this process.",
 )
+@click.option(
+    "--races",
+    "races",
+    is_flag=True,
+    help="After the other phases, run concurrent histories on the same target (same "
+    "fixtures and clean-up) and check them for linearizability; a history no order "
+    "explains fails the documented rule it breaks. Bounded by --race-histories, "
+    "--race-max-requests and --race-max-time; against a live target without --allow-send "
+    "every history is drafts only.",
+)
+@click.option(
+    "--race-histories",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="With --races: histories to run at most.",
+)
+@click.option(
+    "--race-max-requests",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="With --races: requests the races may send (clean-up's DELETEs apart); no "
+    "history is begun that might not fit.",
+)
+@click.option(
+    "--race-max-time",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="With --races: seconds of wall time the races may take.",
+)
 def run(
     base_url: str | None,
     api_key: str | None,
@@ -220,6 +252,10 @@ def run(
     fault: str | None,
     readings: tuple[str, ...],
     over_http: bool,
+    races: bool,
+    race_histories: int,
+    race_max_requests: int,
+    race_max_time: float,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir.
@@ -301,6 +337,11 @@ def run(
             f"sms-conformance: checking {target.name} "
             f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
         )
+    race_limits = None
+    if races:
+        from conformance.races.live import RaceLimits
+
+        race_limits = RaceLimits(race_histories, 3, race_max_requests, race_max_time)
     signals = Signals(target, say)
     try:
         with signals.installed():
@@ -315,6 +356,7 @@ def run(
                     settle=settle,
                     exclude=excluded,
                     baseline=known,
+                    races=race_limits,
                 ),
                 quiet=quiet,
             )

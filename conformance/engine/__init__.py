@@ -23,6 +23,7 @@ import contextlib
 import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from typing import Any
 
 from conformance.catalogue import CATALOGUE
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
@@ -50,6 +51,7 @@ from conformance.ledger import TimingLedger
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import (
+    Failure,
     RunReport,
     RunStats,
 )
@@ -75,6 +77,7 @@ def run_target(
     settle: float | None = None,
     exclude: Collection[str] = (),
     baseline: Collection[str] = (),
+    races: Any = None,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -98,6 +101,12 @@ def run_target(
     knew) are judged and reported as ever, but only a violation of another rule fails the
     run. An id the catalogue lacks raises ``ValueError``.
 
+    ``races`` (a :class:`~conformance.races.live.RaceLimits`, ``--races``) runs that many
+    concurrent histories on the same target after the other phases, checked for
+    linearizability (:func:`conformance.races.live.races_on_target`): a history no order
+    explains fails the documented rule its answers contradict; what ran is said in the
+    reason.
+
     While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
     requests sent, the rules found broken and the time budget left."""
     unknown = sorted(set(exclude) - set(CATALOGUE))
@@ -117,6 +126,7 @@ def run_target(
         known=frozenset(baseline) & set(CATALOGUE),
         muted=set(exclude),
         settle=settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE),
+        races=races,
     )
     if not target.clock_can_jump:
         state.schedule_seconds = (2, 20)
@@ -211,6 +221,9 @@ def _phases(state: RunState) -> None:
                 for f in probe_default_limit(target, state.tally, state.settle)
                 if f.rule not in failed
             )
+        if state.races is not None:
+            state.phase = "the races"
+            _races(state)
         finished = True
     finally:
         if ledger is not None:
@@ -245,6 +258,35 @@ def _progress(state: RunState, started: float) -> Callable[[], None]:
         state.on_event(Event("progress", line))
 
     return tick
+
+
+def _races(state: RunState) -> None:
+    """Concurrent histories on the run's target (``--races``), after the other phases;
+    a failure is recorded under the documented rule it breaks, the summary in the reason."""
+    from conformance.races.live import races_on_target
+
+    state.on_event(Event("round", "races (concurrent histories)"))
+    outcome = races_on_target(state.target, state.seed, state.races, settle=state.settle)
+    state.notes.append(outcome.note())
+    finding = outcome.finding()
+    if finding is None or finding.rule in state.excluded:
+        return
+    state.tally.record(finding)
+    failed = {failure.rule for failure in state.failures}
+    if finding.rule in failed:
+        return
+    failure = outcome.report.failure
+    assert failure is not None
+    state.failures.append(
+        Failure(
+            rule=finding.rule,
+            message=finding.message + "\n" + failure.describe(),
+            expected=finding.expected,
+            actual=finding.actual,
+            length=failure.shrunk.plan.size,
+        )
+    )
+    state.on_event(Event("violation", f"{finding.rule}: {finding.message}", rule=finding.rule))
 
 
 def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:

@@ -28,7 +28,9 @@ plan made). A transport error, a timeout, a 429 or a 502/503/504 is a lost answe
 **Targets.** A :class:`RaceTarget` sends one request from any thread.
 :class:`EmbeddedRaceTarget` is the reference server in-process (each thread its own event
 loop: :class:`~conformance.fake.PerThreadTransport`), on a fresh server per history, with
-no rate limit (the frozen clock would never refill it).
+no rate limit (the frozen clock would never refill it). ``over_http`` serves it on a
+loopback port. :mod:`conformance.races.live` runs histories on a run's own target (the
+embedded one, or a live one on real time: ``real_time``, see :meth:`_Runner.when`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import httpx
 
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
-from conformance.races.plans import Plan, Planned
+from conformance.races.plans import Plan, Planned, sends
 
 __all__ = [
     "ADVANCE",
@@ -57,6 +59,9 @@ __all__ = [
 ]
 
 ADVANCE = 60.0  # seconds the target's clock jumps as the branches start
+REAL_TIME_ADVANCE = 2.0  # real seconds waited at the barrier on a real-time target
+REAL_TIME_SOON = 2.0  # on a real-time target, "soon" is this long after the request
+SKEW = 600.0  # seconds of clock skew between the suite and a real-time target tolerated
 SOON = 30.0  # a "soon" due time: this long after T0, so within the jump
 LATER = 3600.0  # a "later" due time: after the jump, never due in a history
 NEVER = 1e9  # the history time of a date past the jump
@@ -67,7 +72,13 @@ BRANCH_TIMEOUT = 30.0  # real seconds a branch may take before the history gives
 
 
 class RaceTarget(Protocol):
-    """Where a history runs: ``send`` is called from several threads at once."""
+    """Where a history runs: ``send`` is called from several threads at once.
+
+    Optional attributes (read with defaults, so a bare target needs none): ``recipient``
+    (the ``remote_phone`` creates use; default :data:`RECIPIENT`), ``lead_id`` (creates
+    name it and lists filter by it; default none), ``real_time`` (the target's clock runs
+    by itself, see :meth:`_Runner.when`; default False) and ``made_up(ref)`` (an id no SMS
+    has, for a reference whose create failed; default ``acti_never_made_<ref>``)."""
 
     local_phone: str
 
@@ -94,7 +105,9 @@ class EmbeddedRaceTarget:
     variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`), optionally behind
     :class:`~conformance.refserver.noise.Noise`: ``transient_share`` of the SMS requests
     answered 503 before being handled or 504 after (lost answers), ``latency`` real seconds
-    added to each request (so the branches overlap more)."""
+    added to each request (so the branches overlap more). ``over_http``: the server is
+    served by uvicorn on a loopback port (:class:`~conformance.loopback.Loopback`) and the
+    branches' requests go over real TCP; its clock stays the virtual one, in this process."""
 
     def __init__(
         self,
@@ -104,6 +117,7 @@ class EmbeddedRaceTarget:
         transient_share: float = 0.0,
         latency: float = 0.0,
         noise_seed: int = 0,
+        over_http: bool = False,
     ) -> None:
         from conformance.clock import VirtualClock
         from conformance.fake import PerThreadTransport
@@ -120,12 +134,25 @@ class EmbeddedRaceTarget:
             from conformance.refserver.noise import Noise
 
             app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
-        self._transport = PerThreadTransport(app)
-        self._http = httpx.Client(
-            transport=self._transport,
-            base_url=self.server.base_url + "/",
-            auth=(org.api_key, ""),
-        )
+        self.loopback = None
+        self._transport: Any = None
+        if over_http:
+            from conformance.loopback import Loopback
+
+            self.loopback = Loopback(app)
+            self._http = httpx.Client(
+                base_url=self.loopback.base_url + "/api/v1/",
+                auth=(org.api_key, ""),
+                timeout=BRANCH_TIMEOUT,
+                limits=httpx.Limits(max_connections=8),
+            )
+        else:
+            self._transport = PerThreadTransport(app)
+            self._http = httpx.Client(
+                transport=self._transport,
+                base_url=self.server.base_url + "/",
+                auth=(org.api_key, ""),
+            )
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -148,7 +175,10 @@ class EmbeddedRaceTarget:
 
     def close(self) -> None:
         self._http.close()
-        self._transport.close()
+        if self._transport is not None:
+            self._transport.close()
+        if self.loopback is not None:
+            self.loopback.close()
         self.server.close()
 
 
@@ -187,18 +217,27 @@ class _Runner:
     def __init__(self, target: RaceTarget, plan: Plan) -> None:
         self.target = target
         self.plan = plan
+        self.real_time = bool(getattr(target, "real_time", False))
+        self.lead_id: str | None = getattr(target, "lead_id", None)
+        self.recipient: str = getattr(target, "recipient", RECIPIENT)
         self.t0_clock = target.now()
         self.t0 = time.monotonic()
         self.ids: dict[str, str] = {}
         self.lock = threading.Lock()
         self.raw: list[_Raw] = []
         self.barrier_at = 0.0
+        self.clock_at_barrier = self.t0_clock  # the target's clock just before the jump
+        self.clock_at_end = self.t0_clock
+        self.stop = threading.Event()  # set on an abort or interrupt: branches stop
+        self.aborted: BaseException | None = None  # what stopped a branch (RunAborted)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
     def date(self, when: str | None) -> datetime:
         now = self.target.now()
+        if when == "soon" and self.real_time:
+            return now + timedelta(seconds=REAL_TIME_SOON)
         if when == "soon":
             return self.t0_clock + timedelta(seconds=SOON)
         if when == "past":
@@ -207,7 +246,10 @@ class _Runner:
 
     def path(self, ref: str | None) -> str:
         with self.lock:
-            sms_id = self.ids.get(ref or "", f"acti_never_made_{ref}")
+            sms_id = self.ids.get(ref or "")
+        if sms_id is None:
+            made_up = getattr(self.target, "made_up", None)
+            sms_id = made_up(ref) if made_up is not None else f"acti_never_made_{ref}"
         return f"{SMS}{sms_id}/"
 
     def request(self, op: Planned) -> tuple[str, str, Any, Mapping[str, str] | None, Any]:
@@ -217,17 +259,23 @@ class _Runner:
                 "status": op.status,
                 "text": op.text,
                 "local_phone": self.target.local_phone,
-                "remote_phone": RECIPIENT,
+                "remote_phone": self.recipient,
             }
+            if self.lead_id is not None:
+                body["lead_id"] = self.lead_id
             date = None
             if op.status == "scheduled":
                 date = self.date(op.when)
                 body["date_scheduled"] = date.isoformat()
             if op.status == "outbox":
-                body["send_in"] = SOON if op.when == "soon" else 0
+                soon = REAL_TIME_SOON if self.real_time else SOON
+                body["send_in"] = soon if op.when == "soon" else 0
             return "POST", SMS, body, None, date
         if op.kind == "list":
-            return "GET", SMS, None, {"_limit": "100"}, None
+            params = {"_limit": "100"}
+            if self.lead_id is not None:
+                params["lead_id"] = self.lead_id
+            return "GET", SMS, None, params, None
         if op.kind == "get":
             return "GET", self.path(op.ref), None, None, None
         if op.kind == "delete":
@@ -245,15 +293,23 @@ class _Runner:
         raise ValueError(f"unknown planned operation {op.kind!r}")
 
     def run_op(self, process: Any, op: Planned) -> None:
+        if self.stop.is_set():
+            return
         method, path, body, params, date = self.request(op)
         invoke = self.elapsed()
         try:
             answer = self.target.send(method, path, body, params)
         except Exception:  # whatever broke, the request may have been handled: lost
             answer = None
+        except BaseException as error:  # a run that must stop (a budget, a refusal): stop
+            with self.lock:
+                self.aborted = self.aborted or error
+            self.stop.set()
+            answer = None
         complete = self.elapsed()
         code, decoded = answer if answer is not None else (None, None)
-        if code is None or code in LOST_STATUSES:
+        if code is None or code in LOST_STATUSES or _a_later_page(op, code, decoded):
+            # No answer, or a page that is not the last (it says nothing of what it lacks).
             code, complete_at = None, None
         else:
             complete_at = complete
@@ -272,8 +328,13 @@ class _Runner:
             self.run_op(process, op)
 
     def release(self) -> None:
-        """The barrier's action: the clock jumps, and the branches start."""
-        self.target.advance(ADVANCE)
+        """The barrier's action: the clock jumps (on a real-time target: the time passes),
+        and the branches start."""
+        self.clock_at_barrier = self.target.now()
+        if not self.real_time:
+            self.target.advance(ADVANCE)
+        elif sends(self.plan):
+            self.target.advance(REAL_TIME_ADVANCE)  # real time: let "soon" fall due
         self.barrier_at = self.elapsed()
 
     def run(self) -> None:
@@ -285,26 +346,53 @@ class _Runner:
             threading.Thread(target=self.branch, args=(n, ops, barrier), daemon=True)
             for n, ops in enumerate(self.plan.branches)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(BRANCH_TIMEOUT)
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(BRANCH_TIMEOUT)
+        except BaseException:
+            # An interrupt: the branches send nothing more; wait for the requests under
+            # way, so that every SMS they create is known to the clean-up.
+            self.stop.set()
+            if barrier is not None:
+                barrier.abort()
+            for thread in threads:
+                thread.join(BRANCH_TIMEOUT)
+            raise
         if not threads:
             self.release()
         for ref in self.plan.refs:
             self.run_op("after", Planned("get", ref))
         self.run_op("after", Planned("list"))
+        self.clock_at_end = self.target.now()
 
     # -- the spec's view -------------------------------------------------------------------
 
     def when(self, date: datetime | None) -> float | None:
-        """A date on the target's clock as a history time (see the module's docstring)."""
+        """A date on the target's clock as a history time: the earliest time the history
+        grants that the target's clock may have reached it (a due time only ever allows a
+        send from then on, so an earlier one can hide a send too early, never make a
+        conforming target fail).
+
+        - A clock that jumps (the embedded server's virtual one): a date the clock had
+          reached before the jump is due from the start (0); one it reached by the end of
+          the history (the jump, or a rate-limit wait that moved it), from the barrier
+          ``B``; later ones never (:data:`NEVER`). Frozen as the histories keep it, this
+          is exactly the module docstring's mapping.
+        - A real-time target: the suite's clock and the server's may disagree (skew), and
+          its sender may run at any moment; the races do not judge when a send happens
+          (the sequential run does, with its tolerance for skew). Every date before the
+          end of the history plus :data:`SKEW` is due from the start; later ones
+          (:data:`LATER`, an hour ahead) never."""
         if date is None:
             return None
-        offset = (date - self.t0_clock).total_seconds()
-        if offset <= 0:
+        if self.real_time:
+            horizon = self.clock_at_end + timedelta(seconds=SKEW)
+            return 0.0 if date <= horizon else NEVER
+        if date <= self.clock_at_barrier:
             return 0.0
-        return self.barrier_at if offset <= ADVANCE else NEVER
+        return self.barrier_at if date <= self.clock_at_end else NEVER
 
     def spec_request(self, raw: _Raw) -> sms.SmsRequest:
         op = raw.planned
@@ -353,7 +441,22 @@ class _Runner:
 
 def record(target: RaceTarget, plan: Plan) -> Recorded:
     """Run ``plan`` against ``target`` (see the module's docstring) and return its history.
-    The caller closes the target."""
+    The caller closes the target. A ``BaseException`` a request raised (a
+    :class:`~conformance.client.RunAborted`: a budget spent, a request the guard refused)
+    stops the history's other requests and is raised here once the branches are done,
+    as is an interrupt of the calling thread."""
     runner = _Runner(target, plan)
     runner.run()
+    if runner.aborted is not None:
+        raise runner.aborted
     return Recorded(plan, runner.history(), dict(runner.ids), runner.barrier_at)
+
+
+def _a_later_page(op: Planned, code: int | None, body: Any) -> bool:
+    """A list answered 200 with ``has_more`` not false: it shows one page of several."""
+    return (
+        op.kind == "list"
+        and code == 200
+        and isinstance(body, dict)
+        and body.get("has_more") is not False
+    )
