@@ -167,12 +167,13 @@ def replay_steps(
                     c.get("id") if isinstance(c, dict) else None
                     for c in (answered if isinstance(answered, list) else [])
                 ]
-                if len(ids) < len(wanted) or not all(isinstance(i, str) for i in ids):
+                contact_ids = [i for i in ids if isinstance(i, str)]
+                if len(ids) < len(wanted) or len(contact_ids) != len(ids):
                     raise SetupFailed("POST lead/ answered a lead without its contacts' ids")
                 # Each recorded contact its own contact: a contact_id filter tells them apart.
-                for contact, contact_id in zip(contacts, ids, strict=False):
+                for contact, contact_id in zip(contacts, contact_ids, strict=False):
                     mapping[contact] = contact_id
-                made_leads.append((lead["id"], ids[0]))
+                made_leads.append((lead["id"], contact_ids[0]))
             for template in plan.templates:
                 made = make(
                     "sms_template/",
@@ -180,8 +181,8 @@ def replay_steps(
                 )
                 mapping[template] = made["id"]
                 made_templates.append(made["id"])
-        except SetupFailed as error:
-            return Replayed(None, mapping, exchanges, [], setup_error=str(error))
+        except SetupFailed as failed:
+            return Replayed(None, mapping, exchanges, [], setup_error=str(failed))
         phones = _phone_mapping(steps, local_phones, external_phones, recorded_internal)
         for index, exchange in enumerate(steps):
             if plan.waits[index]:
@@ -190,14 +191,17 @@ def replay_steps(
                 _move_dates(plan, now() - plan.start, mapping, plan.start)
             for item in plan.fills.get(index, ()):
                 # An SMS the recorded list showed that no step made: made again, as a draft.
-                fill = json.loads(substitute(_json(_with_phones(fill_body(item), phones)), mapping))
+                fill: Any = json.loads(
+                    substitute(_json(_with_phones(fill_body(item), phones)), mapping)
+                )
                 began = now()
                 answer, error = call("POST", SMS, fill, throttled=sent)
-                made = answer.body.get("id") if answer and isinstance(answer.body, dict) else None
-                if answer is None or answer.status_code >= 300 or not isinstance(made, str):
+                body_made = answer.body if answer is not None else None
+                made_id = body_made.get("id") if isinstance(body_made, dict) else None
+                if answer is None or answer.status_code >= 300 or not isinstance(made_id, str):
                     continue
-                mapping[item["id"]] = made
-                created.append(f"{SMS}{made}/")
+                mapping[item["id"]] = made_id
+                created.append(f"{SMS}{made_id}/")
                 as_sent = RecordedRequest("POST", SMS, {}, fill, "basic")
                 sent.append((Exchange(as_sent, answer, error=error), TimeWindow(began, now())))
             request = exchange.request
