@@ -20,6 +20,7 @@ clean-up.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
@@ -40,9 +41,10 @@ from conformance.engine.endings import (
 )
 from conformance.engine.rounds import NOISE_RESTARTS as NOISE_RESTARTS
 from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
-from conformance.engine.rounds import _rounds
+from conformance.engine.rounds import _rounds, _rounds_of
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
+from conformance.engine.workers import Worker, merge, run_workers, spawn_workers, told
 from conformance.events import Event, EventKind
 from conformance.explain import explain
 from conformance.judging import declared
@@ -75,6 +77,7 @@ def run_target(
     settle: float | None = None,
     exclude: Collection[str] = (),
     baseline: Collection[str] = (),
+    workers: int = 1,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -98,8 +101,15 @@ def run_target(
     knew) are judged and reported as ever, but only a violation of another rule fails the
     run. An id the catalogue lacks raises ``ValueError``.
 
+    ``workers`` (``--workers``) runs that many state machines in parallel, each on a target
+    and leads of its own, sharing one rate-limit budget (:mod:`.workers`); the schema phase
+    and the probes run once, after them. With 1 the run is the same as ever, request for
+    request.
+
     While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
     requests sent, the rules found broken and the time budget left."""
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
     unknown = sorted(set(exclude) - set(CATALOGUE))
     if unknown:
         raise ValueError(f"no rule {', '.join(unknown)} in the catalogue (--exclude-rule)")
@@ -122,11 +132,20 @@ def run_target(
         state.schedule_seconds = (2, 20)
     target.api.on_request = _progress(state, started)
     ending = _Ending()
+    crew: list[Worker] = []
     try:
         what = f"{target.name}, profile {profile.name}, seed {seed_value}"
+        if workers > 1:
+            what += f", {workers} workers"
         emit(Event("started", f"{what}, run id {_run_id(target)}"))
+        if workers > 1:
+            emit = _serialised(emit)
+            state.on_event = emit
+            crew = spawn_workers(state, workers, emit)
+            for worker in crew[1:]:
+                worker.state.target.api.on_request = target.api.on_request
         target.discover()
-        _phases(state)
+        _phases(state, crew)
     except ConfigurationError:
         raise
     except (KeyboardInterrupt, Interrupted):
@@ -139,21 +158,27 @@ def run_target(
     except Exception as error:  # noqa: BLE001 - any answer must end in a report
         ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
+        for worker in crew[1:]:
+            _close(worker.state.target, ending)
         _close(target, ending)
     target.api.on_request = None
+    apis = [target.api] + [worker.state.target.api for worker in crew[1:]]
     if getattr(target.api, "interrupted", False):
         ending.interrupted = True  # whatever the interrupt surfaced as on its way up
     state.failures[:] = [f for f in state.failures if f.rule not in state.excluded]
     stats = RunStats(
-        requests=target.api.requests + state.schema_requests,
+        requests=sum(api.requests for api in apis) + state.schema_requests,
         duration=round(time.monotonic() - started, 3),
         steps=state.tally.steps,
         examples=state.tally.examples,
-        rate_limited=target.api.rate_limited,
-        transient_errors=target.api.transient,
+        rate_limited=sum(api.rate_limited for api in apis),
+        transient_errors=sum(api.transient for api in apis),
     )
+    state.profile = profile  # a worker's share of it was worker 0's
     rules = _rule_results(state)
     leftovers = _leftovers(target, ending)
+    for worker in crew[1:]:
+        leftovers += [p for p in _leftovers(worker.state.target, ending) if p not in leftovers]
     command = _cleanup_command(target, leftovers)
     verdict, reason = _judge(state, rules, ending, leftovers, command)
     report = RunReport(
@@ -177,9 +202,10 @@ def run_target(
     return report
 
 
-def _phases(state: RunState) -> None:
-    """The state machine, the schema phase and the probes, with the timing ledger around
-    them when the run may send; ``state.phase`` says which is running."""
+def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[assignment]
+    """The state machine (in each worker of ``crew``, when there are workers), the schema
+    phase and the probes, with the timing ledger around them when the run may send;
+    ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
     if not target.clock_can_jump and target.allow_send:
@@ -189,7 +215,10 @@ def _phases(state: RunState) -> None:
     finished = False
     try:
         state.phase = "the state machine"
-        _rounds(state)
+        if crew:
+            _rounds_in_workers(state, crew)
+        else:
+            _rounds(state)
         # Looking further only pays while the profile still wants more failures.
         if len(state.failures) < profile.max_failures:
             state.phase = "the schema phase"
@@ -211,6 +240,37 @@ def _phases(state: RunState) -> None:
             state.failures.extend(f for f in ledger.failures if f.rule not in failed)
 
 
+def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
+    """The state machine in every worker at once; their findings merged into ``state``,
+    whatever stopped them."""
+
+    def work(worker_state: RunState) -> None:
+        if worker_state is not state:
+            worker_state.target.discover()  # its own leads (worker 0's are found already)
+            worker_state.phase = "the state machine"
+        _rounds_of(worker_state)
+
+    plain = state.on_event
+    state.on_event = told(plain, 0)
+    try:
+        with _one_run_per_seed():
+            run_workers(crew, work)
+    finally:
+        state.on_event = plain
+        merge(state, crew, len(crew))
+
+
+def _serialised(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """``emit`` for several threads: one event at a time."""
+    lock = threading.Lock()
+
+    def one_at_a_time(event: Event) -> None:
+        with lock:
+            emit(event)
+
+    return one_at_a_time
+
+
 PROGRESS_EVERY = 1.0  # seconds between progress events, at least
 
 
@@ -219,23 +279,34 @@ def _progress(state: RunState, started: float) -> Callable[[], None]:
     ``progress`` event naming the phase, the requests sent, the rules found broken and the
     time budget left."""
     last = [time.monotonic()]
+    lock = threading.Lock()
 
     def tick() -> None:
         now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY:
+        if now - last[0] < PROGRESS_EVERY or not lock.acquire(blocking=False):
             return
-        last[0] = now
-        api = state.target.api
-        line = (
-            f"{state.phase}: {api.requests + api.requests_elsewhere} requests, "
-            f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
-        )
-        left = api.budget_left()
-        if left is not None:
-            line += f", {left:.0f} s left of the time budget"
-        state.on_event(Event("progress", line))
+        try:
+            last[0] = now
+            _tell_progress(state, started, now)
+        finally:
+            lock.release()
 
     return tick
+
+
+def _tell_progress(state: RunState, started: float, now: float) -> None:
+    """A ``progress`` event: the phase, the requests sent (by every worker), the rules found
+    broken, the time budget left."""
+    api = state.target.api
+    sent = api.requests + api.requests_elsewhere if api.crew is None else api.crew.requests()
+    line = (
+        f"{state.phase}: {sent} requests, "
+        f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
+    )
+    left = api.budget_left()
+    if left is not None:
+        line += f", {left:.0f} s left of the time budget"
+    state.on_event(Event("progress", line))
 
 
 def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
