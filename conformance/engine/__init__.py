@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 
 from conformance.catalogue import CATALOGUE
@@ -44,7 +44,8 @@ from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
 from conformance.engine.rounds import _rounds, _rounds_of
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
-from conformance.engine.workers import Worker, merge, run_workers, spawn_workers, told
+from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
+from conformance.judging import Tally
 from conformance.events import Event, EventKind
 from conformance.explain import explain
 from conformance.judging import declared
@@ -52,6 +53,7 @@ from conformance.ledger import TimingLedger
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import (
+    Failure,
     RunReport,
     RunStats,
 )
@@ -220,10 +222,16 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
         else:
             _rounds(state)
         # Looking further only pays while the profile still wants more failures.
-        if len(state.failures) < profile.max_failures:
+        if len(crew) > 1 and len(state.failures) < profile.max_failures:
+            # With workers, the probe runs on worker 1's target while the schema phase runs
+            # on worker 0's: each on a target (a server, on the embedded one) of its own.
+            state.phase = "the schema phase"
+            with _probe_alongside(state, crew[1].state):
+                _schema_phase(state, workers=len(crew))
+        elif len(state.failures) < profile.max_failures:
             state.phase = "the schema phase"
             _schema_phase(state)
-        if len(state.failures) < profile.max_failures:
+        if not crew and len(state.failures) < profile.max_failures:
             state.phase = "the default-limit probe"
             failed = {failure.rule for failure in state.failures}
             state.failures.extend(
@@ -258,6 +266,36 @@ def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
     finally:
         state.on_event = plain
         merge(state, crew, len(crew))
+
+
+@contextlib.contextmanager
+def _probe_alongside(state: RunState, other: RunState) -> Iterator[None]:
+    """The default-limit probe on ``other``'s target, on a thread of its own, while the
+    block runs; its findings folded into ``state`` after (what stopped it is raised)."""
+    found: list[Failure] = []
+    stopped: list[BaseException] = []
+    tally = Tally()
+
+    def probe() -> None:
+        try:
+            found.extend(probe_default_limit(other.target, tally, other.settle))
+        except BaseException as error:  # noqa: BLE001 - re-raised on the main thread
+            stopped.append(error)
+
+    thread = threading.Thread(target=probe, name="sms-conformance-probe")
+    thread.start()
+    try:
+        yield
+    finally:
+        while thread.is_alive():
+            thread.join(0.1)
+            if state.target.api.interrupted:
+                other.target.api.interrupt()
+        add_tally(state.tally, tally)
+    if stopped:
+        raise stopped[0]
+    failed = {failure.rule for failure in state.failures}
+    state.failures.extend(f for f in found if f.rule not in failed)
 
 
 def _serialised(emit: Callable[[Event], None]) -> Callable[[Event], None]:
@@ -319,8 +357,9 @@ def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable
     return emit
 
 
-def _schema_phase(state: RunState) -> None:
-    """Run schemathesis with the project's OpenAPI document; fold its verdicts in."""
+def _schema_phase(state: RunState, workers: int = 1) -> None:
+    """Run schemathesis with the project's OpenAPI document (``workers`` operations at
+    once); fold its verdicts in."""
     profile = state.profile
     if not profile.schema_examples:
         return
@@ -333,6 +372,7 @@ def _schema_phase(state: RunState) -> None:
         max_examples=profile.schema_examples,
         phases=profile.schema_phases,
         settle=state.settle,
+        workers=workers,
     )
     state.schema_requests += result.requests
     state.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))

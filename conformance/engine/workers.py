@@ -37,7 +37,7 @@ from conformance.profiles import Profile
 from conformance.run_state import RunState
 from conformance.target import ConfigurationError, GivenFixtures, Target
 
-__all__ = ["Worker", "merge", "run_workers", "spawn_workers", "told", "worker_seed"]
+__all__ = ["Worker", "add_tally", "merge", "run_workers", "spawn_workers", "told", "worker_seed"]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # spreads the workers' seeds apart (Fibonacci hashing)
 JOIN_POLL = 0.1  # seconds between the main thread's looks at an interrupt
@@ -194,7 +194,7 @@ def merge(state: RunState, workers: list[Worker], count: int) -> None:
     failed = {failure.rule for failure in state.failures}
     for worker in workers[1:]:
         other = worker.state
-        _add(state.tally, other.tally)
+        add_tally(state.tally, other.tally)
         for failure in other.failures:
             if failure.rule not in failed:
                 failed.add(failure.rule)
@@ -204,7 +204,7 @@ def merge(state: RunState, workers: list[Worker], count: int) -> None:
         state.flaky = state.flaky or other.flaky
 
 
-def _add(into: Tally, other: Tally) -> None:
+def add_tally(into: Tally, other: Tally) -> None:
     into.passed.update(other.passed)
     into.failed.update(other.failed)
     into.readings.update(other.readings)

@@ -138,6 +138,7 @@ def embedded_target(
         server=server,
         given=given or GivenFixtures(),
         loopback=loopback,
+        latency=latency,
         spawn=lambda worker_given: embedded_target(**arguments, given=worker_given),  # type: ignore[arg-type]
     )
 

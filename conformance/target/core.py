@@ -75,6 +75,7 @@ class Target(FixtureDiscovery):
     # server (a remote one), or a reference server of its own (embedded); not discovered yet.
     # Given the fixtures the user named for that worker (its share of ``--lead-id``).
     spawn: Callable[[GivenFixtures], Target] | None = field(default=None, repr=False)
+    latency: float = 0.0  # seconds the embedded server adds before every answer (--latency)
     _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
     _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
     _abandoned: bool = field(default=False, repr=False)
