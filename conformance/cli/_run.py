@@ -284,10 +284,10 @@ def run(
         if base_url:
             if fault or readings:
                 raise ConfigurationError("--fault and --reading apply to the embedded server only")
-            if over_http or latency:
-                raise ConfigurationError(
-                    "--over-http and --latency apply to the embedded server only"
-                )
+            if over_http:
+                raise ConfigurationError("--over-http applies to the embedded server only")
+            if latency:
+                raise ConfigurationError("--latency applies to the embedded server only")
             if grace < 0:
                 raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(

@@ -167,14 +167,14 @@ class _Bounds:
             pause, self._pause_seconds = self._pause_seconds, 0.0
             if self._may_wait(pause, method, what):
                 self._wait_for_the_rate_limit(pause)
-        held = self.crew.held_for() if self.crew is not None else 0.0
+        held = self.crew.held_for(self) if self.crew is not None else 0.0
         if held and self._may_wait(held, method, what):
             self._wait_for_the_rate_limit(held)
 
     def _told_to_wait(self, seconds: float) -> None:
         """The target asked for ``seconds`` of waiting: the whole crew holds that long."""
         if self.crew is not None:
-            self.crew.hold(seconds)
+            self.crew.hold(seconds, self)
 
     def _pace(self, header: str | None) -> None:
         """When the RateLimit header says nothing is left, wait for the reset first."""

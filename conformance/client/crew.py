@@ -46,6 +46,7 @@ class Crew:
         self.holds = 0  # times a client's wait made the others hold
         self._lock = threading.Lock()
         self._hold_until: datetime | None = None
+        self._holder: object | None = None  # the client told to wait (it waits by itself)
 
     def join(self, client: ApiClient) -> None:
         """Make ``client`` one of the crew's."""
@@ -57,21 +58,23 @@ class Crew:
         """Requests sent (or spent) by every client of the crew."""
         return sum(c.requests + c.requests_elsewhere for c in list(self.clients))
 
-    def hold(self, seconds: float) -> None:
-        """No client of the crew sends before ``seconds`` from now (the rate limit)."""
+    def hold(self, seconds: float, holder: object) -> None:
+        """No client of the crew but ``holder`` (the one told to wait, which waits by
+        itself) sends before ``seconds`` from now (the rate limit)."""
         if not self.shared_rate_limit or seconds <= 0:
             return
         until = self.clock.now() + timedelta(seconds=seconds)
         with self._lock:
             if self._hold_until is None or until > self._hold_until:
                 self._hold_until = until
+                self._holder = holder
                 self.holds += 1
 
-    def held_for(self) -> float:
-        """Seconds left until the crew may send again (0: now)."""
+    def held_for(self, client: object) -> float:
+        """Seconds ``client`` must hold before it may send (0: now)."""
         with self._lock:
-            until = self._hold_until
-        if until is None:
+            until, holder = self._hold_until, self._holder
+        if until is None or holder is client:
             return 0.0
         return max(0.0, (until - self.clock.now()).total_seconds())
 
