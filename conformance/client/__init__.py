@@ -81,9 +81,9 @@ import httpx
 
 from conformance.client.bounds import MAX_MISSED_DEADLINES as MAX_MISSED_DEADLINES
 from conformance.client.credentials import WRONG_API_KEY as WRONG_API_KEY
+from conformance.client.credentials import Credentials as Credentials
 from conformance.client.crew import Crew as Crew
 from conformance.client.crew import Halted as Halted
-from conformance.client.credentials import Credentials as Credentials
 from conformance.client.deadline import Deadline as Deadline
 from conformance.client.deadline import DeadlinePassed as DeadlinePassed
 from conformance.client.deadline import OpenAnswers as OpenAnswers

@@ -102,7 +102,9 @@ class _Bounds:
         self.requests_elsewhere += 1
 
     def _check_budget(self) -> None:
-        sent = self.requests + self.requests_elsewhere if self.crew is None else self.crew.requests()
+        sent = (
+            self.requests + self.requests_elsewhere if self.crew is None else self.crew.requests()
+        )
         if self.max_requests is not None and sent >= self.max_requests:
             raise BudgetExhausted(f"the request budget of {self.max_requests} is spent")
         if self.max_seconds is not None and self.budget_spent() >= self.max_seconds:

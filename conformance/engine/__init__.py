@@ -45,10 +45,9 @@ from conformance.engine.rounds import _rounds, _rounds_of
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
 from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
-from conformance.judging import Tally
 from conformance.events import Event, EventKind
 from conformance.explain import explain
-from conformance.judging import declared
+from conformance.judging import Tally, declared
 from conformance.ledger import TimingLedger
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile

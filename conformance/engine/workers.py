@@ -35,7 +35,7 @@ from conformance.events import Event
 from conformance.judging import Tally
 from conformance.profiles import Profile
 from conformance.run_state import RunState
-from conformance.target import ConfigurationError, GivenFixtures, Target
+from conformance.target import ConfigurationError, GivenFixtures
 
 __all__ = ["Worker", "add_tally", "merge", "run_workers", "spawn_workers", "told", "worker_seed"]
 
