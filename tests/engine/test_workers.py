@@ -101,3 +101,11 @@ def test_on_the_embedded_server_each_worker_has_a_server_and_a_clock_of_its_own(
     assert [w.state.target.api.crew for w in workers] == [crew] * 3
     for worker in workers:
         worker.state.target.close()
+
+
+def test_the_request_budget_is_the_runs_and_spending_it_stops_every_worker():
+    report = run_target(embedded_target(max_requests=300), profile=QUICK, seed_value=1, workers=2)
+    assert report.verdict == "inconclusive"
+    assert "the request budget of 300 is spent" in report.reason
+    # every worker counted against one budget (clean-up's DELETEs are exempt)
+    assert 300 <= report.stats.requests < 400
