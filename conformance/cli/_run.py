@@ -225,6 +225,23 @@ __all__ = ["run"]
     show_default=True,
     help="With --races: seconds of wall time the races may take.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="State machines run in parallel, each on leads of its own (on the embedded server, "
+    "each on a reference server of its own), sharing one rate-limit budget; the profile's "
+    "examples are shared out among them and the seed still gives one run. Against a distant "
+    "server the wall time falls about 1/N until the rate limit binds.",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Embedded target only: seconds added before every answer (as `serve --latency`), to "
+    "see how a run fares against a distant server.",
+)
 def run(
     base_url: str | None,
     api_key: str | None,
@@ -256,6 +273,8 @@ def run(
     race_histories: int,
     race_max_requests: int,
     race_max_time: float,
+    workers: int,
+    latency: float,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir.
@@ -303,6 +322,8 @@ def run(
                 raise ConfigurationError("--fault and --reading apply to the embedded server only")
             if over_http:
                 raise ConfigurationError("--over-http applies to the embedded server only")
+            if latency:
+                raise ConfigurationError("--latency applies to the embedded server only")
             if grace < 0:
                 raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(
@@ -326,6 +347,7 @@ def run(
                 max_requests=max_requests,
                 max_seconds=max_time,
                 over_http=over_http,
+                latency=latency,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
@@ -335,7 +357,8 @@ def run(
     if not quiet:
         say(
             f"sms-conformance: checking {target.name} "
-            f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
+            f"(profile {profile}, seed {seed_value}, run id {target.run_id}"
+            + (f", {workers} workers)" if workers > 1 else ")")
         )
     race_limits = None
     if races:
@@ -357,6 +380,7 @@ def run(
                     exclude=excluded,
                     baseline=known,
                     races=race_limits,
+                    workers=workers,
                 ),
                 quiet=quiet,
             )

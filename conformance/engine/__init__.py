@@ -20,8 +20,9 @@ clean-up.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,12 +42,13 @@ from conformance.engine.endings import (
 )
 from conformance.engine.rounds import NOISE_RESTARTS as NOISE_RESTARTS
 from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
-from conformance.engine.rounds import _rounds
+from conformance.engine.rounds import _rounds, _rounds_of
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
+from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
 from conformance.events import Event, EventKind
 from conformance.explain import explain
-from conformance.judging import declared
+from conformance.judging import Tally, declared
 from conformance.ledger import TimingLedger
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
@@ -78,6 +80,7 @@ def run_target(
     exclude: Collection[str] = (),
     baseline: Collection[str] = (),
     races: Any = None,
+    workers: int = 1,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -107,8 +110,15 @@ def run_target(
     explains fails the documented rule its answers contradict; what ran is said in the
     reason.
 
+    ``workers`` (``--workers``) runs that many state machines in parallel, each on a target
+    and leads of its own, sharing one rate-limit budget (:mod:`.workers`); the schema phase
+    and the probes run once, after them. With 1 the run is the same as ever, request for
+    request.
+
     While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
     requests sent, the rules found broken and the time budget left."""
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
     unknown = sorted(set(exclude) - set(CATALOGUE))
     if unknown:
         raise ValueError(f"no rule {', '.join(unknown)} in the catalogue (--exclude-rule)")
@@ -132,11 +142,20 @@ def run_target(
         state.schedule_seconds = (2, 20)
     target.api.on_request = _progress(state, started)
     ending = _Ending()
+    crew: list[Worker] = []
     try:
         what = f"{target.name}, profile {profile.name}, seed {seed_value}"
+        if workers > 1:
+            what += f", {workers} workers"
         emit(Event("started", f"{what}, run id {_run_id(target)}"))
+        if workers > 1:
+            emit = _serialised(emit)
+            state.on_event = emit
+            crew = spawn_workers(state, workers, emit)
+            for worker in crew[1:]:
+                worker.state.target.api.on_request = target.api.on_request
         target.discover()
-        _phases(state)
+        _phases(state, crew)
     except ConfigurationError:
         raise
     except (KeyboardInterrupt, Interrupted):
@@ -149,21 +168,27 @@ def run_target(
     except Exception as error:  # noqa: BLE001 - any answer must end in a report
         ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
+        for worker in crew[1:]:
+            _close(worker.state.target, ending)
         _close(target, ending)
     target.api.on_request = None
+    apis = [target.api] + [worker.state.target.api for worker in crew[1:]]
     if getattr(target.api, "interrupted", False):
         ending.interrupted = True  # whatever the interrupt surfaced as on its way up
     state.failures[:] = [f for f in state.failures if f.rule not in state.excluded]
     stats = RunStats(
-        requests=target.api.requests + state.schema_requests,
+        requests=sum(api.requests for api in apis) + state.schema_requests,
         duration=round(time.monotonic() - started, 3),
         steps=state.tally.steps,
         examples=state.tally.examples,
-        rate_limited=target.api.rate_limited,
-        transient_errors=target.api.transient,
+        rate_limited=sum(api.rate_limited for api in apis),
+        transient_errors=sum(api.transient for api in apis),
     )
+    state.profile = profile  # a worker's share of it was worker 0's
     rules = _rule_results(state)
     leftovers = _leftovers(target, ending)
+    for worker in crew[1:]:
+        leftovers += [p for p in _leftovers(worker.state.target, ending) if p not in leftovers]
     command = _cleanup_command(target, leftovers)
     verdict, reason = _judge(state, rules, ending, leftovers, command)
     report = RunReport(
@@ -196,9 +221,10 @@ def _numbers(target: Target) -> dict[str, list[str]]:
     return {"internal": list(fixtures.internal_phones), "external": list(fixtures.external_phones)}
 
 
-def _phases(state: RunState) -> None:
-    """The state machine, the schema phase and the probes, with the timing ledger around
-    them when the run may send; ``state.phase`` says which is running."""
+def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[assignment]
+    """The state machine (in each worker of ``crew``, when there are workers), the schema
+    phase and the probes, with the timing ledger around them when the run may send;
+    ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
     if not target.clock_can_jump and target.allow_send:
@@ -208,12 +234,21 @@ def _phases(state: RunState) -> None:
     finished = False
     try:
         state.phase = "the state machine"
-        _rounds(state)
+        if crew:
+            _rounds_in_workers(state, crew)
+        else:
+            _rounds(state)
         # Looking further only pays while the profile still wants more failures.
-        if len(state.failures) < profile.max_failures:
+        if len(crew) > 1 and len(state.failures) < profile.max_failures:
+            # With workers, the probe runs on worker 1's target while the schema phase runs
+            # on worker 0's: each on a target (a server, on the embedded one) of its own.
+            state.phase = "the schema phase"
+            with _probe_alongside(state, crew[1].state):
+                _schema_phase(state, workers=len(crew))
+        elif len(state.failures) < profile.max_failures:
             state.phase = "the schema phase"
             _schema_phase(state)
-        if len(state.failures) < profile.max_failures:
+        if not crew and len(state.failures) < profile.max_failures:
             state.phase = "the default-limit probe"
             failed = {failure.rule for failure in state.failures}
             state.failures.extend(
@@ -233,6 +268,67 @@ def _phases(state: RunState) -> None:
             state.failures.extend(f for f in ledger.failures if f.rule not in failed)
 
 
+def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
+    """The state machine in every worker at once; their findings merged into ``state``,
+    whatever stopped them."""
+
+    def work(worker_state: RunState) -> None:
+        if worker_state is not state:
+            worker_state.target.discover()  # its own leads (worker 0's are found already)
+            worker_state.phase = "the state machine"
+        _rounds_of(worker_state)
+
+    plain = state.on_event
+    state.on_event = told(plain, 0)
+    try:
+        with _one_run_per_seed():
+            run_workers(crew, work)
+    finally:
+        state.on_event = plain
+        merge(state, crew, len(crew))
+
+
+@contextlib.contextmanager
+def _probe_alongside(state: RunState, other: RunState) -> Iterator[None]:
+    """The default-limit probe on ``other``'s target, on a thread of its own, while the
+    block runs; its findings folded into ``state`` after (what stopped it is raised)."""
+    found: list[Failure] = []
+    stopped: list[BaseException] = []
+    tally = Tally()
+
+    def probe() -> None:
+        try:
+            found.extend(probe_default_limit(other.target, tally, other.settle))
+        except BaseException as error:  # noqa: BLE001 - re-raised on the main thread
+            stopped.append(error)
+
+    thread = threading.Thread(target=probe, name="sms-conformance-probe")
+    thread.start()
+    try:
+        yield
+    finally:
+        while thread.is_alive():
+            thread.join(0.1)
+            if state.target.api.interrupted:
+                other.target.api.interrupt()
+        add_tally(state.tally, tally)
+    if stopped:
+        raise stopped[0]
+    failed = {failure.rule for failure in state.failures}
+    state.failures.extend(f for f in found if f.rule not in failed)
+
+
+def _serialised(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """``emit`` for several threads: one event at a time."""
+    lock = threading.Lock()
+
+    def one_at_a_time(event: Event) -> None:
+        with lock:
+            emit(event)
+
+    return one_at_a_time
+
+
 PROGRESS_EVERY = 1.0  # seconds between progress events, at least
 
 
@@ -241,21 +337,17 @@ def _progress(state: RunState, started: float) -> Callable[[], None]:
     ``progress`` event naming the phase, the requests sent, the rules found broken and the
     time budget left."""
     last = [time.monotonic()]
+    lock = threading.Lock()
 
     def tick() -> None:
         now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY:
+        if now - last[0] < PROGRESS_EVERY or not lock.acquire(blocking=False):
             return
-        last[0] = now
-        api = state.target.api
-        line = (
-            f"{state.phase}: {api.requests + api.requests_elsewhere} requests, "
-            f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
-        )
-        left = api.budget_left()
-        if left is not None:
-            line += f", {left:.0f} s left of the time budget"
-        state.on_event(Event("progress", line))
+        try:
+            last[0] = now
+            _tell_progress(state, started, now)
+        finally:
+            lock.release()
 
     return tick
 
@@ -289,6 +381,21 @@ def _races(state: RunState) -> None:
     state.on_event(Event("violation", f"{finding.rule}: {finding.message}", rule=finding.rule))
 
 
+def _tell_progress(state: RunState, started: float, now: float) -> None:
+    """A ``progress`` event: the phase, the requests sent (by every worker), the rules found
+    broken, the time budget left."""
+    api = state.target.api
+    sent = api.requests + api.requests_elsewhere if api.crew is None else api.crew.requests()
+    line = (
+        f"{state.phase}: {sent} requests, "
+        f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
+    )
+    left = api.budget_left()
+    if left is not None:
+        line += f", {left:.0f} s left of the time budget"
+    state.on_event(Event("progress", line))
+
+
 def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
     """``on_event`` fed scrubbed events; its errors are swallowed (an interrupt is not)."""
 
@@ -299,8 +406,9 @@ def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable
     return emit
 
 
-def _schema_phase(state: RunState) -> None:
-    """Run schemathesis with the project's OpenAPI document; fold its verdicts in."""
+def _schema_phase(state: RunState, workers: int = 1) -> None:
+    """Run schemathesis with the project's OpenAPI document (``workers`` operations at
+    once); fold its verdicts in."""
     profile = state.profile
     if not profile.schema_examples:
         return
@@ -313,6 +421,7 @@ def _schema_phase(state: RunState) -> None:
         max_examples=profile.schema_examples,
         phases=profile.schema_phases,
         settle=state.settle,
+        workers=workers,
     )
     state.schema_requests += result.requests
     state.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))
