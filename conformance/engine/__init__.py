@@ -14,7 +14,9 @@ removes it. The report and every event are scrubbed of the target's credentials 
 The package, by concern: this module runs the phases; :mod:`.rounds` runs the state
 machine round after round; :mod:`.verdict` turns what the run saw into rule results, a
 behaviour profile and a verdict; :mod:`.endings` handles a run that ends early and its
-clean-up.
+clean-up; :mod:`.workers` runs several state machines at once (``--workers``);
+:mod:`.progress` tells what the run does while it goes; :mod:`.races_phase` runs the races
+after the other phases (``--races``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from conformance.engine.endings import (
     _public_url,
     _run_id,
 )
+from conformance.engine.progress import PROGRESS_EVERY as PROGRESS_EVERY
+from conformance.engine.progress import _progress, _scrubbed, _serialised
+from conformance.engine.races_phase import _races
 from conformance.engine.rounds import NOISE_RESTARTS as NOISE_RESTARTS
 from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
 from conformance.engine.rounds import _rounds, _rounds_of
@@ -316,94 +321,6 @@ def _probe_alongside(state: RunState, other: RunState) -> Iterator[None]:
         raise stopped[0]
     failed = {failure.rule for failure in state.failures}
     state.failures.extend(f for f in found if f.rule not in failed)
-
-
-def _serialised(emit: Callable[[Event], None]) -> Callable[[Event], None]:
-    """``emit`` for several threads: one event at a time."""
-    lock = threading.Lock()
-
-    def one_at_a_time(event: Event) -> None:
-        with lock:
-            emit(event)
-
-    return one_at_a_time
-
-
-PROGRESS_EVERY = 1.0  # seconds between progress events, at least
-
-
-def _progress(state: RunState, started: float) -> Callable[[], None]:
-    """A hook for every request: at most every :data:`PROGRESS_EVERY` seconds, a
-    ``progress`` event naming the phase, the requests sent, the rules found broken and the
-    time budget left."""
-    last = [time.monotonic()]
-    lock = threading.Lock()
-
-    def tick() -> None:
-        now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY or not lock.acquire(blocking=False):
-            return
-        try:
-            last[0] = now
-            _tell_progress(state, started, now)
-        finally:
-            lock.release()
-
-    return tick
-
-
-def _races(state: RunState) -> None:
-    """Concurrent histories on the run's target (``--races``), after the other phases;
-    a failure is recorded under the documented rule it breaks, the summary in the reason."""
-    from conformance.races.live import races_on_target
-
-    state.on_event(Event("round", "races (concurrent histories)"))
-    outcome = races_on_target(state.target, state.seed, state.races, settle=state.settle)
-    state.notes.append(outcome.note())
-    finding = outcome.finding()
-    if finding is None or finding.rule in state.excluded:
-        return
-    state.tally.record(finding)
-    failed = {failure.rule for failure in state.failures}
-    if finding.rule in failed:
-        return
-    failure = outcome.report.failure
-    assert failure is not None
-    state.failures.append(
-        Failure(
-            rule=finding.rule,
-            message=finding.message + "\n" + failure.describe(),
-            expected=finding.expected,
-            actual=finding.actual,
-            length=failure.shrunk.plan.size,
-        )
-    )
-    state.on_event(Event("violation", f"{finding.rule}: {finding.message}", rule=finding.rule))
-
-
-def _tell_progress(state: RunState, started: float, now: float) -> None:
-    """A ``progress`` event: the phase, the requests sent (by every worker), the rules found
-    broken, the time budget left."""
-    api = state.target.api
-    sent = api.requests + api.requests_elsewhere if api.crew is None else api.crew.requests()
-    line = (
-        f"{state.phase}: {sent} requests, "
-        f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
-    )
-    left = api.budget_left()
-    if left is not None:
-        line += f", {left:.0f} s left of the time budget"
-    state.on_event(Event("progress", line))
-
-
-def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
-    """``on_event`` fed scrubbed events; its errors are swallowed (an interrupt is not)."""
-
-    def emit(event: Event) -> None:
-        with contextlib.suppress(Exception):
-            on_event(redactor.scrub_obj(event))
-
-    return emit
 
 
 def _schema_phase(state: RunState, workers: int = 1) -> None:
