@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from conformance.cli._common import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE
+from conformance.cli._common import (
+    EXIT_FAIL,
+    EXIT_INCONCLUSIVE,
+    EXIT_PASS,
+    EXIT_USAGE,
+    api_key_option,
+    oauth_token_option,
+)
 
 __all__ = ["races"]
 
@@ -40,10 +47,8 @@ __all__ = ["races"]
     "target is asked for by name). The histories go through the run's client, guard and "
     "clean-up; without --allow-send they are drafts only.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--allow-send",
     is_flag=True,

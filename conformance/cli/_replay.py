@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from conformance.cli._common import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, Say
+from conformance.cli._common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    EXIT_USAGE,
+    Say,
+    api_key_option,
+    oauth_token_option,
+)
 
 __all__ = ["replay_command"]
 
@@ -28,10 +35,8 @@ __all__ = ["replay_command"]
     envvar="CLOSE_API_URL",
     help="Target ending in /api/v1 (default: the report's target).",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token (env CLOSE_OAUTH_TOKEN)."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--second-api-key", envvar="CLOSE_SECOND_API_KEY", help="API key of a second organisation."
 )

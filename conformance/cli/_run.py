@@ -16,10 +16,12 @@ from conformance.cli._common import (
     EXIT_PASS,
     EXIT_USAGE,
     Say,
+    api_key_option,
     check_appendable,
     check_rule_ids,
     check_writable,
     from_environment,
+    oauth_token_option,
     tell_leftovers,
 )
 from conformance.cli._interrupts import Signals, forget_a_caught_interrupt
@@ -38,10 +40,8 @@ __all__ = ["run"]
     help="Target ending in /api/v1 (default: the embedded reference server). Set in the "
     "environment, CLOSE_API_URL turns every run remote.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--second-api-key",
     envvar="CLOSE_SECOND_API_KEY",
