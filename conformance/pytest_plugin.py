@@ -69,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--sms-fault", default=None, help="Embedded server only: one fault on.")
     group.addoption(
+        "--sms-workers",
+        type=int,
+        default=None,
+        help="State machines run in parallel threads, as `run --workers` (default 1; under "
+        "pytest-xdist, its number of workers: the suite runs once, not once per xdist worker).",
+    )
+    group.addoption(
         "--sms-report-dir",
         default=None,
         help="Also write report.json, junit.xml and report.html of the run here.",
@@ -210,13 +217,14 @@ class RuleTest(pytest.Item):
 
 
 def _report(config: pytest.Config) -> Any:
-    """Run the suite once per pytest session; every rule's test reads the same report."""
+    """Run the suite once per pytest session; every rule's test reads the same report.
+    Under pytest-xdist, once for every xdist worker (:func:`_run_once_for_xdist`)."""
     if _UNUSABLE in config.stash:
         from conformance.target import ConfigurationError
 
         raise ConfigurationError(config.stash[_UNUSABLE])  # said once; not run again
     if _REPORT not in config.stash:
-        report, redactor = _run(config)
+        report, redactor = _run_once_for_xdist(config)
         config.stash[_REPORT], config.stash[_SECRETS] = report, redactor
         directory = config.getoption("sms_report_dir")
         if directory:
@@ -247,6 +255,48 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
 
 
+def _xdist_workers(config: pytest.Config) -> int | None:
+    """How many pytest-xdist workers this session has (None: not under xdist)."""
+    workerinput = getattr(config, "workerinput", None)
+    if not isinstance(workerinput, dict):
+        return None
+    count = workerinput.get("workercount")
+    return count if isinstance(count, int) and count > 0 else None
+
+
+def _run_once_for_xdist(config: pytest.Config) -> tuple[Any, Any]:
+    """The run, once per test session: under pytest-xdist the first xdist worker to need it
+    runs it (with ``--sms-workers``, by default one state machine per xdist worker, in
+    threads: :func:`conformance.engine.run_target`'s workers) and leaves it in a file the
+    others read, instead of each xdist worker running the whole suite. The file is keyed
+    by xdist's ``testrunuid`` (one per session) and held under an exclusive lock."""
+    workerinput = getattr(config, "workerinput", None)
+    uid = workerinput.get("testrunuid") if isinstance(workerinput, dict) else None
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): each xdist worker runs it
+        fcntl = None  # type: ignore[assignment]
+    if not uid or fcntl is None:
+        return _run(config)
+    import pickle
+    import tempfile
+    from pathlib import Path
+
+    shared = Path(tempfile.gettempdir()) / f"sms-conformance-{uid}"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            saved = shared / "run.pickle"
+            if saved.exists():
+                return pickle.loads(saved.read_bytes())  # noqa: S301 - this session's own
+            report, redactor = _run(config)
+            saved.write_bytes(pickle.dumps((report, redactor)))
+            return report, redactor
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _run(config: pytest.Config) -> tuple[Any, Any]:
     """Run the engine as the options say; return the report and the run's Redactor."""
     from conformance.client import Credentials
@@ -274,6 +324,7 @@ def _run(config: pytest.Config) -> tuple[Any, Any]:
     except (ConfigurationError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
     profile = PROFILES[config.getoption("sms_profile")]
+    workers = config.getoption("sms_workers") or _xdist_workers(config) or 1
     redactor = Redactor.from_credentials(target.api.credentials)
     config.stash[_SECRETS] = redactor  # before the run: its errors are scrubbed too
     report = run_target(
@@ -281,13 +332,15 @@ def _run(config: pytest.Config) -> tuple[Any, Any]:
         profile=profile,
         seed_value=config.getoption("sms_seed"),
         strict=config.getoption("sms_strict"),
+        workers=workers,
     )
-    report.command = redactor.scrub(_rerun_command(config))
+    report.command = redactor.scrub(_rerun_command(config, workers))
     return report, redactor
 
 
-def _rerun_command(config: pytest.Config) -> str:
-    """The pytest command that repeats the run; credentials stay in the environment."""
+def _rerun_command(config: pytest.Config, workers: int = 1) -> str:
+    """The pytest command that repeats the run (the workers too: a seed gives one run for
+    a number of workers); credentials stay in the environment."""
     import shlex
 
     words = ["pytest", "--sms-conformance"]
@@ -295,6 +348,8 @@ def _rerun_command(config: pytest.Config) -> str:
         value = config.getoption(option)
         if value is not None:
             words += ["--" + option.replace("_", "-"), str(value)]
+    if workers > 1:
+        words += ["--sms-workers", str(workers)]
     words += [
         "--" + flag.replace("_", "-")
         for flag in ("sms_allow_send", "sms_strict")

@@ -169,6 +169,9 @@ class RunReport:
     # it: they are read from the environment (``--api-key "$CLOSE_API_KEY"``). Set by the
     # CLI or the pytest plugin; empty for a run started some other way.
     command: str = ""
+    # The run's sending numbers by kind ("internal", "external"), as the target listed
+    # them: a replay keeps each recorded local_phone's kind (an external one stays so).
+    numbers: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conformance.events import Event
 from conformance.judging import Tally
@@ -55,6 +55,8 @@ class RunState:
     tally: Tally = field(default_factory=Tally)
     settle: float = 0.0  # seconds a read that breaks a rule may be re-tried (--settle)
     schema_requests: int = 0  # requests the schema phase sent (through its own transport)
+    # --races: the race histories' limits (conformance.races.live.RaceLimits); None: none
+    races: Any = None
     # -- what the state machine's examples pass on -----------------------------------------
     schedule_seconds: tuple[int, int] = (300, 30 * 86400)  # how far ahead dates are drawn
     gone: set[str] = field(default_factory=set)  # every SMS the run deleted

@@ -209,3 +209,34 @@ def test_the_close_sms_api_mark_with_an_unknown_fault_errors_naming_the_known_on
     result = pytester.runpytest("-p", "no:xdist")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no-such-fault*cancelled-still-sent*"])
+
+
+def test_under_xdist_the_suite_runs_once_with_a_state_machine_per_xdist_worker(
+    pytester: pytest.Pytester, tmp_path
+):
+    result = pytester.runpytest(
+        "--sms-conformance", "--sms-profile", "quick", "--sms-seed", "1", "-n", "2",
+        "--sms-report-dir", str(tmp_path),
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE) + 1
+    import json
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "--sms-workers 2" in report["command"]
+
+
+def test_the_xdist_workers_share_one_run_through_the_session_file(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    import conformance.pytest_plugin as plugin
+
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
+    runs = []
+    monkeypatch.setattr(plugin, "_run", lambda config: runs.append(config) or ("report", "r"))
+    first = SimpleNamespace(workerinput={"testrunuid": "abc", "workercount": 2})
+    second = SimpleNamespace(workerinput={"testrunuid": "abc", "workercount": 2})
+    assert plugin._run_once_for_xdist(first) == ("report", "r")
+    assert plugin._run_once_for_xdist(second) == ("report", "r")
+    assert runs == [first]  # the second xdist worker read the first one's run

@@ -216,3 +216,42 @@ def test_over_loopback_http_each_variant_is_caught_and_replayed_reproduced_on_it
     replays = {kill.fault: kill.replay for kill in report.kills}
     assert replays == dict.fromkeys(faults, ("reproduced", "fixed"))
     assert not [t for t in threading.enumerate() if t.name.startswith("loopback-")]
+
+
+def test_the_race_rows_count_in_the_self_tests_verdict_and_summary():
+    from conformance.races.run import SelfTestRow
+    from conformance.selftest.report import SelfTestReport
+
+    clean = SelfTestRow(None, "pass", 30, None)
+    caught = SelfTestRow("race-lost-update", "fail", 2, 3, "sms/update/partial")
+    report = SelfTestReport(seeds=(1,), profile="ci", races=[clean, caught])
+    assert report.ok
+    summary = report.summary()
+    assert summary["race_variants"] == summary["race_variants_caught"] == 1
+    assert summary["race_false_alarms"] == 0 and summary["race_clean_histories"] == 30
+    assert summary["race_worst_shrunk_size"] == 3
+    assert report.to_json()["races"][1]["rule"] == "sms/update/partial"
+    missed = SelfTestRow("race-lost-update", "pass", 30, None)
+    assert not SelfTestReport(seeds=(1,), profile="ci", races=[clean, missed]).ok
+    flagged = SelfTestRow(None, "fail", 4, 3, "sms/update/partial")
+    assert not SelfTestReport(seeds=(1,), profile="ci", races=[flagged, caught]).ok
+    without = SelfTestReport(seeds=(1,), profile="ci")
+    assert "races" not in without.to_json() and "race_variants" not in without.summary()
+
+
+@pytest.mark.slow
+def test_the_self_test_runs_the_races_when_asked(tmp_path):
+    from click.testing import CliRunner
+
+    from conformance.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["self-test", "--fault", "cost-as-int", "--races", "--seed", "1", "--jobs", "1",
+         "--profile", "quick", "--no-specificity", "--no-faults-under-readings",
+         "--no-replays", "--report-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "races (concurrent histories" in result.output
+    assert "race-cancel-sent-anyway" in result.output and "clean server" in result.output
+    assert '"races"' in (tmp_path / "selftest.json").read_text()

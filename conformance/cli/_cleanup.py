@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from conformance.cli._common import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE, RUN_ID_OPTION, Say
+from conformance.cli._common import (
+    EXIT_INCONCLUSIVE,
+    EXIT_PASS,
+    EXIT_USAGE,
+    RUN_ID_OPTION,
+    Say,
+    api_key_option,
+    oauth_token_option,
+)
 
 __all__ = ["cleanup"]
 
@@ -19,10 +27,8 @@ __all__ = ["cleanup"]
     required=True,
     help="Target ending in /api/v1.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--run-id",
     default=None,

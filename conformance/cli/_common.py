@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 __all__ = [
+    "api_key_option",
+    "oauth_token_option",
     "EXIT_FAIL",
     "EXIT_INCONCLUSIVE",
     "EXIT_PASS",
@@ -19,6 +21,14 @@ __all__ = [
     "Say",
     "cleanup_command",
 ]
+
+#: The credential options every command that talks to a target takes, spelt once.
+api_key_option = click.option(
+    "--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key."
+)
+oauth_token_option = click.option(
+    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
+)
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 RUN_ID_OPTION = re.compile(r"[0-9a-f]{8,32}")  # 12 today; 8 for runs of earlier versions

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from conformance.cli._common import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, Say
+from conformance.cli._common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    EXIT_USAGE,
+    Say,
+    api_key_option,
+    oauth_token_option,
+)
 
 __all__ = ["replay_command"]
 
@@ -28,10 +35,8 @@ __all__ = ["replay_command"]
     envvar="CLOSE_API_URL",
     help="Target ending in /api/v1 (default: the report's target).",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", help="API key (env CLOSE_API_KEY).")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", help="OAuth bearer token (env CLOSE_OAUTH_TOKEN)."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--second-api-key", envvar="CLOSE_SECOND_API_KEY", help="API key of a second organisation."
 )
@@ -82,13 +87,15 @@ def replay_command(
 ) -> None:
     """Re-run a saved counterexample from REPORT (report.json or its directory) and say
     whether the violation shows: reproduced (exit 1), fixed (exit 0, after --retries more
-    tries), flaky (exit 3: not on the first try, on a later one). A failure whose last
-    answer a conforming server gives too cannot be told (exit 3).
+    tries), flaky (exit 3: not on the first try, on a later one). A failure that neither
+    the rule's check on the replayed steps nor its symptom shows cannot be told (exit 3).
 
-    The replay makes its own lead, contact and template, maps the recorded ids onto them,
-    keeps the recorded waits between steps and deletes what it made. It judges by the
-    violation's symptom (what the recorded last answer has that the clean reference
-    server's does not), not by re-running the rule's checks."""
+    The replay makes its own lead, contacts and template, maps the recorded ids onto them,
+    keeps the recorded waits between steps (and the kind of each recorded number), waits
+    out 429s, drives the rate limit for a failure in a throttled answer, and deletes what it
+    made. It judges the replayed steps with the rule's own checks, on a model rebuilt from
+    them, and by the violation's symptom (what the recorded last answer has that the clean
+    reference server's does not)."""
     import json
     import time
     from datetime import UTC, datetime
@@ -137,6 +144,11 @@ def replay_command(
         usage("--fault and --reading apply to the embedded server only (--embedded)")
     if over_http and not embedded:
         usage("--over-http applies to the embedded server only (--embedded)")
+    # The recorded run's internal numbers (an older report lacks them: every recorded
+    # number not the target's own is then taken for an internal one).
+    numbers = document.get("numbers")
+    internal = numbers.get("internal") if isinstance(numbers, dict) else None
+    internal = [n for n in internal if isinstance(n, str)] if isinstance(internal, list) else None
     worst = EXIT_PASS
     with contextlib.ExitStack() as stack:
         if embedded:
@@ -182,7 +194,7 @@ def replay_command(
                 f"replaying failure {number} ({failure.rule}, {len(failure.steps)} step(s)) "
                 f"against {target.name}"
             )
-            outcome = target.replay(failure, retries=retries)
+            outcome = target.replay(failure, retries=retries, recorded_internal=internal)
             say(f"{outcome.verdict}: {failure.rule} - {outcome.detail}")
             for leftover in outcome.leftovers:
                 say(f"  not deleted: {leftover}", err=True)

@@ -16,14 +16,17 @@ from conformance.cli._common import (
     EXIT_PASS,
     EXIT_USAGE,
     Say,
+    api_key_option,
     check_appendable,
     check_rule_ids,
     check_writable,
     from_environment,
+    oauth_token_option,
     tell_leftovers,
 )
 from conformance.cli._interrupts import Signals, forget_a_caught_interrupt
 from conformance.cli._render import summarise, with_progress
+from conformance.cli._run_options import races_and_workers_options
 from conformance.profiles import PROFILES
 
 __all__ = ["run"]
@@ -37,10 +40,8 @@ __all__ = ["run"]
     help="Target ending in /api/v1 (default: the embedded reference server). Set in the "
     "environment, CLOSE_API_URL turns every run remote.",
 )
-@click.option("--api-key", envvar="CLOSE_API_KEY", show_envvar=True, help="API key.")
-@click.option(
-    "--oauth-token", envvar="CLOSE_OAUTH_TOKEN", show_envvar=True, help="OAuth bearer token."
-)
+@api_key_option
+@oauth_token_option
 @click.option(
     "--second-api-key",
     envvar="CLOSE_SECOND_API_KEY",
@@ -193,6 +194,7 @@ __all__ = ["run"]
     help="Embedded target only: serve the reference server on a loopback port (uvicorn) "
     "and talk to it over real HTTP; its virtual clock stays in this process.",
 )
+@races_and_workers_options
 def run(
     base_url: str | None,
     api_key: str | None,
@@ -220,6 +222,12 @@ def run(
     fault: str | None,
     readings: tuple[str, ...],
     over_http: bool,
+    races: bool,
+    race_histories: int,
+    race_max_requests: int,
+    race_max_time: float,
+    workers: int,
+    latency: float,
 ) -> None:
     """Check a server against every documented rule; write report.json, junit.xml and
     report.html to --report-dir.
@@ -267,6 +275,8 @@ def run(
                 raise ConfigurationError("--fault and --reading apply to the embedded server only")
             if over_http:
                 raise ConfigurationError("--over-http applies to the embedded server only")
+            if latency:
+                raise ConfigurationError("--latency applies to the embedded server only")
             if grace < 0:
                 raise ConfigurationError(f"--grace must be 0 or more seconds, got {grace}")
             target = remote_target(
@@ -290,6 +300,7 @@ def run(
                 max_requests=max_requests,
                 max_seconds=max_time,
                 over_http=over_http,
+                latency=latency,
             )
     except (ConfigurationError, ValueError) as error:
         say(f"error: {error}", err=True)
@@ -299,8 +310,14 @@ def run(
     if not quiet:
         say(
             f"sms-conformance: checking {target.name} "
-            f"(profile {profile}, seed {seed_value}, run id {target.run_id})"
+            f"(profile {profile}, seed {seed_value}, run id {target.run_id}"
+            + (f", {workers} workers)" if workers > 1 else ")")
         )
+    race_limits = None
+    if races:
+        from conformance.races.live import RaceLimits
+
+        race_limits = RaceLimits(race_histories, 3, race_max_requests, race_max_time)
     signals = Signals(target, say)
     try:
         with signals.installed():
@@ -315,6 +332,8 @@ def run(
                     settle=settle,
                     exclude=excluded,
                     baseline=known,
+                    races=race_limits,
+                    workers=workers,
                 ),
                 quiet=quiet,
             )

@@ -68,6 +68,13 @@ __all__ = ["self_test"]
     "variant (it must reproduce) and against the clean server (it must not).",
 )
 @click.option(
+    "--races/--no-races",
+    default=None,
+    help="Also run the races' self-test (sms-conformance races --self-test, a few seconds): "
+    "the clean server's histories must all be explained and every race variant caught. "
+    "Default: on, unless --fault names the variants to run.",
+)
+@click.option(
     "--over-http",
     is_flag=True,
     help="Serve every reference server (clean, faulty, replayed) on a loopback port and run "
@@ -84,6 +91,7 @@ def self_test(
     specificity: bool,
     faults_under_readings: bool,
     replays: bool,
+    races: bool | None,
     over_http: bool,
 ) -> None:
     """Prove detection and specificity: every faulty variant is caught, and the clean
@@ -123,6 +131,7 @@ def self_test(
                 on_clean=advance,
                 on_kill=advance,
                 over_http=over_http,
+                races=not faults if races is None else races,
             )
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
@@ -168,17 +177,41 @@ def self_test(
             )
     if report.specificity_runs:
         console.print(_specificity_matrix(report.specificity_runs))
+    if report.races is not None:
+        console.print(_race_table(report.races))
     path = report.write(report_dir / "selftest.json")
     summary = report.summary()
     console.print(", ".join(f"{key}={value}" for key, value in summary.items()))
     console.print(f"transport: {report.transport}")
     console.print(f"written: {path}")
     if not report.ok:
+        race_note = "" if report.races_ok else "; the races' rows are not all as they should be"
         console.print(
             f"[red]self-test failed[/red]: missed {report.missed}, "
-            f"{report.false_alarms} false alarm(s)"
+            f"{report.false_alarms} false alarm(s){race_note}"
         )
     sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
+
+
+def _race_table(rows):
+    """The races' rows: the clean server's histories (none may fail) and each race variant
+    (caught, after how many histories, shrunk to how many operations, breaking which rule)."""
+    from rich.table import Table
+
+    table = Table(title="races (concurrent histories, checked for linearizability)")
+    for column in ("server", "wanted", "verdict", "histories", "shrunk to", "rule"):
+        table.add_column(column)
+    for row in rows:
+        verdict = row.verdict if row.ok else f"[red]{row.verdict}[/red]"
+        table.add_row(
+            row.fault or "clean server",
+            "pass" if row.fault is None else "fail",
+            verdict,
+            str(row.histories),
+            "-" if row.shrunk_size is None else f"{row.shrunk_size} operations",
+            row.rule or "-",
+        )
+    return table
 
 
 def _replay_cell(kill) -> str:

@@ -101,11 +101,12 @@ def serve(
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
 
-    unknown = [name for name in faults if name not in FAULTS]
+    from conformance.refserver.race_faults import RACE_FAULTS
+
+    unknown = [name for name in faults if name not in FAULTS and name not in RACE_FAULTS]
     if unknown:
-        click.echo(
-            f"error: unknown fault(s) {unknown}; known: {', '.join(sorted(FAULTS))}", err=True
-        )
+        known = ", ".join(sorted([*FAULTS, *RACE_FAULTS]))
+        click.echo(f"error: unknown fault(s) {unknown}; known: {known}", err=True)
         sys.exit(EXIT_USAGE)
     try:
         with terminate_as_interrupt():

@@ -82,6 +82,8 @@ import httpx
 from conformance.client.bounds import MAX_MISSED_DEADLINES as MAX_MISSED_DEADLINES
 from conformance.client.credentials import WRONG_API_KEY as WRONG_API_KEY
 from conformance.client.credentials import Credentials as Credentials
+from conformance.client.crew import Crew as Crew
+from conformance.client.crew import Halted as Halted
 from conformance.client.deadline import Deadline as Deadline
 from conformance.client.deadline import DeadlinePassed as DeadlinePassed
 from conformance.client.deadline import OpenAnswers as OpenAnswers
@@ -121,11 +123,13 @@ __all__ = [
     "ApiClient",
     "BudgetExhausted",
     "Credentials",
+    "Crew",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RATE_LIMIT_WAIT_TOTAL",
     "DELETED_BY_AN_EARLIER_TRY",
     "Deadline",
     "DeadlinePassed",
+    "Halted",
     "Interrupted",
     "MAX_MISSED_DEADLINES",
     "MalformedAnswer",
@@ -228,6 +232,7 @@ class ApiClient(_Tries):
         self.last_throttled: list[Exchange] = []  # the 429s the last send() waited out
         self.last_request: RecordedRequest | None = None  # named when a run stops on it
         self.interrupted = False
+        self.crew: Crew | None = None  # set by Crew.join (run --workers)
 
     def send(
         self,
@@ -302,6 +307,7 @@ class ApiClient(_Tries):
                     if self.pace:
                         self._note_transient(f"{what}: 429", in_a_row=False)
                     waits += 1
+                    self._told_to_wait(wait)
                     self._wait_for_the_rate_limit(wait)
                     continue
                 error, response = f"still rate limited after {_waited(waits, wait)}", None

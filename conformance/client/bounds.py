@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from conformance.client.crew import Crew, Halted
 from conformance.client.errors import (
     AnswerTooLarge,
     BudgetExhausted,
@@ -43,6 +44,7 @@ class _Bounds:
     _pause_seconds: float
     _started: datetime | None
     _budget_started: datetime | None
+    crew: Crew | None  # the run's other workers' clients, and what they share (run --workers)
 
     def interrupt(self) -> None:
         """Stop the run at its next request: every later send but a DELETE raises
@@ -86,6 +88,8 @@ class _Bounds:
             return
         if self.interrupted:
             raise Interrupted()
+        if self.crew is not None and self.crew.halted is not None:
+            raise Halted(self.crew.halted)
         self._check_budget()
 
     def spend(self, method: str) -> None:
@@ -98,9 +102,10 @@ class _Bounds:
         self.requests_elsewhere += 1
 
     def _check_budget(self) -> None:
-        if self.max_requests is not None and self.requests + self.requests_elsewhere >= (
-            self.max_requests
-        ):
+        sent = (
+            self.requests + self.requests_elsewhere if self.crew is None else self.crew.requests()
+        )
+        if self.max_requests is not None and sent >= self.max_requests:
             raise BudgetExhausted(f"the request budget of {self.max_requests} is spent")
         if self.max_seconds is not None and self.budget_spent() >= self.max_seconds:
             raise TimeBudgetExhausted(
@@ -158,14 +163,24 @@ class _Bounds:
         self.clock.sleep(seconds)
 
     def _wait_for_the_reset(self, method: str, what: str) -> None:
-        """When the last answer said nothing is left (``RateLimit``), wait for the reset."""
+        """When the last answer said nothing is left (``RateLimit``), wait for the reset;
+        and, in a crew, while another worker's client was told to wait (the shared limit)."""
         if self._pause_seconds:
             pause, self._pause_seconds = self._pause_seconds, 0.0
             if self._may_wait(pause, method, what):
                 self._wait_for_the_rate_limit(pause)
+        held = self.crew.held_for(self) if self.crew is not None else 0.0
+        if held and self._may_wait(held, method, what):
+            self._wait_for_the_rate_limit(held)
+
+    def _told_to_wait(self, seconds: float) -> None:
+        """The target asked for ``seconds`` of waiting: the whole crew holds that long."""
+        if self.crew is not None:
+            self.crew.hold(seconds, self)
 
     def _pace(self, header: str | None) -> None:
         """When the RateLimit header says nothing is left, wait for the reset first."""
         parsed = parse_ratelimit(header) if self.pace else None
         if parsed is not None and parsed["remaining"] <= 0:
             self._pause_seconds = bounded_wait(parsed["reset"])
+            self._told_to_wait(self._pause_seconds)

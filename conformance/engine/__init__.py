@@ -14,15 +14,19 @@ removes it. The report and every event are scrubbed of the target's credentials 
 The package, by concern: this module runs the phases; :mod:`.rounds` runs the state
 machine round after round; :mod:`.verdict` turns what the run saw into rule results, a
 behaviour profile and a verdict; :mod:`.endings` handles a run that ends early and its
-clean-up.
+clean-up; :mod:`.workers` runs several state machines at once (``--workers``);
+:mod:`.progress` tells what the run does while it goes; :mod:`.races_phase` runs the races
+after the other phases (``--races``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from conformance.catalogue import CATALOGUE
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
@@ -38,18 +42,23 @@ from conformance.engine.endings import (
     _public_url,
     _run_id,
 )
+from conformance.engine.progress import PROGRESS_EVERY as PROGRESS_EVERY
+from conformance.engine.progress import _progress, _scrubbed, _serialised
+from conformance.engine.races_phase import _races
 from conformance.engine.rounds import NOISE_RESTARTS as NOISE_RESTARTS
 from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
-from conformance.engine.rounds import _rounds
+from conformance.engine.rounds import _rounds, _rounds_of
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
+from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
 from conformance.events import Event, EventKind
 from conformance.explain import explain
-from conformance.judging import declared
+from conformance.judging import Tally, declared
 from conformance.ledger import TimingLedger
 from conformance.probes import probe_default_limit
 from conformance.profiles import Profile
 from conformance.records import (
+    Failure,
     RunReport,
     RunStats,
 )
@@ -75,6 +84,8 @@ def run_target(
     settle: float | None = None,
     exclude: Collection[str] = (),
     baseline: Collection[str] = (),
+    races: Any = None,
+    workers: int = 1,
 ) -> RunReport:
     """Run the suite against ``target`` and return the report; never raises for what the
     target does. An unreachable or refusing target, a bound hit (``--max-requests``, the
@@ -98,8 +109,21 @@ def run_target(
     knew) are judged and reported as ever, but only a violation of another rule fails the
     run. An id the catalogue lacks raises ``ValueError``.
 
+    ``races`` (a :class:`~conformance.races.live.RaceLimits`, ``--races``) runs that many
+    concurrent histories on the same target after the other phases, checked for
+    linearizability (:func:`conformance.races.live.races_on_target`): a history no order
+    explains fails the documented rule its answers contradict; what ran is said in the
+    reason.
+
+    ``workers`` (``--workers``) runs that many state machines in parallel, each on a target
+    and leads of its own, sharing one rate-limit budget (:mod:`.workers`); the schema phase
+    and the probes run once, after them. With 1 the run is the same as ever, request for
+    request.
+
     While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
     requests sent, the rules found broken and the time budget left."""
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
     unknown = sorted(set(exclude) - set(CATALOGUE))
     if unknown:
         raise ValueError(f"no rule {', '.join(unknown)} in the catalogue (--exclude-rule)")
@@ -117,16 +141,26 @@ def run_target(
         known=frozenset(baseline) & set(CATALOGUE),
         muted=set(exclude),
         settle=settle if settle is not None else (0.0 if target.embedded else REMOTE_SETTLE),
+        races=races,
     )
     if not target.clock_can_jump:
         state.schedule_seconds = (2, 20)
     target.api.on_request = _progress(state, started)
     ending = _Ending()
+    crew: list[Worker] = []
     try:
         what = f"{target.name}, profile {profile.name}, seed {seed_value}"
+        if workers > 1:
+            what += f", {workers} workers"
         emit(Event("started", f"{what}, run id {_run_id(target)}"))
+        if workers > 1:
+            emit = _serialised(emit)
+            state.on_event = emit
+            crew = spawn_workers(state, workers, emit)
+            for worker in crew[1:]:
+                worker.state.target.api.on_request = target.api.on_request
         target.discover()
-        _phases(state)
+        _phases(state, crew)
     except ConfigurationError:
         raise
     except (KeyboardInterrupt, Interrupted):
@@ -139,21 +173,27 @@ def run_target(
     except Exception as error:  # noqa: BLE001 - any answer must end in a report
         ending.reason = _crash_reason(error, state.phase, _last_request(target.api))
     finally:
+        for worker in crew[1:]:
+            _close(worker.state.target, ending)
         _close(target, ending)
     target.api.on_request = None
+    apis = [target.api] + [worker.state.target.api for worker in crew[1:]]
     if getattr(target.api, "interrupted", False):
         ending.interrupted = True  # whatever the interrupt surfaced as on its way up
     state.failures[:] = [f for f in state.failures if f.rule not in state.excluded]
     stats = RunStats(
-        requests=target.api.requests + state.schema_requests,
+        requests=sum(api.requests for api in apis) + state.schema_requests,
         duration=round(time.monotonic() - started, 3),
         steps=state.tally.steps,
         examples=state.tally.examples,
-        rate_limited=target.api.rate_limited,
-        transient_errors=target.api.transient,
+        rate_limited=sum(api.rate_limited for api in apis),
+        transient_errors=sum(api.transient for api in apis),
     )
+    state.profile = profile  # a worker's share of it was worker 0's
     rules = _rule_results(state)
     leftovers = _leftovers(target, ending)
+    for worker in crew[1:]:
+        leftovers += [p for p in _leftovers(worker.state.target, ending) if p not in leftovers]
     command = _cleanup_command(target, leftovers)
     verdict, reason = _judge(state, rules, ending, leftovers, command)
     report = RunReport(
@@ -171,15 +211,25 @@ def run_target(
         cleanup_command=command,
         strict=strict,
         open_points=_behaviour_profile(state),
+        numbers=_numbers(target),
     )
     report = redactor.scrub_obj(report)
     emit(Event("finished", report.reason or verdict))
     return report
 
 
-def _phases(state: RunState) -> None:
-    """The state machine, the schema phase and the probes, with the timing ledger around
-    them when the run may send; ``state.phase`` says which is running."""
+def _numbers(target: Target) -> dict[str, list[str]]:
+    """The target's sending numbers by kind, as its fixtures listed them (none: unknown)."""
+    fixtures = target.fixtures
+    if fixtures is None:
+        return {}
+    return {"internal": list(fixtures.internal_phones), "external": list(fixtures.external_phones)}
+
+
+def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[assignment]
+    """The state machine (in each worker of ``crew``, when there are workers), the schema
+    phase and the probes, with the timing ledger around them when the run may send;
+    ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
     if not target.clock_can_jump and target.allow_send:
@@ -189,12 +239,21 @@ def _phases(state: RunState) -> None:
     finished = False
     try:
         state.phase = "the state machine"
-        _rounds(state)
+        if crew:
+            _rounds_in_workers(state, crew)
+        else:
+            _rounds(state)
         # Looking further only pays while the profile still wants more failures.
-        if len(state.failures) < profile.max_failures:
+        if len(crew) > 1 and len(state.failures) < profile.max_failures:
+            # With workers, the probe runs on worker 1's target while the schema phase runs
+            # on worker 0's: each on a target (a server, on the embedded one) of its own.
+            state.phase = "the schema phase"
+            with _probe_alongside(state, crew[1].state):
+                _schema_phase(state, workers=len(crew))
+        elif len(state.failures) < profile.max_failures:
             state.phase = "the schema phase"
             _schema_phase(state)
-        if len(state.failures) < profile.max_failures:
+        if not crew and len(state.failures) < profile.max_failures:
             state.phase = "the default-limit probe"
             failed = {failure.rule for failure in state.failures}
             state.failures.extend(
@@ -202,6 +261,9 @@ def _phases(state: RunState) -> None:
                 for f in probe_default_limit(target, state.tally, state.settle)
                 if f.rule not in failed
             )
+        if state.races is not None:
+            state.phase = "the races"
+            _races(state)
         finished = True
     finally:
         if ledger is not None:
@@ -211,45 +273,59 @@ def _phases(state: RunState) -> None:
             state.failures.extend(f for f in ledger.failures if f.rule not in failed)
 
 
-PROGRESS_EVERY = 1.0  # seconds between progress events, at least
+def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
+    """The state machine in every worker at once; their findings merged into ``state``,
+    whatever stopped them."""
+
+    def work(worker_state: RunState) -> None:
+        if worker_state is not state:
+            worker_state.target.discover()  # its own leads (worker 0's are found already)
+            worker_state.phase = "the state machine"
+        _rounds_of(worker_state)
+
+    plain = state.on_event
+    state.on_event = told(plain, 0)
+    try:
+        with _one_run_per_seed():
+            run_workers(crew, work)
+    finally:
+        state.on_event = plain
+        merge(state, crew, len(crew))
 
 
-def _progress(state: RunState, started: float) -> Callable[[], None]:
-    """A hook for every request: at most every :data:`PROGRESS_EVERY` seconds, a
-    ``progress`` event naming the phase, the requests sent, the rules found broken and the
-    time budget left."""
-    last = [time.monotonic()]
+@contextlib.contextmanager
+def _probe_alongside(state: RunState, other: RunState) -> Iterator[None]:
+    """The default-limit probe on ``other``'s target, on a thread of its own, while the
+    block runs; its findings folded into ``state`` after (what stopped it is raised)."""
+    found: list[Failure] = []
+    stopped: list[BaseException] = []
+    tally = Tally()
 
-    def tick() -> None:
-        now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY:
-            return
-        last[0] = now
-        api = state.target.api
-        line = (
-            f"{state.phase}: {api.requests + api.requests_elsewhere} requests, "
-            f"{len(state.failures)} rule(s) found broken, {now - started:.0f} s"
-        )
-        left = api.budget_left()
-        if left is not None:
-            line += f", {left:.0f} s left of the time budget"
-        state.on_event(Event("progress", line))
+    def probe() -> None:
+        try:
+            found.extend(probe_default_limit(other.target, tally, other.settle))
+        except BaseException as error:  # noqa: BLE001 - re-raised on the main thread
+            stopped.append(error)
 
-    return tick
-
-
-def _scrubbed(on_event: Callable[[Event], None], redactor: Redactor) -> Callable[[Event], None]:
-    """``on_event`` fed scrubbed events; its errors are swallowed (an interrupt is not)."""
-
-    def emit(event: Event) -> None:
-        with contextlib.suppress(Exception):
-            on_event(redactor.scrub_obj(event))
-
-    return emit
+    thread = threading.Thread(target=probe, name="sms-conformance-probe")
+    thread.start()
+    try:
+        yield
+    finally:
+        while thread.is_alive():
+            thread.join(0.1)
+            if state.target.api.interrupted:
+                other.target.api.interrupt()
+        add_tally(state.tally, tally)
+    if stopped:
+        raise stopped[0]
+    failed = {failure.rule for failure in state.failures}
+    state.failures.extend(f for f in found if f.rule not in failed)
 
 
-def _schema_phase(state: RunState) -> None:
-    """Run schemathesis with the project's OpenAPI document; fold its verdicts in."""
+def _schema_phase(state: RunState, workers: int = 1) -> None:
+    """Run schemathesis with the project's OpenAPI document (``workers`` operations at
+    once); fold its verdicts in."""
     profile = state.profile
     if not profile.schema_examples:
         return
@@ -262,6 +338,7 @@ def _schema_phase(state: RunState) -> None:
         max_examples=profile.schema_examples,
         phases=profile.schema_phases,
         settle=state.settle,
+        workers=workers,
     )
     state.schema_requests += result.requests
     state.tally.record_all(declared(result.findings, SCHEMA_RULES, "the schema phase"))

@@ -35,6 +35,8 @@ def _not_reached(state: RunState) -> str:
         phases.remove("the schema phase")
     if state.phase in ("setting up the fixtures", "opening the timing ledger"):
         return f" while {state.phase}; not reached: " + ", ".join(phases)
+    if state.phase == "the races":  # --races: the last phase
+        return " during the races"
     if state.phase not in phases:  # judging the ledger, after a phase this cannot name
         return f" while {state.phase}"
     rest = phases[phases.index(state.phase) + 1 :]

@@ -21,7 +21,17 @@ from dataclasses import dataclass, replace
 
 from hypothesis import strategies as st
 
-__all__ = ["SHAPES", "WHEN", "Plan", "Planned", "draw_plan", "plans", "shrink_candidates"]
+__all__ = [
+    "SHAPES",
+    "WHEN",
+    "Plan",
+    "Planned",
+    "draw_plan",
+    "plans",
+    "sends",
+    "shrink_candidates",
+    "without_sends",
+]
 
 # When a date falls, relative to the branches' start (the recorder maps these to its clock):
 # "soon": due as the branches start (the sender may run during them); "later": not due in
@@ -124,7 +134,9 @@ def create_vs_list(rng: random.Random, branches: int) -> Plan:
 
 
 def delete_vs_update(rng: random.Random, branches: int) -> Plan:
-    bs = [[Planned("delete", "s0")], [_edit(rng, "s0", 1), Planned("get", "s0")]]
+    # The delete goes first, or after a read: then it lands while the update is under way.
+    first = rng.choice([[Planned("delete", "s0")], [Planned("get", "s0"), Planned("delete", "s0")]])
+    bs = [first, [_edit(rng, "s0", 1), Planned("get", "s0")]]
     for n in range(2, branches):
         bs.append([rng.choice([Planned("get", "s0"), _edit(rng, "s0", n), Planned("list")])])
     return Plan((_draft("s0"),), tuple(tuple(b) for b in bs))
@@ -224,3 +236,38 @@ def shrink_candidates(plan: Plan) -> list[Plan]:
         if op.ref not in named and len(plan.prefix) > 1:
             out.append(replace(plan, prefix=plan.prefix[:k] + plan.prefix[k + 1 :]))
     return out
+
+
+SENDING_KINDS = ("schedule", "outbox")
+
+
+def sends(plan: Plan) -> bool:
+    """True when ``plan`` puts an SMS in a status that sends it (a scheduled or outbox
+    create, a schedule, a send)."""
+    ops = [*plan.prefix, *(op for branch in plan.branches for op in branch)]
+    return any(
+        op.kind in SENDING_KINDS or (op.kind == "create" and op.status != "draft") for op in ops
+    )
+
+
+def without_sends(plan: Plan) -> Plan:
+    """``plan`` with nothing that sends, for a live target without ``--allow-send``: a
+    scheduled or outbox create becomes a draft's, a schedule or a send becomes an edit of
+    the text (a cancel stays: on a draft it is a PUT of ``status: draft``, which sends
+    nothing). The shapes keep their concurrency: PUTs against PUTs, deletes, lists."""
+    if not sends(plan):
+        return plan
+
+    def unsent(op: Planned) -> Planned:
+        if op.kind == "create" and op.status != "draft":
+            return replace(op, status="draft", when=None)
+        if op.kind in SENDING_KINDS:
+            return Planned("edit", op.ref, text=f"{op.ref} {op.kind} as an edit")
+        return op
+
+    return replace(
+        plan,
+        prefix=tuple(map(unsent, plan.prefix)),
+        branches=tuple(tuple(map(unsent, branch)) for branch in plan.branches),
+        shape=f"{plan.shape} (drafts only)",
+    )

@@ -25,26 +25,34 @@ run between requests" is exactly what a history can see.
 plan made). A transport error, a timeout, a 429 or a 502/503/504 is a lost answer
 (``complete`` None): the operation is indeterminate. Requests are sent once, never retried.
 
-**Targets.** A :class:`RaceTarget` sends one request from any thread.
+**Targets** (:mod:`conformance.races.targets`, re-exported here). A :class:`RaceTarget`
+sends one request from any thread.
 :class:`EmbeddedRaceTarget` is the reference server in-process (each thread its own event
 loop: :class:`~conformance.fake.PerThreadTransport`), on a fresh server per history, with
-no rate limit (the frozen clock would never refill it).
+no rate limit (the frozen clock would never refill it). ``over_http`` serves it on a
+loopback port. :mod:`conformance.races.live` runs histories on a run's own target (the
+embedded one, or a live one on real time: ``real_time``, see :meth:`_Runner.when`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-import httpx
+from typing import Any
 
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
-from conformance.races.plans import Plan, Planned
+from conformance.races.plans import Plan, Planned, sends
+from conformance.races.targets import (
+    BRANCH_TIMEOUT,
+    RECIPIENT,
+    EmbeddedRaceTarget,
+    RaceTarget,
+    embedded_races,
+)
 
 __all__ = [
     "ADVANCE",
@@ -57,107 +65,14 @@ __all__ = [
 ]
 
 ADVANCE = 60.0  # seconds the target's clock jumps as the branches start
+REAL_TIME_ADVANCE = 2.0  # real seconds waited at the barrier on a real-time target
+REAL_TIME_SOON = 2.0  # on a real-time target, "soon" is this long after the request
+SKEW = 600.0  # seconds of clock skew between the suite and a real-time target tolerated
 SOON = 30.0  # a "soon" due time: this long after T0, so within the jump
 LATER = 3600.0  # a "later" due time: after the jump, never due in a history
 NEVER = 1e9  # the history time of a date past the jump
 LOST_STATUSES = frozenset({429, 502, 503, 504})
 SMS = "activity/sms/"
-RECIPIENT = "+12015550123"  # fictional (NANP 555-01xx), as conformance.target's
-BRANCH_TIMEOUT = 30.0  # real seconds a branch may take before the history gives up on it
-
-
-class RaceTarget(Protocol):
-    """Where a history runs: ``send`` is called from several threads at once."""
-
-    local_phone: str
-
-    def now(self) -> datetime:
-        """The target's clock."""
-        ...
-
-    def advance(self, seconds: float) -> None:
-        """Move the target's clock (a live target: wait)."""
-        ...
-
-    def send(
-        self, method: str, path: str, body: Any = None, params: Mapping[str, str] | None = None
-    ) -> tuple[int, Any] | None:
-        """Send one request; its status code and decoded JSON body, or None when no answer
-        came (a transport error, a timeout)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class EmbeddedRaceTarget:
-    """The reference server in-process, for one history (``faults`` may name race
-    variants: :data:`~conformance.refserver.race_faults.RACE_FAULTS`), optionally behind
-    :class:`~conformance.refserver.noise.Noise`: ``transient_share`` of the SMS requests
-    answered 503 before being handled or 504 after (lost answers), ``latency`` real seconds
-    added to each request (so the branches overlap more)."""
-
-    def __init__(
-        self,
-        faults: Iterable[str] = (),
-        readings: Mapping[str, str] | None = None,
-        *,
-        transient_share: float = 0.0,
-        latency: float = 0.0,
-        noise_seed: int = 0,
-    ) -> None:
-        from conformance.clock import VirtualClock
-        from conformance.fake import PerThreadTransport
-        from conformance.refserver import ReferenceServer
-
-        self.clock = VirtualClock()
-        self.server = ReferenceServer(
-            clock=self.clock, faults=tuple(faults), readings=readings, id_seed=0
-        )
-        org = self.server.orgs[0]
-        self.local_phone = org.internal_numbers[0]
-        app: Any = self.server.app
-        if transient_share or latency:
-            from conformance.refserver.noise import Noise
-
-            app = Noise(app, transient_share=transient_share, latency=latency, seed=noise_seed)
-        self._transport = PerThreadTransport(app)
-        self._http = httpx.Client(
-            transport=self._transport,
-            base_url=self.server.base_url + "/",
-            auth=(org.api_key, ""),
-        )
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-
-    def send(
-        self, method: str, path: str, body: Any = None, params: Mapping[str, str] | None = None
-    ) -> tuple[int, Any] | None:
-        try:
-            response = self._http.request(method, path, json=body, params=params)
-        except httpx.HTTPError:
-            return None
-        try:
-            decoded = response.json() if response.content else None
-        except ValueError:
-            decoded = response.text
-        return response.status_code, decoded
-
-    def close(self) -> None:
-        self._http.close()
-        self._transport.close()
-        self.server.close()
-
-
-def embedded_races(
-    faults: Iterable[str] = (), readings: Mapping[str, str] | None = None, **noise: Any
-) -> EmbeddedRaceTarget:
-    """A target factory's product: a fresh embedded server (what ``run_races`` calls);
-    ``noise``: :class:`EmbeddedRaceTarget`'s keyword arguments."""
-    return EmbeddedRaceTarget(faults, readings, **noise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,18 +102,27 @@ class _Runner:
     def __init__(self, target: RaceTarget, plan: Plan) -> None:
         self.target = target
         self.plan = plan
+        self.real_time = bool(getattr(target, "real_time", False))
+        self.lead_id: str | None = getattr(target, "lead_id", None)
+        self.recipient: str = getattr(target, "recipient", RECIPIENT)
         self.t0_clock = target.now()
         self.t0 = time.monotonic()
         self.ids: dict[str, str] = {}
         self.lock = threading.Lock()
         self.raw: list[_Raw] = []
         self.barrier_at = 0.0
+        self.clock_at_barrier = self.t0_clock  # the target's clock just before the jump
+        self.clock_at_end = self.t0_clock
+        self.stop = threading.Event()  # set on an abort or interrupt: branches stop
+        self.aborted: BaseException | None = None  # what stopped a branch (RunAborted)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
     def date(self, when: str | None) -> datetime:
         now = self.target.now()
+        if when == "soon" and self.real_time:
+            return now + timedelta(seconds=REAL_TIME_SOON)
         if when == "soon":
             return self.t0_clock + timedelta(seconds=SOON)
         if when == "past":
@@ -207,7 +131,10 @@ class _Runner:
 
     def path(self, ref: str | None) -> str:
         with self.lock:
-            sms_id = self.ids.get(ref or "", f"acti_never_made_{ref}")
+            sms_id = self.ids.get(ref or "")
+        if sms_id is None:
+            made_up = getattr(self.target, "made_up", None)
+            sms_id = made_up(ref) if made_up is not None else f"acti_never_made_{ref}"
         return f"{SMS}{sms_id}/"
 
     def request(self, op: Planned) -> tuple[str, str, Any, Mapping[str, str] | None, Any]:
@@ -217,17 +144,23 @@ class _Runner:
                 "status": op.status,
                 "text": op.text,
                 "local_phone": self.target.local_phone,
-                "remote_phone": RECIPIENT,
+                "remote_phone": self.recipient,
             }
+            if self.lead_id is not None:
+                body["lead_id"] = self.lead_id
             date = None
             if op.status == "scheduled":
                 date = self.date(op.when)
                 body["date_scheduled"] = date.isoformat()
             if op.status == "outbox":
-                body["send_in"] = SOON if op.when == "soon" else 0
+                soon = REAL_TIME_SOON if self.real_time else SOON
+                body["send_in"] = soon if op.when == "soon" else 0
             return "POST", SMS, body, None, date
         if op.kind == "list":
-            return "GET", SMS, None, {"_limit": "100"}, None
+            params = {"_limit": "100"}
+            if self.lead_id is not None:
+                params["lead_id"] = self.lead_id
+            return "GET", SMS, None, params, None
         if op.kind == "get":
             return "GET", self.path(op.ref), None, None, None
         if op.kind == "delete":
@@ -245,15 +178,23 @@ class _Runner:
         raise ValueError(f"unknown planned operation {op.kind!r}")
 
     def run_op(self, process: Any, op: Planned) -> None:
+        if self.stop.is_set():
+            return
         method, path, body, params, date = self.request(op)
         invoke = self.elapsed()
         try:
             answer = self.target.send(method, path, body, params)
         except Exception:  # whatever broke, the request may have been handled: lost
             answer = None
+        except BaseException as error:  # a run that must stop (a budget, a refusal): stop
+            with self.lock:
+                self.aborted = self.aborted or error
+            self.stop.set()
+            answer = None
         complete = self.elapsed()
         code, decoded = answer if answer is not None else (None, None)
-        if code is None or code in LOST_STATUSES:
+        if code is None or code in LOST_STATUSES or _a_later_page(op, code, decoded):
+            # No answer, or a page that is not the last (it says nothing of what it lacks).
             code, complete_at = None, None
         else:
             complete_at = complete
@@ -272,8 +213,13 @@ class _Runner:
             self.run_op(process, op)
 
     def release(self) -> None:
-        """The barrier's action: the clock jumps, and the branches start."""
-        self.target.advance(ADVANCE)
+        """The barrier's action: the clock jumps (on a real-time target: the time passes),
+        and the branches start."""
+        self.clock_at_barrier = self.target.now()
+        if not self.real_time:
+            self.target.advance(ADVANCE)
+        elif sends(self.plan):
+            self.target.advance(REAL_TIME_ADVANCE)  # real time: let "soon" fall due
         self.barrier_at = self.elapsed()
 
     def run(self) -> None:
@@ -285,26 +231,53 @@ class _Runner:
             threading.Thread(target=self.branch, args=(n, ops, barrier), daemon=True)
             for n, ops in enumerate(self.plan.branches)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(BRANCH_TIMEOUT)
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(BRANCH_TIMEOUT)
+        except BaseException:
+            # An interrupt: the branches send nothing more; wait for the requests under
+            # way, so that every SMS they create is known to the clean-up.
+            self.stop.set()
+            if barrier is not None:
+                barrier.abort()
+            for thread in threads:
+                thread.join(BRANCH_TIMEOUT)
+            raise
         if not threads:
             self.release()
         for ref in self.plan.refs:
             self.run_op("after", Planned("get", ref))
         self.run_op("after", Planned("list"))
+        self.clock_at_end = self.target.now()
 
     # -- the spec's view -------------------------------------------------------------------
 
     def when(self, date: datetime | None) -> float | None:
-        """A date on the target's clock as a history time (see the module's docstring)."""
+        """A date on the target's clock as a history time: the earliest time the history
+        grants that the target's clock may have reached it (a due time only ever allows a
+        send from then on, so an earlier one can hide a send too early, never make a
+        conforming target fail).
+
+        - A clock that jumps (the embedded server's virtual one): a date the clock had
+          reached before the jump is due from the start (0); one it reached by the end of
+          the history (the jump, or a rate-limit wait that moved it), from the barrier
+          ``B``; later ones never (:data:`NEVER`). Frozen as the histories keep it, this
+          is exactly the module docstring's mapping.
+        - A real-time target: the suite's clock and the server's may disagree (skew), and
+          its sender may run at any moment; the races do not judge when a send happens
+          (the sequential run does, with its tolerance for skew). Every date before the
+          end of the history plus :data:`SKEW` is due from the start; later ones
+          (:data:`LATER`, an hour ahead) never."""
         if date is None:
             return None
-        offset = (date - self.t0_clock).total_seconds()
-        if offset <= 0:
+        if self.real_time:
+            horizon = self.clock_at_end + timedelta(seconds=SKEW)
+            return 0.0 if date <= horizon else NEVER
+        if date <= self.clock_at_barrier:
             return 0.0
-        return self.barrier_at if offset <= ADVANCE else NEVER
+        return self.barrier_at if date <= self.clock_at_end else NEVER
 
     def spec_request(self, raw: _Raw) -> sms.SmsRequest:
         op = raw.planned
@@ -353,7 +326,22 @@ class _Runner:
 
 def record(target: RaceTarget, plan: Plan) -> Recorded:
     """Run ``plan`` against ``target`` (see the module's docstring) and return its history.
-    The caller closes the target."""
+    The caller closes the target. A ``BaseException`` a request raised (a
+    :class:`~conformance.client.RunAborted`: a budget spent, a request the guard refused)
+    stops the history's other requests and is raised here once the branches are done,
+    as is an interrupt of the calling thread."""
     runner = _Runner(target, plan)
     runner.run()
+    if runner.aborted is not None:
+        raise runner.aborted
     return Recorded(plan, runner.history(), dict(runner.ids), runner.barrier_at)
+
+
+def _a_later_page(op: Planned, code: int | None, body: Any) -> bool:
+    """A list answered 200 with ``has_more`` not false: it shows one page of several."""
+    return (
+        op.kind == "list"
+        and code == 200
+        and isinstance(body, dict)
+        and body.get("has_more") is not False
+    )

@@ -80,10 +80,13 @@ class RaceReport:
     unknown: int = 0
     failure: RaceFailure | None = None
     shapes: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None  # why fewer histories ran than asked (a budget spent)
 
     def describe(self) -> str:
         head = f"races: {self.verdict} ({self.histories} histories on seed {self.seed}"
         head += f", {self.unknown} unknown)" if self.unknown else ")"
+        if self.stopped:
+            head += f"; stopped early: {self.stopped}"
         return head if self.failure is None else head + "\n" + self.failure.describe()
 
 
@@ -108,24 +111,37 @@ def run_races(
     spec: SmsSpec | None = None,
     tries: int = 3,
     max_replays: int = 60,
+    prepare: Callable[[Plan], Plan] | None = None,
+    stop: Callable[[Plan], str | None] | None = None,
 ) -> RaceReport:
     """Run ``histories`` histories of ``branches`` branches (2 or 3), each on a fresh
     target from ``target_factory``; stop at the first that is not linearizable, shrink it,
     and report (see the module's docstring). ``spec`` defaults to ``SmsSpec()`` (the
-    ``visibility=immediate`` reading; give ``SmsSpec(settle_lag=...)`` for ``eventual``)."""
+    ``visibility=immediate`` reading; give ``SmsSpec(settle_lag=...)`` for ``eventual``).
+
+    ``prepare`` turns each drawn plan into the one run (a live target without
+    ``--allow-send``: :func:`~conformance.races.plans.without_sends`); ``stop``, asked
+    before every run (the shrinker's re-runs too), gives a reason to run no more (a
+    budget spent): the report then says how many histories ran and why it stopped."""
     spec = spec or SmsSpec()
     rng = random.Random(seed)
     unknown = 0
     shapes: dict[str, int] = {}
     for n in range(histories):
         plan = draw_plan(rng, branches)
+        if prepare is not None:
+            plan = prepare(plan)
+        reason = stop(plan) if stop is not None else None
+        if reason is not None:
+            verdict: Verdict = "unknown" if unknown else "pass"
+            return RaceReport(verdict, seed, n, unknown, None, shapes, stopped=reason)
         shapes[plan.shape] = shapes.get(plan.shape, 0) + 1
         recorded = _run(target_factory, plan)
         result = _check(recorded, spec)
         if result.verdict == UNKNOWN:
             unknown += 1
         elif result.verdict == NOT_LINEARIZABLE:
-            failure = _shrink(target_factory, recorded, result, spec, tries, max_replays)
+            failure = _shrink(target_factory, recorded, result, spec, tries, max_replays, stop)
             return RaceReport("fail", seed, n + 1, unknown, failure, shapes)
     return RaceReport("unknown" if unknown else "pass", seed, histories, unknown, None, shapes)
 
@@ -137,23 +153,26 @@ def _shrink(
     spec: SmsSpec,
     tries: int,
     max_replays: int,
+    stop: Callable[[Plan], str | None] | None = None,
 ) -> RaceFailure:
-    """Leave parts of the plan out while it still fails (greedy, bounded re-runs)."""
+    """Leave parts of the plan out while it still fails (greedy, bounded re-runs; none
+    once ``stop`` gives a reason)."""
     best, best_result, replays = found, result, 0
-    improved = True
-    while improved and replays < max_replays:
+    improved, spent = True, False
+    while improved and not spent:
         improved = False
         for candidate in shrink_candidates(best.plan):
             for _ in range(tries):
-                if replays >= max_replays:
-                    break
+                spent = replays >= max_replays or (stop is not None and stop(candidate) is not None)
+                if spent:
+                    break  # keep what is shrunk so far
                 replays += 1
                 recorded = _run(factory, candidate)
                 checked = _check(recorded, spec)
                 if checked.verdict == NOT_LINEARIZABLE:
                     best, best_result, improved = recorded, checked, True
                     break
-            if improved or replays >= max_replays:
+            if improved or spent:
                 break
     return RaceFailure(found, best, best_result, replays)
 
@@ -174,13 +193,14 @@ def embedded_run_races(
     *,
     faults: Iterable[str] = (),
     readings: Mapping[str, str] | None = None,
+    over_http: bool = False,
 ) -> RaceReport:
-    """The races against the embedded reference server (what ``run --races`` calls for
-    the embedded target): a fresh server per history with ``faults`` (race variants
-    included) and ``readings``, held to :func:`spec_for` ``(readings)``."""
+    """The races against the embedded reference server (``sms-conformance races``): a
+    fresh server per history with ``faults`` (race variants included) and ``readings``,
+    held to :func:`spec_for` ``(readings)``; ``over_http``: each served on a loopback port."""
     chosen = tuple(faults)
     return run_races(
-        lambda: embedded_races(chosen, readings),
+        lambda: embedded_races(chosen, readings, over_http=over_http),
         seed,
         histories,
         branches,
@@ -198,13 +218,16 @@ class SelfTestRow:
     verdict: Verdict
     histories: int
     shrunk_size: int | None
+    rule: str | None = None  # the documented rule the shrunk history breaks (None: none named)
 
     @property
     def ok(self) -> bool:
         return self.verdict == ("pass" if self.fault is None else "fail")
 
 
-def race_self_test(seed: int = 1, histories: int = 30, branches: int = 3) -> list[SelfTestRow]:
+def race_self_test(
+    seed: int = 1, histories: int = 30, branches: int = 3, *, over_http: bool = False
+) -> list[SelfTestRow]:
     """The clean embedded server and every race variant
     (:data:`~conformance.refserver.race_faults.RACE_FAULTS`), each over up to
     ``histories`` histories: the rows a self-test prints (the clean one must pass, every
@@ -213,9 +236,17 @@ def race_self_test(seed: int = 1, histories: int = 30, branches: int = 3) -> lis
 
     rows = []
     for fault in [None, *sorted(RACE_FAULTS)]:
-        report = embedded_run_races(seed, histories, branches, faults=[fault] if fault else [])
+        report = embedded_run_races(
+            seed, histories, branches, faults=[fault] if fault else [], over_http=over_http
+        )
         size = report.failure.shrunk.plan.size if report.failure else None
-        rows.append(SelfTestRow(fault, report.verdict, report.histories, size))
+        rule = None
+        if report.failure is not None:
+            from conformance.races.rules import attribute
+
+            found = attribute(report.failure.result, spec_for(), report.failure.shrunk.operations)
+            rule = found.rule if found is not None else None
+        rows.append(SelfTestRow(fault, report.verdict, report.histories, size, rule))
     return rows
 
 

@@ -26,7 +26,9 @@ The rules are those conformance/model.py holds, by catalogue id (conformance/cat
   not have sent it, if it fell due before that operation's answer came back (its due time is
   on the history's clock; an outbox SMS falls due when the PUT or create was invoked).
 
-Where the docs are silent the spec allows every outcome: a draft moved to inbox/sent/error
+Where the docs are silent the spec allows every outcome: a PUT on an SMS that is no draft
+setting every field it names to the value it has (``sms/update/drafts-only`` refuses a PUT
+that *changes* something), a draft moved to inbox/sent/error
 (``sms/update/draft-to-other-status``) and a cancel with edits (open point
 ``cancel-and-edit``) may be refused or done; a schedule whose date has passed may be refused
 (``past-date-scheduled``), and a send of a draft with no text (``empty-send``). Deletes and
@@ -309,3 +311,12 @@ def _put(sms: Sms, body: dict[str, Any], now: float, since: float) -> Iterator[t
             yield refused
     else:
         yield refused  # drafts-only, cancel-refused-after-send
+        if _changes_nothing(sms, body):
+            # drafts-only refuses a PUT that *changes* something; one that sets every field
+            # it names to the value it has may be answered either way.
+            yield shown(sms), sms
+
+
+def _changes_nothing(sms: Sms, body: dict[str, Any]) -> bool:
+    now = {"status": sms.status, "text": sms.text, "date_scheduled": sms.due}
+    return all(name in now and now[name] == value for name, value in body.items())

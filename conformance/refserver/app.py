@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -32,6 +33,7 @@ from conformance.refserver.auth import authenticate
 from conformance.refserver.dates import parse_tz_offset
 from conformance.refserver.errors import ApiError, ValidationFailed, error_message_body
 from conformance.refserver.handlers import ROUTES, Handler
+from conformance.refserver.race_faults import RACE_FAULTS
 from conformance.refserver.responses import NOT_FOUND_PAGE, JSONResponse
 from conformance.refserver.services import Services
 
@@ -89,7 +91,10 @@ def _api_error(services: Services, error: ApiError, headers: dict[str, str]) -> 
 def _endpoint(
     services: Services, handler: Handler, *, with_body: bool = False
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The request pipeline around ``handler``."""
+    """The request pipeline around ``handler``. With a race variant switched on
+    (:data:`~conformance.refserver.race_faults.RACE_FAULTS`) the handler runs on a worker
+    thread, so that its race window does not block the server's event loop."""
+    racy = any(name in RACE_FAULTS for name in services.faults)
 
     async def run(request: Request) -> Response:
         headers: dict[str, str] = {}
@@ -115,10 +120,19 @@ def _endpoint(
                 tz = parse_tz_offset(request.headers.get("x-tz-offset"))
             except ValueError as error:
                 raise ValidationFailed("x-tz-offset", str(error)) from None
-            with services.lock:
-                now = services.clock.now()
-                services.run_sender(now)
-                result = handler(services, services.context(org, now, tz), request, body)
+
+            def handle() -> Any:
+                with services.lock:
+                    now = services.clock.now()
+                    services.run_sender(now)
+                    return handler(services, services.context(org, now, tz), request, body)
+
+            if racy:
+                # A race variant lets go of the lock for a window mid-request: off the event
+                # loop, so that other requests (over loopback HTTP, one loop) run inside it.
+                result = await run_in_threadpool(handle)
+            else:
+                result = handle()
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result

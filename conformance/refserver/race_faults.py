@@ -31,8 +31,11 @@ RACE_WINDOW = 0.03  # seconds of real time a racy handler works without the lock
 
 @dataclass(frozen=True, slots=True)
 class RaceFault:
-    """One race bug: its ``name``, the catalogue ``rule`` id a history shows it breaking,
-    and what it does."""
+    """One race bug: its ``name``, a catalogue ``rule`` id its bug breaks, and what it does.
+    The rule a failing history is reported under (:mod:`conformance.races.rules`) depends on
+    the interleaving and on how the lists are filtered: a lost update may show as
+    ``sms/update/drafts-only`` or ``sms/update/partial``, a create left unlisted as
+    ``sms/list/pagination`` (one unfiltered page) or ``sms/list/filter-lead-id``."""
 
     name: str
     rule: str
@@ -66,7 +69,8 @@ RACE_FAULTS: dict[str, RaceFault] = {
             "race-delete-resurrected",
             "sms/delete/then-get-404",
             "a PUT in flight while the SMS is deleted writes its copy back (an upsert): the "
-            "deleted SMS is back, as the PUT left it",
+            "deleted SMS is back, as the PUT left it (it reads the SMS again after its "
+            "window, so alone it loses no update)",
         ),
     )
 }

@@ -66,6 +66,10 @@ def update(
     doc = get(ctx, storage, sms_id, leak="isolation-update-leak")
     if ctx.faults.any_of("race-lost-update", "race-delete-resurrected") and ctx.lock:
         race_window(ctx.lock)  # works on the copy it read while others write
+        if "race-lost-update" not in ctx.faults:
+            # race-delete-resurrected alone: it reads again (no update is lost), and only
+            # a delete in the window goes unseen: its copy is written back.
+            doc = storage.get("sms", None, doc["id"]) or doc
     current = doc["status"]
     requested = body.get("status", current) if "status" in body else current
     if requested is None or not isinstance(requested, str) or requested not in STATUSES:

@@ -6,24 +6,26 @@ endpoints, and maps the recorded ids onto them; every SMS a step creates gets a 
 mapped the same way. Steps are sent with the recorded waits between them (``sent_at``),
 so a timing failure (``send_in: 10``, cancel, read) reproduces.
 
-Whether the violation shows is decided by its *symptom*: what the recorded answer to the
-last step has that a conforming server's answer does not. The conforming answer comes
-from replaying the same steps against the clean reference server, in-process on a
-virtual clock (waits cost nothing): the status code where the two differ, else the body
-fields that differ (a value, null or not, a length). The curl and Python replays in a
-report check the same symptom (:mod:`conformance.reporting.replay`).
+Whether the violation shows is decided as the run decided it: the replayed steps are fed to a
+fresh model and judged by every registered check (:mod:`.judge`); it shows when the failing
+rule's check finds it. A 429 met on the way is waited out and judged; a failure whose last
+step is a 429 drives the rate limit until the target throttles. The *symptom* (what the
+recorded last answer has that the clean reference server's answer to the same steps lacks: a
+status, body fields, a JSON type, a date's format, ``content-type``, ``Retry-After``, the
+shape of ``RateLimit``) counts too, and is all the curl and Python replays in a report can
+check (:mod:`conformance.reporting.replay`). A failure neither shows is one a replay cannot
+tell.
 
-This is not the run's own judging: the model and the rule's checks are not re-run. A
-failure whose last answer a conforming server would give too (the violation lies in
-timing or in another request) has no symptom; a replay of it cannot tell.
-
-The package, by concern: :mod:`.plan` (what the steps need: fixtures, ids, dates, waits),
-:mod:`.symptom` (what shows the violation), :mod:`.steps` (sending them again) and
+The package, by concern: :mod:`.plan` (what the steps need: fixtures, ids, dates, waits, the
+SMS a list saw), :mod:`.symptom` (what shows the violation in the last answer), :mod:`.steps`
+(sending them again), :mod:`.judge` (the rule's own check on the replayed steps) and
 :mod:`.outcome` (the verdict of a replay, and what it runs against).
 """
 
 from __future__ import annotations
 
+from conformance.replay.judge import RuleJudgement as RuleJudgement
+from conformance.replay.judge import judge_by_rule as judge_by_rule
 from conformance.replay.outcome import EXIT_CODES as EXIT_CODES
 from conformance.replay.outcome import Outcome as Outcome
 from conformance.replay.outcome import ReplayTarget as ReplayTarget
@@ -33,16 +35,23 @@ from conformance.replay.outcome import replay_failure as replay_failure
 from conformance.replay.outcome import replay_on_embedded as replay_on_embedded
 from conformance.replay.plan import CONTACT_NAME as CONTACT_NAME
 from conformance.replay.plan import CONTACT_PHONE as CONTACT_PHONE
+from conformance.replay.plan import DRIVE_NOTE as DRIVE_NOTE
+from conformance.replay.plan import FILL_NOTE as FILL_NOTE
 from conformance.replay.plan import FIXTURE_KEYS as FIXTURE_KEYS
 from conformance.replay.plan import MIN_WAIT as MIN_WAIT
 from conformance.replay.plan import SENDING_STATUSES as SENDING_STATUSES
 from conformance.replay.plan import SMS as SMS
 from conformance.replay.plan import TEMPLATE_TEXT as TEMPLATE_TEXT
+from conformance.replay.plan import THROTTLED_NOTE as THROTTLED_NOTE
 from conformance.replay.plan import Plan as Plan
+from conformance.replay.plan import contact_name as contact_name
+from conformance.replay.plan import fill_body as fill_body
+from conformance.replay.plan import lead_contacts as lead_contacts
 from conformance.replay.plan import plan_for as plan_for
 from conformance.replay.plan import sends as sends
 from conformance.replay.plan import shifted as shifted
 from conformance.replay.plan import substitute as substitute
+from conformance.replay.plan import throttled as throttled
 from conformance.replay.steps import Replayed as Replayed
 from conformance.replay.steps import SetupFailed as SetupFailed
 from conformance.replay.steps import raw_content_type as raw_content_type
@@ -64,10 +73,15 @@ __all__ = [
     "Predicate",
     "ReplayTarget",
     "Replayed",
+    "RuleJudgement",
     "SetupFailed",
     "Symptom",
     "derive_symptom",
+    "contact_name",
     "embedded_replay_target",
+    "fill_body",
+    "judge_by_rule",
+    "lead_contacts",
     "failures_from_report",
     "plan_for",
     "replay_failure",

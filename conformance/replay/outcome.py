@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 
+from conformance.model import Timing
 from conformance.records import Exchange, Failure, RecordedRequest, RecordedResponse
+from conformance.replay.judge import judge_by_rule, replay_fixtures
 from conformance.replay.steps import replay_steps
 from conformance.replay.symptom import Symptom, shows, symptom_of
 
@@ -64,16 +66,23 @@ def _exchange(step: Mapping[str, Any]) -> Exchange:
 
 @dataclass(slots=True)
 class Outcome:
-    """A replay's verdict on one failure: ``reproduced`` (the symptom showed on the first
-    try), ``fixed`` (it showed on none of the tries), ``flaky`` (not on the first try but
-    on a later one), ``cannot-tell`` (the failure has no symptom) or ``error`` (the replay
-    could not run: a fixture refused, no answer)."""
+    """A replay's verdict on one failure: ``reproduced`` (the violation showed on the
+    first try: the rule's check found it, or the last answer had the symptom), ``fixed``
+    (it showed on none of the tries), ``flaky`` (not on the first try but on a later one),
+    ``cannot-tell`` (the rule's check does not judge the replayed steps and the failure has
+    no symptom) or ``error`` (the replay could not run: a fixture refused, no answer)."""
 
     verdict: str
     tries: int
     detail: str
     leftovers: list[str] = field(default_factory=list)
 
+
+_UNSET: Any = object()  # no symptom given: the rule's check judges, else the derived symptom
+_NO_SYMPTOM = (
+    "the failing rule's check does not judge the replayed steps, and the last recorded "
+    "answer is what the clean reference server answers too; nothing to look for"
+)
 
 EXIT_CODES = {"reproduced": 1, "fixed": 0, "flaky": 3, "cannot-tell": 3, "error": 3}
 
@@ -86,21 +95,40 @@ def replay_failure(
     sleep: Callable[[float], None],
     local_phones: Sequence[str] = (),
     retries: int = 3,
-    symptom: Symptom | None | Any = None,
+    symptom: Symptom | None | Any = _UNSET,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    external_phones: Sequence[str] = (),
+    timing: Timing | None = None,
+    recorded_internal: Sequence[str] | None = None,
 ) -> Outcome:
-    """Replay ``failure`` through ``http``; when the symptom does not show, try again up to
-    ``retries`` times before calling it fixed. ``symptom`` defaults to :func:`symptom_of`."""
-    symptom = symptom_of(failure) if symptom is None else symptom
-    if symptom is None:
-        return Outcome(
-            "cannot-tell",
-            0,
-            "the last recorded answer is what the clean reference server answers too; "
-            "no symptom to look for",
-        )
+    """Replay ``failure`` through ``http``; when the violation does not show, try again up
+    to ``retries`` times before calling it fixed.
+
+    The violation shows when the failing rule's own check finds it on the replayed steps
+    (:func:`~conformance.replay.judge.judge_by_rule`, with a model rebuilt from them, on
+    ``timing``), or when the last answer has the symptom (``symptom``, default
+    :func:`symptom_of`; a given symptom alone decides). When neither the check judges the
+    steps nor a symptom exists, the replay cannot tell.
+
+    ``local_phones`` and ``external_phones`` are the target's numbers of each kind: a
+    recorded number keeps its kind (an external or unknown ``local_phone`` stays one;
+    ``recorded_internal``, the recorded run's internal numbers when its report lists them,
+    tells which recorded numbers are to be mapped)."""
+    given = symptom is not _UNSET
+    found: list[Symptom | None] = [symptom] if given else []
+
+    def the_symptom() -> Symptom | None:
+        if not found:
+            found.append(symptom_of(failure))
+        return found[0]
+
+    if given and symptom is None:
+        return Outcome("cannot-tell", 0, _NO_SYMPTOM)
+    fixtures_phones = tuple(local_phones)
     leftovers: list[str] = []
     tries = 0
+    last = None
+    said = ""
     for attempt in range(1 + max(0, retries)):
         tries += 1
         done = replay_steps(
@@ -110,21 +138,47 @@ def replay_failure(
             sleep=sleep,
             local_phones=local_phones,
             now=now,
+            external_phones=external_phones,
+            recorded_internal=recorded_internal,
         )
         leftovers.extend(done.leftovers)
         if done.setup_error is not None:
             return Outcome("error", tries, f"could not set up: {done.setup_error}", leftovers)
         if done.last is None:
             return Outcome("error", tries, "the last step got no answer", leftovers)
-        if shows(symptom, done.last.status_code, done.last.body):
+        last = done.last
+        judgement = None
+        if not given:
+            fixtures = replay_fixtures(done.leads, done.templates, fixtures_phones, external_phones)
+            try:
+                judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
+            except Exception:  # noqa: BLE001 - a model that cannot follow: the symptom decides
+                judgement = None
+        if judgement is not None and judgement.shows:
+            shown, said = True, judgement.describe()
+        else:
+            # The rule's check did not find it (or did not judge these steps): the symptom
+            # may still show it (a walk's rule read from one page, say).
+            chosen = the_symptom()
+            if chosen is None and (judgement is None or judgement.shows is None):
+                return Outcome("cannot-tell", tries, _NO_SYMPTOM, leftovers)
+            last = done.last
+            shown = chosen is not None and shows(chosen, last.status_code, last.body, last.headers)
+            said = "; ".join(
+                [
+                    *([judgement.describe()] if judgement and judgement.shows is not None else []),
+                    *([f"the last answer has {chosen.describe()}"] if chosen is not None else []),
+                ]
+            )
+        if shown:
             verdict = "reproduced" if attempt == 0 else "flaky"
-            detail = f"the last answer has {symptom.describe()}"
+            detail = said
             if attempt:
                 detail += f" on try {tries}, not on the first"
             return Outcome(verdict, tries, detail, leftovers)
-        last = done.last
+    assert last is not None
     detail = (
-        f"none of {tries} tries showed {symptom.describe()} (last answer: HTTP {last.status_code})"
+        f"none of {tries} tries showed the violation ({said}; last answer: HTTP {last.status_code})"
     )
     differing = [
         f"step {n} answered {now_status}, recorded {step.response.status_code}"
@@ -170,8 +224,16 @@ class ReplayTarget:
     now: Callable[[], datetime]
     local_phones: Sequence[str]
     name: str
+    external_phones: Sequence[str] = ()
+    timing: Timing | None = None  # due-time tolerance the rule's check judges with
 
-    def replay(self, failure: Failure, *, retries: int = 3) -> Outcome:
+    def replay(
+        self,
+        failure: Failure,
+        *,
+        retries: int = 3,
+        recorded_internal: Sequence[str] | None = None,
+    ) -> Outcome:
         """Replay ``failure`` here (:func:`replay_failure`)."""
         return replay_failure(
             failure,
@@ -181,6 +243,9 @@ class ReplayTarget:
             local_phones=self.local_phones,
             retries=retries,
             now=self.now,
+            external_phones=self.external_phones,
+            timing=self.timing,
+            recorded_internal=recorded_internal,
         )
 
 
@@ -199,11 +264,18 @@ def embedded_replay_target(
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
     from conformance.refserver.readings import parse_readings
+    from conformance.target import EMBEDDED_RATE_LIMIT
     from conformance.transport import SyncASGITransport
 
     faults = tuple(faults)
     clock = VirtualClock()
-    server = ReferenceServer(clock=clock, faults=faults, readings=parse_readings(readings))
+    # Rate-limited as a run's embedded server is: a throttling failure drives it (.drive).
+    server = ReferenceServer(
+        clock=clock,
+        faults=faults,
+        readings=parse_readings(readings),
+        rate_limit=EMBEDDED_RATE_LIMIT,
+    )
     org, other = server.orgs[0], server.orgs[1]
     loopback = None
     try:
@@ -230,6 +302,8 @@ def embedded_replay_target(
             sleep=clock.sleep,
             now=clock.now,
             local_phones=local_phones or org.internal_numbers,
+            external_phones=org.external_numbers,
+            timing=Timing(early=0.0, grace=0.0),
             name=f"the embedded reference server{where}"
             + (f" ({', '.join(faults)})" if faults else ""),
         )

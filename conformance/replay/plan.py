@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
@@ -20,6 +20,9 @@ FIXTURE_KEYS = ("lead_id", "contact_id", "template_id")
 CONTACT_NAME = "Ada Lovelace"  # the run's first contact: templates render its first name
 CONTACT_PHONE = "+15555550100"
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
+# Further contacts of a lead, when the steps name several recorded contacts with it: each
+# recorded contact gets a contact of its own (a contact_id filter must tell them apart).
+MORE_CONTACTS = ("Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov")
 MIN_WAIT = 0.05  # seconds; shorter recorded gaps are not waited for
 _ID_CHARS = "A-Za-z0-9_-"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -47,6 +50,14 @@ class Plan:
     names: dict[str, str] = field(default_factory=dict)
     dates: dict[str, tuple[str, bool]] = field(default_factory=dict)
     start: datetime | None = None
+    # Step index -> SMS its recorded list answer showed that no step made (a probe's 101
+    # drafts, of which its transcript keeps the first and last): made again, as drafts
+    # like them, before that step, so the list sees as many as it did (:func:`fills_of`).
+    fills: dict[int, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    # A bare date (recorded text) -> the x-tz-offset, in hours, of the request that named
+    # it: its day is a day there, and it moves by the days the replay's clock is from the
+    # recording's there (:func:`shifted`).
+    day_offsets: dict[str, float] = field(default_factory=dict)
 
     def date_names(self) -> dict[str, str]:
         """``{recorded text: variable}`` for the dates, ``date_1``, ``date_2`` ..."""
@@ -92,16 +103,19 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
     for number, (lead_id, contacts) in enumerate(leads.items(), start=1):
         if lead_id:
             names[lead_id] = f"lead_{number}"
-        for contact in contacts:
-            names[contact] = f"contact_{number}"
+        for index, contact in enumerate(contacts):
+            names[contact] = contact_name(number, index)
     for number, template in enumerate(templates, start=1):
         names[template] = f"template_{number}"
     for number, (_, sms_id) in enumerate(sorted(created.items()), start=1):
         names[sms_id] = f"sms_{number}"
     dates: dict[str, tuple[str, bool]] = {}
+    day_offsets: dict[str, float] = {}
     for exchange in steps:
         for text, value, encoded in _dates_in(exchange.request):
             dates.setdefault(text, (value, encoded))
+            if _BARE_DATE.match(value):
+                day_offsets.setdefault(text, _offset_hours(exchange.request))
     start = next((m for s in steps if (m := _moment(s.sent_at)) is not None), None)
     return Plan(
         dates=dates if start is not None else {},
@@ -111,7 +125,92 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
         created=created,
         waits=_waits(steps),
         names=names,
+        fills=fills_of(steps, set(created.values()), set(leads)),
+        day_offsets=day_offsets if start is not None else {},
     )
+
+
+def _offset_hours(request: RecordedRequest) -> float:
+    value = next((v for k, v in request.headers.items() if k.lower() == "x-tz-offset"), None)
+    try:
+        hours = float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+    return hours if -24 < hours < 24 else 0.0
+
+
+MANY_UNMADE = 10  # SMS a recorded list shows that no step made, from which they are made again
+
+
+def fills_of(
+    steps: Sequence[Exchange], made: set[str], leads: set[str]
+) -> dict[int, tuple[dict[str, Any], ...]]:
+    """The SMS to make again before each list step: those its recorded answer shows that no
+    step made, on one of the replay's leads, when there are at least :data:`MANY_UNMADE`
+    of them (a count the transcript left out, as the default-limit probe's does; a few
+    strays are left as they were)."""
+    fills: dict[int, tuple[dict[str, Any], ...]] = {}
+    seen = set(made)
+    for index, exchange in enumerate(steps):
+        request, response = exchange.request, exchange.response
+        if request.method.upper() != "GET" or request.auth not in ("basic", "bearer"):
+            continue
+        if urlsplit(request.path).path.strip("/") != SMS.strip("/") or response is None:
+            continue
+        items = response.body.get("data") if isinstance(response.body, dict) else None
+        unmade = [
+            item
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and item["id"] not in seen
+            and item.get("lead_id") in leads
+        ]
+        if len(unmade) >= MANY_UNMADE:
+            fills[index] = tuple(unmade)
+            seen.update(item["id"] for item in unmade)
+    return fills
+
+
+FILL_NOTE = "SMS the recorded list showed that no step made: made again, as drafts"
+THROTTLED_NOTE = "a 429 the run waited out; the next step sends the request again"
+DRIVE_NOTE = "the failure is in a throttled answer: sent again until the target throttles it"
+
+
+def throttled(exchange: Exchange) -> bool:
+    """True when the recorded answer to ``exchange`` was a 429."""
+    return exchange.response is not None and exchange.response.status_code == 429
+
+
+def fill_body(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The create body that makes an SMS like the listed ``item`` again: a draft with its
+    lead, contact, text and numbers."""
+    body: dict[str, Any] = {"status": "draft"}
+    for name in ("lead_id", "contact_id", "text", "local_phone", "remote_phone"):
+        if item.get(name) is not None:
+            body[name] = item[name]
+    return body
+
+
+def contact_name(lead: int, index: int) -> str:
+    """The variable of the ``index``-th contact (from 0) of the ``lead``-th lead (from 1):
+    ``contact_1`` for the first, ``contact_1_2`` for the second."""
+    return f"contact_{lead}" if index == 0 else f"contact_{lead}_{index + 1}"
+
+
+def lead_contacts(count: int) -> list[dict[str, Any]]:
+    """The contacts a replay's lead is created with: :data:`CONTACT_NAME` first (templates
+    render its first name), then one more per further recorded contact, each with a phone of
+    its own."""
+    names = (CONTACT_NAME, *MORE_CONTACTS)
+    contacts = []
+    for index in range(max(1, count)):
+        name = names[index % len(names)] + (
+            f" {index // len(names) + 1}" if index >= len(names) else ""
+        )
+        phone = CONTACT_PHONE if index == 0 else f"+1555555{100 + index:04d}"
+        contacts.append({"name": name, "phones": [{"type": "mobile", "phone": phone}]})
+    return contacts
 
 
 def _created_id(exchange: Exchange) -> str | None:
@@ -169,13 +268,32 @@ def _dates_in(request: RecordedRequest) -> Iterable[tuple[str, str, bool]]:
     for part in query.split("&") if query else ():
         _, _, raw = part.partition("=")
         value = unquote_plus(raw)
-        if raw and _DATETIME.match(value):
+        if raw and (_DATETIME.match(value) or _BARE_DATE.match(value)):
+            # A bare date (a day filter) moves too, by whole days (see :func:`shifted`).
             yield raw, value, raw != value
 
 
-def shifted(value: str, delta: timedelta) -> str:
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def shifted(
+    value: str, delta: timedelta, anchor: datetime | None = None, hours: float = 0.0
+) -> str:
     """The date-time ``value`` moved by ``delta``, written in the same style (offset,
-    ``Z``, fractional seconds); a naive one stays naive."""
+    ``Z``, fractional seconds); a naive one stays naive.
+
+    A bare date (a day filter) moves by whole days: as many as lie between the day of
+    ``anchor`` (the recorded moment the replay's clock is ``delta`` from) and the day of
+    ``anchor + delta``, both at ``hours`` east of UTC (the request's ``x-tz-offset``), so
+    an SMS made at the anchor stays on the same side of the filter's midnight; without
+    ``anchor``, ``delta`` rounded to days."""
+    if _BARE_DATE.match(value):
+        if anchor is None:
+            days = round(delta.total_seconds() / 86400)
+        else:
+            zone = timezone(timedelta(hours=hours))
+            days = ((anchor + delta).astimezone(zone).date() - anchor.astimezone(zone).date()).days
+        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
     moved = moment + delta
     fraction = "." in value or moved.microsecond  # a fraction the move brought in is kept

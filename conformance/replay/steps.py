@@ -14,14 +14,15 @@ from urllib.parse import quote
 import httpx
 
 from conformance.compat import basic_authorization
+from conformance.model import TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.replay.plan import (
-    CONTACT_NAME,
-    CONTACT_PHONE,
     SMS,
     TEMPLATE_TEXT,
     Plan,
     _json,
+    fill_body,
+    lead_contacts,
     plan_for,
     shifted,
     substitute,
@@ -38,6 +39,12 @@ class Replayed:
     leftovers: list[str]
     setup_error: str | None = None
     statuses: list[int | None] = field(default_factory=list)  # each step's, in order
+    # Each step as sent again (ids, phones and dates mapped) with its answer, and the time
+    # window it was answered in: what the failing rule's own check judges (:mod:`.judge`).
+    sent: list[tuple[Exchange, TimeWindow]] = field(default_factory=list)
+    # The fixtures the replay made: (lead id, its contact id) pairs and template ids.
+    leads: list[tuple[str, str]] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
 
 
 class SetupFailed(Exception):
@@ -53,12 +60,19 @@ def replay_steps(
     local_phones: Sequence[str] = (),
     run_id: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    external_phones: Sequence[str] = (),
+    recorded_internal: Sequence[str] | None = None,
 ) -> Replayed:
     """Send ``steps`` through ``http`` (its base URL the target's ``/api/v1/``) with fresh
     fixtures, the recorded waits, and clean up; return the last answer.
 
     ``credentials`` maps an auth kind (``basic``, ``bearer``, ``second-org``) to its value;
-    ``local_phones`` replace the recorded ``local_phone`` values in order (default: kept).
+    ``local_phones`` replace the recorded ``local_phone`` values in order (default: kept),
+    except a recorded number that is one of the target's own, ``local_phones`` or
+    ``external_phones``: it is kept, so an external number stays external and an internal
+    one internal (a number that is neither is mapped: it was the recorded target's). With
+    ``recorded_internal`` (the recorded run's internal numbers, from its report) only those
+    are mapped: a recorded external or unknown number is sent as it was, so it stays one.
     Dates the steps name are moved by the time between the recorded first step and this
     one (``now``), so a ``date_scheduled`` five minutes ahead stays five minutes ahead.
     Raises :class:`SetupFailed` when a fixture cannot be created (what was created is
@@ -71,9 +85,36 @@ def replay_steps(
     created: list[str] = []
     exchanges: list[tuple[str, str, int | None]] = []
     statuses: list[int | None] = []
+    sent: list[tuple[Exchange, TimeWindow]] = []
+    made_leads: list[tuple[str, str]] = []
+    made_templates: list[str] = []
     last: RecordedResponse | None = None
 
-    def call(method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None):
+    def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        auth: str = "basic",
+        headers=None,
+        raw=None,
+        throttled: list[tuple[Exchange, TimeWindow]] | None = None,
+        retry: bool = True,
+    ):
+        """Send one request; a 429 is waited out (``Retry-After``, else a second) and sent
+        again, up to :data:`THROTTLED_RETRIES` times, as the run's client does; each 429
+        is added to ``throttled`` (with its window) when given."""
+        for _ in range(THROTTLED_RETRIES):
+            began = now()
+            answer, error = send(method, path, body, auth, headers, raw)
+            if answer is None or answer.status_code != 429 or not retry:
+                return answer, error
+            if throttled is not None:
+                request = RecordedRequest(method, path, dict(headers or {}), body, auth)
+                throttled.append((Exchange(request, answer), TimeWindow(began, now())))
+            sleep(_retry_after(answer))
+        return send(method, path, body, auth, headers, raw)
+
+    def send(method: str, path: str, body: Any = None, auth: str = "basic", headers=None, raw=None):
         request_headers = dict(headers or {})
         request_headers.update(_auth_headers(auth, credentials))
         if body is not None and raw is None:
@@ -114,42 +155,55 @@ def replay_steps(
     try:
         try:
             for number, (lead_id, contacts) in enumerate(plan.leads):
+                wanted = lead_contacts(len(contacts))
                 lead = make(
                     "lead/",
-                    {
-                        "name": tagged_name(run_id, f"lead {number}"),
-                        "contacts": [
-                            {
-                                "name": CONTACT_NAME,
-                                "phones": [{"type": "mobile", "phone": CONTACT_PHONE}],
-                            }
-                        ],
-                    },
+                    {"name": tagged_name(run_id, f"lead {number}"), "contacts": wanted},
                 )
                 if lead_id:
                     mapping[lead_id] = lead["id"]
-                answer_contacts = lead.get("contacts") or [{}]
-                contact_id = (
-                    answer_contacts[0].get("id") if isinstance(answer_contacts[0], dict) else None
-                )
-                if not isinstance(contact_id, str):
-                    raise SetupFailed("POST lead/ answered a lead without a contact id")
-                for contact in contacts:
+                answered = lead.get("contacts")
+                ids = [
+                    c.get("id") if isinstance(c, dict) else None
+                    for c in (answered if isinstance(answered, list) else [])
+                ]
+                contact_ids = [i for i in ids if isinstance(i, str)]
+                if len(ids) < len(wanted) or len(contact_ids) != len(ids):
+                    raise SetupFailed("POST lead/ answered a lead without its contacts' ids")
+                # Each recorded contact its own contact: a contact_id filter tells them apart.
+                for contact, contact_id in zip(contacts, contact_ids, strict=False):
                     mapping[contact] = contact_id
+                made_leads.append((lead["id"], contact_ids[0]))
             for template in plan.templates:
                 made = make(
                     "sms_template/",
                     {"name": tagged_name(run_id, "template"), "text": TEMPLATE_TEXT},
                 )
                 mapping[template] = made["id"]
-        except SetupFailed as error:
-            return Replayed(None, mapping, exchanges, [], setup_error=str(error))
-        phones = _phone_mapping(steps, local_phones)
+                made_templates.append(made["id"])
+        except SetupFailed as failed:
+            return Replayed(None, mapping, exchanges, [], setup_error=str(failed))
+        phones = _phone_mapping(steps, local_phones, external_phones, recorded_internal)
         for index, exchange in enumerate(steps):
             if plan.waits[index]:
                 sleep(plan.waits[index])
             if index == 0 and plan.start is not None:
-                _move_dates(plan, now() - plan.start, mapping)
+                _move_dates(plan, now() - plan.start, mapping, plan.start)
+            for item in plan.fills.get(index, ()):
+                # An SMS the recorded list showed that no step made: made again, as a draft.
+                fill: Any = json.loads(
+                    substitute(_json(_with_phones(fill_body(item), phones)), mapping)
+                )
+                began = now()
+                answer, error = call("POST", SMS, fill, throttled=sent)
+                body_made = answer.body if answer is not None else None
+                made_id = body_made.get("id") if isinstance(body_made, dict) else None
+                if answer is None or answer.status_code >= 300 or not isinstance(made_id, str):
+                    continue
+                mapping[item["id"]] = made_id
+                created.append(f"{SMS}{made_id}/")
+                as_sent = RecordedRequest("POST", SMS, {}, fill, "basic")
+                sent.append((Exchange(as_sent, answer, error=error), TimeWindow(began, now())))
             request = exchange.request
             path = substitute(request.path, mapping).lstrip("/")
             body, raw = request.body, None
@@ -160,8 +214,38 @@ def replay_steps(
                 headers["content-type"] = content_type
             elif body is not None:
                 body = json.loads(substitute(_json(_with_phones(body, phones)), mapping))
-            last, _ = call(request.method.upper(), path, body, request.auth, headers, raw)
+            recorded_429 = exchange.response is not None and exchange.response.status_code == 429
+            final = index == len(steps) - 1
+            if recorded_429 and not final:
+                # A 429 the run's client waited out: the next step is the same request sent
+                # again. What throttles the replay is judged as it comes (``throttled``).
+                statuses.append(429)
+                continue
+            method = request.method.upper()
+            began = now()
+            if recorded_429:
+                # The failure is in a throttled answer: drive the rate limit, sending this
+                # request again until the target throttles it.
+                def once(
+                    method=method, path=path, body=body, auth=request.auth, raw=raw, headers=headers
+                ):
+                    answer, error = send(method, path, body, auth, headers, raw)
+                    made = (
+                        answer.body.get("id") if answer and isinstance(answer.body, dict) else None
+                    )
+                    if method == "POST" and isinstance(made, str) and answer.status_code < 300:
+                        created.append(f"{SMS}{made}/")  # a driving create: deleted at the end
+                    return answer, error
+
+                last, error = _drive(once)
+            else:
+                last, error = call(method, path, body, request.auth, headers, raw, sent)
+            window = TimeWindow(began, now())
             statuses.append(last.status_code if last is not None else None)
+            as_sent = RecordedRequest(
+                method, path, headers, raw.decode() if raw is not None else body, request.auth
+            )
+            sent.append((Exchange(as_sent, last, error=error), window))
             if index in plan.created and last is not None and isinstance(last.body, dict):
                 new_id = last.body.get("id")
                 if isinstance(new_id, str) and new_id and 200 <= last.status_code < 300:
@@ -172,14 +256,47 @@ def replay_steps(
                         # distance to this SMS's date_created (a boundary stays a boundary).
                         delta = reanchored(exchange.response, last)
                         if delta is not None:
-                            _move_dates(plan, delta, mapping)
+                            anchor = _recorded_created(exchange.response)
+                            _move_dates(plan, delta, mapping, anchor)
     finally:
         leftovers = []
         for path in reversed(created):
             answer, _ = call("DELETE", path)
             if answer is None or answer.status_code not in (200, 202, 204, 404):
                 leftovers.append(path)
-    return Replayed(last, mapping, exchanges, leftovers, statuses=statuses)
+    return Replayed(
+        last,
+        mapping,
+        exchanges,
+        leftovers,
+        statuses=statuses,
+        sent=sent,
+        leads=made_leads,
+        templates=made_templates,
+    )
+
+
+THROTTLED_RETRIES = 5  # 429s waited out per request before its answer is taken as it is
+DRIVE_LIMIT = 300  # requests a replay sends at most to be throttled
+
+
+def _retry_after(answer: RecordedResponse) -> float:
+    """How long a 429 says to wait: ``Retry-After`` seconds (at most a minute), else 1."""
+    value = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), "")
+    return float(min(int(value), 60)) if value.strip().isdigit() else 1.0
+
+
+def _drive(
+    send: Callable[[], tuple[RecordedResponse | None, str | None]],
+) -> tuple[RecordedResponse | None, str | None]:
+    """Send the same request until the target throttles it (a 429), at most
+    :data:`DRIVE_LIMIT` times; the 429, else the last answer."""
+    answer, error = None, None
+    for _ in range(DRIVE_LIMIT):
+        answer, error = send()
+        if answer is None or answer.status_code == 429:
+            break
+    return answer, error
 
 
 def raw_content_type(request: RecordedRequest) -> str | None:
@@ -192,9 +309,20 @@ def raw_content_type(request: RecordedRequest) -> str | None:
     return None
 
 
-def _move_dates(plan: Plan, delta: timedelta, mapping: dict[str, str]) -> None:
+def _recorded_created(recorded: RecordedResponse | None) -> datetime | None:
+    body = recorded.body if recorded is not None else None
+    value = body.get("date_created") if isinstance(body, dict) else None
+    try:
+        return _instant(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _move_dates(
+    plan: Plan, delta: timedelta, mapping: dict[str, str], anchor: datetime | None = None
+) -> None:
     for text, (value, encoded) in plan.dates.items():
-        moved = shifted(value, delta)
+        moved = shifted(value, delta, anchor, plan.day_offsets.get(text, 0.0))
         mapping[text] = quote(moved, safe="") if encoded else moved
 
 
@@ -227,14 +355,28 @@ def _auth_headers(auth: str, credentials: Mapping[str, str | None]) -> dict[str,
     return {"authorization": basic_authorization(key)}
 
 
-def _phone_mapping(steps: Sequence[Exchange], local_phones: Sequence[str]) -> dict[str, str]:
+def _phone_mapping(
+    steps: Sequence[Exchange],
+    local_phones: Sequence[str],
+    external_phones: Sequence[str] = (),
+    recorded_internal: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Recorded ``local_phone`` values onto ``local_phones``, in order; a recorded number
+    that is already the target's own (internal or external) keeps its kind: it is kept, and
+    so is one ``recorded_internal`` (when known) does not list (external or unknown)."""
+    own = {*local_phones, *external_phones}
     recorded: list[str] = []
+    kept: set[str] = set()
     for exchange in steps:
         body = exchange.request.body
         phone = body.get("local_phone") if isinstance(body, dict) else None
-        if isinstance(phone, str) and phone not in recorded:
+        not_internal = recorded_internal is not None and phone not in recorded_internal
+        if isinstance(phone, str) and (phone in own or not_internal):
+            kept.add(phone)
+        elif isinstance(phone, str) and phone not in recorded:
             recorded.append(phone)
-    return dict(zip(recorded, local_phones, strict=False))
+    free = [phone for phone in local_phones if phone not in kept] or list(local_phones)
+    return dict(zip(recorded, free, strict=False))
 
 
 def _with_phones(body: Any, phones: Mapping[str, str]) -> Any:

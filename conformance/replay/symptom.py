@@ -4,7 +4,8 @@ answer to the same steps does not (a status code, body fields that differ).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,12 @@ from conformance.replay.steps import replay_steps
 class Predicate:
     """One thing about the last answer: ``op`` is ``status`` (the status code is
     ``value``), ``eq`` (``body[key] == value``), ``null``, ``not-null``, ``length``
-    (``len(body[key]) == value``), ``present`` or ``absent``."""
+    (``len(body[key]) == value``), ``present``, ``absent``, ``type`` (``body[key]`` is of
+    the JSON type ``value``: ``string``, ``number``, ``boolean``, ``object``, ``array``),
+    ``not-iso`` (``body[key]`` is a string but no ISO 8601 date-time), ``header`` (the
+    response header ``key`` is ``value``; for ``content-type``, its media type) or
+    ``no-header`` (the answer has no header ``key``), ``header-shape`` (the header ``key``
+    with every number written ``N`` is ``value``: ``limit=N remaining=N reset=N``)."""
 
     op: str
     key: str = ""
@@ -34,6 +40,11 @@ class Predicate:
             "length": f"{self.key} has {self.value} item(s)",
             "present": f"{self.key} is present",
             "absent": f"{self.key} is absent",
+            "type": f"{self.key} is a {self.value}",
+            "not-iso": f"{self.key} is not an ISO 8601 date-time",
+            "header": f"header {self.key}: {self.value}",
+            "no-header": f"no {self.key} header",
+            "header-shape": f"header {self.key} shaped {self.value}",
         }[self.op]
 
 
@@ -70,11 +81,59 @@ def _resolve(body: Any, key: str) -> tuple[bool, Any]:
     return False, None
 
 
-def shows(symptom: Symptom, status_code: int | None, body: Any) -> bool:
-    """True when the answer (``status_code``, decoded ``body``) shows ``symptom``."""
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+HEADERS = ("content-type", "retry-after")  # the response headers a symptom compares
+SHAPED_HEADERS = ("ratelimit",)  # compared by their shape: counts change from run to run
+
+
+def header_shape(value: str | None) -> str | None:
+    """``value`` with every number written ``N``."""
+    return None if value is None else re.sub(r"\d+(\.\d+)?", "N", value)
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else "object"
+
+
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """The response header ``name`` (any case); for ``content-type`` its media type, lower
+    case. None when absent."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == name), None)
+    if value is not None and name == "content-type":
+        return value.split(";", 1)[0].strip().lower()
+    return value.strip() if value is not None else None
+
+
+def shows(
+    symptom: Symptom,
+    status_code: int | None,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+) -> bool:
+    """True when the answer (``status_code``, decoded ``body``, ``headers``) shows
+    ``symptom``."""
     for predicate in symptom.predicates:
         if predicate.op == "status":
             if status_code != predicate.value:
+                return False
+            continue
+        if predicate.op == "header-shape":
+            if header_shape(header_value(headers, predicate.key)) != predicate.value:
+                return False
+            continue
+        if predicate.op in ("header", "no-header"):
+            value = header_value(headers, predicate.key)
+            wanted = None if predicate.op == "no-header" else predicate.value
+            if value != wanted:
                 return False
             continue
         present, value = _resolve(body, predicate.key)
@@ -85,6 +144,8 @@ def shows(symptom: Symptom, status_code: int | None, body: Any) -> bool:
             "length": isinstance(value, list | dict | str) and len(value) == predicate.value,
             "present": present,
             "absent": not present,
+            "type": present and json_type(value) == predicate.value,
+            "not-iso": isinstance(value, str) and not ISO_DATETIME.match(value),
         }[predicate.op]
         if not held:
             return False
@@ -104,10 +165,19 @@ def derive_symptom(
         return None
     if clean is None or recorded.status_code != clean.status_code:
         return Symptom((Predicate("status", value=recorded.status_code),))
-    if not isinstance(recorded.body, dict) or not isinstance(clean.body, dict):
-        return None
     predicates = [Predicate("status", value=recorded.status_code)]
-    predicates.extend(_differences(recorded.body, clean.body, "", 0))
+    for name in HEADERS:
+        mine, theirs = header_value(recorded.headers, name), header_value(clean.headers, name)
+        if mine is None and theirs is not None:
+            predicates.append(Predicate("no-header", name))
+        elif mine is not None and mine != theirs:
+            predicates.append(Predicate("header", name, mine))
+    for name in SHAPED_HEADERS:
+        mine = header_shape(header_value(recorded.headers, name))
+        if mine is not None and mine != header_shape(header_value(clean.headers, name)):
+            predicates.append(Predicate("header-shape", name, mine))
+    if isinstance(recorded.body, dict) and isinstance(clean.body, dict):
+        predicates.extend(_differences(recorded.body, clean.body, "", 0))
     return Symptom(tuple(predicates)) if len(predicates) > 1 else None
 
 
@@ -129,7 +199,12 @@ def _differences(mine: Any, theirs: Any, prefix: str, depth: int) -> Iterable[Pr
             yield Predicate("null", path)
         elif a is not None and b is None:
             yield Predicate("not-null", path)
-        elif a is None or b is None or _volatile(name, a) or _volatile(name, b):
+        elif _dated(name) and isinstance(a, str) and isinstance(b, str):
+            if ISO_DATETIME.match(b) and not ISO_DATETIME.match(a):
+                yield Predicate("not-iso", path)  # a date, written otherwise than ISO 8601
+        elif json_type(a) != json_type(b):
+            yield Predicate("type", path, json_type(a))
+        elif _volatile(name, a) or _volatile(name, b):
             continue
         elif isinstance(a, list | dict) and isinstance(b, list | dict):
             if len(a) != len(b) or type(a) is not type(b) or depth >= MAX_DEPTH:
@@ -139,6 +214,10 @@ def _differences(mine: Any, theirs: Any, prefix: str, depth: int) -> Iterable[Pr
                 yield from _differences(a, b, path + ".", depth + 1)
         elif a != b and type(a) is type(b):
             yield Predicate("eq", path, a)
+
+
+def _dated(key: str) -> bool:
+    return key.startswith("date_") or key.endswith("_at")
 
 
 def _volatile(key: str, value: Any) -> bool:
@@ -165,10 +244,11 @@ def symptom_of(failure: Failure) -> Symptom | None:
 def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
+    from conformance.target import EMBEDDED_RATE_LIMIT
     from conformance.transport import SyncASGITransport
 
     clock = VirtualClock()
-    server = ReferenceServer(clock=clock)
+    server = ReferenceServer(clock=clock, rate_limit=EMBEDDED_RATE_LIMIT)
     org, other = server.orgs[0], server.orgs[1]
     http = httpx.Client(transport=SyncASGITransport(server.app), base_url=server.base_url + "/")
     try:
@@ -182,6 +262,7 @@ def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
             },
             sleep=clock.sleep,
             local_phones=org.internal_numbers,
+            external_phones=org.external_numbers,
             now=clock.now,
         )
     finally:

@@ -53,6 +53,7 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
         "strict": report.strict,
         "tool_version": report.tool_version,
         "command": report.command,
+        "numbers": {kind: list(numbers) for kind, numbers in report.numbers.items()},
         "rules": [_rule(rule) for rule in report.rules],
         "failures": [_failure(failure, report.target) for failure in report.failures],
         "open_points": [_open_point(point) for point in report.open_points],

@@ -128,6 +128,7 @@ def run_schema_phase(
     max_examples: int,
     phases: tuple[str, ...] = PHASES,
     settle: float = 0.0,
+    workers: int = 1,
 ) -> SchemaPhaseResult:
     """Run schemathesis against ``target`` and judge what it saw by catalogue rules.
 
@@ -136,7 +137,8 @@ def run_schema_phase(
     so), a remote one over HTTP at its base URL. With a
     ``settle`` window (a target whose reads may lag behind its writes), schemathesis's
     ``use_after_free`` (a GET right after a DELETE) is not judged: the state machine judges
-    that rule with re-reads."""
+    that rule with re-reads. ``workers`` (``run --workers``) is how many operations
+    schemathesis tests at once, each on a thread of its own."""
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise ValueError(f"unknown phases {sorted(unknown)}; known: {', '.join(PHASES)}")
@@ -148,7 +150,7 @@ def run_schema_phase(
         base_url=base_url,
         headers=_schema_headers(target),
         basic_auth=_basic_auth(target),
-        workers=1,
+        workers=workers,
         continue_on_failure=True,
         request_timeout=30.0,
     )
@@ -164,11 +166,18 @@ def run_schema_phase(
     schema: Any = schemathesis.openapi.from_dict(load_openapi(), config=config)
     schema = schema.include(name=list(TESTED_OPERATIONS))
     loopback = target.loopback
-    if loopback is not None and target.server is not None:
+    paced: Any = None
+    if target.embedded and target.server is not None:
+        paced = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
+        if target.latency:  # run --latency: the schema phase's answers are as slow
+            from conformance.refserver.noise import Noise
+
+            paced = Noise(paced, latency=target.latency)
+    if loopback is not None and paced is not None:
         # Over real TCP: only schemathesis's requests (marked) are paced, server-side.
-        loopback.paced = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
-    elif target.embedded and target.server is not None:
-        schema.app = _PacedApp(target.server.app, target.clock)  # type: ignore[attr-defined]
+        loopback.paced = paced
+    elif paced is not None:
+        schema.app = paced
     schema.hooks.register_hook_with_name(_anchor_body(target), "flatmap_body")
     allow_send = target.sends_nowhere or target.allow_send
     run = _Run(schema, target, _guard_of(target), allow_send=allow_send)

@@ -157,6 +157,7 @@ def run_self_test(
     on_clean: Callable[[CleanRun], None] = lambda run: None,
     on_kill: Callable[[Kill], None] = lambda kill: None,
     over_http: bool = False,
+    races: bool = False,
 ) -> SelfTestReport:
     """Run the clean server on each seed and every fault (or those named) on the first seed,
     ``jobs`` runs at a time (each in its own process, with its own server). Each reading set
@@ -170,7 +171,9 @@ def run_self_test(
     does) against its variant and against the clean server. With ``over_http`` every run
     and replay reaches the embedded server over real TCP (uvicorn on a loopback port, the
     server's virtual clock kept; see :mod:`conformance.loopback`), and the report says so
-    (``transport``)."""
+    (``transport``). With ``races`` the races' self-test runs too
+    (:func:`conformance.races.run.race_self_test` on the first kill seed: the clean server's
+    histories and every race variant's), its rows in ``report.races``."""
     from conformance.refserver import FAULTS
 
     seeds = tuple(seeds)
@@ -247,5 +250,9 @@ def run_self_test(
             report.clean = [future.result() for future in cleans]
             report.kills = [future.result() for future in kills]
             report.kills_under_readings = [future.result() for future in under]
+    if races:
+        from conformance.races.run import race_self_test
+
+        report.races = race_self_test(seed=first, over_http=over_http)
     report.seconds = time.monotonic() - started
     return report

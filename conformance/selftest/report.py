@@ -1,6 +1,6 @@
 """The self-test's report: the kill matrix (one :class:`Kill` per faulty variant), the
-clean runs, and the summary that says whether the suite caught every bug without false
-alarms.
+clean runs, the races' rows, and the summary that says whether the suite caught every bug
+without false alarms.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,9 @@ class SelfTestReport:
     # How the runs and replays reached the embedded server: its ASGI app in-process, or
     # the same server on its virtual clock served by uvicorn on a loopback port.
     transport: str = "in-process"
+    # The races' rows (conformance.races.run.SelfTestRow): the clean server's histories and
+    # each race variant's; None when the self-test ran without them (--no-races).
+    races: list[Any] | None = None
 
     @property
     def false_alarms(self) -> int:
@@ -98,8 +102,13 @@ class SelfTestReport:
         ]
 
     @property
+    def races_ok(self) -> bool:
+        """Every race row as it should be: the clean server passes, each variant is caught."""
+        return all(row.ok for row in self.races or ())
+
+    @property
     def ok(self) -> bool:
-        return not self.false_alarms and not self.missed
+        return not self.false_alarms and not self.missed and self.races_ok
 
     def summary(self) -> dict[str, object]:
         caught = [kill for kill in self.kills if kill.caught]
@@ -140,6 +149,20 @@ class SelfTestReport:
             "median_extra_steps": statistics.median(extra) if extra else None,
             "worst_extra_steps": max(extra) if extra else None,
             "seconds": round(self.seconds, 1),
+            **self._race_summary(),
+        }
+
+    def _race_summary(self) -> dict[str, object]:
+        if self.races is None:
+            return {}
+        variants = [row for row in self.races if row.fault is not None]
+        sizes = [row.shrunk_size for row in variants if row.shrunk_size is not None]
+        return {
+            "race_variants": len(variants),
+            "race_variants_caught": sum(row.ok for row in variants),
+            "race_false_alarms": sum(not row.ok for row in self.races if row.fault is None),
+            "race_clean_histories": sum(row.histories for row in self.races if row.fault is None),
+            "race_worst_shrunk_size": max(sizes) if sizes else None,
         }
 
     def to_json(self) -> dict[str, object]:
@@ -159,6 +182,7 @@ class SelfTestReport:
                 for kill in self.kills
             ],
             "kills_under_readings": [asdict(kill) for kill in self.kills_under_readings],
+            **({} if self.races is None else {"races": [asdict(row) for row in self.races]}),
         }
 
     def write(self, path: Path) -> Path:

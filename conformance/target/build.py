@@ -44,6 +44,7 @@ def embedded_target(
     given: GivenFixtures | None = None,
     sms_only: bool = False,
     over_http: bool = False,
+    latency: float = 0.0,
 ) -> Target:
     """Return a target backed by the reference server, in-process, on a virtual clock;
     ``faults`` switches on bugs, ``readings`` picks how it reads the docs' open points,
@@ -58,7 +59,23 @@ def embedded_target(
     With ``over_http`` the same server, on the same virtual clock, is served by uvicorn on
     a loopback port (:class:`~conformance.loopback.Loopback`) and the run's requests go
     over real TCP; everything else is as in-process (the clock jumps, the data is the
-    run's, sends reach nobody). :meth:`Target.close` stops the server."""
+    run's, sends reach nobody). :meth:`Target.close` stops the server. ``latency`` adds
+    that many real seconds before every answer (as ``serve --latency``), for measuring a
+    run against a distant server.
+
+    :attr:`Target.spawn` makes another such target, with a reference server (and a virtual
+    clock) of its own, for a parallel worker: see :func:`conformance.engine.run_target`."""
+    faults = tuple(faults)
+    arguments = dict(
+        faults=faults,
+        readings=readings,
+        transient_share=transient_share,
+        max_requests=max_requests,
+        max_seconds=max_seconds,
+        sms_only=sms_only,
+        over_http=over_http,
+        latency=latency,
+    )
     from conformance.refserver import ReferenceServer
     from conformance.transport import SyncASGITransport
 
@@ -78,11 +95,14 @@ def embedded_target(
     label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
     org, other = server.orgs[0], server.orgs[1]
     app: Any = server.app
-    if transient_share:
+    if transient_share or latency:
         from conformance.refserver.noise import Noise
 
-        app = Noise(app, transient_share=transient_share, seed=EMBEDDED_ID_SEED)
-        label.append(f"{transient_share:.0%} transient noise")
+        app = Noise(app, transient_share=transient_share, latency=latency, seed=EMBEDDED_ID_SEED)
+        if transient_share:
+            label.append(f"{transient_share:.0%} transient noise")
+        if latency:
+            label.append(f"{latency * 1000:g} ms latency")
     if sms_only:
         from conformance.refserver.sms_only import SmsOnly
 
@@ -119,6 +139,8 @@ def embedded_target(
         server=server,
         given=given or GivenFixtures(),
         loopback=loopback,
+        latency=latency,
+        spawn=lambda worker_given: embedded_target(**arguments, given=worker_given),  # type: ignore[arg-type]
     )
 
 
@@ -178,7 +200,24 @@ def remote_target(
     http = httpx.Client(
         base_url=base_url.rstrip("/") + "/", timeout=timeout, follow_redirects=False
     )
-    return Target(
+
+    def spawn(worker_given: GivenFixtures) -> Target:
+        """The same server, with a client of its own, for another worker of this run."""
+        sibling = remote_target(
+            base_url,
+            credentials,
+            allow_send=allow_send,
+            timing=timing,
+            timeout=timeout,
+            max_requests=max_requests,
+            max_seconds=max_seconds,
+            recipients=recipients,
+            given=worker_given,
+        )
+        sibling.run_id = target.run_id  # one run: `cleanup --run-id` finds every worker's
+        return sibling
+
+    target = Target(
         name=base_url,
         api=ApiClient(
             http,
@@ -194,4 +233,6 @@ def remote_target(
         allow_send=allow_send,
         recipients=recipients,
         given=given or GivenFixtures(),
+        spawn=spawn,
     )
+    return target

@@ -5,7 +5,7 @@ created.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -71,6 +71,11 @@ class Target(FixtureDiscovery):
     # The embedded server served over real TCP (``embedded_target(over_http=True)``):
     # stopped by :meth:`close`. None in-process and on a remote target.
     loopback: Loopback | None = None
+    # Another target like this one, for a parallel worker (``run --workers``): the same
+    # server (a remote one), or a reference server of its own (embedded); not discovered yet.
+    # Given the fixtures the user named for that worker (its share of ``--lead-id``).
+    spawn: Callable[[GivenFixtures], Target] | None = field(default=None, repr=False)
+    latency: float = 0.0  # seconds the embedded server adds before every answer (--latency)
     _undeleted: list[str] = field(default_factory=list, repr=False)  # SMS DELETEs that failed
     _known: set[str] = field(default_factory=set, repr=False)  # lead and template ids met
     _abandoned: bool = field(default=False, repr=False)

@@ -78,7 +78,7 @@ def test_a_time_budget_on_the_embedded_server_runs_on_the_wall_clock_and_is_inco
 
 
 def test_progress_events_name_the_phase_the_requests_and_the_budget_left(monkeypatch):
-    monkeypatch.setattr("conformance.engine.PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr("conformance.engine.progress.PROGRESS_EVERY", 0.0)
     events = []
     target = embedded_target(max_seconds=10**6)
     run_target(target, profile=SMALL, seed_value=1, on_event=events.append)

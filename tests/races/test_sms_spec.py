@@ -289,3 +289,13 @@ def test_a_sms_history_with_one_answer_changed_is_flagged_exactly_when_no_order_
     result = check(spec, history)
     assert result.linearizable == expected, result.explain()
     assert check(spec, history, partition=False).linearizable == expected
+
+
+def test_a_put_that_changes_nothing_on_a_scheduled_sms_may_be_answered_200_or_400() -> None:
+    schedule = put(A, status="scheduled", date_scheduled=1000.0)
+    scheduled = [draft(), op(0, 2, 3, schedule, shows("scheduled"))]
+    again = op(1, 4, 5, schedule, shows("scheduled"))  # the same status and date: no change
+    assert verdict([*scheduled, again]) == LINEARIZABLE
+    assert verdict([*scheduled, op(1, 4, 5, schedule, Answer(400))]) == LINEARIZABLE
+    later = put(A, status="scheduled", date_scheduled=2000.0)  # a change: drafts only
+    assert verdict([*scheduled, op(1, 4, 5, later, shows("scheduled"))]) == NOT_LINEARIZABLE

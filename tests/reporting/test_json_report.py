@@ -19,6 +19,7 @@ TOP_LEVEL = [
     "strict",
     "tool_version",
     "command",
+    "numbers",
     "rules",
     "failures",
     "open_points",

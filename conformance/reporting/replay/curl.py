@@ -10,18 +10,24 @@ from typing import Any
 
 from conformance.records import Exchange, Failure
 from conformance.replay import (
+    DRIVE_NOTE,
+    FILL_NOTE,
+    THROTTLED_NOTE,
     Plan,
     Symptom,
+    contact_name,
+    fill_body,
     key_path,
+    lead_contacts,
     plan_for,
     raw_content_type,
     sends,
     symptom_of,
+    throttled,
 )
 from conformance.reporting._safety import Secrets, scrub_text
 from conformance.reporting.replay.common import (
     _UNSET,
-    CONTACT,
     CREDENTIAL_VARIABLES,
     EXIT_CODES,
     TEMPLATE_TEXT,
@@ -57,11 +63,33 @@ cleanup() {
   rm -rf "$OUT"
 }
 trap cleanup EXIT
-# call METHOD PATH BODY [CURL ARGS...]: send, print the status and the answer (in $OUT/body)
+# call METHOD PATH BODY [CURL ARGS...]: send, print the status and the answer (in $OUT/body);
+# a 429 is waited out (Retry-After, else a second) and sent again, up to 5 times
 call() {
+  local try wait
+  for try in 1 2 3 4 5; do
+    once "$@"
+    [ "$STATUS" = 429 ] || return 0
+    wait=$(sed -n 's/^[Rr]etry-[Aa]fter: *\([0-9]*\).*/\1/p' "$OUT/headers" | head -n1)
+    sleep "${wait:-1}"
+  done
+  once "$@"
+}
+# drive METHOD PATH BODY [CURL ARGS...]: send the same request until the target throttles
+# it (a 429), at most 300 times: a rate-limit failure shows on the throttled answer
+drive() {
+  local n
+  for ((n = 0; n < 300; n++)); do
+    once "$@"
+    [ "$1" != POST ] || created _DRIVEN
+    [ "$STATUS" != 429 ] || return 0
+  done
+}
+# once METHOD PATH BODY [CURL ARGS...]: send once, print the status and the answer
+once() {
   local method=$1 path=$2 body=$3
   shift 3
-  local args=(-sS -o "$OUT/body" -w '%{http_code}' -X "$method" "$@")
+  local args=(-sS -o "$OUT/body" -D "$OUT/headers" -w '%{http_code}' -X "$method" "$@")
   if [ -n "$body" ]; then
     case " ${*,,} " in
       *content-type:*) args+=(--data-binary "$body") ;;
@@ -146,7 +174,15 @@ def curl_commands(
             lines.append(f"sleep {plan.waits[position]:g}  # as recorded")
         if position == 0 and plan.dates and plan.start is not None:
             lines.extend(_shell_dates(plan))
-        lines.append(_curl(exchange, _active(plan, names, position), position, len(steps)))
+        active = _active(plan, names, position)
+        if throttled(exchange) and position < len(steps) - 1:
+            lines.append(_one_line(f"# Step {position + 1} of {len(steps)}: {THROTTLED_NOTE}"))
+            continue
+        lines.extend(_shell_fills(plan.fills.get(position, ()), active))
+        line = _curl(exchange, active, position, len(steps))
+        if throttled(exchange):
+            line = line.replace("\ncall ", "\n# " + DRIVE_NOTE + "\ndrive ", 1)
+        lines.append(line)
         if position in plan.created:
             lines.append(f"created {names[plan.created[position]]}")
     lines.extend(_shell_verdict(symptom, rule or "the rule"))
@@ -159,16 +195,38 @@ def _shell_dates(plan: Plan) -> list[str]:
     assert plan.start is not None
     lines = [
         "# The dates the steps name, moved as far as now is from the recorded first step.",
-        f"SHIFT=$(( $(date -u +%s) - $(date -u -d {shlex.quote(plan.start.isoformat())} +%s) ))",
-        'at() { date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00; }',
+        f"ANCHOR=$(date -u -d {shlex.quote(plan.start.isoformat())} +%s)",
+        "SHIFT=$(( $(date -u +%s) - ANCHOR ))",
+        "# at VALUE [OFFSET]: VALUE moved by SHIFT; a bare date (a day filter) by the days",
+        "# between ANCHOR and ANCHOR + SHIFT at OFFSET seconds east of UTC (its x-tz-offset)",
+        "at() {",
+        "  case $1 in",
+        '    ????-??-??) local off=${2:-0}; date -u -d "$1 $(( (ANCHOR + SHIFT + off) / 86400 '
+        '- (ANCHOR + off) / 86400 )) days" +%Y-%m-%d ;;',
+        '    *) date -u -d "@$(( $(date -u -d "$1" +%s) + SHIFT ))" +%Y-%m-%dT%H:%M:%S+00:00 ;;',
+        "  esac",
+        "}",
     ]
-    for (_, (value, encoded)), name in zip(
+    for (text, (value, encoded)), name in zip(
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
-        moved = f"$(at {shlex.quote(value)})"
+        hours = plan.day_offsets.get(text)
+        extra = "" if hours is None else f" {round(hours * 3600)}"
+        moved = f"$(at {shlex.quote(value)}{extra})"
         if encoded:
             moved = f"$(jq -rn --arg v \"{moved}\" '$v|@uri')"
         lines.append(f"{name.upper()}={moved}")
+    return lines
+
+
+def _shell_fills(items: Sequence[dict[str, Any]], names: dict[str, str]) -> list[str]:
+    """Make again, as drafts, the SMS the recorded list showed that no step made."""
+    if not items:
+        return []
+    lines = [f"# {FILL_NOTE} ({len(items)})"]
+    for item in items:
+        body = _shell_word(_json_text(fill_body(item)), names)
+        lines.append(f'call POST /activity/sms/ {body} -u "$CLOSE_API_KEY:"; created _FILLED')
     return lines
 
 
@@ -179,13 +237,16 @@ def _dq(text: str) -> str:
 
 def _shell_fixtures(plan: Plan) -> list[str]:
     lines: list[str] = []
-    for number, (_, _contacts) in enumerate(plan.leads, start=1):
-        body = {"name": "NAME", "contacts": [CONTACT]}
+    for number, (_, contacts) in enumerate(plan.leads, start=1):
+        wanted = lead_contacts(len(contacts))
+        body = {"name": "NAME", "contacts": wanted}
         text = _json_text(body).replace('"NAME"', '"\'"$NAME"\'"')
         lines.append(f'NAME="sms-conformance $RUN_ID lead {number - 1}"')
         lines.append(f"fixture lead/ '{text}'")
         lines.append(f"LEAD_{number}=$FIXTURE_ID")
-        lines.append(f"CONTACT_{number}=$(jq -r '.contacts[0].id' \"$OUT/body\")")
+        for index in range(len(wanted)):
+            variable = contact_name(number, index).upper()
+            lines.append(f"{variable}=$(jq -r '.contacts[{index}].id' \"$OUT/body\")")
     for number, _ in enumerate(plan.templates, start=1):
         body = {"name": "NAME", "text": TEMPLATE_TEXT}
         text = _json_text(body).replace('"NAME"', '"\'"$NAME"\'"')
@@ -235,8 +296,11 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
             "exit 3",
         ]
     status = next((p.value for p in symptom.predicates if p.op == "status"), None)
-    tests = [_jq_test(p) for p in symptom.predicates if p.op != "status"]
+    on_headers = ("header", "no-header", "header-shape")
+    tests = [_jq_test(p) for p in symptom.predicates if p.op not in ("status", *on_headers)]
     condition = f'[ "$STATUS" = {shlex.quote(str(status))} ]' if status is not None else "true"
+    for predicate in (p for p in symptom.predicates if p.op in on_headers):
+        condition += " && " + _header_test(predicate)
     if tests:
         condition += (
             " && jq -e " + shlex.quote(" and ".join(tests)) + ' "$OUT/body" >/dev/null 2>&1'
@@ -251,6 +315,23 @@ def _shell_verdict(symptom: Symptom | None, rule: str) -> list[str]:
         f"echo not reproduced: the last answer does not have {described}",
         "exit 0",
     ]
+
+
+def _header_test(predicate: Any) -> str:
+    """A shell test of the last answer's headers (``$OUT/headers``) for ``predicate``."""
+    name = predicate.key  # a header name: letters and dashes
+    if predicate.op == "no-header":
+        return f'! grep -qi {shlex.quote("^" + name + ":")} "$OUT/headers"'
+    # The header's value, without its name, the carriage return and (content-type) params.
+    value = (
+        f'$(grep -i {shlex.quote("^" + name + ":")} "$OUT/headers" | head -n1 | '
+        "cut -d: -f2- | tr -d '\\r' | sed 's/^ *//; s/ *$//'"
+    )
+    if predicate.key == "content-type":
+        value += " | cut -d';' -f1 | tr 'A-Z' 'a-z' | sed 's/ *$//'"
+    if predicate.op == "header-shape":
+        value += " | sed -E 's/[0-9]+(\\.[0-9]+)?/N/g'"
+    return f'[ "{value})" = {shlex.quote(str(predicate.value))} ]'
 
 
 def _jq_test(predicate: Any) -> str:
@@ -269,4 +350,7 @@ def _jq_test(predicate: Any) -> str:
         f'$t == "string") and ({key} | length) == {json.dumps(predicate.value)})',
         "present": present,
         "absent": f"({present} | not)",
+        "type": f"({present} and ({key} | type) == {json.dumps(predicate.value)})",
+        "not-iso": f'(({key} | type) == "string" and ({key} | test("^[0-9]{{4}}-[0-9]{{2}}-'
+        f'[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}") | not))',
     }[predicate.op]

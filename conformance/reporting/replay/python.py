@@ -8,19 +8,25 @@ from typing import Any
 from conformance.explain import explain
 from conformance.records import Exchange, Failure
 from conformance.replay import (
+    DRIVE_NOTE,
+    FILL_NOTE,
+    THROTTLED_NOTE,
     Plan,
     Symptom,
+    contact_name,
+    fill_body,
+    lead_contacts,
     plan_for,
     raw_content_type,
     sends,
     symptom_of,
+    throttled,
 )
 from conformance.reporting._safety import Secrets, scrub_text
 from conformance.reporting.replay.common import (
     _CONTROL,
     _INLINE_WIDTH,
     _UNSET,
-    CONTACT,
     CREDENTIAL_VARIABLES,
     EXIT_CODES,
     TEMPLATE_TEXT,
@@ -100,17 +106,19 @@ def python_script(
         described=described,
     )
     body: list[str] = []
-    for number, _ in enumerate(plan.leads, start=1):
+    for number, (_, contacts) in enumerate(plan.leads, start=1):
+        wanted = lead_contacts(len(contacts))
         body.append("    lead = fixture(")
         body.append("        client,")
         body.append('        "lead/",')
         body.append(
             f'        {{"name": f"sms-conformance {{RUN_ID}} lead {number - 1}", '
-            f'"contacts": [{_python_inline(CONTACT, {})}]}},'
+            f'"contacts": {_python_value(wanted, {}, 8)}}},'
         )
         body.append("    )")
         body.append(f'    lead_{number} = lead["id"]')
-        body.append(f'    contact_{number} = lead["contacts"][0]["id"]')
+        for index in range(len(wanted)):
+            body.append(f'    {contact_name(number, index)} = lead["contacts"][{index}]["id"]')
     for number, _ in enumerate(plan.templates, start=1):
         body.append(f"    template_{number} = fixture(")
         body.append("        client,")
@@ -126,7 +134,21 @@ def python_script(
             body.append(f"    time.sleep({plan.waits[position]!r})  # as recorded")
         if position == 0 and plan.dates and plan.start is not None:
             body.extend(_python_dates(plan))
-        body.extend(_python_step(exchange, position, len(steps), _active(plan, names, position)))
+        active = _active(plan, names, position)
+        if throttled(exchange) and position < len(steps) - 1:
+            body.append(
+                "    " + _one_line(f"# Step {position + 1} of {len(steps)}: {THROTTLED_NOTE}")
+            )
+            continue
+        if plan.fills.get(position):
+            fills = [fill_body(item) for item in plan.fills[position]]
+            body.append(f"    # {FILL_NOTE} ({len(fills)})")
+            body.append(f"    for fill in {_python_value(fills, active, 4)}:")
+            body.append(
+                '        created(send(client, "POST", BASE_URL + "activity/sms/", '
+                "auth=key_auth(), json=fill))"
+            )
+        body.extend(_python_step(exchange, position, len(steps), active))
         if position in plan.created:
             body.append(f"    {names[plan.created[position]]} = created(response)")
             if position == min(plan.created) and plan.dates and plan.start is not None:
@@ -139,13 +161,22 @@ def _python_dates(plan: Plan) -> list[str]:
     assert plan.start is not None
     lines = [
         "    # The dates the steps name, moved as far as now is from the recorded first step.",
-        "    shift = datetime.now(timezone.utc) - datetime.fromisoformat("
-        f"{_literal(plan.start.isoformat())})",
+        f"    anchor = datetime.fromisoformat({_literal(plan.start.isoformat())})",
+        "    shift = datetime.now(timezone.utc) - anchor",
     ]
-    for (_, (value, encoded)), name in zip(
+    return lines + _python_moved(plan)
+
+
+def _python_moved(plan: Plan) -> list[str]:
+    """Each date the steps name, moved by ``shift`` (a bare date by the days between
+    ``anchor`` and ``anchor + shift`` at its request's x-tz-offset)."""
+    lines = []
+    for (text, (value, encoded)), name in zip(
         plan.dates.items(), plan.date_names().values(), strict=True
     ):
-        moved = f"at({_literal(value)}, shift)"
+        hours = plan.day_offsets.get(text)
+        extra = "" if hours is None else f", anchor, {hours!r}"
+        moved = f"at({_literal(value)}, shift{extra})"
         lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
     return lines
 
@@ -157,13 +188,10 @@ def _python_reanchor(plan: Plan, exchange: Exchange) -> list[str]:
     value = recorded.get("date_created") if isinstance(recorded, dict) else None
     if not isinstance(value, str):
         return []
-    lines = [f"    shift = reanchor(response, {_literal(value)}, shift)"]
-    for (_, (date, encoded)), name in zip(
-        plan.dates.items(), plan.date_names().values(), strict=True
-    ):
-        moved = f"at({_literal(date)}, shift)"
-        lines.append(f"    {name} = " + (f'quote({moved}, safe="")' if encoded else moved))
-    return lines
+    return [
+        f"    shift, anchor = reanchor(response, {_literal(value)}, shift, anchor)",
+        *_python_moved(plan),
+    ]
 
 
 def _docstring(text: str) -> str:
@@ -195,7 +223,9 @@ def _python_step(exchange: Exchange, position: int, total: int, names: dict[str,
         args.append("content=(" + _python_string(_pieces(str(request.body), names)) + ").encode()")
     elif request.body is not None:
         args.append("json=" + _python_value(request.body, names, 8))
-    lines.append("    response = client.request(")
+    if throttled(exchange):
+        lines.append(f"    # {DRIVE_NOTE}")
+    lines.append(f"    response = {'drive' if throttled(exchange) else 'send'}(client, ")
     lines.extend(f"        {arg}," for arg in args)
     lines.append("    )")
     lines.append("    show(response)")

@@ -9,10 +9,11 @@ _SCRIPT_HEAD = '''#!/usr/bin/env python3
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import httpx
@@ -36,8 +37,16 @@ def show(response: httpx.Response) -> None:
     print(response.text)
 
 
-def at(value: str, shift: timedelta) -> str:
-    """The recorded date-time ``value`` moved by ``shift``, written in the same style."""
+def at(value: str, shift: timedelta, anchor: datetime | None = None, hours: float = 0.0) -> str:
+    """The recorded date-time ``value`` moved by ``shift``, written in the same style; a
+    bare date (a day filter) moves by whole days: those between the day of ``anchor`` and
+    that of ``anchor + shift``, at ``hours`` east of UTC (its request's x-tz-offset)."""
+    if len(value) == 10:
+        zone = timezone(timedelta(hours=hours))
+        days = round(shift / timedelta(days=1))
+        if anchor is not None:
+            days = ((anchor + shift).astimezone(zone).date() - anchor.astimezone(zone).date()).days
+        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
     moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
     moved = moment + shift
     fraction = "." in value or moved.microsecond
@@ -47,15 +56,42 @@ def at(value: str, shift: timedelta) -> str:
     return text.replace("+00:00", "Z") if value.endswith("Z") else text
 
 
-def reanchor(response: httpx.Response, recorded: str, shift: timedelta) -> timedelta:
-    """The shift that puts the recorded ``recorded`` date_created on the replayed one."""
+def reanchor(
+    response: httpx.Response, recorded: str, shift: timedelta, anchor: datetime
+) -> tuple[timedelta, datetime]:
+    """The shift that puts the recorded ``recorded`` date_created on the replayed one, and
+    the recorded moment it is measured from (else ``shift`` and ``anchor`` as they were)."""
     try:
         new = response.json()["date_created"]
-        return datetime.fromisoformat(new.replace("Z", "+00:00")) - datetime.fromisoformat(
-            recorded.replace("Z", "+00:00")
-        )
+        before = datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+        return datetime.fromisoformat(new.replace("Z", "+00:00")) - before, before
     except (ValueError, KeyError, TypeError, AttributeError):
-        return shift
+        return shift, anchor
+
+
+def send(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+    """Send one request; a 429 is waited out (Retry-After, else a second) and sent again,
+    up to 5 times, as the run's client does."""
+    for _ in range(5):
+        response = client.request(method, url, **kwargs)
+        if response.status_code != 429:
+            return response
+        show(response)
+        wait = response.headers.get("retry-after", "").strip()
+        time.sleep(min(int(wait), 60) if wait.isdigit() else 1)
+    return client.request(method, url, **kwargs)
+
+
+def drive(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+    """Send the same request until the target throttles it (a 429), at most 300 times: a
+    rate-limit failure shows on the throttled answer. Returns the 429, else the last."""
+    for _ in range(300):
+        response = client.request(method, url, **kwargs)
+        if method == "POST":
+            created(response)  # a driving create is deleted at the end
+        if response.status_code == 429:
+            break
+    return response
 
 
 def key_auth() -> tuple[str, str]:
@@ -99,6 +135,26 @@ def resolve(body: object, key: str) -> tuple[bool, object]:
     return True, node
 
 
+def json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else "object"
+
+
+def header(response: httpx.Response, name: str) -> str | None:
+    """The header ``name`` of ``response`` (for content-type, its media type)."""
+    value = response.headers.get(name)
+    if value is not None and name == "content-type":
+        return value.split(";", 1)[0].strip().lower()
+    return value.strip() if value is not None else None
+
+
 def shows(response: httpx.Response) -> bool:
     """True when the last answer has every part of SYMPTOM."""
     try:
@@ -110,6 +166,13 @@ def shows(response: httpx.Response) -> bool:
             if response.status_code != value:
                 return False
             continue
+        if op in ("header", "no-header", "header-shape"):
+            found = header(response, key)
+            if op == "header-shape" and found is not None:
+                found = re.sub(r"\\d+(\\.\\d+)?", "N", found)
+            if found != (None if op == "no-header" else value):
+                return False
+            continue
         present, item = resolve(body, key)
         held = {{
             "eq": present and item == value,
@@ -118,6 +181,9 @@ def shows(response: httpx.Response) -> bool:
             "length": isinstance(item, list | dict | str) and len(item) == value,
             "present": present,
             "absent": not present,
+            "type": present and json_type(item) == value,
+            "not-iso": isinstance(item, str)
+            and not re.match(r"\\d{{4}}-\\d{{2}}-\\d{{2}}T\\d{{2}}:\\d{{2}}", item),
         }}[op]
         if not held:
             return False

@@ -1,0 +1,217 @@
+"""Parallel workers (``run --workers N``): N independent state machines in one process.
+
+Each worker is a thread with a target of its own (:attr:`Target.spawn`): its own client,
+its own leads (it discovers its fixtures itself, or takes its share of ``--lead-id``), its
+own :class:`~conformance.run_state.RunState` (seed, muted rules, tally, failures), and its
+share of the profile's examples. Worker 0 works on the run's own target with the run's
+seed; worker ``i`` on :func:`worker_seed`. A worker's run depends on its seed and its
+target's answers only, never on how the threads interleave, so a seed still means one run.
+
+What the workers share is their clients' :class:`~conformance.client.Crew`: one rate-limit
+hold (against a remote target, one throttled worker makes every worker hold), one request
+budget, one end (a worker that stops the run halts the others).
+
+On the embedded server each worker's target is a reference server of its own, on a
+virtual clock of its own: one shared virtual clock would be moved by every worker (each
+example jumps it to noon of a new day, each due time is let pass at once), so one worker's
+jump would send another's pending SMS in the middle of its example, and an example's
+replay would meet another time of day than its first run: false alarms and flaky shrinks.
+Private servers keep each worker's run as reproducible as a single run.
+
+After the workers, :func:`merge` folds their findings into the run's state: tallies added
+up, and per rule the failure of the lowest-numbered worker that found it (each failure's
+transcript names its worker's own fixtures, and its message the worker and seed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+
+from conformance.client import Crew
+from conformance.client.crew import Halted
+from conformance.events import Event
+from conformance.judging import Tally
+from conformance.profiles import Profile
+from conformance.run_state import RunState
+from conformance.target import ConfigurationError, GivenFixtures
+
+__all__ = ["Worker", "add_tally", "merge", "run_workers", "spawn_workers", "told", "worker_seed"]
+
+_GOLDEN = 0x9E3779B97F4A7C15  # spreads the workers' seeds apart (Fibonacci hashing)
+JOIN_POLL = 0.1  # seconds between the main thread's looks at an interrupt
+
+
+def worker_seed(seed: int, index: int) -> int:
+    """Worker ``index``'s seed: the run's own for worker 0, else one derived from it."""
+    if index == 0:
+        return seed
+    return (seed + index * _GOLDEN) % 2**64
+
+
+def worker_profile(profile: Profile, index: int, count: int) -> Profile:
+    """Worker ``index``'s share of the profile's examples per round (together: the
+    profile's ``max_examples``; each at least 1)."""
+    share = profile.max_examples // count + (1 if index < profile.max_examples % count else 0)
+    return dataclasses.replace(profile, max_examples=max(share, 1))
+
+
+def given_share(given: GivenFixtures, index: int, count: int) -> GivenFixtures:
+    """Worker ``index``'s share of the leads the user named (every ``count``-th, with its
+    ``--contact-id``); the other fixtures named are shared (they are only read)."""
+    if not given.lead_ids:
+        return given
+    contacts = given.contact_ids
+    return dataclasses.replace(
+        given,
+        lead_ids=given.lead_ids[index::count],
+        contact_ids=tuple(contacts[i] for i in range(index, len(contacts), count)),
+    )
+
+
+@dataclasses.dataclass
+class Worker:
+    """One worker: its index, its run state (and through it its target), what stopped it."""
+
+    index: int
+    state: RunState
+    error: BaseException | None = None
+
+
+def spawn_workers(state: RunState, count: int, emit: Callable[[Event], None]) -> list[Worker]:
+    """The run's workers: worker 0 on ``state`` (its target, its seed), the others on
+    targets :attr:`Target.spawn` makes; every client joins one :class:`Crew`. Targets are
+    not discovered yet (each worker does that itself)."""
+    target = state.target
+    if target.spawn is None:
+        raise ConfigurationError(f"--workers {count}: this target cannot be worked in parallel")
+    given = target.given
+    if given.lead_ids and len(given.lead_ids) < count:
+        raise ConfigurationError(
+            f"--workers {count} needs at least {count} --lead-id (each worker works on leads "
+            f"of its own), got {len(given.lead_ids)}"
+        )
+    crew = Crew(target.clock, shared_rate_limit=not target.clock_can_jump)
+    target.given = given_share(given, 0, count)
+    crew.join(target.api)
+    profile = state.profile
+    state.profile = worker_profile(profile, 0, count)
+    workers = [Worker(0, state)]
+    for index in range(1, count):
+        sibling = target.spawn(given_share(given, index, count))
+        crew.join(sibling.api)
+        workers.append(
+            Worker(
+                index,
+                RunState(
+                    sibling,
+                    worker_profile(profile, index, count),
+                    worker_seed(state.seed, index),
+                    told(emit, index),
+                    state.strict,
+                    excluded=state.excluded,
+                    known=state.known,
+                    muted=set(state.muted),
+                    settle=state.settle,
+                    schedule_seconds=state.schedule_seconds,
+                ),
+            )
+        )
+    return workers
+
+
+def told(emit: Callable[[Event], None], index: int) -> Callable[[Event], None]:
+    """``emit`` for worker ``index``: its rounds and violations say which worker."""
+
+    def tell(event: Event) -> None:
+        if event.kind in ("round", "violation", "flaky"):
+            event = dataclasses.replace(event, detail=f"worker {index}: {event.detail}")
+        emit(event)
+
+    return tell
+
+
+def run_workers(workers: list[Worker], work: Callable[[RunState], None]) -> None:
+    """Run ``work`` (discover the fixtures, then the state machine) for every worker, each
+    on a thread of its own, and wait for them all. The first worker to stop the run halts
+    the others (:meth:`Crew.halt`); an interrupt of the run's client (Ctrl-C) is passed on
+    to every worker's. Then raises what stopped the run, if anything: the error of the
+    lowest-numbered worker that was not merely halted by another."""
+    main = workers[0].state.target.api
+    crew = main.crew
+    assert crew is not None
+
+    def body(worker: Worker) -> None:
+        try:
+            work(worker.state)
+        except BaseException as error:  # noqa: BLE001 - re-raised on the main thread
+            worker.error = error
+            if not isinstance(error, Halted):
+                crew.halt(f"worker {worker.index} stopped: {type(error).__name__}")
+
+    threads = [
+        threading.Thread(target=body, args=(w,), name=f"sms-conformance-worker-{w.index}")
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(JOIN_POLL)
+                if main.interrupted:
+                    for worker in workers:
+                        worker.state.target.api.interrupt()
+    except BaseException:
+        for worker in workers:
+            worker.state.target.api.interrupt()
+        for thread in threads:
+            thread.join()
+        raise
+    errors = [w.error for w in workers if w.error is not None]
+    first = next((e for e in errors if not isinstance(e, Halted)), None)
+    if first is not None:
+        raise first
+    if errors:
+        raise errors[0]
+
+
+def merge(state: RunState, workers: list[Worker], count: int) -> None:
+    """Fold the other workers' findings into ``state`` (worker 0's): tallies added up;
+    failures per rule, the lowest-numbered worker's, its message naming the worker and
+    its seed; notes and flakiness kept."""
+    for worker in workers:
+        found = worker.state.failures
+        found[:] = [
+            dataclasses.replace(
+                f,
+                message=f"{f.message} (found by worker {worker.index} of {count}, "
+                f"seed {worker.state.seed})",
+            )
+            for f in found
+        ]
+    failed = {failure.rule for failure in state.failures}
+    for worker in workers[1:]:
+        other = worker.state
+        add_tally(state.tally, other.tally)
+        for failure in other.failures:
+            if failure.rule not in failed:
+                failed.add(failure.rule)
+                state.failures.append(failure)
+        state.muted.update(other.muted)
+        state.notes.extend(n for n in other.notes if n not in state.notes)
+        state.flaky = state.flaky or other.flaky
+
+
+def add_tally(into: Tally, other: Tally) -> None:
+    into.passed.update(other.passed)
+    into.failed.update(other.failed)
+    into.readings.update(other.readings)
+    for rule, notes in other.observations.items():
+        mine = into.observations[rule]
+        mine.extend(n for n in notes if n not in mine)
+    for rule, counts in other.boundaries.items():
+        into.boundaries[rule].update(counts)
+    into.steps += other.steps
+    into.examples += other.examples

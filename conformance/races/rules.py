@@ -1,0 +1,156 @@
+"""Which documented rule a history that is not linearizable breaks (issue 14).
+
+Linearizability itself is written nowhere in Close's docs. What the races judge is each
+request's documented effect, under the one assumption that a request takes effect at some
+instant between when it was sent and when its answer came back: an edit answered 200 is
+stored (``sms/update/draft-edit``), a cancel answered ``draft`` is never sent
+(``sms/send/cancelled-never-sent``), a deleted SMS reads 404 (``sms/delete/then-get-404``).
+When no order of the requests explains the answers, the checker names the operations that
+could go next but whose answers the spec cannot explain there (``blocked``), and the states
+the spec may be in. :func:`attribute` reads the first such answer against those states and
+names the documented rule its answer contradicts; a contradiction it cannot name is not
+reported as a violation (``None``), since the race findings keep to the suite's standard:
+no failure without a documented sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.races.checker import NOT_LINEARIZABLE, CheckResult
+from conformance.races.history import Operation
+from conformance.races.sms_spec import Gone, Sms, SmsSpec, Store, _changes_nothing
+from conformance.vocabulary import DELIVERED, SENDING
+
+__all__ = ["Attribution", "attribute"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """The rule a race breaks, the operation whose answer shows it, and what the spec
+    expected there instead."""
+
+    rule: str
+    operation: Operation
+    expected: str
+    actual: str
+
+
+def attribute(
+    result: CheckResult,
+    spec: SmsSpec,
+    operations: tuple[Operation, ...] = (),
+    *,
+    listed_by: str = "",
+) -> Attribution | None:
+    """The documented rule the not-linearizable ``result`` shows broken, or None.
+    ``operations`` is the whole history (to tell a cancelled SMS from one never sent);
+    ``listed_by`` names the list's filter (``lead_id``, or empty: one unfiltered page)."""
+    if result.verdict != NOT_LINEARIZABLE:
+        return None
+    for op in result.blocked:
+        for state in sorted(result.states, key=str):
+            found = _rule(op, state, spec, operations, listed_by)
+            if found is not None:
+                rule, expected = found
+                return Attribution(rule, op, expected, str(op.answer))
+    return None
+
+
+def _rule(
+    op: Operation, state: Store, spec: SmsSpec, operations: tuple[Operation, ...], listed_by: str
+) -> tuple[str, str] | None:
+    request, answer = op.request, op.answer
+    if answer is None:
+        return None
+    if request.name == "list":
+        return _list_rule(op, state, spec, listed_by)
+    current = state.get(request.id)
+    name = request.name
+    if not isinstance(current, Sms):
+        if answer.code == 200:
+            if name == "get":
+                return ("sms/delete/then-get-404" if isinstance(current, Gone) else
+                        "sms/get/unknown-id-404"), "404"  # fmt: skip
+            if name == "put":
+                return "sms/update/unknown-id-404", "404"
+            if name == "delete":
+                return "sms/delete/unknown-id-404", "404"
+        return None
+    if answer.code == 404:
+        if name == "get":
+            return "sms/get/returns-object", f"200 {current}"
+        if name == "delete":
+            return "sms/delete/answers-200-empty", "200"
+        if name == "put" and current.status == "draft":
+            return "sms/update/draft-edit", f"200 (the SMS is {current})"
+        return None
+    if answer.code != 200 or answer.status is None:
+        if name == "put" and current.status == "draft" and request.field("status") is None:
+            return "sms/update/draft-edit", f"200 (the SMS is {current})"
+        return None
+    if (
+        name == "put"
+        and request.field("status") == "draft"
+        and answer.status == "draft"
+        and current.status in DELIVERED
+    ):
+        # A cancel answered done on an SMS that is (or, in every order, ends up) sent.
+        return "sms/send/cancelled-never-sent", (
+            f"400 (the SMS is {current.status}: cancel-refused-after-send), or never sent "
+            "after the cancel"
+        )
+    if (
+        name == "put"
+        and current.status != "draft"
+        and request.field("status") != "draft"
+        and not _changes_nothing(current, dict(request.fields))
+    ):
+        # Answered 200: in this order the SMS was no draft any more, and the PUT changed it.
+        return "sms/update/drafts-only", f"400 (the SMS is {current.status})"
+    if answer.status in DELIVERED and current.status not in DELIVERED:
+        cancelled = any(
+            o.request.name == "put"
+            and o.request.id == request.id
+            and o.request.field("status") == "draft"
+            and o.answer is not None
+            and o.answer.status == "draft"
+            for o in operations
+        )
+        if current.status == "draft" and cancelled:
+            return "sms/send/cancelled-never-sent", f"{current.status} (it was cancelled)"
+        if current.status == "scheduled":
+            return "sms/send/scheduled-not-early", f"scheduled (due {current.due})"
+        return None
+    sent_fields = {field for field, _ in request.fields} if name == "put" else set()
+    if answer.status == "draft" and current.status in SENDING:
+        if name == "put" and "status" not in sent_fields:
+            # A PUT that sent no status turned the SMS back into a draft (or, if it came
+            # after, it had to be refused: drafts-only): a change it did not ask for.
+            return "sms/update/partial", f"status {current.status} kept (or 400: drafts-only)"
+        rule = f"sms/update/draft-to-{current.status}"
+        return rule, f"{current.status} (a PUT answered {current.status})"
+    if current.text != answer.text:
+        if name == "put" and "text" not in sent_fields:
+            return "sms/update/partial", f"text {current.text!r} kept"
+        if current.status == "draft":
+            return "sms/update/draft-edit", f"text {current.text!r} (an edit answered 200)"
+    return None
+
+
+def _list_rule(
+    op: Operation, state: Store, spec: SmsSpec, listed_by: str
+) -> tuple[str, str] | None:
+    shown = op.answer.ids if op.answer.code == 200 else None
+    if shown is None:
+        return None
+    allowed = list(spec._listings(state, op.request.ids, op.invoke))
+    if not allowed:
+        return None
+    gone = {i for i in shown if isinstance(state.get(i), Gone)}
+    if gone and not any(gone <= listing for listing in allowed):
+        return "sms/delete/then-not-listed", "without " + ", ".join(sorted(gone))
+    expected = "[" + ", ".join(sorted(allowed[-1])) + "]"
+    if listed_by == "lead_id":
+        return "sms/list/filter-lead-id", expected
+    return "sms/list/pagination", expected + " (one page, has_more false: the whole result)"
