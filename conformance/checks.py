@@ -19,6 +19,7 @@ the rule's level (see :func:`is_violation`), never by the check.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -180,6 +181,24 @@ def check_boundary(name: str, finding: Finding) -> None:
 
 CHECKS: dict[str, Check] = {}
 _BY_OPERATION: dict[str, list[Check]] = {}
+_RANKS: dict[str, list[int]] = {}  # each check's place in check_order, beside _BY_OPERATION
+RULES_PACKAGE = "conformance.rules."
+
+
+def _rank(module: str, name: str) -> int:
+    """The place of ``module`` in the catalogue's ``check_order``; a check of the rules
+    package in a module not listed there fails loudly. Checks defined elsewhere (a test's
+    own) run after every listed one."""
+    order = CATALOGUE.check_order
+    if not module.startswith(RULES_PACKAGE):
+        return len(order)
+    short = module[len(RULES_PACKAGE) :]
+    if short not in order:
+        raise CheckDefinitionError(
+            f"@check on {name}: module {short!r} is not in the catalogue's check_order "
+            f"({', '.join(order)}); add it where its checks run"
+        )
+    return order.index(short)
 
 
 def check(
@@ -204,16 +223,23 @@ def check(
         if name in CHECKS:
             raise CheckDefinitionError(f"{name} is registered twice")
         registered = Check(name, tuple(rules), operations, function)
+        rank = _rank(function.__module__, name)
         CHECKS[name] = registered
         for operation in operations:
-            _BY_OPERATION.setdefault(operation, []).append(registered)
+            # In the catalogue's check_order by module, in registration order within one.
+            checks = _BY_OPERATION.setdefault(operation, [])
+            ranked = _RANKS.setdefault(operation, [])
+            at = bisect.bisect_right(ranked, rank)
+            ranked.insert(at, rank)
+            checks.insert(at, registered)
         return function
 
     return register
 
 
 def checks_for(operation: str) -> list[Check]:
-    """Return the checks that look at ``operation`` steps, in registration order."""
+    """Return the checks that look at ``operation`` steps, in the catalogue's check_order
+    (by module; in registration order within one)."""
     return _BY_OPERATION.get(operation, [])
 
 

@@ -97,7 +97,14 @@ def render() -> str:
     families = frozenset(rule_id.split("/", 1)[0] for rule_id in CATALOGUE)
     literals = rule_id_literals(families)
     checks: dict[str, list[str]] = {}
-    for name, registered in CHECKS.items():
+    order = CATALOGUE.check_order
+
+    def run_order(name: str) -> int:  # the catalogue's check_order, by module
+        module = name.removeprefix("conformance.rules.").split(".", 1)[0]
+        return order.index(module) if module in order else len(order)
+
+    for name in sorted(CHECKS, key=run_order):  # stable: registration order within a module
+        registered = CHECKS[name]
         for rule_id in registered.rules:
             checks.setdefault(rule_id, []).append(name.removeprefix("conformance.rules."))
     faults: dict[str, list[str]] = {}

@@ -12,22 +12,14 @@ from strategies._invalid import INVALID_CREATE_RULES, InvalidPayload, invalid_cr
 from strategies._payloads import CREATE_STATUSES, create_payloads, update_payloads
 from strategies._queries import DATE_FILTERS, ListQuery, list_queries
 from strategies._texts import e164_numbers, malformed_phone_numbers, texts
-from strategies._transitions import (
-    TRANSITION_KINDS,
-    Transition,
-    transition_sequences,
-    transitions,
-)
 
 __all__ = [
     "ATTACHMENT_CONTENT_TYPES",
     "CREATE_STATUSES",
     "DATE_FILTERS",
     "INVALID_CREATE_RULES",
-    "TRANSITION_KINDS",
     "InvalidPayload",
     "ListQuery",
-    "Transition",
     "attachments",
     "create_payloads",
     "datetimes_with_offsets",
@@ -38,8 +30,6 @@ __all__ = [
     "malformed_phone_numbers",
     "naive_datetimes",
     "texts",
-    "transition_sequences",
-    "transitions",
     "tz_offsets",
     "update_payloads",
 ]

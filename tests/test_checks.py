@@ -23,6 +23,8 @@ def isolated_registry(monkeypatch):
     monkeypatch.setattr(checks, "CHECKS", dict(checks.CHECKS))
     by_operation = {operation: list(found) for operation, found in checks._BY_OPERATION.items()}
     monkeypatch.setattr(checks, "_BY_OPERATION", by_operation)
+    ranks = {operation: list(found) for operation, found in checks._RANKS.items()}
+    monkeypatch.setattr(checks, "_RANKS", ranks)
     return checks
 
 
@@ -41,6 +43,41 @@ def test_a_check_registered_in_a_test_leaves_the_registry_as_it_was():
     from conformance.checks import checks_for
 
     assert all(c.name.startswith("conformance.rules.") for c in checks_for("get"))
+
+
+def test_a_check_in_a_rules_module_the_catalogue_does_not_order_fails_naming_it(isolated_registry):
+    def unordered(step):
+        return ()
+
+    unordered.__module__ = "conformance.rules.not_in_check_order"
+    with pytest.raises(CheckDefinitionError, match="'not_in_check_order' is not in the catalogue"):
+        check("sms/get/returns-object", on=("get",))(unordered)
+
+
+def test_checks_run_in_the_catalogues_check_order_whatever_the_order_they_were_registered_in(
+    isolated_registry,
+):
+    from conformance.checks import checks_for
+
+    order = CATALOGUE.check_order
+    for module in (order[-1], order[0], order[1]):  # registered last module first
+
+        def judged(step):
+            return ()
+
+        judged.__module__ = f"conformance.rules.{module}"
+        judged.__qualname__ = f"judged_in_{module}"
+        check("sms/get/returns-object", on=("get",))(judged)
+    ran = [c.name.split(".")[2] for c in checks_for("get") if ".judged_in_" in c.name]
+    assert ran == [order[0], order[1], order[-1]]
+
+
+def test_every_module_of_the_rules_package_is_in_the_check_order_once():
+    import pkgutil
+
+    found = pkgutil.iter_modules(conformance.rules.__path__)
+    modules = {m.name for m in found if not m.name.startswith("_")}
+    assert sorted(CATALOGUE.check_order) == sorted(modules)
 
 
 def test_a_check_on_an_unknown_operation_fails():

@@ -93,14 +93,19 @@ class Catalogue(Mapping[str, Rule]):
     ``KeyError``) naming the closest ids.
     """
 
-    __slots__ = ("_rules", "open_points", "sources")
+    __slots__ = ("_rules", "check_order", "open_points", "sources")
 
     def __init__(
         self,
         rules: list[Rule],
         sources: Mapping[str, Source],
         open_points: list[OpenPoint] | None = None,
+        *,
+        check_order: tuple[str, ...] = (),
     ) -> None:
+        #: The modules of ``conformance/rules/`` in the order their checks run on a step, and
+        #: so which rule a step that breaks several names first.
+        self.check_order = check_order
         self._rules: dict[str, Rule] = {rule.id: rule for rule in rules}
         self.sources: Mapping[str, Source] = dict(sources)
         self.open_points: Mapping[str, OpenPoint] = {p.id: p for p in open_points or ()}

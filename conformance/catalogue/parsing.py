@@ -43,7 +43,7 @@ NEEDS = {
     "oauth-token": "--oauth-token",
 }
 SOURCE_KEYS = frozenset({"title", "url"})
-TOP_LEVEL_KEYS = frozenset({"sources", "rule", "open_point"})
+TOP_LEVEL_KEYS = frozenset({"check_order", "sources", "rule", "open_point"})
 OPEN_POINT_KEYS = frozenset(
     {
         "id",
@@ -83,9 +83,14 @@ def load_catalogue(text: str | None = None) -> Catalogue:
     unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
         raise CatalogueError(
-            f"unknown top-level key(s) {sorted(unknown)}; only [sources.*], [[rule]] and "
-            "[[open_point]] are allowed"
+            f"unknown top-level key(s) {sorted(unknown)}; only check_order, [sources.*], "
+            "[[rule]] and [[open_point]] are allowed"
         )
+    order = data.get("check_order", [])
+    if not isinstance(order, list) or not all(isinstance(m, str) and m for m in order):
+        raise CatalogueError("'check_order' must be a list of module names of conformance/rules/")
+    if len(set(order)) != len(order):
+        raise CatalogueError("'check_order' names a module twice")
     sources = _parse_sources(data.get("sources", {}))
     raw_rules = data.get("rule", [])
     if not isinstance(raw_rules, list):
@@ -108,7 +113,7 @@ def load_catalogue(text: str | None = None) -> Catalogue:
         if any(point.id == other.id for other in points):
             raise CatalogueError(f"open point {point.id!r}: duplicate id; ids must be unique")
         points.append(point)
-    return Catalogue(rules, sources, points)
+    return Catalogue(rules, sources, points, check_order=tuple(order))
 
 
 def _parse_open_point(

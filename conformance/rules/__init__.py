@@ -1,21 +1,20 @@
 """Checks, one module per area of the docs; importing this package registers them all.
 
-The order is the order checks run in, and so which rule a step names first when it breaks
-several: whether the request was accepted, then the status the clock allows, then what
-reads back, then the protocol details.
+The order checks run in, and so which rule a step names first when it breaks several, is
+catalogue data (``check_order`` in ``catalogue.toml``), not this import order.
 """
 
 from __future__ import annotations
 
-from conformance.rules import (  # noqa: F401  (isort: skip - the order matters)
-    outcomes,
-    sending,
-    objects,
-    lists,
-    list_observations,
-    protocol,
+from conformance.rules import (  # noqa: F401
     auth,
+    consistency,
+    list_observations,
+    lists,
+    objects,
+    outcomes,
+    protocol,
     ratelimit,
     schema,
-    consistency,
+    sending,
 )

@@ -10,7 +10,6 @@ JSON type, a date's format, a filter the model judges) or came out fixed on thei
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from conformance.replay import replay_on_embedded
 from conformance.reporting.replay import curl_commands, python_script
 from tests.conftest import served
 from tests.replay.recorded import first_failure
+from tests.replaying import needs_curl_and_jq
 
 pytestmark = pytest.mark.slow
 
@@ -78,33 +78,24 @@ def _run(command: list[str], url: str) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr)[-2000:]
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CI") and not all(shutil.which(t) for t in ("bash", "curl", "jq")),
-    reason="the curl replay needs bash, curl and jq; install them to run it (CI never skips)",
-)
+@pytest.mark.parametrize("language", ["python", pytest.param("bash", marks=needs_curl_and_jq)])
 @pytest.mark.parametrize("fault", PASTED)
 def test_the_pasted_replays_exit_1_on_the_served_variant_and_0_on_the_clean_server(
-    fault, tmp_path: Path
+    fault, language, tmp_path: Path
 ):
     failure = first_failure(fault)
-    script = tmp_path / "replay.py"
-    script.write_text(python_script(failure, "http://recorded.invalid/api/v1"))
-    shell = tmp_path / "replay.sh"
-    lines = curl_commands(failure.steps, "http://recorded.invalid/api/v1", rule=failure.rule)
-    shell.write_text("\n".join(lines) + "\n")
+    if language == "python":
+        script = tmp_path / "replay.py"
+        script.write_text(python_script(failure, "http://recorded.invalid/api/v1"))
+        command = [sys.executable, str(script)]
+    else:
+        script = tmp_path / "replay.sh"
+        lines = curl_commands(failure.steps, "http://recorded.invalid/api/v1", rule=failure.rule)
+        script.write_text("\n".join(lines) + "\n")
+        command = ["bash", str(script)]
     # Rate-limited as the run's embedded server is: a rate-limit failure must be driven.
     with served(faults=[fault], rate_limit=15) as faulty, served(rate_limit=15) as clean:
-        codes = {
-            f"{name} {where}": _run(command, url)
-            for name, command in (
-                ("python", [sys.executable, str(script)]),
-                ("bash", ["bash", str(shell)]),
-            )
-            for where, url in (("faulty", faulty), ("clean", clean))
-        }
-    assert {name: code for name, (code, _) in codes.items()} == {
-        "python faulty": 1,
-        "python clean": 0,
-        "bash faulty": 1,
-        "bash clean": 0,
-    }, {name: output for name, (_, output) in codes.items()}
+        codes = {where: _run(command, url) for where, url in (("faulty", faulty), ("clean", clean))}
+    assert {where: code for where, (code, _) in codes.items()} == {"faulty": 1, "clean": 0}, {
+        where: output for where, (_, output) in codes.items()
+    }

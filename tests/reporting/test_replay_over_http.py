@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,16 +20,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance.refserver.seed import ORGS
-from tests.replaying import report_of_a_failing_run
+from tests.replaying import needs_curl_and_jq, report_of_a_failing_run
 
 SOURCE = str(Path(__file__).resolve().parents[2])  # this checkout, for `-m conformance.cli`
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.environ.get("CI") and not all(shutil.which(t) for t in ("bash", "curl", "jq")),
-        reason="the curl replay needs bash, curl and jq; install them to run it (CI never skips)",
-    ),
+    needs_curl_and_jq,
 ]
 
 

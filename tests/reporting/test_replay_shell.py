@@ -9,7 +9,6 @@ the fault on (as a run does: ``tests/replaying.py``; ``edit_sent`` is a fixture 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import httpx
@@ -17,12 +16,9 @@ import pytest
 
 from conformance.refserver.seed import ORGS
 from conformance.reporting.replay import curl_commands
-from tests.replaying import SMS, post_text, record, schedule_cancel_read
+from tests.replaying import SMS, needs_curl_and_jq, post_text, record, schedule_cancel_read
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CI") and not all(shutil.which(t) for t in ("bash", "curl", "jq")),
-    reason="the curl replay needs bash, curl and jq; install them to run it (CI never skips)",
-)
+pytestmark = needs_curl_and_jq
 
 
 def _bash(script: list[str], base_url: str, **env: str) -> subprocess.CompletedProcess[str]:

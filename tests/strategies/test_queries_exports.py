@@ -1,4 +1,4 @@
-"""Transitions, list queries and the package surface generate and export what they promise."""
+"""List queries and the package surface generate and export what they promise."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ from hypothesis.errors import InvalidArgument
 
 import strategies
 from conformance.fixtures import Fixtures
-from strategies import (
-    DATE_FILTERS,
-    TRANSITION_KINDS,
-    ListQuery,
-    Transition,
-    list_queries,
-    transition_sequences,
-    transitions,
-)
+from strategies import DATE_FILTERS, ListQuery, list_queries
 
 FIXTURES = Fixtures(
     organization_id="orga_test",
@@ -37,55 +29,6 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 REFERENCES = (datetime(2026, 3, 1, 11, 59, 30, 123456, tzinfo=UTC), NOW)
 KNOWN_IDS = ("acti_a", "acti_b", "acti_c")
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@FAST
-@given(transitions())
-def test_transitions_carry_the_parameters_their_kind_needs(step):
-    assert step.kind in TRANSITION_KINDS
-    body = step.body(NOW)
-    if step.kind == "schedule":
-        assert body["status"] == "scheduled"
-        assert datetime.fromisoformat(body["date_scheduled"]) >= NOW + timedelta(minutes=5)
-    elif step.kind == "send":
-        assert body["status"] == "outbox"
-        assert body.get("send_in", 0) in range(60)
-    elif step.kind == "cancel":
-        assert body == {"status": "draft"}
-    elif step.kind == "edit":
-        assert set(body) == {"text"}
-        assert isinstance(body["text"], str)
-    elif step.kind == "wait":
-        assert body is None
-        assert 0 <= step.seconds <= 120
-    else:
-        assert body is None
-
-
-@FAST
-@given(transition_sequences(max_size=4))
-def test_transition_sequences_respect_max_size(steps):
-    assert len(steps) <= 4
-    assert all(isinstance(step, Transition) for step in steps)
-
-
-def test_transition_sequences_shrink_to_no_steps():
-    assert find(transition_sequences(), lambda steps: True) == []
-
-
-def test_transitions_shrink_to_a_cancel_then_to_an_empty_edit():
-    assert find(transitions(), lambda step: True) == Transition("cancel")
-    assert find(transitions(), lambda step: step.kind == "edit") == Transition("edit", text="")
-
-
-@pytest.mark.parametrize("kind", TRANSITION_KINDS)
-def test_transitions_reach_every_kind(kind):
-    assert find(transitions(), lambda step: step.kind == kind).kind == kind
-
-
-def test_transition_sequences_reject_invalid_sizes():
-    with pytest.raises(InvalidArgument):
-        transition_sequences(max_size=-1)
 
 
 def _parse_filter_value(value: str) -> datetime:
