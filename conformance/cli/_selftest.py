@@ -75,6 +75,14 @@ __all__ = ["self_test"]
     "Default: on, unless --fault names the variants to run.",
 )
 @click.option(
+    "--real-time/--no-real-time",
+    default=None,
+    help="Also run the timing variants (and the clean server, under each reading) on a "
+    "reference server on real time, reached over loopback HTTP as a remote server is, with "
+    "the timing ledger alone: it must catch each of them (a few minutes, mostly waiting). "
+    "Default: on, unless --fault names the variants to run.",
+)
+@click.option(
     "--over-http",
     is_flag=True,
     help="Serve every reference server (clean, faulty, replayed) on a loopback port and run "
@@ -92,6 +100,7 @@ def self_test(
     faults_under_readings: bool,
     replays: bool,
     races: bool | None,
+    real_time: bool | None,
     over_http: bool,
 ) -> None:
     """Prove detection and specificity: every faulty variant is caught, and the clean
@@ -132,6 +141,7 @@ def self_test(
                 on_kill=advance,
                 over_http=over_http,
                 races=not faults if races is None else races,
+                real_time=not faults if real_time is None else real_time,
             )
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
@@ -179,6 +189,8 @@ def self_test(
         console.print(_specificity_matrix(report.specificity_runs))
     if report.races is not None:
         console.print(_race_table(report.races))
+    if report.real_time is not None:
+        console.print(_real_time_table(report.real_time))
     path = report.write(report_dir / "selftest.json")
     summary = report.summary()
     console.print(", ".join(f"{key}={value}" for key, value in summary.items()))
@@ -186,6 +198,8 @@ def self_test(
     console.print(f"written: {path}")
     if not report.ok:
         race_note = "" if report.races_ok else "; the races' rows are not all as they should be"
+        if not report.real_time_ok:
+            race_note += "; the real-time rows are not all as they should be"
         console.print(
             f"[red]self-test failed[/red]: missed {report.missed}, "
             f"{report.false_alarms} false alarm(s){race_note}"
@@ -210,6 +224,27 @@ def _race_table(rows):
             str(row.histories),
             "-" if row.shrunk_size is None else f"{row.shrunk_size} operations",
             row.rule or "-",
+        )
+    return table
+
+
+def _real_time_table(rows):
+    """The real-time rows: each timing variant (caught by its rule?) and the clean server
+    under each reading (passed?), the timing ledger alone on a server on real time."""
+    from rich.table import Table
+
+    table = Table(title="real time (the timing ledger alone, over loopback HTTP)")
+    for column in ("server", "readings", "wanted", "verdict", "rules", "seconds"):
+        table.add_column(column)
+    for row in rows:
+        verdict = row.verdict if row.ok else f"[red]{row.verdict}[/red]"
+        table.add_row(
+            row.fault or "clean server",
+            " ".join(row.readings) or "-",
+            "pass" if row.fault is None else f"fail ({row.expected_rule})",
+            verdict,
+            ", ".join(row.rules) or "-",
+            f"{row.seconds:.0f}",
         )
     return table
 

@@ -234,7 +234,7 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
     ledger = None
     if not target.clock_can_jump and target.allow_send:
         state.phase = "opening the timing ledger"
-        ledger = TimingLedger(target, state.tally)
+        ledger = TimingLedger(target, state.tally, settle=state.settle)
         ledger.open()
     finished = False
     try:

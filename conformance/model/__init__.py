@@ -35,7 +35,7 @@ from conformance.model.listing import (
     readings_shown,
 )
 from conformance.model.oracle import Model
-from conformance.model.records import Expectation, LostCreate, SmsRecord
+from conformance.model.records import Expectation, LostCreate, NotBefore, SmsRecord
 from conformance.model.timing import (
     TimeWindow,
     Timing,
@@ -61,6 +61,7 @@ __all__ = [
     "ListExpectation",
     "LostCreate",
     "Model",
+    "NotBefore",
     "SmsRecord",
     "Timing",
     "TimeWindow",

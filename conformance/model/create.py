@@ -11,7 +11,7 @@ from typing import Any
 
 from conformance.dates import parse_date_or_datetime, read
 from conformance.fixtures import Fixtures
-from conformance.model.records import Expectation, SmsRecord
+from conformance.model.records import Expectation, NotBefore, SmsRecord
 from conformance.model.timing import TimeWindow, Timing, is_past, past_readings
 from conformance.model.values import (
     DATE_FIELDS,
@@ -275,6 +275,7 @@ class CreateModel:
             ]
         due = None
         timing_open = None
+        not_before = None
         if body["status"] == "scheduled":
             spelling = read(body["date_scheduled"])
             assert spelling is not None
@@ -283,6 +284,8 @@ class CreateModel:
                 written["date_scheduled"] = spelling.instant
             # A date already past falls due at once: the create may still show scheduled.
             due = max(spelling.instant, window.start)
+            if spelling.has_offset:  # local time may be read at another offset (audit)
+                not_before = NotBefore(spelling.instant, "sms/send/scheduled-not-early")
         elif body["status"] == "outbox":
             send_in = body.get("send_in", 0)
             send_in = send_in if is_number(send_in) else 0
@@ -294,6 +297,8 @@ class CreateModel:
                 # or at its whole seconds; when it is sent is observed, never judged.
                 timing_open = "sms/create/send-in-fraction"
             due = window.start + timedelta(seconds=send_in)
+            if timing_open is None:  # moved onto the server's clock by Model.add
+                not_before = NotBefore(due, "sms/send/send-in-delays")
         return SmsRecord(
             id="",
             status=body["status"],
@@ -302,4 +307,5 @@ class CreateModel:
             text_choices=text_choices,
             alternatives=alternatives,
             timing_open=timing_open,
+            not_before=not_before,
         )

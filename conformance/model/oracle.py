@@ -59,14 +59,19 @@ class Model(CreateModel, UpdateModel):
     ) -> SmsRecord:
         """Record an SMS the server created, with the values only the server knows."""
         created = parse_datetime(response.get("date_created"))
-        due = expected.due
+        due, not_before = expected.due, expected.not_before
         if expected.status == "outbox" and due is not None and created is not None:
             # send_in counts from the server's own creation time, not ours.
             due = created + (due - window.start)
+        if expected.status == "outbox" and not_before is not None:
+            # Judged against the server's own clock only: without its date_created, not at all.
+            moment = None if created is None else created + (not_before.moment - window.start)
+            not_before = None if moment is None else replace(not_before, moment=moment)
         record = replace(
             expected.settled(response),
             id=response["id"],
             due=due,
+            not_before=not_before,
             date_created=created,
             activity_at=parse_datetime(response.get("activity_at")),
             user_id=response.get("user_id"),

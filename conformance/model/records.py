@@ -12,7 +12,14 @@ from conformance.dates import parse_datetime
 from conformance.model.timing import TimeWindow, Timing, floor_ms, same_millisecond
 from conformance.vocabulary import DELIVERED, SENDING
 
-__all__ = ["LOST_CREATE_SLACK", "Expectation", "LostCreate", "SmsRecord"]
+__all__ = [
+    "LOST_CREATE_SLACK",
+    "SEND_TIME_SLACK",
+    "Expectation",
+    "LostCreate",
+    "NotBefore",
+    "SmsRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,24 @@ class Expectation:
     record: SmsRecord | None = None
     note: str = ""
     readings: tuple[str | None, str | None] = (None, None)
+
+
+# How far before its due time a date_sent may fall and still be on time: a server may show
+# times truncated to the second (time-precision), and stamps date_created a moment after it
+# read its clock for send_in.
+SEND_TIME_SLACK = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class NotBefore:
+    """An SMS must not be sent before ``moment`` (the server's clock), by ``rule``."""
+
+    moment: datetime
+    rule: str
+
+    def broken_by(self, date_sent: datetime) -> bool:
+        """True when a ``date_sent`` shows the SMS was sent early, beyond the slack."""
+        return date_sent < self.moment - SEND_TIME_SLACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +91,11 @@ class SmsRecord:
     # When a send named no local_phone and Caller ID may pick it (open point
     # local-phone-on-sends): the numbers it may show (or null, until one is picked).
     local_phone_choices: frozenset[str] | None = None
+    # The earliest time, on the server's own clock, it may be sent (its date_scheduled, or
+    # its date_created plus a whole send_in), and the rule a date_sent before it breaks;
+    # None where the due time is only known on the run's clock. Kept once it is sent: every
+    # later read shows its date_sent (:data:`SEND_TIME_SLACK`).
+    not_before: NotBefore | None = None
 
     def allowed_statuses(self, window: TimeWindow, timing: Timing) -> frozenset[str]:
         """Return the statuses this SMS may show to a request handled during ``window``.

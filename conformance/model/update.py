@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.dates import parse_date_or_datetime, read
 from conformance.fixtures import Fixtures
-from conformance.model.records import Expectation, SmsRecord
+from conformance.model.records import Expectation, NotBefore, SmsRecord
 from conformance.model.timing import TimeWindow, Timing, is_past, past_readings
 from conformance.model.values import (
     DATE_FIELDS,
@@ -77,8 +77,11 @@ class UpdateModel:
                         note="date_scheduled given as a number: read as a Unix time, or refused",
                     )
                 spelling = read(date_scheduled) if isinstance(date_scheduled, str) else None
+                not_before = None
                 if spelling is not None:
                     date_scheduled = spelling.instant
+                    if spelling.has_offset:  # local time may be read at another offset
+                        not_before = NotBefore(date_scheduled, "sms/send/scheduled-not-early")
                 elif not isinstance(date_scheduled, datetime):
                     date_scheduled = None
                 if date_scheduled is None:
@@ -105,14 +108,15 @@ class UpdateModel:
                     )
                 return self._sending(
                     "sms/update/draft-to-scheduled",
-                    replace(edited, status="scheduled", due=date_scheduled),
+                    replace(edited, status="scheduled", due=date_scheduled, not_before=not_before),
                     window,
                 )
             if status == "outbox":
                 edited = self._edited(record, body)
                 return self._sending(
                     "sms/update/draft-to-outbox",
-                    replace(edited, status="outbox", due=window.start),
+                    # Sent now: due at a time only the run's clock knows.
+                    replace(edited, status="outbox", due=window.start, not_before=None),
                     window,
                 )
             return Expectation("sms/update/draft-to-other-status", None, "status")
@@ -135,6 +139,7 @@ class UpdateModel:
                 status="draft",
                 due=None,
                 was_due=record.due,
+                not_before=None,
                 cancelled=True,
                 written={**record.written, "status": "draft"},
                 timing_open=None,

@@ -135,6 +135,16 @@ _ALL = (
     Fault("cancel-race-still-sent", "sms/send/cancelled-never-sent",
           "a cancel within 5 s of the due time answers 200 and shows draft, but the SMS is "
           "sent anyway", 2),
+    Fault("outbox-sent-early", "sms/send/send-in-delays",
+          "an outbox SMS is sent 2 s before its send_in has elapsed", 1),
+    Fault("scheduled-sent-early", "sms/send/scheduled-not-early",
+          "a scheduled SMS is sent 2 s before its date_scheduled", 1),
+    Fault("rescheduled-sent-at-first-due", "sms/send/scheduled-not-early",
+          "a cancel leaves the SMS on the sender's queue (skipped while a draft): scheduled "
+          "or sent again before its first due time, it goes out at that first time", 3),
+    Fault("put-scheduled-never-sent", "sms/send/scheduled-sent",
+          "a draft scheduled by PUT (status scheduled, date_scheduled) is never queued: it "
+          "stays scheduled forever (a scheduled create is sent)", 2),
     # -- lists ------------------------------------------------------------------------------
     Fault("skip-off-by-one", "sms/list/pagination",
           "_skip=n skips n+1 items when n > 0", 3),

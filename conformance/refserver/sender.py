@@ -9,16 +9,28 @@ and deleting forget it too, so those SMS are never sent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from conformance.refserver.dates import format_dt
+from conformance.refserver.dates import format_dt, parse_datetime
 from conformance.refserver.faults import NO_FAULTS, Faults
 from conformance.refserver.readings import Readings
 from conformance.refserver.storage import Storage
 
-__all__ = ["EMPTY_ERROR", "is_empty", "send_due"]
+__all__ = ["EMPTY_ERROR", "EARLY_SECONDS", "is_empty", "send_due", "sent_early"]
 
 EMPTY_ERROR = "The message has no text and no attachment."
+EARLY_SECONDS = 2  # how early the outbox-sent-early and scheduled-sent-early faults send
+
+
+def sent_early(ctx: Any, scheduled: str | None) -> str | None:
+    """Return the due time of an SMS scheduled at ``scheduled``: that time, or under the
+    ``scheduled-sent-early`` fault :data:`EARLY_SECONDS` before it."""
+    if scheduled is None or "scheduled-sent-early" not in ctx.faults:
+        return scheduled
+    moment = parse_datetime(scheduled)
+    assert moment is not None  # stored by the server itself
+    return format_dt(moment - timedelta(seconds=EARLY_SECONDS))
 
 
 def is_empty(doc: dict) -> bool:
@@ -53,6 +65,10 @@ def send_due(
     for due_at, doc in due:
         if doc["status"] == "outbox" and "outbox-never-sent" in faults:
             continue  # the sender only picks up scheduled SMS
+        if doc["status"] == "draft" and "rescheduled-sent-at-first-due" in faults:
+            # Cancelled, still queued: skipped, unless scheduled again before it falls due.
+            storage.update("sms", doc, due_at=None)
+            continue
         if readings["empty-send"] == "accept-then-error" and is_empty(doc):
             doc.update(status="error", error_message=EMPTY_ERROR, date_updated=due_at)
             storage.update("sms", doc, due_at=None)

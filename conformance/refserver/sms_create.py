@@ -12,6 +12,7 @@ from typing import Any
 from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
+from conformance.refserver.sender import EARLY_SECONDS, sent_early
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
     PAST_DATE,
@@ -189,6 +190,8 @@ def _due_time(
     """Return when the sender sends a new SMS of ``status``: now plus ``send_in`` for
     outbox, ``date_scheduled`` (or now, if that has passed) for scheduled, else never
     (``None``)."""
+    if status == "outbox" and "outbox-sent-early" in ctx.faults:
+        send_in = max(0.0, send_in - EARLY_SECONDS)
     if status == "outbox":
         return format_dt(
             at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
@@ -200,7 +203,8 @@ def _due_time(
     if status == "scheduled" and date_scheduled is not None:
         # A date already past (past-date-scheduled=accept) falls due now: sent at once, and
         # never stamped as sent before it was created.
-        return format_dt(max(date_scheduled, ctx.now))
+        due = format_dt(max(date_scheduled, ctx.now))
+        return max(sent_early(ctx, due) or due, format_dt(ctx.now))
     return None
 
 

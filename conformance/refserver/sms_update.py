@@ -16,7 +16,7 @@ from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.errors import ValidationFailed
 from conformance.refserver.race_faults import race_window
-from conformance.refserver.sender import is_empty
+from conformance.refserver.sender import is_empty, sent_early
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
     PAST_DATE,
@@ -40,7 +40,7 @@ from conformance.refserver.validation import (
     send_in_value,
     string_value,
 )
-from conformance.vocabulary import STATUSES
+from conformance.vocabulary import SENDING, STATUSES
 
 __all__ = ["update"]
 
@@ -87,7 +87,9 @@ def update(
         if current == "scheduled" and "cancel-scheduled-refused" in ctx.faults:
             raise ValidationFailed("status", NOT_DRAFT.format(status=current), refusal=True)
         # Cancel: forget the due time, so it is never sent, then edit the new draft.
-        forget_due = "cancelled-still-sent" not in ctx.faults
+        forget_due = not any(
+            name in ctx.faults for name in ("cancelled-still-sent", "rescheduled-sent-at-first-due")
+        )
         if "cancel-race-still-sent" in ctx.faults:
             due = storage.due_at("sms", doc["id"])
             close = ctx.now + timedelta(seconds=CANCEL_RACE_SECONDS)
@@ -220,10 +222,16 @@ def _update_draft(
         due_at = format_dt(
             at_precision(ctx.now + timedelta(seconds=send_in), ctx.readings["time-precision"])
         )
+    elif requested == "scheduled" and "put-scheduled-never-sent" in ctx.faults:
+        due_at = None
     elif requested == "scheduled" and "scheduled-never-sent" not in ctx.faults:
         # A date already past (past-date-scheduled=accept) falls due now: sent at once.
-        scheduled = doc["date_scheduled"]
+        scheduled = sent_early(ctx, doc["date_scheduled"])
         due_at = max(scheduled, format_dt(ctx.now)) if scheduled is not None else None
+    if requested in SENDING and "rescheduled-sent-at-first-due" in ctx.faults:
+        first = storage.due_at("sms", doc["id"])  # kept by the cancel
+        if first is not None and due_at is not KEEP and (due_at is None or first < due_at):
+            due_at = first
     doc["updated_by"] = ctx.org.user_id
     doc["date_updated"] = format_dt(ctx.now)
     if (

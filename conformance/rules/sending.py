@@ -97,6 +97,31 @@ def status_is_one_the_clock_allows(step: Step) -> Iterator[Finding]:
 NOT_EARLY = ("sms/send/send-in-delays", "sms/send/scheduled-not-early")
 
 
+@check(*NOT_EARLY, on=("get", "list", "list-walk", "observe"))
+def a_sent_sms_shows_it_was_not_sent_before_its_due_time(step: Step) -> Iterator[Finding]:
+    """A sent SMS's date_sent is not before its due time, both on the server's own clock:
+    its date_scheduled, or its date_created plus send_in. Where the run's clock is not the
+    server's, a status read can only tell a send early by more than the clock skew allowed
+    (``--grace``'s sibling ``Timing.early``); date_sent tells one a second early. A second of
+    slack covers times shown to the second (``time-precision``)."""
+    if "_fields" in step.params and "date_sent" not in step.params["_fields"].split(","):
+        return
+    for record, obj, _ in observed_objects(step):
+        if record.not_before is None or not isinstance(obj, dict) or obj.get("status") != "sent":
+            continue
+        sent = parse_datetime(obj.get("date_sent"))
+        if sent is None:
+            continue  # when a send is stamped is not documented (open question 3)
+        due = record.not_before
+        yield Finding(
+            due.rule,
+            not due.broken_by(sent),
+            expected=f"date_sent not before {due.moment.isoformat()} (less a second)",
+            actual=f"date_sent {obj.get('date_sent')!r}",
+            message=f"SMS {record.id} shown sent",
+        )
+
+
 def _passing_rule(
     record: SmsRecord, context: str, allowed: frozenset[str], shown_status: str
 ) -> str:

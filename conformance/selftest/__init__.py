@@ -158,6 +158,7 @@ def run_self_test(
     on_kill: Callable[[Kill], None] = lambda kill: None,
     over_http: bool = False,
     races: bool = False,
+    real_time: bool = False,
 ) -> SelfTestReport:
     """Run the clean server on each seed and every fault (or those named) on the first seed,
     ``jobs`` runs at a time (each in its own process, with its own server). Each reading set
@@ -173,10 +174,13 @@ def run_self_test(
     server's virtual clock kept; see :mod:`conformance.loopback`), and the report says so
     (``transport``). With ``races`` the races' self-test runs too
     (:func:`conformance.races.run.race_self_test` on the first kill seed: the clean server's
-    histories and every race variant's), its rows in ``report.races``."""
+    histories and every race variant's), its rows in ``report.races``. With ``real_time``
+    the timing variants among the faults run on real time too, with the timing ledger alone
+    (:mod:`conformance.selftest.realtime`), and the clean server on real time under each
+    single reading of ``readings``, its rows in ``report.real_time``."""
     from conformance.refserver import FAULTS
 
-    seeds = tuple(seeds)
+    seeds, readings = tuple(seeds), list(readings)
     if not seeds:
         raise ValueError("the self-test needs at least one seed")
     names = list(FAULTS) if faults is None else list(faults)
@@ -254,5 +258,10 @@ def run_self_test(
         from conformance.races.run import race_self_test
 
         report.races = race_self_test(seed=first, over_http=over_http)
+    if real_time:
+        from conformance.selftest.realtime import real_time_self_test, timing_faults
+
+        singles = [chosen for chosen in readings if len(chosen) == 1]
+        report.real_time = real_time_self_test(timing_faults(names), singles, seed=first)
     report.seconds = time.monotonic() - started
     return report

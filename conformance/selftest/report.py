@@ -78,6 +78,9 @@ class SelfTestReport:
     # The races' rows (conformance.races.run.SelfTestRow): the clean server's histories and
     # each race variant's; None when the self-test ran without them (--no-races).
     races: list[Any] | None = None
+    # The timing variants and the clean server on real time, the ledger alone
+    # (conformance.selftest.realtime.RealTimeRow); None when not run (--no-real-time).
+    real_time: list[Any] | None = None
 
     @property
     def false_alarms(self) -> int:
@@ -107,8 +110,16 @@ class SelfTestReport:
         return all(row.ok for row in self.races or ())
 
     @property
+    def real_time_ok(self) -> bool:
+        """Every real-time row as it should be: the clean server passes, each timing
+        variant is caught by the rule it breaks."""
+        return all(row.ok for row in self.real_time or ())
+
+    @property
     def ok(self) -> bool:
-        return not self.false_alarms and not self.missed and self.races_ok
+        return (
+            not self.false_alarms and not self.missed and self.races_ok and self.real_time_ok
+        )
 
     def summary(self) -> dict[str, object]:
         caught = [kill for kill in self.kills if kill.caught]
@@ -150,6 +161,19 @@ class SelfTestReport:
             "worst_extra_steps": max(extra) if extra else None,
             "seconds": round(self.seconds, 1),
             **self._race_summary(),
+            **self._real_time_summary(),
+        }
+
+    def _real_time_summary(self) -> dict[str, object]:
+        if self.real_time is None:
+            return {}
+        variants = [row for row in self.real_time if row.fault is not None]
+        clean = [row for row in self.real_time if row.fault is None]
+        return {
+            "real_time_variants": len(variants),
+            "real_time_caught": sum(row.ok for row in variants),
+            "real_time_clean_runs": len(clean),
+            "real_time_false_alarms": sum(not row.ok for row in clean),
         }
 
     def _race_summary(self) -> dict[str, object]:
@@ -183,6 +207,11 @@ class SelfTestReport:
             ],
             "kills_under_readings": [asdict(kill) for kill in self.kills_under_readings],
             **({} if self.races is None else {"races": [asdict(row) for row in self.races]}),
+            **(
+                {}
+                if self.real_time is None
+                else {"real_time": [{**asdict(row), "ok": row.ok} for row in self.real_time]}
+            ),
         }
 
     def write(self, path: Path) -> Path:

@@ -236,3 +236,37 @@ def remote_target(
         spawn=spawn,
     )
     return target
+
+
+def realtime_target(
+    *,
+    faults: Iterable[str] = (),
+    readings: Mapping[str, str] | None = None,
+    grace: float = 5.0,
+    max_requests: int | None = None,
+) -> Target:
+    """Return a target at a reference server on real time, served on a loopback port and
+    run as any remote server is (``allow_send``, the lists scoped to the run's leads, the
+    timing ledger; nothing jumps the clock): what ``sms-conformance serve`` and ``run
+    --base-url ... --allow-send`` do, in one process, for the self-test's timing variants.
+    ``grace`` is the run's ``--grace`` (its sender runs on every request)."""
+    from conformance.loopback import Loopback
+    from conformance.refserver import ReferenceServer
+
+    server = ReferenceServer(clock=SystemClock(), faults=tuple(faults), readings=readings)
+    _seed_the_other_organisation(server)
+    org, other = server.orgs[0], server.orgs[1]
+    loopback = Loopback(server.app)
+    target = remote_target(
+        loopback.base_url + "/api/v1",
+        Credentials(org.api_key, org.oauth_token, other.api_key),
+        allow_send=True,
+        timing=Timing(early=2.0, grace=grace),
+        max_requests=max_requests,
+        max_seconds=None,
+    )
+    label = [f"fault: {', '.join(faults)}"] if faults else []
+    label += [f"reading {p}={a}" for p, a in sorted(server.readings.chosen.items())]
+    target.name = "reference server on real time" + (f" ({'; '.join(label)})" if label else "")
+    target.loopback, target.server = loopback, server
+    return target
