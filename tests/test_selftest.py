@@ -263,3 +263,24 @@ def test_the_self_test_runs_the_races_when_asked(tmp_path):
     assert "races (concurrent histories" in result.output
     assert "race-cancel-sent-anyway" in result.output and "clean server" in result.output
     assert '"races"' in (tmp_path / "selftest.json").read_text()
+
+
+def test_every_sending_rule_has_a_timing_variant_run_on_real_time():
+    from conformance.catalogue import CATALOGUE
+    from conformance.refserver import FAULTS
+    from conformance.selftest.realtime import timing_faults
+
+    sending = {rule for rule in CATALOGUE if rule.startswith("sms/send/")}
+    assert {FAULTS[name].rule for name in timing_faults()} == sending
+    assert timing_faults(["outbox-sent-early", "skip-off-by-one"]) == ["outbox-sent-early"]
+
+
+@pytest.mark.slow
+def test_on_real_time_the_ledger_alone_catches_every_timing_variant_and_passes_the_clean_server():
+    """Over loopback HTTP, on a server on real time (the sender runs on every request), as
+    against a remote server: the clean server under a lagging reading too."""
+    from conformance.selftest.realtime import real_time_self_test, timing_faults
+
+    rows = real_time_self_test(timing_faults(), [("visibility=eventual",)])
+    assert [(row.fault, row.verdict, row.rules) for row in rows if not row.ok] == []
+    assert len([row for row in rows if row.fault is None]) == 2

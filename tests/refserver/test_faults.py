@@ -221,6 +221,28 @@ def _status_after(seconds, cancel=False, **fields):
     return scenario
 
 
+def _scheduled_in(w, seconds):
+    return (w.clock.now() + timedelta(seconds=seconds)).isoformat()
+
+
+def _rescheduled(w):
+    """Scheduled 10 s ahead, cancelled, scheduled again 60 s ahead: the status at 30 s."""
+    sms = w.sms(status="scheduled", date_scheduled=_scheduled_in(w, 10))
+    assert w.put(sms, {"status": "draft"}).status_code == 200
+    later = {"status": "scheduled", "date_scheduled": _scheduled_in(w, 60)}
+    assert w.put(sms, later).status_code == 200
+    w.clock.advance(30)
+    return w.read(sms, "status")
+
+
+def _put_scheduled(w):
+    sms = w.sms(status="draft")
+    body = {"status": "scheduled", "date_scheduled": _scheduled_in(w, 10)}
+    assert w.put(sms, body).status_code == 200
+    w.clock.advance(20)
+    return w.read(sms, "status")
+
+
 def _with_lead_edit(w):
     lead, contact = w.lead()
     sms = w.sms(lead_id=lead, contact_id=contact)
@@ -392,6 +414,12 @@ SCENARIOS = {
     "scheduled-never-sent": _status_after(2 * 86400, status="scheduled", date_scheduled=FUTURE),
     "cancelled-still-sent": _status_after(31, cancel=True, status="outbox", send_in=30),
     "cancel-race-still-sent": _status_after(4, cancel=True, status="outbox", send_in=3),
+    "outbox-sent-early": _status_after(28.5, status="outbox", send_in=30),
+    "scheduled-sent-early": lambda w: _status_after(
+        59, status="scheduled", date_scheduled=_scheduled_in(w, 60)
+    )(w),
+    "rescheduled-sent-at-first-due": _rescheduled,
+    "put-scheduled-never-sent": _put_scheduled,
     # lists
     "skip-off-by-one": lambda w: (_several(2, w), w.count(_skip=1))[1],
     "lead-filter-ignored": lambda w: (w.sms(), w.count(lead_id="lead_nope"))[1],

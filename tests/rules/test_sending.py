@@ -105,3 +105,90 @@ def test_a_send_in_the_last_second_before_due_is_blamed_at_that_boundary():
 
 def test_a_read_earlier_than_the_last_second_reaches_no_boundary():
     assert boundaries_seen(created(30), "outbox", 28.5) == {"sms/send/send-in-delays": None}
+
+
+# -- date_sent: when the server says it sent the SMS, on its own clock -------------------------
+
+
+def date_sent_findings(record: SmsRecord, date_sent: str | None) -> list[tuple[str, bool]]:
+    """(rule, violation) of the date_sent check on a GET, long after the due time, showing
+    ``record`` sent at ``date_sent``."""
+    from conformance.rules.sending import a_sent_sms_shows_it_was_not_sent_before_its_due_time
+
+    body = {"status": "sent", "date_sent": date_sent}
+    step = read(record, body, at=NOON + timedelta(hours=1))
+    return [
+        (f.rule, is_violation(f))
+        for f in a_sent_sms_shows_it_was_not_sent_before_its_due_time(step)
+    ]
+
+
+def scheduled_at(seconds: float) -> SmsRecord:
+    moment = (NOON + timedelta(seconds=seconds)).isoformat()
+    body = {"status": "scheduled", "local_phone": "+16505550001", "text": "hi"}
+    return settled({**body, "date_scheduled": moment}, {"date_created": NOON.isoformat()})
+
+
+def at(seconds: float) -> str:
+    return (NOON + timedelta(seconds=seconds)).isoformat()
+
+
+def test_an_outbox_sms_whose_date_sent_is_two_seconds_before_send_in_elapsed_breaks_send_in_delays():
+    assert date_sent_findings(created(30), at(28)) == [("sms/send/send-in-delays", True)]
+
+
+def test_send_in_counts_from_the_servers_own_date_created_not_the_runs_clock():
+    record = settled({**OUTBOX, "send_in": 30}, {"date_created": at(5)})
+    assert date_sent_findings(record, at(33)) == [("sms/send/send-in-delays", True)]
+    assert date_sent_findings(record, at(35)) == [("sms/send/send-in-delays", False)]
+
+
+def test_a_scheduled_sms_whose_date_sent_is_before_its_date_scheduled_breaks_scheduled_not_early():
+    assert date_sent_findings(scheduled_at(60), at(58)) == [("sms/send/scheduled-not-early", True)]
+
+
+def test_a_date_sent_within_a_second_of_the_due_time_is_on_time_as_times_to_the_second_show():
+    assert date_sent_findings(scheduled_at(60), at(59.2)) == [
+        ("sms/send/scheduled-not-early", False)
+    ]
+    assert date_sent_findings(created(30), at(29.5)) == [("sms/send/send-in-delays", False)]
+
+
+def test_a_sent_sms_without_a_date_sent_is_not_judged_by_it():
+    assert date_sent_findings(created(30), None) == []
+
+
+def test_a_local_date_scheduled_is_not_judged_by_date_sent():
+    """Open question 9: whether x-tz-offset moves a date_scheduled without an offset."""
+    local = (NOON + timedelta(seconds=60)).replace(tzinfo=None).isoformat()
+    body = {"status": "scheduled", "local_phone": "+16505550001", "text": "hi"}
+    record = settled({**body, "date_scheduled": local}, {"date_created": NOON.isoformat()})
+    assert date_sent_findings(record, at(0)) == []
+
+
+def test_a_fractional_send_in_is_not_judged_by_date_sent():
+    """Open point send-in-fraction: 5.5 may be taken as 5."""
+    assert date_sent_findings(created(5.5), at(5)) == []
+
+
+def test_a_draft_scheduled_by_put_is_judged_by_the_date_scheduled_the_put_gave():
+    from tests.rules.helpers import WINDOW, model_of
+
+    draft = settled(
+        {"status": "draft", "local_phone": "+16505550001", "text": "hi"},
+        {"date_created": NOON.isoformat()},
+    )
+    update = model_of(draft).expect_update(
+        draft.id, {"status": "scheduled", "date_scheduled": at(60)}, WINDOW
+    )
+    assert update.record is not None
+    assert date_sent_findings(update.record, at(57)) == [("sms/send/scheduled-not-early", True)]
+
+
+def test_a_cancel_forgets_the_due_time_date_sent_is_judged_against():
+    from tests.rules.helpers import WINDOW, model_of
+
+    record = scheduled_at(60)
+    cancel = model_of(record).expect_update(record.id, {"status": "draft"}, WINDOW)
+    assert cancel.record is not None
+    assert cancel.record.not_before is None
