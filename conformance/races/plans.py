@@ -9,7 +9,7 @@ relative to the moment the branches start: the recorder
 
 The branch shapes of issue 14 (:data:`SHAPES`): cancel vs the sender near the due time,
 concurrent PUTs on one draft, create vs list, delete vs update or get, two cancels,
-schedule vs cancel, and a random mix. :func:`draw_plan` draws one from a ``Random``;
+schedule vs cancel, two sends of one draft, and a random mix. :func:`draw_plan` draws one from a ``Random``;
 :func:`plans` is the same as a Hypothesis strategy.
 """
 
@@ -186,10 +186,20 @@ def mix(rng: random.Random, branches: int) -> Plan:
     return Plan(tuple(prefix), tuple(bs))
 
 
+def double_send(rng: random.Random, branches: int) -> Plan:
+    """Two sends of one draft at once (two PUTs to outbox, or a schedule already due
+    against a send), then lists: a message sent twice shows only as an SMS nobody made."""
+    other = rng.choice([Planned("outbox", "s0"), Planned("schedule", "s0", when="past")])
+    bs = [[Planned("outbox", "s0"), Planned("get", "s0")], [other, Planned("list")]]
+    bs += [[rng.choice([Planned("get", "s0"), Planned("list")])] for _ in range(2, branches)]
+    return Plan((_draft("s0"),), tuple(tuple(b) for b in bs))
+
+
 SHAPES: dict[str, Callable[[random.Random, int], Plan]] = {
     "cancel vs sender": cancel_vs_sender,
     "concurrent puts": concurrent_puts,
     "create vs list": create_vs_list,
+    "double send": double_send,
     "delete vs update": delete_vs_update,
     "two cancels": two_cancels,
     "schedule vs cancel": schedule_vs_cancel,

@@ -144,6 +144,14 @@ def _list_rule(
     shown = op.answer.ids if op.answer.code == 200 else None
     if shown is None:
         return None
+    if op.answer.extra:
+        # An SMS no request made (a send that went out twice, logged as a second activity),
+        # or one listed twice: no documented sentence forbids the first as such; the list's
+        # contract is what it breaks (exactly the lead's SMS; one page is the whole result,
+        # without duplicates).
+        expected = "only the SMS the requests made, each once: [" + ", ".join(sorted(shown))
+        rule = "sms/list/filter-lead-id" if listed_by == "lead_id" else "sms/list/pagination"
+        return rule, expected + "]"
     allowed = list(spec._listings(state, op.request.ids, op.invoke))
     if not allowed:
         return None

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from conformance.refserver.settle import Settle
 
-__all__ = ["RACE_FAULTS", "RACE_WINDOW", "IndexLag", "RaceFault", "race_window"]
+__all__ = [
+    "RACE_FAULTS",
+    "RACE_WINDOW",
+    "IndexLag",
+    "RaceFault",
+    "double_send",
+    "race_window",
+]
 
 RACE_WINDOW = 0.03  # seconds of real time a racy handler works without the lock
 
@@ -66,6 +74,18 @@ RACE_FAULTS: dict[str, RaceFault] = {
             "that lag is documented-compatible, and this variant is off)",
         ),
         RaceFault(
+            "race-double-send",
+            "sms/list/pagination",
+            "a PUT that sends a draft now (status outbox) reads it, hands it to the carrier "
+            "(a moment without the lock) and only then looks whether it is still a draft: "
+            "when a concurrent send got in first, its own message has gone out too, and it "
+            "is logged as a second SMS activity (sent, a new id) before the PUT is refused. "
+            "No documented sentence forbids an SMS activity nobody created; it shows in a "
+            "list, which then holds one more SMS than the requests made (on one unfiltered "
+            "page, sms/list/pagination's whole result; filtered by lead, "
+            "sms/list/filter-lead-id)",
+        ),
+        RaceFault(
             "race-delete-resurrected",
             "sms/delete/then-get-404",
             "a PUT in flight while the SMS is deleted writes its copy back (an upsert): the "
@@ -83,6 +103,22 @@ def race_window(lock: Any, seconds: float | None = None) -> None:
     # Condition.wait releases an RLock fully (every level) and restores it after; nobody
     # notifies, so it waits the whole time.
     threading.Condition(lock).wait(RACE_WINDOW if seconds is None else seconds)
+
+
+def double_send(
+    lock: Any, doc: dict[str, Any], reread: Callable[[], dict[str, Any]], log: Callable[[dict], None]
+) -> dict[str, Any]:
+    """The ``race-double-send`` variant's PUT of a draft to ``outbox``: ``doc`` (the draft
+    it read) goes to the carrier during a window without ``lock``; then the SMS is read
+    again (``reread``, which raises 404 when it is gone). If it is no draft any more, a
+    concurrent send came first and the message went out twice: ``log`` is given the copy
+    that went out, to store as a new SMS activity. Returns the SMS as read again, for the
+    PUT to go on with (a clean server's answer to what it finds)."""
+    race_window(lock)
+    fresh = reread()
+    if fresh.get("status") != "draft":
+        log(dict(doc))
+    return fresh
 
 
 class IndexLag(Settle):

@@ -15,7 +15,7 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.errors import ValidationFailed
-from conformance.refserver.race_faults import race_window
+from conformance.refserver.race_faults import double_send, race_window
 from conformance.refserver.sender import is_empty
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
@@ -70,6 +70,18 @@ def update(
             # race-delete-resurrected alone: it reads again (no update is lost), and only
             # a delete in the window goes unseen: its copy is written back.
             doc = storage.get("sms", None, doc["id"]) or doc
+    if (
+        "race-double-send" in ctx.faults
+        and ctx.lock
+        and doc["status"] == "draft"
+        and body.get("status") == "outbox"
+    ):
+        doc = double_send(
+            ctx.lock,
+            doc,
+            lambda: get(ctx, storage, sms_id, leak="isolation-update-leak"),
+            lambda sent: _log_copy(ctx, storage, sent),
+        )
     current = doc["status"]
     requested = body.get("status", current) if "status" in body else current
     if requested is None or not isinstance(requested, str) or requested not in STATUSES:
@@ -235,3 +247,12 @@ def _update_draft(
     elif store:
         storage.update("sms", doc, due_at=due_at)
     return doc
+
+
+def _log_copy(ctx: RequestContext, storage: Storage, sent: dict[str, Any]) -> None:
+    """The ``race-double-send`` variant's second message, logged as a new SMS activity:
+    the draft as it went out, sent now, under a new id."""
+    now = format_dt(ctx.now)
+    copy = {**sent, "id": ctx.new_id("acti"), "status": "sent", "date_sent": now}
+    copy.update(date_created=now, date_updated=now, date_scheduled=None, cost="1")
+    storage.insert("sms", copy, due_at=None)
