@@ -163,6 +163,7 @@ def races(
                 f"{row.fault or 'clean server':<28} {row.verdict:<8} "
                 f"(wanted {wanted}) histories {row.histories:>3}  shrunk to {size} operations"
                 + (f"  breaks {row.rule}" if row.rule else "")
+                + {True: " (its rule)", False: " (not its rule)"}.get(row.names_its_rule, "")
             )
         sys.exit(EXIT_PASS if good else EXIT_FAIL)
     try:

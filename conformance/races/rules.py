@@ -22,7 +22,7 @@ from conformance.races.history import Operation
 from conformance.races.sms_spec import Gone, Sms, SmsSpec, Store, _changes_nothing
 from conformance.vocabulary import DELIVERED, SENDING
 
-__all__ = ["Attribution", "attribute"]
+__all__ = ["PRECEDENCE", "Attribution", "attribute", "candidates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,30 @@ class Attribution:
     actual: str
 
 
+# The order in which a history's candidate rules are named (the first that applies wins),
+# so that one history always names one rule, whichever dead end the search met first: an
+# SMS sent that must not be, then a deleted SMS back, then what a PUT must store, must
+# refuse and must leave alone, then the lists' contracts, then the answers of one read.
+PRECEDENCE = (
+    "sms/send/cancelled-never-sent",
+    "sms/send/scheduled-not-early",
+    "sms/delete/then-get-404",
+    "sms/delete/then-not-listed",
+    "sms/update/draft-edit",
+    "sms/update/drafts-only",
+    "sms/update/partial",
+    "sms/update/draft-to-scheduled",
+    "sms/update/draft-to-outbox",
+    "sms/list/filter-lead-id",
+    "sms/list/pagination",
+    "sms/update/unknown-id-404",
+    "sms/get/unknown-id-404",
+    "sms/delete/unknown-id-404",
+    "sms/get/returns-object",
+    "sms/delete/answers-200-empty",
+)
+
+
 def attribute(
     result: CheckResult,
     spec: SmsSpec,
@@ -43,18 +67,46 @@ def attribute(
     *,
     listed_by: str = "",
 ) -> Attribution | None:
-    """The documented rule the not-linearizable ``result`` shows broken, or None.
-    ``operations`` is the whole history (to tell a cancelled SMS from one never sent);
-    ``listed_by`` names the list's filter (``lead_id``, or empty: one unfiltered page)."""
+    """The documented rule the not-linearizable ``result`` shows broken, or None: the
+    first of :func:`candidates` (by :data:`PRECEDENCE`). ``operations`` is the whole
+    history (to tell a cancelled SMS from one never sent); ``listed_by`` names the list's
+    filter (``lead_id``, or empty: one unfiltered page)."""
+    found = candidates(result, spec, operations, listed_by=listed_by)
+    return found[0] if found else None
+
+
+def candidates(
+    result: CheckResult,
+    spec: SmsSpec,
+    operations: tuple[Operation, ...] = (),
+    *,
+    listed_by: str = "",
+) -> tuple[Attribution, ...]:
+    """Every documented rule the not-linearizable ``result`` may be read as breaking, one
+    :class:`Attribution` per rule, in :data:`PRECEDENCE` order: read from each answer the
+    search is stuck on, at each of its deepest dead ends (every one, not the first it met,
+    so the rules named depend on the history, not on the search's order), against each
+    state the spec may be in there."""
     if result.verdict != NOT_LINEARIZABLE:
-        return None
-    for op in result.blocked:
-        for state in sorted(result.states, key=str):
-            found = _rule(op, state, spec, operations, listed_by)
-            if found is not None:
-                rule, expected = found
-                return Attribution(rule, op, expected, str(op.answer))
-    return None
+        return ()
+    ends = [(end.blocked, end.states) for end in result.dead_ends]
+    ends = ends or [(result.blocked, result.states)]
+    found: dict[str, Attribution] = {}
+    for blocked, states in ends:
+        for op in blocked:
+            for state in sorted(states, key=str):
+                named = _rule(op, state, spec, operations, listed_by)
+                if named is None:
+                    continue
+                rule, expected = named
+                best = found.get(rule)
+                if best is None or (op.invoke, str(op)) < (
+                    best.operation.invoke,
+                    str(best.operation),
+                ):
+                    found[rule] = Attribution(rule, op, expected, str(op.answer))
+    rank = {rule: n for n, rule in enumerate(PRECEDENCE)}
+    return tuple(sorted(found.values(), key=lambda at: (rank.get(at.rule, len(rank)), at.rule)))
 
 
 def _rule(
@@ -133,9 +185,24 @@ def _rule(
     if current.text != answer.text:
         if name == "put" and "text" not in sent_fields:
             return "sms/update/partial", f"text {current.text!r} kept"
-        if current.status == "draft":
+        if current.status == "draft" or _edited_to(current.text, request.id, operations):
+            # The text an edit answered 200 set (the SMS a draft then) is not read back.
             return "sms/update/draft-edit", f"text {current.text!r} (an edit answered 200)"
     return None
+
+
+def _edited_to(text: str | None, sms_id: str | None, operations: tuple[Operation, ...]) -> bool:
+    """True when an edit of ``sms_id`` answered 200 as a draft with ``text``."""
+    return any(
+        o.request.name == "put"
+        and o.request.id == sms_id
+        and o.request.field("text") == text
+        and o.answer is not None
+        and o.answer.code == 200
+        and o.answer.status == "draft"
+        and o.answer.text == text
+        for o in operations
+    )
 
 
 def _list_rule(
