@@ -80,10 +80,12 @@ class Partitioned(Protocol):
 class DeadEnd:
     """One configuration the search could not leave, among the deepest it reached: the
     ``states`` the spec may be in there, and the operations that could go next by real
-    time but whose answers the spec cannot explain (``blocked``)."""
+    time but whose answers the spec cannot explain (``blocked``), and every answered
+    operation still to linearize (``pending``, in invoke order)."""
 
     blocked: tuple[Operation, ...]
     states: frozenset[Any]
+    pending: tuple[Operation, ...] = ()  # every answered operation not linearized there
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,8 @@ def _check_group(spec: Spec, ops: Sequence[Operation], budget: _Budget) -> Check
             ops[i] for i in candidates(config_mask) if not step(config_states, i, spend=False)
         )
         if stuck:
-            dead_ends.append(DeadEnd(stuck, config_states))
+            left = tuple(ops[i] for i in order if answered >> i & 1 and not config_mask >> i & 1)
+            dead_ends.append(DeadEnd(stuck, config_states, left))
     return CheckResult(
         NOT_LINEARIZABLE,
         prefix=tuple(ops[i] for i in longest),

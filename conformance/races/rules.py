@@ -37,17 +37,19 @@ class Attribution:
 
 
 # The order in which a history's candidate rules are named (the first that applies wins),
-# so that one history always names one rule, whichever dead end the search met first: an
-# SMS sent that must not be, then a deleted SMS back, then what a PUT must store, must
-# refuse and must leave alone, then the lists' contracts, then the answers of one read.
+# so that one history always names one rule, whichever dead end the search met first: a
+# cancel answered done and sent anyway, then a deleted SMS back, then what a PUT must
+# store, must refuse and must leave alone, then a send too early (a reading of the same
+# answers that blames the sender's timing rather than the PUTs'), then the lists'
+# contracts, then the answers of one read.
 PRECEDENCE = (
     "sms/send/cancelled-never-sent",
-    "sms/send/scheduled-not-early",
     "sms/delete/then-get-404",
     "sms/delete/then-not-listed",
     "sms/update/draft-edit",
     "sms/update/drafts-only",
     "sms/update/partial",
+    "sms/send/scheduled-not-early",
     "sms/update/draft-to-scheduled",
     "sms/update/draft-to-outbox",
     "sms/list/filter-lead-id",
@@ -89,24 +91,40 @@ def candidates(
     state the spec may be in there."""
     if result.verdict != NOT_LINEARIZABLE:
         return ()
-    ends = [(end.blocked, end.states) for end in result.dead_ends]
-    ends = ends or [(result.blocked, result.states)]
+    ends = [(end.blocked, end.pending, end.states) for end in result.dead_ends]
+    ends = ends or [(result.blocked, (), result.states)]
+    found = _named([(blocked, states) for blocked, _, states in ends], spec, operations, listed_by)
+    if not found:
+        # The answers the search is stuck on name no rule (a cancel refused 400, once the
+        # SMS a concurrent cancel answered draft was sent anyway): read the answers still
+        # to come against the same states (the read-back's "sent" then names the rule).
+        pending = [(left, states) for _, left, states in ends]
+        found = _named(pending, spec, operations, listed_by)
+    rank = {rule: n for n, rule in enumerate(PRECEDENCE)}
+    return tuple(sorted(found.values(), key=lambda at: (rank.get(at.rule, len(rank)), at.rule)))
+
+
+def _named(
+    ends: list[tuple[tuple[Operation, ...], frozenset]],
+    spec: SmsSpec,
+    operations: tuple[Operation, ...],
+    listed_by: str,
+) -> dict[str, Attribution]:
+    """Each rule the operations of ``ends`` contradict, read against their states: one
+    attribution per rule, by the earliest operation that shows it."""
     found: dict[str, Attribution] = {}
-    for blocked, states in ends:
-        for op in blocked:
+    for ops, states in ends:
+        for op in ops:
             for state in sorted(states, key=str):
                 named = _rule(op, state, spec, operations, listed_by)
                 if named is None:
                     continue
                 rule, expected = named
                 best = found.get(rule)
-                if best is None or (op.invoke, str(op)) < (
-                    best.operation.invoke,
-                    str(best.operation),
-                ):
+                key = (op.invoke, str(op))
+                if best is None or key < (best.operation.invoke, str(best.operation)):
                     found[rule] = Attribution(rule, op, expected, str(op.answer))
-    rank = {rule: n for n, rule in enumerate(PRECEDENCE)}
-    return tuple(sorted(found.values(), key=lambda at: (rank.get(at.rule, len(rank)), at.rule)))
+    return found
 
 
 def _rule(
