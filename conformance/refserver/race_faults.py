@@ -103,7 +103,7 @@ RACE_FAULTS: dict[str, RaceFault] = {
             "a PUT in flight while the SMS is deleted writes its copy back (an upsert): the "
             "deleted SMS is back, as the PUT left it (it reads the SMS again after its "
             "window, so alone it loses no update)",
-            ("sms/delete/then-not-listed",),
+            ("sms/delete/then-not-listed", "sms/update/unknown-id-404"),
         ),
     )
 }
