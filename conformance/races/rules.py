@@ -7,10 +7,12 @@ stored (``sms/update/draft-edit``), a cancel answered ``draft`` is never sent
 (``sms/send/cancelled-never-sent``), a deleted SMS reads 404 (``sms/delete/then-get-404``).
 When no order of the requests explains the answers, the checker names the operations that
 could go next but whose answers the spec cannot explain there (``blocked``), and the states
-the spec may be in. :func:`attribute` reads the first such answer against those states and
-names the documented rule its answer contradicts; a contradiction it cannot name is not
-reported as a violation (``None``), since the race findings keep to the suite's standard:
-no failure without a documented sentence.
+the spec may be in. :func:`candidates` reads every such answer, at every deepest dead end
+of the search, against those states, and lists the documented rules the answers contradict;
+:func:`attribute` names the first by :data:`PRECEDENCE`, so one history names one rule
+whatever order the search tried things in. A contradiction it cannot name is not reported
+as a violation (``None``), since the race findings keep to the suite's standard: no failure
+without a documented sentence.
 """
 
 from __future__ import annotations
