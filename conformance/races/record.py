@@ -45,6 +45,7 @@ from typing import Any
 
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
+from conformance.races.listed import stamp, unexplained
 from conformance.races.plans import Plan, Planned, sends
 from conformance.races.targets import (
     BRANCH_TIMEOUT,
@@ -311,7 +312,8 @@ class _Runner:
             rows = data if isinstance(data, list) else []
             found = {row.get("id") for row in rows if isinstance(row, dict)}
             listed = {ref for sms_id, ref in refs.items() if sms_id in found}
-            extra = _extra(rows, refs, self.judged_after())
+            texts = {op.text for op in (*self.plan.prefix, *sum(self.plan.branches, ())) if op.text}
+            extra = unexplained(rows, refs, self.judged_after(), texts)
             return sms.Answer(200, ids=frozenset(listed), extra=extra)
         if raw.planned.kind == "delete":
             return sms.Answer(200)
@@ -319,16 +321,16 @@ class _Runner:
 
     def judged_after(self) -> datetime | None:
         """A list may show SMS the history did not make (another phase's, on a live
-        target's lead); one made *during* the history is no other request's: the server's
-        ``date_created`` of the prefix's last create is the line (the server's clock against
-        itself, so no skew). None (judge none) when a create's answer was lost: the SMS it
-        may have made has no id the history knows."""
+        target's lead); a copy of one of its SMS made *during* it is no request's. The line
+        is the server's ``date_created`` of the prefix's last create (the server's clock
+        against itself, so no skew). None (judge none) when a create's answer was lost: the
+        SMS it may have made has no id the history knows."""
         stamps = []
         for raw in self.raw:
             if raw.planned.kind == "create" and raw.code is None:
                 return None
             if raw.process == "prefix" and raw.planned.kind == "create" and raw.code == 200:
-                stamps.append(_stamp(raw.body))
+                stamps.append(stamp(raw.body))
         known = [stamp for stamp in stamps if stamp is not None]
         return max(known) if known and len(known) == len(stamps) else None
 
@@ -361,30 +363,3 @@ def _a_later_page(op: Planned, code: int | None, body: Any) -> bool:
         and isinstance(body, dict)
         and body.get("has_more") is not False
     )
-
-
-def _stamp(row: Any) -> datetime | None:
-    """A row's ``date_created`` as an aware datetime (None when it has none readable)."""
-    value = row.get("date_created") if isinstance(row, dict) else None
-    try:
-        stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return stamp if stamp is not None and stamp.tzinfo is not None else None
-
-
-def _extra(rows: list, refs: Mapping[str, str], after: datetime | None) -> frozenset[str]:
-    """What a list's ``rows`` show beyond the history's SMS once each: an SMS no request
-    made, created after ``after`` (by its id), and one of the history's shown twice."""
-    extra, seen = set(), set()
-    for row in rows:
-        sms_id = row.get("id") if isinstance(row, dict) else None
-        if not isinstance(sms_id, str):
-            continue
-        if sms_id in refs and sms_id in seen:
-            extra.add(f"{refs[sms_id]} listed twice")
-        seen.add(sms_id)
-        stamp = _stamp(row)
-        if sms_id not in refs and after is not None and stamp is not None and stamp > after:
-            extra.add(sms_id)
-    return frozenset(extra)

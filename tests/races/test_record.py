@@ -188,18 +188,28 @@ def _lists(recorded: Recorded) -> list:
     return [op.answer for op in recorded.operations if op.request.name == "list"]
 
 
-def test_a_list_showing_an_sms_no_request_made_during_the_history_is_never_explained():
-    recorded = run(EDITS, Listing([{"id": "acti_nobody_made"}]))
+def test_a_list_showing_a_copy_of_an_sms_no_request_made_during_the_history_is_never_explained():
+    recorded = run(EDITS, Listing([{"id": "acti_nobody_made", "text": "b"}]))
     (after,) = _lists(recorded)
     assert after.ids == {"s0"} and after.extra == {"acti_nobody_made"}
     assert "+acti_nobody_made" in str(after)
     assert not check(SmsSpec(), recorded.operations).linearizable
 
 
+def test_an_sms_made_meanwhile_with_no_text_of_the_history_is_let_be():
+    # On a live target something else may text the lead meanwhile (a workflow): only a copy
+    # of one of the history's SMS (one of its texts) is the history's doing.
+    recorded = run(EDITS, Listing([{"id": "acti_workflow", "text": "Welcome aboard!"}]))
+    (after,) = _lists(recorded)
+    assert after.ids == {"s0"} and after.extra == frozenset()
+    assert check(SmsSpec(), recorded.operations).linearizable
+
+
 def test_an_sms_made_before_the_history_began_may_be_listed_beside_its_own():
     # Another phase's SMS on a live target's lead: made before the prefix's last create.
-    old = {"id": "acti_older", "date_created": "2000-01-01T00:00:00+00:00"}
-    recorded = run(EDITS, Listing([old, {"id": "acti_undated", "date_created": None}]))
+    old = {"id": "acti_older", "text": "a", "date_created": "2000-01-01T00:00:00+00:00"}
+    undated = {"id": "acti_undated", "text": "a", "date_created": None}
+    recorded = run(EDITS, Listing([old, undated]))
     (after,) = _lists(recorded)
     assert after.ids == {"s0"} and after.extra == frozenset()
     assert check(SmsSpec(), recorded.operations).linearizable
@@ -226,7 +236,7 @@ def test_after_a_create_whose_answer_was_lost_no_unknown_sms_is_judged():
         (Planned("create", "s0", "draft", "a"),),
         ((Planned("create", "n0.0", "draft", "b"),), (Planned("get", "s0"),)),
     )
-    recorded = run(plan, Listing([{"id": "acti_maybe_n0"}], lost_creates=("b",)))
+    recorded = run(plan, Listing([{"id": "acti_maybe_n0", "text": "b"}], lost_creates=("b",)))
     (after,) = _lists(recorded)
     assert after.extra == frozenset()
     assert check(SmsSpec(), recorded.operations).linearizable
