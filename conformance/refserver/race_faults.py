@@ -87,7 +87,8 @@ RACE_FAULTS: dict[str, RaceFault] = {
         RaceFault(
             "race-double-send",
             "sms/list/pagination",
-            "a PUT that sends a draft now (status outbox) reads it, hands it to the carrier "
+            "a PUT that sends a draft now (status outbox, or scheduled at a date that has "
+            "come) reads it, hands it to the carrier "
             "(a moment without the lock) and only then looks whether it is still a draft: "
             "when a concurrent send got in first, its own message has gone out too, and it "
             "is logged as a second SMS activity (sent, a new id) before the PUT is refused. "
@@ -124,12 +125,13 @@ def double_send(
     reread: Callable[[], dict[str, Any]],
     log: Callable[[dict], None],
 ) -> dict[str, Any]:
-    """The ``race-double-send`` variant's PUT of a draft to ``outbox``: ``doc`` (the draft
-    it read) goes to the carrier during a window without ``lock``; then the SMS is read
-    again (``reread``, which raises 404 when it is gone). If it is no draft any more, a
-    concurrent send came first and the message went out twice: ``log`` is given the copy
-    that went out, to store as a new SMS activity. Returns the SMS as read again, for the
-    PUT to go on with (a clean server's answer to what it finds)."""
+    """The ``race-double-send`` variant's PUT sending a draft now (to ``outbox``, or
+    scheduled at a date that has come): ``doc`` (the draft it read) goes to the carrier
+    during a window without ``lock``; then the SMS is read again (``reread``, which raises
+    404 when it is gone). If it is no draft any more, a concurrent send came first and the
+    message went out twice: ``log`` is given the copy that went out, to store as a new SMS
+    activity. Returns the SMS as read again, for the PUT to go on with (a clean server's
+    answer to what it finds)."""
     race_window(lock)
     fresh = reread()
     if fresh.get("status") != "draft":

@@ -74,7 +74,7 @@ def update(
         "race-double-send" in ctx.faults
         and ctx.lock
         and doc["status"] == "draft"
-        and body.get("status") == "outbox"
+        and _sends_now(ctx, body)
     ):
         doc = double_send(
             ctx.lock,
@@ -247,6 +247,20 @@ def _update_draft(
     elif store:
         storage.update("sms", doc, due_at=due_at)
     return doc
+
+
+def _sends_now(ctx: RequestContext, body: Mapping[str, Any]) -> bool:
+    """True for a PUT that sends a draft at once: to outbox, or scheduled at a date that
+    has come (the ``race-double-send`` variant hands those to the carrier first)."""
+    if body.get("status") == "outbox":
+        return True
+    if body.get("status") != "scheduled":
+        return False
+    try:
+        when = date_value(body, "date_scheduled", ctx.tz)
+    except ValidationFailed:
+        return False  # refused below, as on the clean server
+    return when is not None and when <= ctx.now
 
 
 def _log_copy(ctx: RequestContext, storage: Storage, sent: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -254,3 +255,17 @@ def test_double_send_leaves_a_send_that_meets_no_other_alone(wide_window):
         listed = server.client().get("/activity/sms/").json()["data"]
     assert first.status_code == 200 and read.status_code == 200
     assert [row["id"] for row in listed] == [sms["id"]]
+
+
+def test_double_send_takes_a_schedule_whose_date_has_come_for_a_send(wide_window):
+    with _server("race-double-send") as server:
+        sms = _create(server, status="draft")
+        path = f"/activity/sms/{sms['id']}/"
+        past = (server.clock.now() - timedelta(minutes=1)).isoformat()
+        first, second = _meanwhile(
+            lambda: server.client().put(path, json={"status": "scheduled", "date_scheduled": past}),
+            lambda: server.client().put(path, json={"status": "outbox"}),
+        )
+        listed = server.client().get("/activity/sms/").json()["data"]
+    assert (first.status_code, second.status_code) == (200, 400)
+    assert len(listed) == 2  # the schedule's message, and the send's copy
