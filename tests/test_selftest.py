@@ -231,13 +231,14 @@ def test_the_race_rows_count_in_the_self_tests_verdict_and_summary():
     from conformance.selftest.report import SelfTestReport
 
     clean = SelfTestRow(None, "pass", 30, None)
-    caught = SelfTestRow("race-lost-update", "fail", 2, 3, "sms/update/partial")
+    rules = ("sms/update/drafts-only", "sms/update/partial")
+    caught = SelfTestRow("race-lost-update", "fail", 2, 3, "sms/update/partial", rules, rules)
     report = SelfTestReport(seeds=(1,), profile="ci", races=[clean, caught])
     assert report.ok
     summary = report.summary()
     assert summary["race_variants"] == summary["race_variants_caught"] == 1
     assert summary["race_false_alarms"] == 0 and summary["race_clean_histories"] == 30
-    assert summary["race_worst_shrunk_size"] == 3
+    assert summary["race_worst_shrunk_size"] == 3 and summary["race_named_expected_rule"] == 1
     assert report.to_json()["races"][1]["rule"] == "sms/update/partial"
     missed = SelfTestRow("race-lost-update", "pass", 30, None)
     assert not SelfTestReport(seeds=(1,), profile="ci", races=[clean, missed]).ok

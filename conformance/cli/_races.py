@@ -163,6 +163,7 @@ def races(
                 f"{row.fault or 'clean server':<28} {row.verdict:<8} "
                 f"(wanted {wanted}) histories {row.histories:>3}  shrunk to {size} operations"
                 + (f"  breaks {row.rule}" if row.rule else "")
+                + _its_rule(row.names_its_rule)
             )
         sys.exit(EXIT_PASS if good else EXIT_FAIL)
     try:
@@ -179,6 +180,13 @@ def races(
         sys.exit(EXIT_USAGE)
     click.echo(report.describe())
     sys.exit({"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(report.verdict, EXIT_INCONCLUSIVE))
+
+
+def _its_rule(names_its_rule: bool | None) -> str:
+    """Whether a race variant's row named one of its registered rules."""
+    if names_its_rule is None:
+        return ""
+    return " (its rule)" if names_its_rule else " (not its rule)"
 
 
 def _live(

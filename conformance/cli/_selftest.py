@@ -223,7 +223,8 @@ def _race_table(rows):
             verdict,
             str(row.histories),
             "-" if row.shrunk_size is None else f"{row.shrunk_size} operations",
-            row.rule or "-",
+            (row.rule or "-")
+            + ("" if row.names_its_rule is not False else " [yellow](not its rule)[/yellow]"),
         )
     return table
 

@@ -35,12 +35,22 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 from conformance.races.history import Operation
 
-__all__ = ["LINEARIZABLE", "NOT_LINEARIZABLE", "UNKNOWN", "CheckResult", "Spec", "check"]
+__all__ = [
+    "LINEARIZABLE",
+    "MAX_DEAD_ENDS",
+    "NOT_LINEARIZABLE",
+    "UNKNOWN",
+    "CheckResult",
+    "DeadEnd",
+    "Spec",
+    "check",
+]
 
 Verdict = Literal["linearizable", "not linearizable", "unknown"]
 LINEARIZABLE: Final = "linearizable"
 NOT_LINEARIZABLE: Final = "not linearizable"
 UNKNOWN: Final = "unknown"
+MAX_DEAD_ENDS = 64  # deepest configurations a not-linearizable result keeps
 
 
 class Spec(Protocol):
@@ -67,6 +77,18 @@ class Partitioned(Protocol):
 
 
 @dataclass(frozen=True)
+class DeadEnd:
+    """One configuration the search could not leave, among the deepest it reached: the
+    ``states`` the spec may be in there, and the operations that could go next by real
+    time but whose answers the spec cannot explain (``blocked``), and every answered
+    operation still to linearize (``pending``, in invoke order)."""
+
+    blocked: tuple[Operation, ...]
+    states: frozenset[Any]
+    pending: tuple[Operation, ...] = ()  # every answered operation not linearized there
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The checker's answer.
 
@@ -76,6 +98,9 @@ class CheckResult:
       ``prefix`` is the longest sequence of operations that could be linearized, ``states``
       what the spec may be in after it, and ``blocked`` the operations that could go next
       by real time but whose answers the spec cannot explain there: what a report shows.
+      ``dead_ends`` holds every such configuration of the deepest the search reached (at
+      most :data:`MAX_DEAD_ENDS`, in a fixed order): the same for a history whatever order
+      the search tried things in (``prefix``, ``blocked`` and ``states`` are the first).
     - ``unknown``: the budget ran out (``steps`` taken, ``partitions`` checked so far).
     """
 
@@ -86,6 +111,7 @@ class CheckResult:
     states: frozenset[Any] = field(default_factory=frozenset)
     steps: int = 0
     partitions: int = 0
+    dead_ends: tuple[DeadEnd, ...] = ()
 
     @property
     def linearizable(self) -> bool:
@@ -148,6 +174,7 @@ def check(
                 states=result.states,
                 steps=budget.taken,
                 partitions=done + 1,
+                dead_ends=result.dead_ends,
             )
         orders.append(list(result.order))
     return CheckResult(
@@ -247,11 +274,31 @@ def _check_group(spec: Spec, ops: Sequence[Operation], budget: _Budget) -> Check
         if len(path) > len(longest):
             longest = list(path)
     # Not linearizable: replay the longest prefix along one of its state sets, and name the
-    # operations that could go next there but that the spec cannot explain.
+    # operations that could go next there but that the spec cannot explain; then the same
+    # at every configuration as deep (the search explored them all, whatever its order).
     states, mask = start, 0
     for i in longest:
         states, mask = step(states, i, spend=False), mask | 1 << i
     blocked = tuple(ops[i] for i in candidates(mask) if not step(states, i, spend=False))
+    depth = len(longest)
+    deepest = sorted(
+        (config for config in seen if config[0].bit_count() == depth),
+        key=lambda config: (config[0], sorted(map(str, config[1]))),
+    )
+    if not deepest:  # nothing could be linearized: the start is the one dead end
+        deepest = [(0, start)]
+    dead_ends = []
+    for config_mask, config_states in deepest[:MAX_DEAD_ENDS]:
+        stuck = tuple(
+            ops[i] for i in candidates(config_mask) if not step(config_states, i, spend=False)
+        )
+        if stuck:
+            left = tuple(ops[i] for i in order if answered >> i & 1 and not config_mask >> i & 1)
+            dead_ends.append(DeadEnd(stuck, config_states, left))
     return CheckResult(
-        NOT_LINEARIZABLE, prefix=tuple(ops[i] for i in longest), blocked=blocked, states=states
+        NOT_LINEARIZABLE,
+        prefix=tuple(ops[i] for i in longest),
+        blocked=blocked,
+        states=states,
+        dead_ends=tuple(dead_ends),
     )

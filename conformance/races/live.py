@@ -182,6 +182,11 @@ class _History:
         if created and isinstance(answer, dict) and isinstance(answer.get("id"), str):
             with self._lock:
                 self.created.append(answer["id"])
+        if exchange.error is not None:
+            # An answer the client could not take as this request's: a DELETE retried
+            # after a lost answer, now 404 (the first try, or another request, deleted
+            # it), a body cut short. Lost: it may or may not have taken effect.
+            return None
         return response.status_code, answer
 
     def close(self) -> None:

@@ -9,8 +9,8 @@ relative to the moment the branches start: the recorder
 
 The branch shapes of issue 14 (:data:`SHAPES`): cancel vs the sender near the due time,
 concurrent PUTs on one draft, create vs list, delete vs update or get, two cancels,
-schedule vs cancel, and a random mix. :func:`draw_plan` draws one from a ``Random``;
-:func:`plans` is the same as a Hypothesis strategy.
+schedule vs cancel, two sends of one draft, and a random mix. :func:`draw_plan` draws one
+from a ``Random``; :func:`plans` is the same as a Hypothesis strategy.
 """
 
 from __future__ import annotations
@@ -186,10 +186,24 @@ def mix(rng: random.Random, branches: int) -> Plan:
     return Plan(tuple(prefix), tuple(bs))
 
 
+def double_send(rng: random.Random, branches: int) -> Plan:
+    """Two sends of one draft at once (two PUTs to outbox; a third branch may schedule it
+    already due, or read it), then lists: a message sent twice shows only as an SMS
+    nobody made."""
+    third = [Planned("schedule", "s0", when="past"), Planned("get", "s0"), Planned("list")]
+    bs = [
+        [Planned("outbox", "s0"), Planned("get", "s0")],
+        [Planned("outbox", "s0"), Planned("list")],
+    ]
+    bs += [[rng.choice(third)] for _ in range(2, branches)]
+    return Plan((_draft("s0"),), tuple(tuple(b) for b in bs))
+
+
 SHAPES: dict[str, Callable[[random.Random, int], Plan]] = {
     "cancel vs sender": cancel_vs_sender,
     "concurrent puts": concurrent_puts,
     "create vs list": create_vs_list,
+    "double send": double_send,
     "delete vs update": delete_vs_update,
     "two cancels": two_cancels,
     "schedule vs cancel": schedule_vs_cancel,

@@ -45,6 +45,7 @@ from typing import Any
 
 from conformance.races import sms_spec as sms
 from conformance.races.history import Operation
+from conformance.races.listed import stamp, unexplained
 from conformance.races.plans import Plan, Planned, sends
 from conformance.races.targets import (
     BRANCH_TIMEOUT,
@@ -311,10 +312,27 @@ class _Runner:
             rows = data if isinstance(data, list) else []
             found = {row.get("id") for row in rows if isinstance(row, dict)}
             listed = {ref for sms_id, ref in refs.items() if sms_id in found}
-            return sms.Answer(200, ids=frozenset(listed))
+            texts = {op.text for op in (*self.plan.prefix, *sum(self.plan.branches, ())) if op.text}
+            extra = unexplained(rows, refs, self.judged_after(), texts)
+            return sms.Answer(200, ids=frozenset(listed), extra=extra)
         if raw.planned.kind == "delete":
             return sms.Answer(200)
         return sms.Answer(200, body.get("status"), body.get("text"))
+
+    def judged_after(self) -> datetime | None:
+        """A list may show SMS the history did not make (another phase's, on a live
+        target's lead); a copy of one of its SMS made *during* it is no request's. The line
+        is the server's ``date_created`` of the prefix's last create (the server's clock
+        against itself, so no skew). None (judge none) when a create's answer was lost: the
+        SMS it may have made has no id the history knows."""
+        stamps = []
+        for raw in self.raw:
+            if raw.planned.kind == "create" and raw.code is None:
+                return None
+            if raw.process == "prefix" and raw.planned.kind == "create" and raw.code == 200:
+                stamps.append(stamp(raw.body))
+        known = [stamp for stamp in stamps if stamp is not None]
+        return max(known) if known and len(known) == len(stamps) else None
 
     def history(self) -> tuple[Operation, ...]:
         ops = [

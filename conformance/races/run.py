@@ -219,10 +219,23 @@ class SelfTestRow:
     histories: int
     shrunk_size: int | None
     rule: str | None = None  # the documented rule the shrunk history breaks (None: none named)
+    # Every rule the shrunk history may be read as breaking (rules.candidates), in the
+    # fixed precedence ``rule`` is the first of; and the rules the variant is registered
+    # as breaking (RaceFault.rules: its rule, then the ones other histories may name).
+    candidates: tuple[str, ...] = ()
+    expected_rules: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.verdict == ("pass" if self.fault is None else "fail")
+
+    @property
+    def names_its_rule(self) -> bool | None:
+        """Whether the rule named is one the variant is registered as breaking (None for
+        the clean server, or a variant not caught)."""
+        if self.fault is None or self.verdict != "fail":
+            return None
+        return self.rule in self.expected_rules
 
 
 def race_self_test(
@@ -232,6 +245,7 @@ def race_self_test(
     (:data:`~conformance.refserver.race_faults.RACE_FAULTS`), each over up to
     ``histories`` histories: the rows a self-test prints (the clean one must pass, every
     variant must fail)."""
+    from conformance.races.rules import candidates
     from conformance.refserver.race_faults import RACE_FAULTS
 
     rows = []
@@ -240,13 +254,17 @@ def race_self_test(
             seed, histories, branches, faults=[fault] if fault else [], over_http=over_http
         )
         size = report.failure.shrunk.plan.size if report.failure else None
-        rule = None
+        found: tuple = ()
         if report.failure is not None:
-            from conformance.races.rules import attribute
-
-            found = attribute(report.failure.result, spec_for(), report.failure.shrunk.operations)
-            rule = found.rule if found is not None else None
-        rows.append(SelfTestRow(fault, report.verdict, report.histories, size, rule))
+            failure = report.failure
+            found = candidates(failure.result, spec_for(), failure.shrunk.operations)
+        rules = tuple(at.rule for at in found)
+        expected = RACE_FAULTS[fault].rules if fault else ()
+        row = SelfTestRow(
+            fault, report.verdict, report.histories, size, rules[0] if rules else None,
+            rules, expected,
+        )  # fmt: skip
+        rows.append(row)
     return rows
 
 

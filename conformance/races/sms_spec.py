@@ -18,7 +18,8 @@ The rules are those conformance/model.py holds, by catalogue id (conformance/cat
   ``sms/update/cancel-outbox``).
 - delete: ``sms/delete/answers-200-empty``, ``sms/delete/unknown-id-404``; lists never show
   a deleted SMS (``sms/delete/then-not-listed``), nor one not yet created
-  (``sms/list/filter-id-in``: exactly the SMS of the ids asked for).
+  (``sms/list/filter-id-in``: exactly the SMS of the ids asked for), and no SMS the
+  history did not make, nor one twice (an answer with ``extra`` is never explained).
 - the sender: a ``scheduled`` or ``outbox`` SMS may be sent (``sent`` or ``error``) at any
   time once due (``sms/send/outbox-sent``, ``sms/send/scheduled-sent``), never before
   (``sms/send/scheduled-not-early``), never once cancelled (``sms/send/cancelled-never-sent``).
@@ -142,16 +143,21 @@ class SmsRequest:
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What the server answered, abstracted: the status code, and the SMS's status and text
-    (get, put, create) or the ids listed (list)."""
+    (get, put, create) or the ids listed (list). A list's ``extra`` names what it showed
+    that is no SMS of the history shown once: an SMS no request made (by its server id),
+    or one of the history's listed twice (``"s0 listed twice"``). No state explains it:
+    every SMS a list shows must be one the history made, or may have made."""
 
     code: int
     status: str | None = None
     text: str | None = None
     ids: frozenset[str] | None = None
+    extra: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         if self.ids is not None:
-            return f"{self.code} [{', '.join(sorted(self.ids))}]"
+            more = "".join(f" +{item}" for item in sorted(self.extra))
+            return f"{self.code} [{', '.join(sorted(self.ids))}]{more}"
         if self.status is None:
             return str(self.code)
         return f"{self.code} {self.status} {self.text!r}"

@@ -15,7 +15,7 @@ from conformance.refserver.context import RequestContext
 from conformance.refserver.crm import Crm
 from conformance.refserver.dates import at_precision, format_dt
 from conformance.refserver.errors import ValidationFailed
-from conformance.refserver.race_faults import race_window
+from conformance.refserver.race_faults import double_send, race_window
 from conformance.refserver.sender import is_empty, sent_early
 from conformance.refserver.sms_documents import (
     EMPTY_SEND,
@@ -70,6 +70,18 @@ def update(
             # race-delete-resurrected alone: it reads again (no update is lost), and only
             # a delete in the window goes unseen: its copy is written back.
             doc = storage.get("sms", None, doc["id"]) or doc
+    if (
+        "race-double-send" in ctx.faults
+        and ctx.lock
+        and doc["status"] == "draft"
+        and _sends_now(ctx, body)
+    ):
+        doc = double_send(
+            ctx.lock,
+            doc,
+            lambda: get(ctx, storage, sms_id, leak="isolation-update-leak"),
+            lambda sent: _log_copy(ctx, storage, sent),
+        )
     current = doc["status"]
     requested = body.get("status", current) if "status" in body else current
     if requested is None or not isinstance(requested, str) or requested not in STATUSES:
@@ -243,3 +255,26 @@ def _update_draft(
     elif store:
         storage.update("sms", doc, due_at=due_at)
     return doc
+
+
+def _sends_now(ctx: RequestContext, body: Mapping[str, Any]) -> bool:
+    """True for a PUT that sends a draft at once: to outbox, or scheduled at a date that
+    has come (the ``race-double-send`` variant hands those to the carrier first)."""
+    if body.get("status") == "outbox":
+        return True
+    if body.get("status") != "scheduled":
+        return False
+    try:
+        when = date_value(body, "date_scheduled", ctx.tz)
+    except ValidationFailed:
+        return False  # refused below, as on the clean server
+    return when is not None and when <= ctx.now
+
+
+def _log_copy(ctx: RequestContext, storage: Storage, sent: dict[str, Any]) -> None:
+    """The ``race-double-send`` variant's second message, logged as a new SMS activity:
+    the draft as it went out, sent now, under a new id."""
+    now = format_dt(ctx.now)
+    copy = {**sent, "id": ctx.new_id("acti"), "status": "sent", "date_sent": now}
+    copy.update(date_created=now, date_updated=now, date_scheduled=None, cost="1")
+    storage.insert("sms", copy, due_at=None)

@@ -184,6 +184,7 @@ class SelfTestReport:
         return {
             "race_variants": len(variants),
             "race_variants_caught": sum(row.ok for row in variants),
+            "race_named_expected_rule": sum(bool(row.names_its_rule) for row in variants),
             "race_false_alarms": sum(not row.ok for row in self.races if row.fault is None),
             "race_clean_histories": sum(row.histories for row in self.races if row.fault is None),
             "race_worst_shrunk_size": max(sizes) if sizes else None,

@@ -277,3 +277,31 @@ def test_a_history_with_one_answer_changed_is_flagged_exactly_when_no_order_expl
     assert check(spec, history, partition=False).linearizable == expected
     if not expected:
         assert result.blocked, "a violation names the operations that cannot go next"
+
+
+def _ends(result: Any) -> set:
+    return {(frozenset(map(str, end.blocked)), end.states, frozenset(map(str, end.pending)))
+            for end in result.dead_ends}  # fmt: skip
+
+
+def test_every_deepest_dead_end_is_kept_whatever_order_the_search_tries_things_in():
+    # Two overlapping writes, then a read of neither value: stuck after either order of the
+    # writes, with the read blocked. The first dead end met depends on the order the
+    # operations are given in; the set of dead ends does not.
+    ops = [write(0, 0, 5, 1), write(1, 0, 5, 2), read(2, 6, 7, 3)]
+    results = [check(Register(), order) for order in itertools.permutations(ops)]
+    assert all(result.verdict == NOT_LINEARIZABLE for result in results)
+    assert {result.states for result in results} == {frozenset({1}), frozenset({2})}
+    ends = [_ends(result) for result in results]
+    assert all(found == ends[0] for found in ends)
+    assert {states for _, states, _ in ends[0]} == {frozenset({1}), frozenset({2})}
+    assert all(blocked == {str(ops[2])} for blocked, _, _ in ends[0])
+    assert all(pending == {str(ops[2])} for _, _, pending in ends[0])
+
+
+def test_a_dead_end_lists_every_answered_operation_still_to_come():
+    ops = [write(0, 0, 1, 1), read(1, 2, 3, 5), read(1, 4, 5, 1), write(0, 6, None, 7)]
+    result = check(Register(), ops)
+    (end,) = result.dead_ends
+    assert end.blocked == (ops[1],) and end.pending == (ops[1], ops[2])
+    assert check(Register(), ops[:1]).dead_ends == ()  # linearizable: none

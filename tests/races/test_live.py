@@ -6,6 +6,8 @@ real time over loopback HTTP (``serve``), as a live one would be."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -236,3 +238,32 @@ def test_no_branch_thread_is_left_running_after_the_races():
     finally:
         target.close()
     assert threading.active_count() <= before + 1  # (a transport's loop thread at most)
+
+
+def test_an_answer_the_client_could_not_take_as_the_request_s_is_a_lost_answer():
+    # A DELETE whose first try got no usable answer, retried by the client and then
+    # answered 404: the first try (or another request) deleted it; the history may not
+    # read the 404 as the DELETE's answer. A create's id is kept for the clean-up anyway.
+    from conformance.races.live import _Budget, _History
+
+    target = embedded_target()
+    target.discover()
+    try:
+        history = _History(target, _Budget(RaceLimits()))
+        send = target.api.send
+
+        def spoiled(method, path, **kwargs):
+            exchange, window = send(method, path, **kwargs)
+            return replace(exchange, error="the answer is not this request's"), window
+
+        target.api.send = spoiled
+        body = {"status": "draft", "text": "x", "local_phone": history.local_phone}
+        assert history.send("POST", "activity/sms/", body) is None
+        assert len(history.created) == 1  # still deleted at the end
+        target.api.send = send
+        path = f"activity/sms/{history.created[0]}/"
+        assert history.send("GET", path) == (200, ANY)
+        history.close()
+        assert history.send("GET", path)[0] == 404
+    finally:
+        target.close()

@@ -55,3 +55,14 @@ def test_every_shrink_candidate_is_smaller_and_well_formed(plan):
     for candidate in shrink_candidates(plan):
         assert candidate.size < plan.size
         _well_formed(candidate)
+
+
+@pytest.mark.parametrize("branches", [2, 3])
+def test_the_double_send_shape_sends_one_draft_from_two_branches_then_lists(branches):
+    for seed in range(10):
+        plan = draw_plan(random.Random(seed), branches, "double send")
+        assert [op.kind for op in plan.prefix] == ["create"] and plan.prefix[0].status == "draft"
+        senders = [n for n, branch in enumerate(plan.branches)
+                   if any(op.kind == "outbox" and op.ref == "s0" for op in branch)]  # fmt: skip
+        assert senders == [0, 1]
+        assert any(op.kind == "list" for branch in plan.branches for op in branch)

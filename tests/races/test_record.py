@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -161,3 +161,96 @@ def test_a_request_whose_sending_raised_is_recorded_as_lost_not_dropped():
     puts = [op for op in recorded.operations if op.request.name == "put"]
     assert len(puts) == 2 and all(op.indeterminate for op in puts)
     assert check(SmsSpec(), recorded.operations).linearizable
+
+
+class Listing(Wrapped):
+    """The embedded server, with ``rows`` added to every list's answer (each row's
+    ``date_created`` as given, or a minute after the server's clock), and the creates of
+    ``lost_creates`` answered with nothing."""
+
+    def __init__(self, rows: list[dict], lost_creates: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.rows, self.lost_creates = rows, lost_creates
+
+    def send(self, method, path, body=None, params=None):
+        answer = super().send(method, path, body, params)
+        if method == "POST" and isinstance(body, dict) and body.get("text") in self.lost_creates:
+            return None
+        if method == "GET" and path == "activity/sms/" and answer is not None:
+            code, page = answer
+            later = (self.now() + timedelta(minutes=1)).isoformat()
+            rows = [{"date_created": later, **row} for row in self.rows]
+            return code, {**page, "data": [*page["data"], *rows]}
+        return answer
+
+
+def _lists(recorded: Recorded) -> list:
+    return [op.answer for op in recorded.operations if op.request.name == "list"]
+
+
+def test_a_list_showing_a_copy_of_an_sms_no_request_made_during_the_history_is_never_explained():
+    recorded = run(EDITS, Listing([{"id": "acti_nobody_made", "text": "b"}]))
+    (after,) = _lists(recorded)
+    assert after.ids == {"s0"} and after.extra == {"acti_nobody_made"}
+    assert "+acti_nobody_made" in str(after)
+    assert not check(SmsSpec(), recorded.operations).linearizable
+
+
+def test_an_sms_made_meanwhile_with_no_text_of_the_history_is_let_be():
+    # On a live target something else may text the lead meanwhile (a workflow): only a copy
+    # of one of the history's SMS (one of its texts) is the history's doing.
+    recorded = run(EDITS, Listing([{"id": "acti_workflow", "text": "Welcome aboard!"}]))
+    (after,) = _lists(recorded)
+    assert after.ids == {"s0"} and after.extra == frozenset()
+    assert check(SmsSpec(), recorded.operations).linearizable
+
+
+def test_an_sms_made_before_the_history_began_may_be_listed_beside_its_own():
+    # Another phase's SMS on a live target's lead: made before the prefix's last create.
+    old = {"id": "acti_older", "text": "a", "date_created": "2000-01-01T00:00:00+00:00"}
+    undated = {"id": "acti_undated", "text": "a", "date_created": None}
+    recorded = run(EDITS, Listing([old, undated]))
+    (after,) = _lists(recorded)
+    assert after.ids == {"s0"} and after.extra == frozenset()
+    assert check(SmsSpec(), recorded.operations).linearizable
+
+
+def test_an_sms_of_the_history_listed_twice_is_never_explained():
+    class Twice(Wrapped):
+        def send(self, method, path, body=None, params=None):
+            answer = super().send(method, path, body, params)
+            if method == "GET" and path == "activity/sms/" and answer is not None:
+                code, page = answer
+                return code, {**page, "data": page["data"] * 2}
+            return answer
+
+    recorded = run(EDITS, Twice())
+    (after,) = _lists(recorded)
+    assert after.extra == {"s0 listed twice"}
+    assert not check(SmsSpec(), recorded.operations).linearizable
+
+
+def test_after_a_create_whose_answer_was_lost_no_unknown_sms_is_judged():
+    # The lost create may have made the SMS the list shows: its id is unknown to the history.
+    plan = Plan(
+        (Planned("create", "s0", "draft", "a"),),
+        ((Planned("create", "n0.0", "draft", "b"),), (Planned("get", "s0"),)),
+    )
+    recorded = run(plan, Listing([{"id": "acti_maybe_n0", "text": "b"}], lost_creates=("b",)))
+    (after,) = _lists(recorded)
+    assert after.extra == frozenset()
+    assert check(SmsSpec(), recorded.operations).linearizable
+
+
+def test_under_the_double_send_variant_the_second_send_shows_as_an_sms_nobody_made(monkeypatch):
+    monkeypatch.setattr("conformance.refserver.race_faults.RACE_WINDOW", 0.4)  # met surely
+    plan = Plan(
+        (Planned("create", "s0", "draft", "a"),),
+        ((Planned("outbox", "s0"),), (Planned("outbox", "s0"),)),
+    )
+    recorded = run(plan, Wrapped(faults=("race-double-send",)))
+    (after,) = _lists(recorded)
+    puts = sorted(op.answer.code for op in recorded.operations if op.request.name == "put")
+    assert puts == [200, 400]  # one send took; the other was refused, after it went out
+    assert after.ids == {"s0"} and len(after.extra) == 1
+    assert not check(SmsSpec(), recorded.operations).linearizable

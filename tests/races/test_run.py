@@ -10,7 +10,9 @@ import pytest
 from conformance.races.history import Operation
 from conformance.races.plans import draw_plan
 from conformance.races.record import EmbeddedRaceTarget, embedded_races
+from conformance.races.rules import candidates
 from conformance.races.run import (
+    SelfTestRow,
     embedded_run_races,
     race_self_test,
     replay,
@@ -124,3 +126,30 @@ def test_the_race_self_test_passes_the_clean_server_and_catches_every_variant():
     # machine, more under load: CI once saw more than 4), so its size is measured (README,
     # Races), not pinned; shrinking itself is pinned on a sequential bug above.
     assert all(row.shrunk_size is not None and row.shrunk_size >= 2 for row in rows[1:])
+    # Each names a rule its variant is registered as breaking, by the fixed precedence.
+    assert all(row.names_its_rule for row in rows[1:]), rows
+    assert all(row.rule == row.candidates[0] for row in rows[1:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_double_send_variant_is_caught_on_each_seed_and_shrunk_to_few_operations(seed):
+    report = embedded_run_races(seed, histories=30, faults=["race-double-send"])
+    assert report.verdict == "fail" and report.failure is not None, report.describe()
+    found = candidates(report.failure.result, spec_for(), report.failure.shrunk.operations)
+    assert found and found[0].rule in RACE_FAULTS["race-double-send"].rules
+    # Its race is two sends meeting, which the shrinker meets again on each re-run (both
+    # PUTs open the window): the prefix's draft and the two sends, a few more under load.
+    assert report.failure.shrunk.plan.size <= 5
+
+
+def test_a_self_test_row_says_whether_the_rule_named_is_one_its_variant_breaks():
+    def row(fault, verdict, rule, expected=()):
+        rules = (rule,) if rule else ()
+        return SelfTestRow(fault, verdict, 3, 3 if rule else None, rule, rules, expected)
+
+    assert row(None, "pass", None).names_its_rule is None
+    assert row("race-x", "pass", None, ("sms/a",)).names_its_rule is None  # not caught
+    assert row("race-x", "fail", "sms/a", ("sms/b", "sms/a")).names_its_rule is True
+    assert row("race-x", "fail", "sms/c", ("sms/b", "sms/a")).names_its_rule is False
+    assert row("race-x", "fail", None, ("sms/a",)).names_its_rule is False  # informational

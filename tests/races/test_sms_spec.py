@@ -152,6 +152,19 @@ def test_a_create_is_listed_by_lists_after_it_and_maybe_by_lists_during_it() -> 
     assert verdict(missing) == NOT_LINEARIZABLE  # sms/list/filter-id-in
 
 
+def test_a_list_showing_anything_beyond_the_history_s_sms_once_each_is_never_explained() -> None:
+    # An SMS no request made (a send that went out twice), or one listed twice: under
+    # either reading of visibility, whenever the list is taken.
+    for spec in (SmsSpec(), SmsSpec(settle_lag=1e9)):
+        for extra in ({"acti_nobody_made"}, {f"{A} listed twice"}):
+            for invoke in (1, 30):
+                listed = Answer(200, ids=frozenset({A}), extra=frozenset(extra))
+                history = [draft(), op(1, invoke, invoke + 5, list_ids(A), listed)]
+                assert check(spec, history).verdict == NOT_LINEARIZABLE
+        plain = [draft(), op(1, 30, 35, list_ids(A), Answer(200, ids=frozenset({A})))]
+        assert check(spec, plain).verdict == LINEARIZABLE
+
+
 def test_a_list_over_two_sms_sees_them_at_one_instant() -> None:
     # b is created after a is deleted: a list showing both saw no single instant.
     b = "acti_b"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -220,3 +221,51 @@ def test_over_loopback_http_a_race_window_does_not_block_the_server(wide_window,
             )
     # The get, sent 0.1 s into the first request's 0.4 s window, is answered inside it.
     assert get - started < 0.35
+
+
+@pytest.mark.parametrize("fault", [None, "race-double-send"])
+def test_double_send_logs_a_second_sent_sms_when_a_concurrent_send_came_first(wide_window, fault):
+    with _server(*[f for f in [fault] if f]) as server:
+        sms = _create(server, status="draft")
+        path = f"/activity/sms/{sms['id']}/"
+        first, second = _meanwhile(
+            lambda: server.client().put(path, json={"status": "outbox"}),
+            lambda: server.client().put(path, json={"status": "outbox"}),
+        )
+        listed = server.client().get("/activity/sms/").json()["data"]
+    # The first send took (the variant's second read it a draft inside the first's window,
+    # and found it sent after its own); the second is refused either way.
+    assert (first.status_code, second.status_code) == (200, 400)
+    if fault is None:
+        assert [row["id"] for row in listed] == [sms["id"]]
+    else:  # its message went out as well, and is logged as an SMS nobody created
+        (copy,) = [row for row in listed if row["id"] != sms["id"]]
+        assert copy["status"] == "sent" and copy["text"] == "first"
+        assert copy["date_created"] >= sms["date_created"]
+
+
+def test_double_send_leaves_a_send_that_meets_no_other_alone(wide_window):
+    with _server("race-double-send") as server:
+        sms = _create(server, status="draft")
+        path = f"/activity/sms/{sms['id']}/"
+        first, read = _meanwhile(
+            lambda: server.client().put(path, json={"status": "outbox"}),
+            lambda: server.client().get(path),
+        )
+        listed = server.client().get("/activity/sms/").json()["data"]
+    assert first.status_code == 200 and read.status_code == 200
+    assert [row["id"] for row in listed] == [sms["id"]]
+
+
+def test_double_send_takes_a_schedule_whose_date_has_come_for_a_send(wide_window):
+    with _server("race-double-send") as server:
+        sms = _create(server, status="draft")
+        path = f"/activity/sms/{sms['id']}/"
+        past = (server.clock.now() - timedelta(minutes=1)).isoformat()
+        first, second = _meanwhile(
+            lambda: server.client().put(path, json={"status": "scheduled", "date_scheduled": past}),
+            lambda: server.client().put(path, json={"status": "outbox"}),
+        )
+        listed = server.client().get("/activity/sms/").json()["data"]
+    assert (first.status_code, second.status_code) == (200, 400)
+    assert len(listed) == 2  # the schedule's message, and the send's copy
