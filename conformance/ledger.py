@@ -275,6 +275,7 @@ class TimingLedger:
             self.seen_sent.add(record.id)
         return True
 
+
 def _accepted(step: Step) -> bool:
     return step.succeeded and not is_noise(step.exchange)
 

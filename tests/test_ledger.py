@@ -220,9 +220,10 @@ class EarlyServer(Server):
     def _run_sender(self) -> None:
         now = self.clock.now()
         for sms in self.sms.values():
-            if sms["status"] in ("outbox", "scheduled") and sms["due"] - timedelta(
-                seconds=self.early
-            ) <= now:
+            if (
+                sms["status"] in ("outbox", "scheduled")
+                and sms["due"] - timedelta(seconds=self.early) <= now
+            ):
                 sent = sms["due"] - timedelta(seconds=self.early)
                 sms.update(status="sent", date_sent=sent.isoformat())
 

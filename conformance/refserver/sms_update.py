@@ -238,8 +238,8 @@ def _update_draft(
         due_at = None
     elif requested == "scheduled" and "scheduled-never-sent" not in ctx.faults:
         # A date already past (past-date-scheduled=accept) falls due now: sent at once.
-        scheduled = sent_early(ctx, doc["date_scheduled"])
-        due_at = max(scheduled, format_dt(ctx.now)) if scheduled is not None else None
+        sends_at = sent_early(ctx, doc["date_scheduled"])
+        due_at = max(sends_at, format_dt(ctx.now)) if sends_at is not None else None
     if requested in SENDING and "rescheduled-sent-at-first-due" in ctx.faults:
         first = storage.due_at("sms", doc["id"])  # kept by the cancel
         if first is not None and due_at is not KEEP and (due_at is None or first < due_at):

@@ -261,7 +261,7 @@ def run_self_test(
     if real_time:
         from conformance.selftest.realtime import real_time_self_test, timing_faults
 
-        singles = [chosen for chosen in readings if len(chosen) == 1]
+        singles: list[tuple[str, ...]] = [chosen for chosen in readings if len(chosen) == 1]
         report.real_time = real_time_self_test(timing_faults(names), singles, seed=first)
     report.seconds = time.monotonic() - started
     return report

@@ -70,9 +70,7 @@ def _row(fault: str | None, readings: tuple[str, ...], seed: int) -> RealTimeRow
     # A reading may lag reads behind writes (visibility): the settle window a remote run
     # has; on the defaults none, so a variant's failing read is not read again for a minute.
     settle = REMOTE_SETTLE if readings else 0.0
-    result = run_target(
-        target, profile=LEDGER_ALONE, seed_value=seed, strict=True, settle=settle
-    )
+    result = run_target(target, profile=LEDGER_ALONE, seed_value=seed, strict=True, settle=settle)
     return RealTimeRow(
         fault,
         FAULTS[fault].rule if fault else None,

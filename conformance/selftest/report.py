@@ -117,9 +117,7 @@ class SelfTestReport:
 
     @property
     def ok(self) -> bool:
-        return (
-            not self.false_alarms and not self.missed and self.races_ok and self.real_time_ok
-        )
+        return not self.false_alarms and not self.missed and self.races_ok and self.real_time_ok
 
     def summary(self) -> dict[str, object]:
         caught = [kill for kill in self.kills if kill.caught]

@@ -133,7 +133,7 @@ def at(seconds: float) -> str:
     return (NOON + timedelta(seconds=seconds)).isoformat()
 
 
-def test_an_outbox_sms_whose_date_sent_is_two_seconds_before_send_in_elapsed_breaks_send_in_delays():
+def test_an_outbox_sms_whose_date_sent_is_two_seconds_before_its_due_time_breaks_send_in_delays():
     assert date_sent_findings(created(30), at(28)) == [("sms/send/send-in-delays", True)]
 
 
