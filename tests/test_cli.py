@@ -197,13 +197,13 @@ def test_rules_not_run_for_a_missing_credential_or_a_throttle_name_that_cause(
         "isolation/get": second_key,
         "isolation/list": second_key,
         "isolation/modify": second_key,
+        "isolation/foreign-reference": second_key,
     }
     assert reasons["auth/oauth-bearer"] == oauth
     assert reasons["ratelimit/429-headers"] == never_throttled
     assert reasons["ratelimit/retry-after-matches-reset"] == never_throttled
-    assert f"  NOT RUN isolation/get, isolation/list, isolation/modify: {second_key}" in (
-        result.output
-    )
+    isolation = "isolation/get, isolation/list, isolation/modify, isolation/foreign-reference"
+    assert f"  NOT RUN {isolation}: {second_key}" in result.output
     assert f"  NOT RUN auth/oauth-bearer: {oauth}" in result.output
 
 

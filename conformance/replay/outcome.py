@@ -203,13 +203,17 @@ def replay_on_embedded(
     readings: Iterable[str] = (),
     retries: int = 3,
     over_http: bool = False,
+    recorded_internal: Sequence[str] | None = None,
 ) -> Outcome:
     """Replay ``failure`` against a fresh embedded reference server (in-process, on a
     virtual clock; over loopback HTTP with ``over_http``) with ``faults`` switched on and
     ``readings`` (``POINT=ALT``) taken. Raises ``ValueError`` for an unknown fault or
-    reading."""
+    reading. ``recorded_internal`` are the recorded run's internal numbers (default: the
+    fresh server's, as a failure recorded on the embedded server has them), so a recorded
+    number of another kind (external, another organisation's) is sent as it was."""
     with embedded_replay_target(faults=faults, readings=readings, over_http=over_http) as target:
-        return target.replay(failure, retries=retries)
+        internal = target.local_phones if recorded_internal is None else recorded_internal
+        return target.replay(failure, retries=retries, recorded_internal=internal)
 
 
 @dataclass(frozen=True, slots=True)
