@@ -218,16 +218,37 @@ class SteeringRules(Operations):
     def aim_in_turn(self, data: st.DataObject) -> None:
         """The next create of :data:`AIMS`, in turn from a drawn first one: within an
         example every aim comes up as often as the others. (The turn is the example's own,
-        never the run's tally: an example replayed must take the same path.)"""
-        aims = [
-            aim
-            for aim in AIMS
-            if (self.target.allow_send or not aim.sends)
-            and (self.target.has_second_org or not aim.second_org)
-            for _ in range(aim.weight)
-        ]
+        never the run's tally: an example replayed must take the same path.) In a coverage
+        top-up round (``state.aims``, fixed for the round) every aim of the round, each
+        turn."""
+        if self.state.aims is not None:
+            for aim in self.state.aims:
+                aim.act(self, data)
+            return
+        aims = usable(AIMS, self.target.allow_send, self.target.has_second_org)
         if self._next_aim is None:
             self._next_aim = data.draw(st.integers(0, len(aims) - 1), label="first aim")
         aim = aims[self._next_aim % len(aims)]
         self._next_aim += 1
         aim.act(self, data)
+
+
+def usable(aims: tuple[Aim, ...], allow_send: bool, second_org: bool) -> list[Aim]:
+    """The aims a run may take (those that send only with ``allow_send``, those that need
+    the second organisation only with its key), each ``weight`` times."""
+    return [
+        aim
+        for aim in aims
+        if (allow_send or not aim.sends) and (second_org or not aim.second_org)
+        for _ in range(aim.weight)
+    ]
+
+
+def aims_for(rules: set[str], boundaries: set[tuple[str, str]]) -> tuple[Aim, ...]:
+    """The aims that reach a rule of ``rules`` (each of its aims) or a boundary of
+    ``boundaries`` (``(rule, boundary)``), once each."""
+    return tuple(
+        aim
+        for aim in AIMS
+        if aim.rule in rules or (aim.rule, aim.boundary) in boundaries
+    )
