@@ -77,7 +77,7 @@ def test_a_run_short_of_its_coverage_goal_tops_up_aiming_at_what_it_missed():
     before = run_target(embedded_target(), profile=small, seed_value=1)
     after = run_target(embedded_target(), profile=topped, seed_value=1, on_event=events.append)
 
-    (top_up,) = [e for e in events if "coverage top-up" in e.detail]
+    top_up, *_ = [e for e in events if "coverage top-up" in e.detail]
     aimed = top_up.detail.split("aiming at ", 1)[1].split(", ")
     assert aimed and set(aimed) <= set(DOCUMENTED)
     checked = {rule.id: rule.checked for rule in before.rules}
