@@ -57,6 +57,9 @@ class RunState:
     schema_requests: int = 0  # requests the schema phase sent (through its own transport)
     # --races: the race histories' limits (conformance.races.live.RaceLimits); None: none
     races: Any = None
+    # A coverage top-up round's aims (conformance.machine.steering.Aim): what the state
+    # machine's aim_in_turn sends, all of them at each turn; None: every aim, one a turn.
+    aims: tuple[Any, ...] | None = None
     # -- what the state machine's examples pass on -----------------------------------------
     schedule_seconds: tuple[int, int] = (300, 30 * 86400)  # how far ahead dates are drawn
     gone: set[str] = field(default_factory=set)  # every SMS the run deleted

@@ -47,7 +47,7 @@ from conformance.engine.progress import _progress, _scrubbed, _serialised
 from conformance.engine.races_phase import _races
 from conformance.engine.rounds import NOISE_RESTARTS as NOISE_RESTARTS
 from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
-from conformance.engine.rounds import _rounds, _rounds_of
+from conformance.engine.rounds import _rounds, _rounds_of, top_up
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
 from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
@@ -243,6 +243,8 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
             _rounds_in_workers(state, crew)
         else:
             _rounds(state)
+            state.phase = "the coverage top-up"
+            top_up(state)
         # Looking further only pays while the profile still wants more failures.
         if len(crew) > 1 and len(state.failures) < profile.max_failures:
             # With workers, the probe runs on worker 1's target while the schema phase runs

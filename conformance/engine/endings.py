@@ -30,9 +30,16 @@ class _Ending:
 
 def _not_reached(state: RunState) -> str:
     """Where a run whose budget ran out stopped, and the phases it never got to."""
-    phases = ["the state machine", "the schema phase", "the default-limit probe"]
+    phases = [
+        "the state machine",
+        "the coverage top-up",
+        "the schema phase",
+        "the default-limit probe",
+    ]
     if not state.profile.schema_examples:
         phases.remove("the schema phase")
+    if not state.profile.top_up_rounds:
+        phases.remove("the coverage top-up")
     if state.phase in ("setting up the fixtures", "opening the timing ledger"):
         return f" while {state.phase}; not reached: " + ", ".join(phases)
     if state.phase == "the races":  # --races: the last phase

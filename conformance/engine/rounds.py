@@ -41,23 +41,83 @@ def _rounds(state: RunState) -> None:
 
 
 NOISE_RESTARTS = 3  # rounds started afresh after noise cut one short
+TOP_UP_SEED = 104729  # a top-up round's seed: the run's plus this times its number
 
 
-def _rounds_of(state: RunState) -> None:
+def top_up(state: RunState) -> None:
+    """Coverage top-up: after the rounds, while a documented rule is judged fewer than
+    :data:`~conformance.records.ENOUGH_JUDGINGS` times or a listed boundary is not reached,
+    and a steering aim reaches it, up to ``profile.top_up_rounds`` more rounds of
+    ``profile.top_up_examples`` examples, on seeds of their own, whose ``aim_in_turn``
+    sends every such aim at each turn. The aims are fixed for a round (never the tally
+    while it runs: an example replayed takes the same path), so the run stays one per seed;
+    a run knows it is done when the coverage goal is met or the top-up rounds are spent."""
+    from conformance.machine.steering import aims_for, usable
+
+    profile, target = state.profile, state.target
+    for number in range(1, profile.top_up_rounds + 1):
+        if len(state.failures) >= profile.max_failures or state.flaky:
+            return
+        thin, unreached = short_of(state)
+        aims = usable(aims_for(thin, unreached), target.allow_send, target.has_second_org)
+        if not aims:
+            return
+        state.aims = tuple(dict.fromkeys(aims))  # once each: a weight is for turns in turn
+        wanted = sorted({aim.rule for aim in state.aims})
+        state.on_event(Event("round", f"coverage top-up {number}: aiming at {', '.join(wanted)}"))
+        try:
+            with _one_run_per_seed():
+                _rounds_of(
+                    state,
+                    base_seed=state.seed + TOP_UP_SEED * number,
+                    examples=profile.top_up_examples,
+                )
+        finally:
+            state.aims = None
+
+
+def short_of(state: RunState) -> tuple[set[str], set[tuple[str, str]]]:
+    """The documented rules the run judged fewer than ``ENOUGH_JUDGINGS`` times, and the
+    listed boundaries it reached on none, leaving out the rules it mutes (found broken,
+    excluded)."""
+    from conformance.catalogue import Level
+    from conformance.records import ENOUGH_JUDGINGS
+
+    tally, muted = state.tally, state.muted
+    rules = [rule for rule in CATALOGUE.rules() if rule.id not in muted]
+    thin = {
+        rule.id
+        for rule in rules
+        if rule.level in (Level.MUST, Level.SHOULD) and tally.checked(rule.id) < ENOUGH_JUDGINGS
+    }
+    unreached = {
+        (rule.id, name)
+        for rule in rules
+        for name, count in tally.reached(rule.id).items()
+        if not count
+    }
+    return thin, unreached
+
+
+def _rounds_of(state: RunState, *, base_seed: int | None = None, examples: int = 0) -> None:
+    """Rounds until one finds no new rule broken (or the profile's failures are found):
+    on ``base_seed`` (default: the run's) with ``examples`` per round (default: the
+    profile's)."""
     profile = state.profile
+    base_seed = state.seed if base_seed is None else base_seed
     round_number = restarts = 0
     while round_number < profile.max_failures:
         round_number += 1
         state.first_violation = None
         # A round cut short by noise starts again on another seed (same seed, same noise
         # in-process: the run stays reproducible).
-        machine = seed(state.seed + 7919 * restarts)(build_machine(state))
+        machine = seed(base_seed + 7919 * restarts)(build_machine(state))
         state.on_event(Event("round", f"state machine, round {round_number}"))
         try:
             run_state_machine_as_test(
                 machine,
                 settings=settings(
-                    max_examples=profile.max_examples,
+                    max_examples=examples or profile.max_examples,
                     stateful_step_count=profile.steps,
                     deadline=None,
                     database=None,

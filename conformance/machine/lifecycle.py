@@ -24,6 +24,9 @@ class LifecycleRules(Operations):
     @initialize(data=st.data())
     def start_with_an_sms(self, data: st.DataObject) -> None:
         self.create_sms(data)
+        if self.state.aims is not None:  # a coverage top-up round: every aim, first thing
+            for aim in self.state.aims:
+                aim.act(self, data)
 
     @rule(data=st.data())
     def create_sms(self, data: st.DataObject) -> None:
