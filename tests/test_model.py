@@ -723,6 +723,14 @@ def test_a_send_in_a_server_may_read_as_seconds_may_be_taken_or_refused(send_in)
     assert (expectation.accept, expectation.rule) == (None, "sms/create/loose-type")
 
 
+@pytest.mark.parametrize("send_in", ["60", "75", "75.0", "1e3"])
+def test_a_send_in_that_spells_60_or_more_seconds_must_be_refused(send_in):
+    """Read as seconds it is 60 or more; read as no number it is refused all the same."""
+    expectation = model().expect_create(body("outbox", text="x", send_in=send_in), WINDOW)
+    assert (expectation.accept, expectation.rule) == (False, "sms/create/send-in-below-60")
+    assert expectation.field == "send_in"
+
+
 @pytest.mark.parametrize("send_in", ["ten", [5], {"seconds": 5}, "nan"])
 def test_a_send_in_that_is_no_number_of_seconds_must_be_refused(send_in):
     expectation = model().expect_create(body("outbox", text="x", send_in=send_in), WINDOW)

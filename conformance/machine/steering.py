@@ -202,6 +202,7 @@ def _several_pages(machine: Any, data: st.DataObject) -> None:
     fixtures = machine.fixtures
     lead_id, contact_id = fixtures.leads[-1]
     for index in range(3 - len(machine._on_own_leads())):
+        machine.target.clock.sleep(0.01)  # apart in time, so that an order shows
         machine._create(
             {
                 "status": "draft",
@@ -216,13 +217,55 @@ def _several_pages(machine: Any, data: st.DataObject) -> None:
         machine._walk(machine._scoped({}), 2)
 
 
-#: Aims only a coverage top-up round takes (:func:`aims_for`): the boundaries of lists a
-#: run may miss on some seeds. Apart from :data:`AIMS`, so that the rounds' draws stay as
-#: they were.
+def _spelled_send_in(machine: Any, data: st.DataObject) -> None:
+    """An outbox create whose send_in is a string that spells 60 or more seconds ("75"):
+    refused, read as seconds or not (open point send-in-numeric-string)."""
+    seconds = data.draw(st.one_of(st.just(60), st.integers(60, 10**4)), label="seconds")
+    spelled = data.draw(st.sampled_from((str(seconds), f"{seconds}.0")), label="spelled")
+    _with_status("outbox", send_in=spelled)(machine, data)
+
+
+def _exactly_at_a_date(kind: str, op: str) -> Act:
+    """A list whose ``kind__op`` bound is exactly one of the run's own SMS's dates as the
+    server showed it, on its lead (a draft made first when there is none)."""
+
+    def act(machine: Any, data: st.DataObject) -> None:
+        if not machine._on_own_leads(kind):
+            lead_id, contact_id = machine.fixtures.leads[-1]
+            draft = _body_with_status("draft", settled=True)(machine, data)
+            machine._create({**draft, "lead_id": lead_id, "contact_id": contact_id})
+        dated = machine._on_own_leads(kind)
+        if dated:
+            record = data.draw(st.sampled_from(dated), label="at")
+            bound = getattr(record, kind).isoformat()
+            machine._list(
+                machine._scoped({"lead_id": record.written["lead_id"], f"{kind}__{op}": bound})
+            )
+
+    return act
+
+
+#: Aims only a coverage top-up round takes (:func:`aims_for`): the boundaries a run may
+#: miss on some seeds, and those no round draws (a send_in spelled as a string). Apart
+#: from :data:`AIMS`, so that the rounds' draws stay as they were.
 TOP_UP_AIMS: tuple[Aim, ...] = (
     Aim("sms/list/order", "a walk over several pages", _several_pages, False),
     Aim("sms/list/pagination", "a walk over several pages", _several_pages, False),
     Aim("sms/list/limit-maximum", "_limit=101", lambda m, _: m.list_with_a_large_limit(101), False),
+    Aim(
+        "sms/create/send-in-below-60",
+        "send_in a string that spells 60 or more",
+        _spelled_send_in,
+        True,
+    ),
+    *(
+        Aim(rule, f"__{op} exactly at an SMS's date", _exactly_at_a_date(kind, op), False)
+        for kind, rule in (
+            ("date_created", "sms/list/filter-date-created"),
+            ("activity_at", "sms/list/filter-activity-at"),
+        )
+        for op in ("gt", "lt", "gte", "lte")
+    ),
 )
 
 

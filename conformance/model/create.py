@@ -23,6 +23,7 @@ from conformance.model.values import (
     is_number,
     loose_seconds,
     nothing_to_send,
+    numeric_string,
     odd_date,
     open_fields,
     text_forms,
@@ -84,6 +85,10 @@ class CreateModel:
             return Expectation("sms/create/local-phone-internal", False, "local_phone")
         if "send_in" in body and status == "outbox":
             send_in = body["send_in"]
+            spelled = numeric_string(send_in)
+            if spelled is not None and spelled >= 60:
+                # Read as seconds, 60 or more; or no number at all: refused either way.
+                return Expectation("sms/create/send-in-below-60", False, "send_in")
             if loose_seconds(send_in):
                 return Expectation(
                     "sms/create/loose-type",

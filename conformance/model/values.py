@@ -28,6 +28,7 @@ __all__ = [
     "is_number",
     "loose_phone",
     "loose_seconds",
+    "numeric_string",
     "nothing_to_send",
     "odd_date",
     "open_fields",
@@ -246,15 +247,20 @@ def with_text_forms(texts: tuple[Any, ...]) -> tuple[Any, ...]:
 def loose_seconds(value: Any) -> bool:
     """True for a send_in a server may read as seconds or refuse (audit C11): a bool (an int
     to Python), ``""`` (as absent) or a numeric string (``"5"``, as a form field)."""
-    if isinstance(value, bool) or value == "":
-        return True
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return False
-        return value.strip() == value and value.lower() not in ("nan", "inf", "-inf", "infinity")
-    return False
+    return isinstance(value, bool) or value == "" or numeric_string(value) is not None
+
+
+def numeric_string(value: Any) -> float | None:
+    """The number a string of a finite number spells (``"75"``, ``"5.5"``), as a server that
+    reads a form field would read it (open point send-in-numeric-string); None for any
+    other value."""
+    if not isinstance(value, str) or value.strip() != value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def is_number(value: Any) -> TypeGuard[int | float]:

@@ -67,6 +67,9 @@ _ALL = (
           "send_in = 59 is refused on create (the bound is checked as send_in < 59)", 1),
     Fault("send-in-non-numeric-ignored", "sms/create/send-in-invalid-type",
           "a send_in that is no number (a word, a list, an object) is ignored, not refused", 2),
+    Fault("send-in-string-unchecked", "sms/create/send-in-below-60",
+          "a send_in that spells a number (\"75\") is read as seconds without the check "
+          "that it is under 60", 2),
     Fault("scheduled-without-date-accepted", "sms/create/scheduled-requires-date-scheduled",
           "a scheduled create without date_scheduled (or with null) is accepted", 2),
     Fault("external-local-phone-accepted", "sms/create/local-phone-internal",

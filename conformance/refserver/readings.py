@@ -37,6 +37,7 @@ SERVED: dict[str, frozenset[str]] = {
     "attachment-url": frozenset({"as-given", "rehosted"}),
     "text-normalisation": frozenset({"as-given", "nfc"}),
     "send-in-negative": frozenset({"reject", "as-zero"}),
+    "send-in-numeric-string": frozenset({"reject", "as-seconds"}),
     "not-found-body": frozenset({"json-error", "html"}),
     "error-body-shape": frozenset({"field-errors", "error-message"}),
     "limit-over-maximum": frozenset({"reject", "clamp"}),

@@ -120,6 +120,17 @@ def date_value(body: Mapping[str, Any], field: str, tz: Any) -> datetime | None:
     return parsed
 
 
+def _spelled_number(value: Any) -> float | None:
+    """The finite number a string spells (``"30"``, ``"5.5"``), as a form field is read."""
+    if not isinstance(value, str) or value.strip() != value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def send_in_value(
     body: Mapping[str, Any],
     *,
@@ -132,17 +143,24 @@ def send_in_value(
     negative one too, unless ``readings`` take the ``send-in-negative`` open point as
     ``as-zero`` (then it is 0: sent at once). A fraction of a second (5.5) is kept, cut to
     whole seconds or refused, as ``readings`` take the ``send-in-fraction`` open point.
-    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused`` and
-    ``send-in-non-numeric-ignored``.
+    A string that spells a number (``"30"``) is refused too, or read as that number when
+    ``readings`` take the ``send-in-numeric-string`` open point as ``as-seconds``.
+    ``faults`` may switch on ``send-in-60-accepted``, ``send-in-59-refused``,
+    ``send-in-non-numeric-ignored`` and ``send-in-string-unchecked``.
     """
     value = body.get("send_in")
     if value is None:
         return 0.0
+    readings = readings if readings is not None else Readings()
+    spelled = _spelled_number(value)
+    if spelled is not None and "send-in-string-unchecked" in faults:
+        return max(0.0, spelled)
+    if spelled is not None and readings["send-in-numeric-string"] == "as-seconds":
+        value = spelled  # read as a form field is: then judged as the number it spells
     if isinstance(value, bool) or not isinstance(value, int | float):
         if "send-in-non-numeric-ignored" in faults:
             return 0.0
         raise ValidationFailed("send_in", "Must be a number of seconds.")
-    readings = readings if readings is not None else Readings()
     if math.isfinite(value) and value < 0 and readings["send-in-negative"] == "as-zero":
         return 0.0
     limit = 59 if "send-in-59-refused" in faults else 60

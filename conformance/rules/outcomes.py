@@ -134,6 +134,8 @@ def _boundary(step: Step, rule: str) -> str | None:
         send_in = request.get("send_in")
         if type(send_in) is int and send_in in SEND_IN_EDGES[rule]:
             return f"send_in={send_in}"
+        if rule == "sms/create/send-in-below-60" and isinstance(send_in, str):
+            return "send_in a string that spells 60 or more"
     if rule in CANCELS and record is not None and in_last_second(record, step):
         return "a cancel in the last second before due"
     if rule == "sms/create/scheduled-requires-date-scheduled" and request.get("status") == (

@@ -378,6 +378,7 @@ SCENARIOS = {
     "send-in-60-accepted": _create_code(status="outbox", send_in=60),
     "send-in-59-refused": _create_code(status="outbox", send_in=59),
     "send-in-non-numeric-ignored": _create_code(status="outbox", send_in="ten"),
+    "send-in-string-unchecked": _create_code(status="outbox", send_in="75"),
     "scheduled-without-date-accepted": _create_code(status="scheduled"),
     "external-local-phone-accepted": _create_code(status="outbox", local_phone="+14151231230"),
     "unknown-local-phone-accepted": _create_code(status="outbox", local_phone="+14155550000"),

@@ -169,3 +169,33 @@ def test_send_in_bounds_other_than_negative_are_the_same_under_either_reading(se
     sms = create(client, status="outbox", send_in=59)
     clock.advance(58)
     assert read(client, sms)["status"] == "outbox"
+
+
+# -- send-in-numeric-string ---------------------------------------------------------------
+
+
+def test_send_in_numeric_string_reject_refuses_a_string_that_spells_seconds(serve):
+    client, _ = serve("send-in-numeric-string", "reject")
+    for spelled in ("5", "30.0", "75"):
+        body = {"status": "outbox", "local_phone": LOCAL, "text": "hi", "send_in": spelled}
+        response = client.post("activity/sms/", json=body)
+        assert response.status_code == 400 and "send_in" in response.json()["field-errors"]
+
+
+def test_send_in_numeric_string_as_seconds_delays_by_the_seconds_it_spells(serve):
+    client, clock = serve("send-in-numeric-string", "as-seconds")
+    sms = create(client, status="outbox", send_in="30")
+    clock.advance(29)
+    assert read(client, sms)["status"] == "outbox"
+    clock.advance(2)
+    assert read(client, sms)["status"] == "sent"
+
+
+@pytest.mark.parametrize("alternative", ["reject", "as-seconds"])
+def test_send_in_spelling_60_or_more_or_no_number_is_refused_under_either_reading(
+    serve, alternative
+):
+    client, _ = serve("send-in-numeric-string", alternative)
+    for refused in ("60", "75.5", "1e3", "ten", " 5", "nan", "inf"):
+        body = {"status": "outbox", "local_phone": LOCAL, "text": "hi", "send_in": refused}
+        assert client.post("activity/sms/", json=body).status_code == 400, refused
