@@ -273,6 +273,7 @@ def test_self_test_on_chosen_faults_writes_its_kill_matrix(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "caught_under_other_readings=2" in result.output
+    assert "create-answers-201 (seed 1): caught by" in result.output  # a line per run, as it ends
     matrix = json.loads((tmp_path / "selftest.json").read_text())
     assert matrix["summary"]["caught_under_other_readings"] == 2
     assert matrix["summary"]["kill_rate"] == 1.0

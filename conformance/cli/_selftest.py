@@ -122,11 +122,16 @@ def self_test(
             len(kill_seeds or (1,)) + (1 if faults_under_readings else 0)
         )
         total += sum(len(seeds) if len(chosen) == 1 else 1 for chosen in readings)
+        done = 0
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("self-test", total=total)
 
-            def advance(_outcome: object) -> None:
+            def advance(outcome: object) -> None:
+                nonlocal done
+                done += 1
                 progress.advance(task)
+                if not console.is_terminal:  # a log (CI): a line per run, as it ends
+                    console.print(f"[{done}/{total}] {_one_line(outcome)}", highlight=False)
 
             report = run_self_test(
                 profile=PROFILES[profile],
@@ -290,3 +295,19 @@ def _schema_cell(rules: tuple[str, ...] | None) -> str:
     if rules is None:
         return "-"
     return ", ".join(rules) if rules else "no"
+
+
+def _one_line(outcome: object) -> str:
+    """A finished run of the self-test, in a line of a log."""
+    from conformance.selftest.report import CleanRun, Kill
+
+    if isinstance(outcome, Kill):
+        under = f" under {' '.join(outcome.readings)}" if outcome.readings else ""
+        verdict = f"caught by {outcome.rule}" if outcome.caught else "MISSED"
+        return f"{outcome.fault} (seed {outcome.seed}{under}): {verdict}, {outcome.seconds:.1f} s"
+    if isinstance(outcome, CleanRun):
+        under = f" under {' '.join(outcome.readings)}" if outcome.readings else ""
+        return (
+            f"clean server (seed {outcome.seed}{under}): {outcome.verdict}, {outcome.seconds:.1f} s"
+        )
+    return str(outcome)
