@@ -479,3 +479,43 @@ def test_an_asyncio_without_its_running_loop_setter_fails_loudly(monkeypatch):
             pass
     finally:
         loop.close()
+
+
+# -- Hypothesis: the per-class setup of a state machine ----------------------------------------
+
+
+def test_canary_hypothesis_keeps_every_state_machine_class_that_ran_until_it_is_forgotten():
+    from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+    class Machine(RuleBasedStateMachine):
+        @rule()
+        def step(self):
+            pass
+
+    run_state_machine_as_test(
+        Machine, settings=settings(max_examples=1, stateful_step_count=1, database=None)
+    )
+    per_class = RuleBasedStateMachine._setup_state_per_class
+    assert Machine in per_class, "Hypothesis no longer keeps _setup_state_per_class"
+    compat.forget_machine_class(Machine)
+    assert Machine not in per_class
+
+
+def test_a_run_leaves_no_state_machine_class_behind():
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    from conformance.engine import run_target
+    from conformance.profiles import Profile
+    from conformance.target import embedded_target
+
+    before = len(RuleBasedStateMachine._setup_state_per_class)
+    run_target(embedded_target(), profile=Profile("tiny", 2, 3, 1), seed_value=1)
+    assert len(RuleBasedStateMachine._setup_state_per_class) == before
+
+
+def test_forgetting_fails_loudly_when_hypothesis_moves_its_record(monkeypatch):
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    monkeypatch.delattr(RuleBasedStateMachine, "_setup_state_per_class")
+    with pytest.raises(compat.UpstreamChanged, match="_setup_state_per_class"):
+        compat.forget_machine_class(RuleBasedStateMachine)

@@ -921,3 +921,20 @@ def test_a_cancel_with_an_edit_of_an_sms_that_may_be_sent_names_no_reading_when_
         None,
         (None, None),
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "tz_offset", "between"),
+    [
+        ("2026-03-02", "13", True),  # 11:00 UTC on the 1st <= noon < midnight UTC on the 2nd
+        ("2026-03-01", "-11.5", False),  # 11:30 UTC on the 1st: both before noon
+        ("2026-03-01", "-12.5", True),  # 12:30 UTC on the 1st: after noon, UTC before it
+        ("2026-03-02", "0", False),
+        ("2026-03-02T00:00:00", "13", False),  # not a bare date
+    ],
+)
+def test_a_bare_date_falls_either_side_of_a_moment_when_its_midnights_do(value, tz_offset, between):
+    from conformance.model import between_midnights
+
+    noon = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert between_midnights(value, tz_offset, noon) is between

@@ -14,6 +14,9 @@ The touches, and who uses them:
   ``_get_local_constants`` and ``CONSTANTS_CACHE``; ``internal.constants_ast`` and
   ``internal.conjecture.floats``): :func:`pinned_local_constants` and
   :func:`constants_of_modules`, for the engine's "one seed, one run".
+- Hypothesis's record of every state machine class that ran
+  (``RuleBasedStateMachine._setup_state_per_class``): :func:`forget_machine_class`, which
+  the engine calls after each round so that a run's state is freed with it.
 - schemathesis's constants extracted from an in-process app
   (``schemathesis.python._constants``: ``orchestrator.extract_all``, ``pool.ConstantsPool``,
   ``ConstantEntry`` and ``Origin``): :func:`pinned_app_constants`, :func:`app_constants_pool`
@@ -69,6 +72,7 @@ from conformance.compat.httpx import basic_authorization as basic_authorization
 from conformance.compat.httpx import transport_of as transport_of
 from conformance.compat.hypothesis import constants_of_lists as constants_of_lists
 from conformance.compat.hypothesis import constants_of_modules as constants_of_modules
+from conformance.compat.hypothesis import forget_machine_class as forget_machine_class
 from conformance.compat.hypothesis import pinned_local_constants as pinned_local_constants
 from conformance.compat.schemathesis import SEED_POOL_FROM_BASIC_AUTH as SEED_POOL_FROM_BASIC_AUTH
 from conformance.compat.schemathesis import AppConstants as AppConstants
@@ -90,6 +94,7 @@ __all__ = [
     "builtin_check",
     "constants_of_lists",
     "constants_of_modules",
+    "forget_machine_class",
     "no_basic_auth_seeding",
     "pinned_app_constants",
     "pinned_local_constants",

@@ -1,5 +1,5 @@
-"""Hypothesis's insides the suite relies on: the local-constants pool (see
-:mod:`conformance.compat`).
+"""Hypothesis's insides the suite relies on: the local-constants pool and the per-class setup
+of a state machine (see :mod:`conformance.compat`).
 """
 
 from __future__ import annotations
@@ -91,3 +91,28 @@ def constants_of_modules(modules: Iterable[ModuleType]) -> Any:
     for module in modules:
         pool = pool | constants_from_module(module)
     return pool
+
+
+# -- Hypothesis: the per-class setup of a state machine ----------------------------------------
+
+
+def forget_machine_class(machine_class: type) -> None:
+    """Drop what Hypothesis keeps of ``machine_class`` once its run is over.
+
+    ``RuleBasedStateMachine._setup_state_per_class`` (a class-level dict, never emptied)
+    maps every state machine class that ever ran to its rules. The engine builds a class per
+    run (:func:`conformance.machine.build_machine`) that holds the run's state, every
+    exchange of the run included: without this, each run stays in memory for the life of
+    the process (a self-test worker grew to 5 GB).
+
+    Raises :class:`UpstreamChanged` if the dict is gone."""
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    per_class = getattr(RuleBasedStateMachine, "_setup_state_per_class", None)
+    if not isinstance(per_class, dict):
+        raise _changed(
+            "hypothesis",
+            "RuleBasedStateMachine._setup_state_per_class is gone, so each run's state "
+            "machine class (and the run it holds) may be kept for the life of the process",
+        )
+    per_class.pop(machine_class, None)

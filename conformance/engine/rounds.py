@@ -12,7 +12,7 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.catalogue import CATALOGUE
-from conformance.compat import pinned_local_constants
+from conformance.compat import forget_machine_class, pinned_local_constants
 from conformance.constant_pool import frozen_pool
 from conformance.events import Event
 from conformance.explain import explain
@@ -169,6 +169,8 @@ def _rounds_of(state: RunState, *, base_seed: int | None = None, examples: int =
             )
             state.on_event(Event("flaky", state.flaky))
             return
+        finally:
+            forget_machine_class(machine)  # else Hypothesis keeps the class, and the run
 
 
 def _is_a_finding(error: BaseException) -> bool:

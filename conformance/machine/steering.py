@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -22,8 +23,10 @@ from hypothesis.stateful import rule
 
 import strategies as sms_st
 from conformance.machine.base import STRATEGY_NOW
+from conformance.machine.lists import TZ_OFFSETS
 from conformance.machine.operations import Operations
-from conformance.model import SENDING
+from conformance.model import SENDING, between_midnights
+from conformance.rules.lists import BETWEEN_MIDNIGHTS
 
 Act = Callable[[Any, st.DataObject], None]
 
@@ -245,6 +248,36 @@ def _exactly_at_a_date(kind: str, op: str) -> Act:
     return act
 
 
+def _between_midnights(kind: str) -> Act:
+    """A list by a bare date whose local midnight (at an ``x-tz-offset`` of
+    :data:`TZ_OFFSETS`) and UTC midnight fall either side of one of the run's own SMS, on
+    its lead: listed or not as the date is read at the offset or in UTC."""
+
+    def act(machine: Any, data: st.DataObject) -> None:
+        if not machine._on_own_leads(kind):
+            lead_id, contact_id = machine.fixtures.leads[-1]
+            draft = _body_with_status("draft", settled=True)(machine, data)
+            machine._create({**draft, "lead_id": lead_id, "contact_id": contact_id})
+        dated = machine._on_own_leads(kind)
+        if not dated:
+            return
+        record = data.draw(st.sampled_from(dated), label="at")
+        moment = getattr(record, kind)
+        days = [(moment.date() + timedelta(days=delta)).isoformat() for delta in (-1, 0, 1)]
+        straddling = [
+            (day, offset)
+            for offset in TZ_OFFSETS
+            for day in days
+            if between_midnights(day, offset, moment)
+        ]
+        day, offset = data.draw(st.sampled_from(straddling), label="bare date")
+        op = data.draw(st.sampled_from(["gte", "lt"]), label="op")
+        params = {"lead_id": record.written["lead_id"], f"{kind}__{op}": day}
+        machine._list(machine._scoped(params), offset)
+
+    return act
+
+
 #: Aims only a coverage top-up round takes (:func:`aims_for`): the boundaries a run may
 #: miss on some seeds, and those no round draws (a send_in spelled as a string). Apart
 #: from :data:`AIMS`, so that the rounds' draws stay as they were.
@@ -265,6 +298,10 @@ TOP_UP_AIMS: tuple[Aim, ...] = (
             ("activity_at", "sms/list/filter-activity-at"),
         )
         for op in ("gt", "lt", "gte", "lte")
+    ),
+    *(
+        Aim("sms/list/filter-bare-date", BETWEEN_MIDNIGHTS, _between_midnights(kind), False)
+        for kind in ("date_created", "activity_at")
     ),
 )
 

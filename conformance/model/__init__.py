@@ -39,6 +39,7 @@ from conformance.model.records import Expectation, LostCreate, NotBefore, SmsRec
 from conformance.model.timing import (
     TimeWindow,
     Timing,
+    between_midnights,
     floor_ms,
     parse_filter_datetime,
     same_millisecond,
@@ -72,6 +73,7 @@ __all__ = [
     "match",
     "match_by_reading",
     "parse_datetime",
+    "between_midnights",
     "parse_filter_datetime",
     "parse_tz_offset",
     "readings_shown",

@@ -12,6 +12,7 @@ __all__ = [
     "NEVER",
     "TimeWindow",
     "Timing",
+    "between_midnights",
     "floor_ms",
     "is_past",
     "parse_filter_datetime",
@@ -42,6 +43,19 @@ def parse_filter_datetime(value: str, tz_offset: str | None) -> datetime:
     if moment is None:
         raise ValueError(f"not a date: {value!r}")
     return moment
+
+
+def between_midnights(value: str, tz_offset: str | None, moment: datetime) -> bool:
+    """True when ``value``, a bare date, names a local midnight (at ``tz_offset``) and a UTC
+    midnight that fall either side of ``moment``: a filter bound there lists the SMS of that
+    moment or not, as the bare date is read at the offset or in UTC."""
+    if "T" in value:
+        return False
+    try:
+        local, utc = parse_filter_datetime(value, tz_offset), parse_filter_datetime(value, None)
+    except ValueError:
+        return False
+    return min(local, utc) <= moment < max(local, utc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from conformance.model import (
     SENDING,
     ListExpectation,
     SmsRecord,
+    between_midnights,
     match,
     parse_filter_datetime,
 )
@@ -126,6 +127,9 @@ def a_page_holds_exactly_the_matching_sms(step: Step) -> Iterator[Finding]:
 
 
 BOUND_OPS = ("gt", "lt", "gte", "lte")
+#: The boundary of sms/list/filter-bare-date where reading the date at x-tz-offset or in UTC
+#: tells apart: an SMS between its local and its UTC midnight.
+BETWEEN_MIDNIGHTS = "a bare date whose local and UTC midnights fall either side of an SMS"
 
 
 def _edges(step: Step) -> dict[str, str]:
@@ -148,6 +152,25 @@ def _edges(step: Step) -> dict[str, str]:
             continue
         if any(getattr(record, kind) == moment for record in step.model.records.values()):
             edges[rule] = f"__{op} exactly at an SMS's date"
+    limit = params.get("_limit", "100")
+    # One page holds every SMS the run knows: an SMS between midnights is on it.
+    whole = (
+        params.get("_skip", "0") == "0" and limit.isdigit() and int(limit) > len(step.model.records)
+    )
+    for name, value in params.items() if whole else ():
+        kind = name.rpartition("__")[0]
+        filters = {key: v for key, v in params.items() if key[0] != "_"}
+        others = {key: v for key, v in filters.items() if key != name}
+        window, timing = step.window, step.model.timing
+        if kind in ("date_created", "activity_at") and any(
+            (moment := getattr(record, kind)) is not None
+            and between_midnights(value, step.tz_offset, moment)
+            and match(record, others, step.tz_offset, window, timing)
+            # whether it is listed is settled (not so for __gt/__lte: bare-date-filter)
+            and match(record, filters, step.tz_offset, window, timing) is not None
+            for record in step.model.records.values()
+        ):
+            edges["sms/list/filter-bare-date"] = BETWEEN_MIDNIGHTS
     if len([sms_id for sms_id in params.get("id__in", "").split(",") if sms_id]) == 1:
         edges["sms/list/filter-id-in"] = "one id"
     if "_fields" in params and len(set(params["_fields"].split(",")) - {"id"}) <= 1:

@@ -69,3 +69,10 @@ def test_a_target_whose_reads_lag_fails_without_a_settle_window_and_passes_with_
     assert settled.verdict == "pass"
     (point,) = [p for p in settled.open_points if p.id == "visibility"]
     assert set(point.readings) == {"eventual"}
+
+
+def test_an_embedded_server_whose_reads_lag_gets_a_settle_window_unless_one_is_given():
+    from conformance.engine import default_settle
+
+    assert default_settle(embedded_target()) == 0.0
+    assert default_settle(embedded_target(readings={"visibility": "eventual"})) == REMOTE_SETTLE

@@ -405,3 +405,32 @@ def test_a_limit_just_over_the_default_reaches_that_boundary(limit, boundary):
 
     step = list_step(model_of(), {**LEAD, "_limit": limit}, {"error": "too large"}, code=400)
     assert [f.boundary for f in large_limit_is_observed(step)] == [boundary]
+
+
+BETWEEN = "a bare date whose local and UTC midnights fall either side of an SMS"
+
+
+def test_a_bare_date_whose_midnights_fall_either_side_of_an_sms_reaches_that_boundary():
+    """At +13, 2026-03-02 starts at 11:00 UTC on the 1st, before the SMS at noon; in UTC it
+    starts after it."""
+    step = listed({"date_created__gte": "2026-03-02"}, "13", ["acti_noon"])
+    assert edges_of(step)["sms/list/filter-bare-date"] == BETWEEN
+
+
+def test_an_sms_between_the_midnights_left_out_breaks_the_bare_date_rule():
+    step = listed({"date_created__gte": "2026-03-02"}, "13", [])
+    assert violated(step) == ["sms/list/filter-bare-date"]
+
+
+@pytest.mark.parametrize(
+    ("params", "tz_offset"),
+    [
+        ({"date_created__gte": "2026-03-02"}, "0"),  # one midnight
+        ({"date_created__gte": "2026-03-01"}, "13"),  # both before noon
+        ({"date_created__gt": "2026-03-02"}, "13"),  # listed or not by bare-date-filter
+        ({"date_created__gte": "2026-03-02", "_skip": "1"}, "13"),  # the SMS may be off the page
+    ],
+)
+def test_a_bare_date_that_cannot_tell_the_midnights_apart_reaches_no_boundary(params, tz_offset):
+    step = listed(params, tz_offset, [])
+    assert "sms/list/filter-bare-date" not in edges_of(step)
