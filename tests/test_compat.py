@@ -519,3 +519,16 @@ def test_forgetting_fails_loudly_when_hypothesis_moves_its_record(monkeypatch):
     monkeypatch.delattr(RuleBasedStateMachine, "_setup_state_per_class")
     with pytest.raises(compat.UpstreamChanged, match="_setup_state_per_class"):
         compat.forget_machine_class(RuleBasedStateMachine)
+
+
+# -- CPython 3.11: ast.parse in two threads at once --------------------------------------------
+
+
+def test_within_the_block_ast_parse_is_serialised_and_after_it_is_the_plain_one_again():
+    import ast
+
+    plain = ast.parse
+    with compat.serialised_ast_parse(), compat.serialised_ast_parse():
+        assert ast.parse is not plain
+        assert isinstance(ast.parse("x = 1"), ast.Module)
+    assert ast.parse is plain

@@ -34,6 +34,8 @@ The touches, and who uses them:
 - asyncio's setting of a thread's running loop (``asyncio.events._get_running_loop`` and
   ``_set_running_loop``): :func:`running_loop`, which the in-process transport
   (:mod:`conformance.transport`) uses while it steps an app's coroutine by hand.
+- CPython 3.11's ``ast.parse``, not safe in two threads at once: :func:`serialised_ast_parse`,
+  which the engine holds while parallel workers run.
 - httpx's client transport (``httpx.Client._transport``): :func:`transport_of`, which the
   client uses to recognise an in-process target.
 - There is no private touch for the Basic ``Authorization`` header any more. It was
@@ -67,6 +69,7 @@ from __future__ import annotations
 
 from conformance.compat._upstream import WRITTEN_AGAINST as WRITTEN_AGAINST
 from conformance.compat._upstream import UpstreamChanged as UpstreamChanged
+from conformance.compat.ast import serialised_ast_parse as serialised_ast_parse
 from conformance.compat.asyncio import running_loop as running_loop
 from conformance.compat.httpx import basic_authorization as basic_authorization
 from conformance.compat.httpx import transport_of as transport_of
@@ -100,5 +103,6 @@ __all__ = [
     "pinned_local_constants",
     "responses_to_requests_made_for",
     "running_loop",
+    "serialised_ast_parse",
     "transport_of",
 ]

@@ -30,6 +30,7 @@ from typing import Any
 
 from conformance.catalogue import CATALOGUE
 from conformance.client import BudgetExhausted, Interrupted, RunAborted, TimeBudgetExhausted
+from conformance.compat import serialised_ast_parse
 from conformance.engine.endings import (
     _cleanup_command,
     _close,
@@ -255,7 +256,9 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
             state.phase = "the coverage top-up"
             top_up(state)
         # Looking further only pays while the profile still wants more failures.
-        if len(crew) > 1 and len(state.failures) < profile.max_failures:
+        if any(worker.schema for worker in crew):
+            pass  # the schema worker ran the schema phase and the probe alongside
+        elif len(crew) > 1 and len(state.failures) < profile.max_failures:
             # With workers, the probe runs on worker 1's target while the schema phase runs
             # on worker 0's: each on a target (a server, on the embedded one) of its own.
             state.phase = "the schema phase"
@@ -265,13 +268,7 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
             state.phase = "the schema phase"
             _schema_phase(state)
         if not crew and len(state.failures) < profile.max_failures:
-            state.phase = "the default-limit probe"
-            failed = {failure.rule for failure in state.failures}
-            state.failures.extend(
-                f
-                for f in probe_default_limit(target, state.tally, state.settle)
-                if f.rule not in failed
-            )
+            _default_limit_probe(state)
         if state.races is not None:
             state.phase = "the races"
             _races(state)
@@ -284,24 +281,44 @@ def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[a
             state.failures.extend(f for f in ledger.failures if f.rule not in failed)
 
 
+def _default_limit_probe(state: RunState) -> None:
+    state.phase = "the default-limit probe"
+    failed = {failure.rule for failure in state.failures}
+    state.failures.extend(
+        f
+        for f in probe_default_limit(state.target, state.tally, state.settle)
+        if f.rule not in failed
+    )
+
+
 def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
-    """The state machine in every worker at once; their findings merged into ``state``,
-    whatever stopped them."""
+    """The state machine in every worker at once (the schema phase and the default-limit
+    probe in the schema worker, if any); their findings merged into ``state``, whatever
+    stopped them."""
+    schema_states = [worker.state for worker in crew if worker.schema]
+    machines = len(crew) - len(schema_states)
 
     def work(worker_state: RunState) -> None:
         if worker_state is not state:
             worker_state.target.discover()  # its own leads (worker 0's are found already)
             worker_state.phase = "the state machine"
+        if any(worker_state is schema for schema in schema_states):
+            worker_state.phase = "the schema phase"
+            _schema_phase(worker_state, workers=machines)
+            _default_limit_probe(worker_state)
+            return
         _rounds_of(worker_state)
 
     plain = state.on_event
     state.on_event = told(plain, 0)
     try:
-        with _one_run_per_seed():
+        # Pinned around every thread: each pins the same pool in turn, and one that ends
+        # first must not unpin it for the others.
+        with _one_run_per_seed(), serialised_ast_parse():
             run_workers(crew, work)
     finally:
         state.on_event = plain
-        merge(state, crew, len(crew))
+        merge(state, crew, machines)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ def recorded(target):
 
 def test_two_workers_pass_the_clean_reference_server_on_the_quick_profile():
     report = run_target(embedded_target(), profile=QUICK, seed_value=3, workers=2, strict=True)
-    assert (report.verdict, report.failures) == ("pass", [])
+    assert (report.verdict, report.failures) == ("pass", []), report.reason
     # the examples are shared out: together about the profile's, not twice as many
     assert QUICK.max_examples <= report.stats.examples < 2 * QUICK.max_examples
 
@@ -95,10 +95,10 @@ def test_on_the_embedded_server_each_worker_has_a_server_and_a_clock_of_its_own(
     workers = spawn_workers(RunState(target, QUICK, 1), 3, lambda event: None)
     servers = {id(w.state.target.server) for w in workers}
     clocks = {id(w.state.target.clock) for w in workers}
-    assert len(servers) == len(clocks) == 3
+    assert len(servers) == len(clocks) == 4  # three state machines and the schema worker
     crew = target.api.crew
     assert crew is not None and not crew.shared_rate_limit
-    assert [w.state.target.api.crew for w in workers] == [crew] * 3
+    assert [w.state.target.api.crew for w in workers] == [crew] * 4
     for worker in workers:
         worker.state.target.close()
 
@@ -109,3 +109,30 @@ def test_the_request_budget_is_the_runs_and_spending_it_stops_every_worker():
     assert "the request budget of 300 is spent" in report.reason
     # every worker counted against one budget (clean-up's DELETEs are exempt)
     assert 300 <= report.stats.requests < 400
+
+
+def test_beside_the_state_machines_a_schema_worker_runs_the_whole_schema_phase():
+    workers = spawn_workers(RunState(embedded_target(), QUICK, 1), 2, lambda event: None)
+    assert [w.schema for w in workers] == [False, False, True]
+    schema = workers[-1].state
+    assert (schema.profile, schema.seed) == (QUICK, 1)  # the run's schema phase, whole
+    for worker in workers:
+        worker.state.target.close()
+
+
+def test_with_the_leads_named_the_workers_share_them_and_no_schema_worker_runs_beside():
+    given = GivenFixtures(lead_ids=("lead_1", "lead_2"))
+    workers = spawn_workers(RunState(embedded_target(given=given), QUICK, 1), 2, lambda event: None)
+    assert [w.schema for w in workers] == [False, False]
+    for worker in workers:
+        worker.state.target.close()
+
+
+def test_the_schema_phase_of_a_run_with_workers_is_the_schema_workers_and_is_counted():
+    events = []
+    report = run_target(
+        embedded_target(), profile=QUICK, seed_value=3, workers=2, on_event=events.append
+    )
+    assert any(e.detail == "worker 2: schema phase (schemathesis)" for e in events)
+    [judged] = [r.checked for r in report.rules if r.id == "protocol/documented-status-code"]
+    assert judged > 0  # only the schema phase judges it
