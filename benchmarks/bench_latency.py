@@ -108,6 +108,72 @@ def one_run(
     return figures
 
 
+def served_run(
+    *, latency: float, workers: int, seed: int, fault: str | None = None, profile: str = "ci"
+) -> dict:
+    """One run as a user makes it against a distant server: ``sms-conformance serve
+    --latency`` in a process of its own (real time, its own CPU), and ``sms-conformance run
+    --base-url ... --allow-send --workers N`` in another; with ``fault``, the run is stopped
+    (Ctrl-C) once it reports the variant's rule broken."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    cli = [sys.executable, "-m", "conformance.cli"]
+    serve = [*cli, "serve", "--port", "0", "--latency", str(latency)]
+    server = subprocess.Popen(
+        [*serve, *(["--fault", fault] if fault else [])], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        url = re.search(r"http://\S+/api/v1", server.stdout.readline()).group(0)  # type: ignore[union-attr]
+        rule = FAULTS[fault].rule if fault else None
+        with tempfile.TemporaryDirectory() as reports:
+            started = time.monotonic()
+            run = subprocess.Popen(
+                [*cli, "run", "--base-url", url, "--api-key", "ref-key-org-a",
+                 "--second-api-key", "ref-key-org-b", "--oauth-token", "ref-oauth-org-a",
+                 "--allow-send", "--profile", profile, "--seed", str(seed),
+                 "--workers", str(workers), "--report-dir", reports],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env={**os.environ, "CLOSE_API_URL": ""},
+            )  # fmt: skip
+            marks: dict[str, float] = {}
+            assert run.stdout is not None
+            for line in run.stdout:
+                now = round(time.monotonic() - started, 1)
+                if "schema phase" in line:
+                    marks.setdefault("schema_phase_at", now)
+                if rule and line.startswith("[violated]") and f" {rule}:" in line:
+                    marks.setdefault("caught_at", now)
+                    run.send_signal(signal.SIGINT)  # caught: the rest is not measured
+            run.wait()
+            wall = time.monotonic() - started
+            with open(os.path.join(reports, "report.json")) as written:
+                report = json.load(written)
+    finally:
+        server.terminate()
+        server.wait()
+    figures = {
+        "mode": "served",
+        "profile": profile,
+        "workers": workers,
+        "latency": latency,
+        "fault": fault,
+        "verdict": report["verdict"],
+        "wall_s": round(wall, 1),
+        "requests": report["stats"]["requests"],
+        "requests_per_s": round(report["stats"]["requests"] / wall, 1),
+        **marks,
+    }
+    if fault:
+        figures["caught"] = "caught_at" in marks
+    return figures
+
+
 def _watch_for(rule: str, started: float, marks: dict[str, float]) -> None:
     """Note in ``marks["seen_at"]`` when a step first breaks ``rule`` (before shrinking)."""
     import conformance.machine.base as base
@@ -131,19 +197,34 @@ def main() -> None:
     parser.add_argument("--profile", default="ci", choices=sorted(PROFILES))
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--only-faults", action="store_true")
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="serve the reference server in a process of its own (sms-conformance serve "
+        "--latency) and run the CLI against it, as a user does",
+    )
     args = parser.parse_args()
     results = []
     if not args.only_faults:
         for workers in args.workers or [1, 4, 8]:
             cap = args.single_cap if workers == 1 else None
-            figures = one_run(
-                latency=args.latency, workers=workers, seed=args.seed, cap=cap, profile=args.profile
-            )
+            if args.served:
+                figures = served_run(
+                    latency=args.latency, workers=workers, seed=args.seed, profile=args.profile
+                )
+            else:
+                figures = one_run(
+                    latency=args.latency,
+                    workers=workers,
+                    seed=args.seed,
+                    cap=cap,
+                    profile=args.profile,
+                )
             print(json.dumps(figures), flush=True)
             results.append(figures)
     if not args.no_faults:
         for fault in SAMPLE:
-            figures = one_run(
+            figures = (served_run if args.served else one_run)(
                 latency=args.latency,
                 workers=args.fault_workers,
                 seed=args.seed,

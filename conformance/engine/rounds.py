@@ -147,13 +147,16 @@ def _rounds_of(state: RunState, *, base_seed: int | None = None, examples: int =
                 _record_violation(state, seen[0], note=note)
                 continue
             api = state.target.api
-            if api.transient or api.rate_limited:
-                # Noise (429s, 502-504s, lost answers) changed what the model knows between
-                # an example and its replay. Every answer judged so far held; noise is
-                # never a violation, nor a reason to call the run inconclusive.
+            if api.transient or api.rate_limited or not state.target.clock_can_jump:
+                # Noise (429s, 502-504s, lost answers), or a real clock (an SMS sent between
+                # an example and its replay, at another moment under another load), changed
+                # what the model knows between an example and its replay. Every answer
+                # judged so far held; neither is a violation, nor a reason to call the run
+                # inconclusive.
                 restarts += 1
+                cause = "noise" if api.transient or api.rate_limited else "the real clock"
                 note = (
-                    f"noise made an example's replay take another path {restarts} time(s); "
+                    f"{cause} made an example's replay take another path {restarts} time(s); "
                     "the state machine started afresh"
                 )
                 state.notes[:] = [note]

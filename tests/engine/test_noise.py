@@ -219,3 +219,40 @@ def test_a_create_the_docs_say_must_be_accepted_still_throttled_after_the_waits_
     assert tries["left"] == 0 and target.api.rate_limited == 6
     assert not session.tally.failed  # nor any rule counted failed
     assert "sms/create/status-draft" not in session.tally.passed  # not judged at all
+
+
+def _flaky_once(monkeypatch) -> list[int]:
+    """The first round's state machine ends as Hypothesis does when an example's replay
+    drew otherwise than its first run; the rounds after run as usual."""
+    from hypothesis.errors import FlakyStrategyDefinition
+
+    import conformance.engine.rounds as rounds
+
+    calls: list[int] = []
+    real = rounds.run_state_machine_as_test
+
+    def flaky_once(machine, settings):
+        calls.append(1)
+        if len(calls) == 1:
+            raise FlakyStrategyDefinition("Inconsistent data generation!")
+        return real(machine, settings=settings)
+
+    monkeypatch.setattr(rounds, "run_state_machine_as_test", flaky_once)
+    return calls
+
+
+def test_a_replay_a_real_clock_sent_another_way_starts_the_round_afresh(monkeypatch):
+    calls = _flaky_once(monkeypatch)
+    monkeypatch.setattr(Target, "clock_can_jump", property(lambda self: False))
+    report = run_target(embedded_target(), profile=Profile("tiny", 3, 3, 1), seed_value=1)
+    assert report.verdict == "pass", report.reason
+    assert len(calls) == 2
+
+
+def test_a_replay_that_drew_otherwise_on_a_virtual_clock_without_noise_is_inconclusive(
+    monkeypatch,
+):
+    _flaky_once(monkeypatch)
+    report = run_target(embedded_target(), profile=Profile("tiny", 3, 3, 1), seed_value=1)
+    assert report.verdict == "inconclusive"
+    assert "answered the same requests differently" in report.reason
