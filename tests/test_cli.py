@@ -570,7 +570,7 @@ def test_the_readme_says_how_long_the_test_command_takes_and_gives_the_fast_tier
     test_command = ci_command.split("&& ", 2)[-1]  # `.venv/bin/python -m pytest -n 2`
     assert test_command in readme
     prose = " ".join(readme.split())
-    assert "about 29 minutes on CI's two cores with `-n 2`" in prose
+    assert "about 32 minutes on CI's two cores with `-n 2`" in prose
     assert f'{test_command} -m "not slow"' in readme
     declared = (root / "pyproject.toml").read_text()
     assert '"slow: ' in declared  # the marker the fast tier leaves out (--strict-markers)
