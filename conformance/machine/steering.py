@@ -222,10 +222,15 @@ def _several_pages(machine: Any, data: st.DataObject) -> None:
 
 def _spelled_send_in(machine: Any, data: st.DataObject) -> None:
     """An outbox create whose send_in is a string that spells 60 or more seconds ("75"):
-    refused, read as seconds or not (open point send-in-numeric-string)."""
+    refused, read as seconds or not (open point send-in-numeric-string); then one that
+    spells fewer, which the server may take or refuse."""
     seconds = data.draw(st.one_of(st.just(60), st.integers(60, 10**4)), label="seconds")
     spelled = data.draw(st.sampled_from((str(seconds), f"{seconds}.0")), label="spelled")
     _with_status("outbox", send_in=spelled)(machine, data)
+    # And one under 60, which shows how the server reads such a string (the behaviour
+    # profile's send-in-numeric-string).
+    under = data.draw(st.integers(0, 59), label="under 60")
+    _with_status("outbox", send_in=str(under))(machine, data)
 
 
 def _exactly_at_a_date(kind: str, op: str) -> Act:

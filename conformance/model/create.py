@@ -33,6 +33,9 @@ from conformance.vocabulary import DIRECTIONS, SENDING, STATUSES
 
 __all__ = ["CreateModel"]
 
+#: What a create's answer to a send_in spelled as a number under 60 shows (accepted, refused).
+NUMERIC_STRING = ("send-in-numeric-string=as-seconds", "send-in-numeric-string=reject")
+
 
 class CreateModel:
     """The create half of :class:`conformance.model.Model` (a mixin: it reads the model's
@@ -95,6 +98,7 @@ class CreateModel:
                     None,
                     "send_in",
                     note=f"send_in = {send_in!r}: read as seconds, ignored or refused",
+                    readings=NUMERIC_STRING if spelled is not None else (None, None),
                 )
             if not is_number(send_in):
                 return Expectation("sms/create/send-in-invalid-type", False, "send_in")
