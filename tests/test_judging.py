@@ -123,7 +123,10 @@ def test_the_tally_counts_each_boundary_a_finding_reached_under_its_rule():
     )
     assert tally.checked(rule) == 3
     assert tally.reached(rule) == {"send_in=0": 0, "send_in=59": 2}  # listed order, 0 unreached
-    assert tally.reached("sms/create/send-in-below-60") == {"send_in=60": 1}
+    assert tally.reached("sms/create/send-in-below-60") == {
+        "send_in=60": 1,
+        "send_in a string that spells 60 or more": 0,
+    }
     assert tally.reached("sms/get/returns-object") == {}  # a rule that lists none
 
 
