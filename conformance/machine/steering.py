@@ -233,18 +233,24 @@ def _spelled_send_in(machine: Any, data: st.DataObject) -> None:
     _with_status("outbox", send_in=str(under))(machine, data)
 
 
+def _an_own_sms(machine: Any, data: st.DataObject, kind: str) -> Any:
+    """One of the run's own SMS with a ``kind`` date, on its lead (a draft made first when
+    there is none); None when even that draft could not be made."""
+    if not machine._on_own_leads(kind):
+        lead_id, contact_id = machine.fixtures.leads[-1]
+        draft = _body_with_status("draft", settled=True)(machine, data)
+        machine._create({**draft, "lead_id": lead_id, "contact_id": contact_id})
+    dated = machine._on_own_leads(kind)
+    return data.draw(st.sampled_from(dated), label="at") if dated else None
+
+
 def _exactly_at_a_date(kind: str, op: str) -> Act:
     """A list whose ``kind__op`` bound is exactly one of the run's own SMS's dates as the
     server showed it, on its lead (a draft made first when there is none)."""
 
     def act(machine: Any, data: st.DataObject) -> None:
-        if not machine._on_own_leads(kind):
-            lead_id, contact_id = machine.fixtures.leads[-1]
-            draft = _body_with_status("draft", settled=True)(machine, data)
-            machine._create({**draft, "lead_id": lead_id, "contact_id": contact_id})
-        dated = machine._on_own_leads(kind)
-        if dated:
-            record = data.draw(st.sampled_from(dated), label="at")
+        record = _an_own_sms(machine, data, kind)
+        if record is not None:
             bound = getattr(record, kind).isoformat()
             machine._list(
                 machine._scoped({"lead_id": record.written["lead_id"], f"{kind}__{op}": bound})
@@ -259,14 +265,9 @@ def _between_midnights(kind: str) -> Act:
     its lead: listed or not as the date is read at the offset or in UTC."""
 
     def act(machine: Any, data: st.DataObject) -> None:
-        if not machine._on_own_leads(kind):
-            lead_id, contact_id = machine.fixtures.leads[-1]
-            draft = _body_with_status("draft", settled=True)(machine, data)
-            machine._create({**draft, "lead_id": lead_id, "contact_id": contact_id})
-        dated = machine._on_own_leads(kind)
-        if not dated:
+        record = _an_own_sms(machine, data, kind)
+        if record is None:
             return
-        record = data.draw(st.sampled_from(dated), label="at")
         moment = getattr(record, kind)
         days = [(moment.date() + timedelta(days=delta)).isoformat() for delta in (-1, 0, 1)]
         straddling = [
