@@ -32,13 +32,20 @@ def format_with_offset(instant: datetime, minutes: int, *, zulu: bool = False) -
     return text
 
 
+# Built once, at import (and the instants once per pair of bounds): a strategy built afresh
+# at every draw is validated afresh, and a strategy holds no state, so sharing one draws
+# exactly what a new one would.
+_OFFSETS = st.sampled_from(OFFSET_MINUTES)
+_SPELLINGS = st.sampled_from(_UTC_SPELLINGS)
+
+
 @st.composite
-def _offset_strings(draw: st.DrawFn, low: datetime, high: datetime) -> str:
-    instant = draw(st.datetimes(min_value=low, max_value=high)).replace(tzinfo=UTC)
-    minutes = draw(st.sampled_from(OFFSET_MINUTES))
+def _offset_strings(draw: st.DrawFn, instants: SearchStrategy[datetime]) -> str:
+    instant = draw(instants).replace(tzinfo=UTC)
+    minutes = draw(_OFFSETS)
     # Drawn unconditionally: a draw only for UTC would make UTC the longer, "less
     # simple" choice sequence, and the shrinker would steer away from it.
-    zulu = draw(st.sampled_from(_UTC_SPELLINGS)) == "Z"
+    zulu = draw(_SPELLINGS) == "Z"
     return format_with_offset(instant, minutes, zulu=zulu)
 
 
@@ -66,7 +73,7 @@ def datetimes_with_offsets(
 @lru_cache(maxsize=256)
 def _offset_strings_between(low: datetime, high: datetime) -> SearchStrategy[str]:
     # Built once per pair of bounds (the engine draws against a fixed ``now``).
-    return _offset_strings(low, high)
+    return _offset_strings(st.datetimes(min_value=low, max_value=high))
 
 
 def naive_datetimes(
@@ -87,10 +94,14 @@ def naive_datetimes(
     return st.datetimes(min_value=min_value, max_value=max_value).map(datetime.isoformat)
 
 
+_HALF_HOURS = st.integers(-24, 28)  # -12:00 .. +14:00
+_TZ_SPELLINGS = st.sampled_from(("plain", "decimal", "negative-zero"))
+
+
 @st.composite
 def _tz_offset_strings(draw: st.DrawFn) -> str:
-    half_hours = draw(st.integers(-24, 28))  # -12:00 .. +14:00
-    spelling = draw(st.sampled_from(("plain", "decimal", "negative-zero")))
+    half_hours = draw(_HALF_HOURS)
+    spelling = draw(_TZ_SPELLINGS)
     hours = half_hours / 2
     if spelling == "negative-zero" and half_hours == 0:
         return "-0.0"  # the Python client's spelling of UTC

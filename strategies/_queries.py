@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -48,7 +49,10 @@ class ListQuery:
     tz_offset: str | None = None
 
 
-def _comma_joined(values: Sequence[str]) -> SearchStrategy[str]:
+@lru_cache(maxsize=256)
+def _comma_joined(values: tuple[str, ...]) -> SearchStrategy[str]:
+    # Built once per values (a strategy built afresh at every draw is validated afresh; a
+    # strategy holds no state, so sharing one draws exactly what a new one would).
     subsets = st.lists(
         st.sampled_from(values), min_size=1, max_size=min(3, len(values)), unique=True
     )
@@ -65,12 +69,19 @@ _NUDGES = st.one_of(
 )
 
 
+_STYLES = st.sampled_from(("offset", "naive", "date"))
+_OFFSETS = st.sampled_from(OFFSET_MINUTES)
+_SKIPS = st.integers(0, 20)
+_LIMITS = st.integers(1, 20)
+_TZ_OFFSET = st.none() | tz_offsets()
+
+
 @st.composite
-def _boundary_values(draw: st.DrawFn, references: tuple[datetime, ...]) -> str:
-    instant = draw(st.sampled_from(references)) + draw(_NUDGES)
-    style = draw(st.sampled_from(("offset", "naive", "date")))
+def _boundary_values(draw: st.DrawFn, references: SearchStrategy[datetime]) -> str:
+    instant = draw(references) + draw(_NUDGES)
+    style = draw(_STYLES)
     if style == "offset":
-        return format_with_offset(instant, draw(st.sampled_from(OFFSET_MINUTES)))
+        return format_with_offset(instant, draw(_OFFSETS))
     utc = instant.astimezone(UTC)
     if style == "naive":
         return utc.replace(tzinfo=None).isoformat()
@@ -115,8 +126,8 @@ def list_queries(
         "lead_id": _comma_joined(lead_ids),
         "contact_id": _comma_joined(contact_ids),
         "user_id": st.just(fixtures.user_id),
-        "_skip": st.integers(0, 20),
-        "_limit": st.integers(1, 20),
+        "_skip": _SKIPS,
+        "_limit": _LIMITS,
         "_fields": _comma_joined(_FIELDS),
     }
     if fixtures.user_id is None:
@@ -124,7 +135,8 @@ def list_queries(
     if known:
         optional["id__in"] = _comma_joined(known)
     if references:
+        values = _boundary_values(st.sampled_from(references))  # one strategy for all eight
         for name in DATE_FILTERS:
-            optional[name] = _boundary_values(references)
+            optional[name] = values
     params = st.fixed_dictionaries({}, optional=optional)
-    return st.builds(ListQuery, params=params, tz_offset=st.none() | tz_offsets())
+    return st.builds(ListQuery, params=params, tz_offset=_TZ_OFFSET)

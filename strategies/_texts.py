@@ -41,22 +41,29 @@ _INNER_SEPARATORS = (" ", "\n", "\t", "\r\n", "\n\n", "")
 _EDGE_WHITESPACE = (" ", "\n", "\t", "  ", "\r\n", "\u00a0", "\u3000")
 
 
+# Built once, at import: a strategy built afresh at every draw is validated afresh (its
+# inner strategies too), and a strategy holds no state, so sharing one draws exactly what a
+# new one would.
+_PIECES = st.lists(
+    st.one_of(
+        st.text(_ASCII, min_size=1, max_size=12),
+        st.sampled_from(_FRAGMENTS),
+        st.text(_UNICODE, min_size=1, max_size=8),
+    ),
+    min_size=1,
+    max_size=8,
+)
+_SEPARATORS = st.sampled_from(_INNER_SEPARATORS)
+_PREFIXES = st.sampled_from(("", *_EDGE_WHITESPACE))
+_SUFFIXES = st.sampled_from(_EDGE_WHITESPACE)
+
+
 @st.composite
 def _mixed_texts(draw: st.DrawFn) -> str:
-    pieces = draw(
-        st.lists(
-            st.one_of(
-                st.text(_ASCII, min_size=1, max_size=12),
-                st.sampled_from(_FRAGMENTS),
-                st.text(_UNICODE, min_size=1, max_size=8),
-            ),
-            min_size=1,
-            max_size=8,
-        )
-    )
+    pieces = draw(_PIECES)
     out = pieces[0]
     for piece in pieces[1:]:
-        out += draw(st.sampled_from(_INNER_SEPARATORS)) + piece
+        out += draw(_SEPARATORS) + piece
     return out
 
 
@@ -82,8 +89,8 @@ def _repeat_past_160(piece: str, extra: int) -> str:
 
 @st.composite
 def _edge_padded(draw: st.DrawFn, inner: SearchStrategy[str]) -> str:
-    prefix = draw(st.sampled_from(("", *_EDGE_WHITESPACE)))
-    suffix = draw(st.sampled_from(_EDGE_WHITESPACE))
+    prefix = draw(_PREFIXES)
+    suffix = draw(_SUFFIXES)
     return prefix + draw(inner) + suffix
 
 

@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from conformance.client.bounds import MAX_MISSED_DEADLINES as MAX_MISSED_DEADLINES
+from conformance.client.building import build_request
 from conformance.client.credentials import WRONG_API_KEY as WRONG_API_KEY
 from conformance.client.credentials import Credentials as Credentials
 from conformance.client.crew import Crew as Crew
@@ -284,8 +285,8 @@ class ApiClient(_Tries):
                 self._check_deadlines()
             self._wait_for_the_reset(method, what)
             start = self.clock.now()
-            request = self.http.build_request(
-                method, path.lstrip("/"), content=content, params=query, headers=request_headers
+            request = build_request(
+                self.http, method, path, content=content, query=query, headers=request_headers
             )
             wall = time.perf_counter()  # real time: the run's clock may be virtual
             attempt = self._exchange(request)

@@ -16,6 +16,13 @@ SEND_IN = st.one_of(st.none(), st.sampled_from([0, 1, 59]), st.integers(0, 59))
 #: Seconds before a due time that fall in its last second.
 LAST_SECOND = (0.25, 0.5, 0.9)
 GET_FIELDS = ("id", "status", "text", "lead_id", "local_phone", "direction")
+# Strategies built once, at import: one built afresh at every step is validated afresh, and a
+# strategy holds no state, so sharing one draws exactly what a new one would.
+_CREATED_SENDING = st.sampled_from(sms_st.CREATE_STATUSES)
+_CREATED_NOT_SENDING = st.sampled_from(("inbox", "draft", "sent"))
+_MOVED_SENDING = st.sampled_from([s for s in sms_st.CREATE_STATUSES if s != "draft"])
+_MOVED_NOT_SENDING = st.sampled_from(("inbox", "sent"))
+_GET_FIELD_LISTS = st.lists(st.sampled_from(GET_FIELDS), min_size=1, max_size=3, unique=True)
 
 
 class LifecycleRules(Operations):
@@ -30,8 +37,8 @@ class LifecycleRules(Operations):
 
     @rule(data=st.data())
     def create_sms(self, data: st.DataObject) -> None:
-        statuses = sms_st.CREATE_STATUSES if self.target.allow_send else ("inbox", "draft", "sent")
-        status = data.draw(st.sampled_from(statuses), label="status")
+        statuses = _CREATED_SENDING if self.target.allow_send else _CREATED_NOT_SENDING
+        status = data.draw(statuses, label="status")
         body = data.draw(sms_st.create_payloads(self.fixtures, now=STRATEGY_NOW, status=status))
         if status == "scheduled":
             body["date_scheduled"] = self._future(data)
@@ -108,8 +115,8 @@ class LifecycleRules(Operations):
         """Only drafts may be edited, their status too: a non-draft (pending or not) moved
         to any status but ``draft`` (which cancels a pending one) must be refused."""
         record = self._pick(data, "inbox", "sent", "error", "delivered", *SENDING)
-        statuses = sms_st.CREATE_STATUSES if self.target.allow_send else ("inbox", "sent")
-        status = data.draw(st.sampled_from([s for s in statuses if s != "draft"]), label="to")
+        statuses = _MOVED_SENDING if self.target.allow_send else _MOVED_NOT_SENDING
+        status = data.draw(statuses, label="to")
         body: dict[str, object] = {"status": status}
         if status == "scheduled":
             body["date_scheduled"] = self._future(data)
@@ -136,8 +143,7 @@ class LifecycleRules(Operations):
         auth = data.draw(st.sampled_from(auths), label="auth")
         params = {}
         if with_fields:
-            fields = st.lists(st.sampled_from(GET_FIELDS), min_size=1, max_size=3, unique=True)
-            params["_fields"] = ",".join(data.draw(fields, label="_fields"))
+            params["_fields"] = ",".join(data.draw(_GET_FIELD_LISTS, label="_fields"))
         self._observe_statuses(self._get(record, params=params, auth=auth))
 
     @precondition(lambda self: bool(self.model.records))

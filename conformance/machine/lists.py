@@ -31,6 +31,10 @@ LIST_FIELDS = ("id", "status", "text", "lead_id", "date_created", "direction")
 BOUNDARY_NUDGES = st.sampled_from([0, 0, -1e-6, 1e-6])
 NUDGES = st.one_of(st.just(0), st.sampled_from([-1e-6, 1e-6, -1, 1, -3600, 86400]))
 WALK_MAX_PAGES = 30
+# Strategies built once, at import (see lifecycle.py).
+_TZ = st.sampled_from(TZ_OFFSETS)
+_OPS = st.sampled_from(["gt", "gte", "lt", "lte"])
+_FIELD_LISTS = st.lists(st.sampled_from(LIST_FIELDS), min_size=1, max_size=3, unique=True)
 
 
 class ListRules(Operations):
@@ -121,7 +125,7 @@ class ListRules(Operations):
         moment, tz_offset = getattr(record, kind), None
         op, _, day = edge.partition("-")
         if day:
-            tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
+            tz_offset = data.draw(_TZ, label="tz")
             bound = render_bound(moment, "date", tz_offset)
         else:
             bound = (moment + timedelta(microseconds=1)).isoformat()
@@ -154,8 +158,7 @@ class ListRules(Operations):
     def list_trimmed(self, data: st.DataObject) -> None:
         """``_fields`` on a list that shows SMS: whether a server trims them there is open
         (1.2), and seen only on a page that is not empty."""
-        fields = st.lists(st.sampled_from(LIST_FIELDS), min_size=1, max_size=3, unique=True)
-        self._list(self._scoped({"_fields": ",".join(data.draw(fields, label="_fields"))}))
+        self._list(self._scoped({"_fields": ",".join(data.draw(_FIELD_LISTS, label="_fields"))}))
 
     # -- pagination ------------------------------------------------------------------------
 
@@ -252,7 +255,7 @@ def one_filter_query(
         chosen = data.draw(st.lists(st.sampled_from(records), min_size=1, max_size=3))
         params["id__in"] = ",".join(dict.fromkeys(record.id for record in chosen))
     else:
-        op = data.draw(st.sampled_from(["gt", "gte", "lt", "lte"]), label="op")
+        op = data.draw(_OPS, label="op")
         # The bound comes from an SMS the scoped list can show: one without a lead is
         # outside the lead_id scope, and a bound at its date tests nothing.
         dated = on_own_leads(kind)
@@ -262,7 +265,7 @@ def one_filter_query(
         moment += timedelta(seconds=data.draw(nudges, label="nudge"))
         style = data.draw(st.sampled_from(styles), label="style")
         if style != "offset":
-            tz_offset = data.draw(st.sampled_from(TZ_OFFSETS), label="tz")
+            tz_offset = data.draw(_TZ, label="tz")
         params[f"{kind}__{op}"] = render_bound(moment, style, tz_offset)
     if data.draw(st.booleans(), label="paged"):
         params["_limit"] = data.draw(st.integers(1, 5), label="_limit")
