@@ -2,8 +2,10 @@
 
 :func:`run` goes in rounds. Each round runs the state machine until a documented rule is
 broken; Hypothesis shrinks the example, the engine records the failure, mutes that rule
-and starts the next round to look for others. The engine emits events to ``on_event``
-and never prints; the CLI and the self-test decide what to show.
+and starts the next round to look for others. A coverage top-up follows: more rounds aimed
+at the documented rules judged too rarely and the listed boundaries not reached. The engine
+emits events to ``on_event`` and never prints; the CLI and the self-test decide what to
+show.
 
 Whatever the target answers, :func:`run_target` returns a report: an abort, a bound hit, an
 exception nothing expected (naming the phase and the last request) or an interrupt ends the
@@ -51,7 +53,15 @@ from conformance.engine.rounds import _one_run_per_seed as _one_run_per_seed
 from conformance.engine.rounds import _rounds, _rounds_of, top_up
 from conformance.engine.verdict import SENDING_RULES as SENDING_RULES
 from conformance.engine.verdict import _behaviour_profile, _judge, _rule_results
-from conformance.engine.workers import Worker, add_tally, merge, run_workers, spawn_workers, told
+from conformance.engine.workers import (
+    Worker,
+    add_tally,
+    merge,
+    run_workers,
+    spawn_workers,
+    told,
+    top_up_in_workers,
+)
 from conformance.events import Event, EventKind
 from conformance.explain import explain
 from conformance.judging import Tally, declared
@@ -126,9 +136,10 @@ def run_target(
     reason.
 
     ``workers`` (``--workers``) runs that many state machines in parallel, each on a target
-    and leads of its own, sharing one rate-limit budget (:mod:`.workers`); the schema phase
-    and the probes run once, after them. With 1 the run is the same as ever, request for
-    request.
+    and leads of its own, sharing one rate-limit budget (:mod:`.workers`), and then each
+    round of the coverage top-up on all of them at once; the schema phase and the probes
+    run once (beside the state machines, on a target of their own, unless the leads are
+    named: then after them). With 1 the run is the same as ever, request for request.
 
     While the run goes, ``progress`` events (at most every PROGRESS_EVERY s) name the phase, the
     requests sent, the rules found broken and the time budget left."""
@@ -237,9 +248,9 @@ def _numbers(target: Target) -> dict[str, list[str]]:
 
 
 def _phases(state: RunState, crew: list[Worker] = ()) -> None:  # type: ignore[assignment]
-    """The state machine (in each worker of ``crew``, when there are workers), the schema
-    phase and the probes, with the timing ledger around them when the run may send;
-    ``state.phase`` says which is running."""
+    """The state machine and its coverage top-up (in each worker of ``crew``, when there
+    are workers), the schema phase and the probes, with the timing ledger around them when
+    the run may send; ``state.phase`` says which is running."""
     target, profile = state.target, state.profile
     ledger = None
     if not target.clock_can_jump and target.allow_send:
@@ -293,10 +304,11 @@ def _default_limit_probe(state: RunState) -> None:
 
 def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
     """The state machine in every worker at once (the schema phase and the default-limit
-    probe in the schema worker, if any); their findings merged into ``state``, whatever
-    stopped them."""
+    probe in the schema worker, if any), then the coverage top-up, each of its rounds on
+    every state machine at once (:func:`.workers.top_up_in_workers`); their findings merged
+    into ``state``, whatever stopped them."""
     schema_states = [worker.state for worker in crew if worker.schema]
-    machines = len(crew) - len(schema_states)
+    machines = [worker for worker in crew if not worker.schema]
 
     def work(worker_state: RunState) -> None:
         if worker_state is not state:
@@ -304,7 +316,7 @@ def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
             worker_state.phase = "the state machine"
         if any(worker_state is schema for schema in schema_states):
             worker_state.phase = "the schema phase"
-            _schema_phase(worker_state, workers=machines)
+            _schema_phase(worker_state, workers=len(machines))
             _default_limit_probe(worker_state)
             return
         _rounds_of(worker_state)
@@ -316,9 +328,10 @@ def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
         # first must not unpin it for the others.
         with _one_run_per_seed(), serialised_ast_parse():
             run_workers(crew, work)
+            top_up_in_workers(state, machines, plain)
     finally:
         state.on_event = plain
-        merge(state, crew, machines)
+        merge(state, crew, len(machines))
 
 
 @contextlib.contextmanager

@@ -5,7 +5,8 @@ broken; the violation is recorded and its rule muted, and the next round looks f
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.errors import Flaky
@@ -16,11 +17,13 @@ from conformance.compat import forget_machine_class, pinned_local_constants
 from conformance.constant_pool import frozen_pool
 from conformance.events import Event
 from conformance.explain import explain
+from conformance.judging import Tally
 from conformance.machine import RuleViolation, build_machine
 from conformance.records import (
     Failure,
 )
 from conformance.run_state import RunState
+from conformance.target import Target
 
 
 @contextlib.contextmanager
@@ -48,42 +51,67 @@ def top_up(state: RunState) -> None:
     """Coverage top-up: after the rounds, while a documented rule is judged fewer than
     :data:`~conformance.records.ENOUGH_JUDGINGS` times or a listed boundary is not reached,
     and a steering aim reaches it, up to ``profile.top_up_rounds`` more rounds of
-    ``profile.top_up_examples`` examples, on seeds of their own, whose ``aim_in_turn``
-    sends every such aim at each turn. The aims are fixed for a round (never the tally
-    while it runs: an example replayed takes the same path), so the run stays one per seed;
-    a run knows it is done when the coverage goal is met or the top-up rounds are spent."""
-    from conformance.machine.steering import aims_for, usable
-
-    profile, target = state.profile, state.target
+    ``profile.top_up_examples`` examples, on seeds of their own (:func:`top_up_seed`),
+    whose ``aim_in_turn`` sends every such aim at each turn. The aims are fixed for a round
+    (never the tally while it runs: an example replayed takes the same path), so the run
+    stays one per seed; a run knows it is done when the coverage goal is met or the top-up
+    rounds are spent. With ``--workers`` the same rounds run on every state machine at once,
+    aimed by their tallies added up (:func:`conformance.engine.workers.top_up_in_workers`).
+    """
+    profile = state.profile
     for number in range(1, profile.top_up_rounds + 1):
         if len(state.failures) >= profile.max_failures or state.flaky:
             return
-        thin, unreached = short_of(state)
-        aims = usable(aims_for(thin, unreached), target.allow_send, target.has_second_org)
+        aims = top_up_aims(state.tally, state.muted, state.target)
         if not aims:
             return
-        state.aims = tuple(dict.fromkeys(aims))  # once each: a weight is for turns in turn
-        wanted = sorted({aim.rule for aim in state.aims})
-        state.on_event(Event("round", f"coverage top-up {number}: aiming at {', '.join(wanted)}"))
-        try:
-            with _one_run_per_seed():
-                _rounds_of(
-                    state,
-                    base_seed=state.seed + TOP_UP_SEED * number,
-                    examples=profile.top_up_examples,
-                )
-        finally:
-            state.aims = None
+        state.on_event(aiming_at(number, aims))
+        with aiming(state, aims), _one_run_per_seed():
+            _rounds_of(
+                state, base_seed=top_up_seed(state.seed, number), examples=profile.top_up_examples
+            )
 
 
-def short_of(state: RunState) -> tuple[set[str], set[tuple[str, str]]]:
-    """The documented rules the run judged fewer than ``ENOUGH_JUDGINGS`` times, and the
-    listed boundaries it reached on none, leaving out the rules it mutes (found broken,
+def top_up_seed(seed: int, number: int) -> int:
+    """The seed of top-up round ``number`` of a run on ``seed``."""
+    return seed + TOP_UP_SEED * number
+
+
+def top_up_aims(tally: Tally, muted: Collection[str], target: Target) -> tuple[Any, ...]:
+    """The steering aims (:class:`~conformance.machine.steering.Aim`) that reach what
+    ``tally`` is short of (:func:`short_of`) and ``target`` allows, once each (a weight is
+    for turns in turn); none when the coverage goal is met or no aim reaches what is
+    missing."""
+    from conformance.machine.steering import aims_for, usable
+
+    thin, unreached = short_of(tally, muted)
+    aims = usable(aims_for(thin, unreached), target.allow_send, target.has_second_org)
+    return tuple(dict.fromkeys(aims))
+
+
+def aiming_at(number: int, aims: tuple[Any, ...]) -> Event:
+    """The ``round`` event that opens top-up round ``number``: the rules it aims at."""
+    wanted = sorted({aim.rule for aim in aims})
+    return Event("round", f"coverage top-up {number}: aiming at {', '.join(wanted)}")
+
+
+@contextlib.contextmanager
+def aiming(state: RunState, aims: tuple[Any, ...]) -> Iterator[None]:
+    """``state``'s state machine sends ``aims`` at each turn while the block runs."""
+    state.aims = aims
+    try:
+        yield
+    finally:
+        state.aims = None
+
+
+def short_of(tally: Tally, muted: Collection[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The documented rules ``tally`` judged fewer than ``ENOUGH_JUDGINGS`` times, and the
+    listed boundaries it reached on none, leaving out the rules ``muted`` (found broken,
     excluded)."""
     from conformance.catalogue import Level
     from conformance.records import ENOUGH_JUDGINGS
 
-    tally, muted = state.tally, state.muted
     rules = [rule for rule in CATALOGUE.rules() if rule.id not in muted]
     thin = {
         rule.id

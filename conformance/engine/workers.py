@@ -18,6 +18,13 @@ jump would send another's pending SMS in the middle of its example, and an examp
 replay would meet another time of day than its first run: false alarms and flaky shrinks.
 Private servers keep each worker's run as reproducible as a single run.
 
+When every worker has finished (its rounds, or the schema phase), the coverage top-up
+follows (:func:`top_up_in_workers`): what the state machines' tallies added up are short of
+decides each top-up round's aims, as a single run's tally does, and the round runs on every
+state machine at once, each on a seed derived from the round's (:func:`worker_seed`) with
+its share of the round's examples. The tallies depend on the seed only, so the top-up does
+too.
+
 After the workers, :func:`merge` folds their findings into the run's state: tallies added
 up, and per rule the failure of the lowest-numbered worker that found it (each failure's
 transcript names its worker's own fixtures, and its message the worker and seed).
@@ -28,16 +35,28 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from conformance.client import Crew
 from conformance.client.crew import Halted
+from conformance.engine.rounds import _rounds_of, aiming, aiming_at, top_up_aims, top_up_seed
 from conformance.events import Event
 from conformance.judging import Tally
 from conformance.profiles import Profile
 from conformance.run_state import RunState
 from conformance.target import ConfigurationError, GivenFixtures
 
-__all__ = ["Worker", "add_tally", "merge", "run_workers", "spawn_workers", "told", "worker_seed"]
+__all__ = [
+    "Worker",
+    "add_tally",
+    "merge",
+    "run_workers",
+    "spawn_workers",
+    "told",
+    "top_up_in_workers",
+    "worker_seed",
+    "worker_share",
+]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # spreads the workers' seeds apart (Fibonacci hashing)
 JOIN_POLL = 0.1  # seconds between the main thread's looks at an interrupt
@@ -50,11 +69,18 @@ def worker_seed(seed: int, index: int) -> int:
     return (seed + index * _GOLDEN) % 2**64
 
 
+def worker_share(examples: int, index: int, count: int) -> int:
+    """Worker ``index``'s share of ``examples`` shared out among ``count`` workers
+    (together: ``examples``; each at least 1)."""
+    return max(examples // count + (1 if index < examples % count else 0), 1)
+
+
 def worker_profile(profile: Profile, index: int, count: int) -> Profile:
     """Worker ``index``'s share of the profile's examples per round (together: the
     profile's ``max_examples``; each at least 1)."""
-    share = profile.max_examples // count + (1 if index < profile.max_examples % count else 0)
-    return dataclasses.replace(profile, max_examples=max(share, 1))
+    return dataclasses.replace(
+        profile, max_examples=worker_share(profile.max_examples, index, count)
+    )
 
 
 def given_share(given: GivenFixtures, index: int, count: int) -> GivenFixtures:
@@ -184,6 +210,61 @@ def run_workers(workers: list[Worker], work: Callable[[RunState], None]) -> None
         raise first
     if errors:
         raise errors[0]
+
+
+def top_up_in_workers(
+    state: RunState, machines: list[Worker], emit: Callable[[Event], None]
+) -> None:
+    """The coverage top-up (:func:`~conformance.engine.rounds.top_up`) of a run with
+    workers, once every state machine (``machines``, worker 0 on ``state``) has finished
+    its rounds: the same top-up rounds, each run on every state machine at once.
+
+    What a round aims at is what the state machines' tallies added up are short of (the
+    rules any of them mutes left out), fixed before the round starts; worker ``i`` runs it
+    on :func:`worker_seed` of the round's seed with its share of ``top_up_examples``
+    (:func:`worker_share`). The top-up stops, as a single run's does, when the state
+    machines found the profile's ``max_failures`` rules broken between them, when one found
+    the target flaky, when no aim reaches what is missing, or when its rounds are spent.
+    Every decision depends on the workers' tallies only, each one per seed, so the run
+    stays one per seed. ``emit`` tells each round's aims, once; what stops a worker stops
+    the top-up (:func:`run_workers`)."""
+    profile = state.profile  # worker 0's: its max_examples is a share, the rest the run's
+    for worker in machines:
+        worker.state.phase = "the coverage top-up"
+    for number in range(1, profile.top_up_rounds + 1):
+        tally = Tally()
+        muted: set[str] = set()
+        failed: set[str] = set()
+        for worker in machines:
+            add_tally(tally, worker.state.tally)
+            muted |= worker.state.muted
+            failed |= {failure.rule for failure in worker.state.failures}
+        if len(failed) >= profile.max_failures or any(w.state.flaky for w in machines):
+            return
+        aims = top_up_aims(tally, muted, state.target)
+        if not aims:
+            return
+        emit(aiming_at(number, aims))
+        _top_up_round(machines, aims, top_up_seed(state.seed, number), profile.top_up_examples)
+
+
+def _top_up_round(machines: list[Worker], aims: tuple[Any, ...], seed: int, examples: int) -> None:
+    """One top-up round on every state machine at once, aimed at ``aims``: worker ``i`` on
+    :func:`worker_seed` of ``seed``, with its share of ``examples``."""
+    runs = {
+        id(worker.state): (
+            worker_seed(seed, worker.index),
+            worker_share(examples, worker.index, len(machines)),
+        )
+        for worker in machines
+    }
+
+    def work(worker_state: RunState) -> None:
+        base_seed, share = runs[id(worker_state)]
+        with aiming(worker_state, aims):
+            _rounds_of(worker_state, base_seed=base_seed, examples=share)
+
+    run_workers(machines, work)
 
 
 def merge(state: RunState, workers: list[Worker], count: int) -> None:

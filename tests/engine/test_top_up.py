@@ -8,20 +8,14 @@ from conformance.catalogue import CATALOGUE, Level
 from conformance.checks import Finding
 from conformance.engine import run_target
 from conformance.engine.rounds import short_of
+from conformance.engine.workers import add_tally
 from conformance.judging import Tally
 from conformance.machine.steering import AIMS, aims_for
 from conformance.profiles import Profile
 from conformance.records import ENOUGH_JUDGINGS
-from conformance.run_state import RunState
 from conformance.target import embedded_target
 
 DOCUMENTED = [rule.id for rule in CATALOGUE.rules() if rule.level in (Level.MUST, Level.SHOULD)]
-
-
-def a_state_with(tally: Tally, muted: set[str] = frozenset()) -> RunState:  # type: ignore[assignment]
-    state = RunState(target=None)  # type: ignore[arg-type]  # short_of reads no target
-    state.tally, state.muted = tally, set(muted)
-    return state
 
 
 def judged_enough(*but: str) -> Tally:
@@ -39,19 +33,19 @@ def judged_enough(*but: str) -> Tally:
 
 
 def test_a_tally_that_judged_everything_enough_is_short_of_nothing():
-    assert short_of(a_state_with(judged_enough())) == (set(), set())
+    assert short_of(judged_enough(), muted=set()) == (set(), set())
 
 
 def test_a_documented_rule_judged_too_rarely_and_its_boundaries_are_what_a_run_is_short_of():
     rule = "sms/create/send-in-below-60"
-    thin, unreached = short_of(a_state_with(judged_enough(rule)))
+    thin, unreached = short_of(judged_enough(rule), muted=set())
     assert thin == {rule}
     assert unreached == {(rule, boundary) for boundary in CATALOGUE[rule].boundaries}
 
 
 def test_a_rule_found_broken_is_never_aimed_at_again():
     rule = "sms/create/send-in-below-60"
-    assert short_of(a_state_with(judged_enough(rule), muted={rule})) == (set(), set())
+    assert short_of(judged_enough(rule), muted={rule}) == (set(), set())
 
 
 def test_the_aims_for_a_rule_are_every_aim_reaching_it_and_for_a_boundary_its_own():
@@ -84,3 +78,16 @@ def test_a_run_short_of_its_coverage_goal_tops_up_aiming_at_what_it_missed():
     more = {rule.id: rule.checked for rule in after.rules}
     assert sum(more[rule] for rule in aimed) > sum(checked[rule] for rule in aimed)
     assert after.verdict == "pass"
+
+
+def test_workers_that_judged_a_rule_enough_times_between_them_are_not_short_of_it():
+    rule = "sms/create/send-in-below-60"
+    tallies = [judged_enough(rule), judged_enough(rule)]
+    for tally in tallies:
+        for _ in range(ENOUGH_JUDGINGS // 2):
+            tally.record(Finding(rule, True))
+    assert short_of(tallies[0], muted=set())[0] == {rule}
+    both = Tally()
+    for tally in tallies:
+        add_tally(both, tally)
+    assert short_of(both, muted=set())[0] == set()

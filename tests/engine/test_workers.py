@@ -3,15 +3,31 @@ sharing one budget; one seed still gives one run; findings merged per rule."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from conformance.engine import run_target
-from conformance.engine.workers import given_share, spawn_workers, worker_profile, worker_seed
-from conformance.profiles import PROFILES
+from conformance.engine.workers import (
+    given_share,
+    spawn_workers,
+    worker_profile,
+    worker_seed,
+    worker_share,
+)
+from conformance.profiles import PROFILES, Profile
+from conformance.records import Coverage
 from conformance.run_state import RunState
 from conformance.target import ConfigurationError, GivenFixtures, embedded_target
 
 QUICK = PROFILES["quick"]
+CI = PROFILES["ci"]
+# Far too small to reach the coverage goal: its rounds leave rules thin and boundaries
+# unreached, so its top-up rounds always have something to aim at.
+TOPPED = Profile("topped", 3, 5, 10, top_up_rounds=2, top_up_examples=5)
+BELOW_60 = "sms/create/send-in-below-60"
+# Only a top-up sends a send_in that spells a number (the strategies never draw one).
+SPELLED = "send_in a string that spells 60 or more"
 
 
 def recorded(target):
@@ -26,6 +42,16 @@ def recorded(target):
 
     target.api.http.send = record
     return target, sent
+
+
+def rounds_in(rounds: list[str]):
+    """An ``on_event`` that writes down what every ``round`` event tells into ``rounds``."""
+
+    def tell(event):
+        if event.kind == "round":
+            rounds.append(event.detail)
+
+    return tell
 
 
 def test_two_workers_pass_the_clean_reference_server_on_the_quick_profile():
@@ -45,21 +71,94 @@ def test_two_workers_catch_a_faulty_variant_and_say_which_worker_found_it():
     assert failure.steps  # a transcript to replay, on worker 0's own fixtures
 
 
-def test_one_worker_sends_exactly_the_requests_of_a_run_without_workers():
+@pytest.mark.parametrize("profile", [QUICK, TOPPED], ids=["quick", "with a top-up"])
+def test_one_worker_sends_exactly_the_requests_of_a_run_without_workers(profile):
     plain, plain_sent = recorded(embedded_target())
     one, one_sent = recorded(embedded_target())
     one.run_id = plain.run_id  # drawn at random; the names of the run's leads carry it
-    first = run_target(plain, profile=QUICK, seed_value=5)
-    second = run_target(one, profile=QUICK, seed_value=5, workers=1)
+    first = run_target(plain, profile=profile, seed_value=5)
+    second = run_target(one, profile=profile, seed_value=5, workers=1)
     assert plain_sent == one_sent
     assert [(r.id, r.checked) for r in first.rules] == [(r.id, r.checked) for r in second.rules]
 
 
-def test_a_seed_gives_the_same_run_with_two_workers_however_the_threads_interleave():
-    first = run_target(embedded_target(), profile=QUICK, seed_value=7, workers=2)
-    second = run_target(embedded_target(), profile=QUICK, seed_value=7, workers=2)
+@pytest.mark.parametrize("profile", [QUICK, TOPPED], ids=["quick", "with a top-up"])
+def test_a_seed_gives_the_same_run_with_two_workers_however_the_threads_interleave(profile):
+    told: list[list[str]] = [[], []]
+    first, second = (
+        run_target(
+            embedded_target(), profile=profile, seed_value=7, workers=2, on_event=rounds_in(into)
+        )
+        for into in told
+    )
     assert first.stats.requests == second.stats.requests
-    assert [(r.id, r.checked) for r in first.rules] == [(r.id, r.checked) for r in second.rules]
+    assert [(r.id, r.checked, r.boundaries) for r in first.rules] == [
+        (r.id, r.checked, r.boundaries) for r in second.rules
+    ]
+    top_ups = [[detail for detail in rounds if "coverage top-up" in detail] for rounds in told]
+    assert top_ups[0] == top_ups[1]  # the same top-up rounds, aimed at the same rules
+    assert bool(top_ups[0]) == bool(profile.top_up_rounds)
+
+
+def test_with_two_workers_each_top_up_round_is_told_once_and_runs_on_every_state_machine():
+    rounds: list[str] = []
+    report = run_target(
+        embedded_target(), profile=TOPPED, seed_value=1, workers=2, on_event=rounds_in(rounds)
+    )
+    opened = [i for i, detail in enumerate(rounds) if "coverage top-up" in detail]
+    assert [rounds[i].split(":")[0] for i in opened] == [
+        f"coverage top-up {n}" for n in range(1, len(opened) + 1)
+    ]  # told by the run, once a round, not by each worker
+    assert 1 <= len(opened) <= TOPPED.top_up_rounds
+    after_the_first = rounds[opened[0] + 1 :]
+    for worker in (0, 1):
+        assert f"worker {worker}: state machine, round 1" in after_the_first
+    assert report.verdict == "pass", report.reason
+
+
+def test_with_two_workers_the_top_up_reaches_the_boundary_a_single_runs_top_up_reaches():
+    alone = run_target(embedded_target(), profile=TOPPED, seed_value=1)
+    untopped = dataclasses.replace(TOPPED, top_up_rounds=0)
+    without = run_target(embedded_target(), profile=untopped, seed_value=1, workers=2)
+    topped = run_target(embedded_target(), profile=TOPPED, seed_value=1, workers=2)
+
+    def reached(report):
+        [rule] = [rule for rule in report.rules if rule.id == BELOW_60]
+        return rule.boundaries[SPELLED]
+
+    assert reached(alone) > 0
+    assert reached(without) == 0  # the rounds alone never send it
+    assert reached(topped) > 0
+
+
+def test_two_workers_catch_a_send_in_string_unchecked_only_the_top_up_sends():
+    untopped = dataclasses.replace(TOPPED, top_up_rounds=0)
+    faulty = ["send-in-string-unchecked"]
+    missed = run_target(embedded_target(faults=faulty), profile=untopped, seed_value=1, workers=2)
+    caught = run_target(embedded_target(faults=faulty), profile=TOPPED, seed_value=1, workers=2)
+    assert BELOW_60 not in {failure.rule for failure in missed.failures}
+    assert caught.verdict == "fail"
+    [failure] = [f for f in caught.failures if f.rule == BELOW_60]
+    assert " of 2, seed " in failure.message
+    assert failure.steps  # shrunk to a transcript to replay
+
+
+@pytest.mark.slow  # a ci run with two workers: ~40 s
+def test_a_ci_run_with_two_workers_meets_the_coverage_goal_its_top_up_aims_at():
+    report = run_target(embedded_target(), profile=CI, seed_value=1, workers=2)
+    coverage = Coverage.of(report.rules)
+    assert coverage.thin == ()
+    assert (BELOW_60, SPELLED) not in coverage.unreached
+    assert report.verdict == "pass", report.reason
+
+
+@pytest.mark.slow  # a ci run with two workers: ~40 s
+def test_a_ci_run_with_two_workers_catches_a_send_in_string_unchecked():
+    report = run_target(
+        embedded_target(faults=["send-in-string-unchecked"]), profile=CI, seed_value=1, workers=2
+    )
+    assert report.verdict == "fail"
+    assert BELOW_60 in {failure.rule for failure in report.failures}
 
 
 def test_worker_zero_keeps_the_run_seed_and_the_others_get_seeds_of_their_own():
@@ -74,6 +173,9 @@ def test_the_workers_shares_of_the_examples_add_up_to_the_profiles():
         shares = [worker_profile(profile, i, count).max_examples for i in range(count)]
         assert sum(shares) == profile.max_examples
         assert max(shares) - min(shares) <= 1
+        top_up = [worker_share(profile.top_up_examples, i, count) for i in range(count)]
+        assert sum(top_up) == profile.top_up_examples
+        assert max(top_up) - min(top_up) <= 1
 
 
 def test_each_worker_gets_leads_of_its_own_from_the_lead_ids_given():
