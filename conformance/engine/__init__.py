@@ -316,7 +316,10 @@ def _rounds_in_workers(state: RunState, crew: list[Worker]) -> None:
             worker_state.phase = "the state machine"
         if any(worker_state is schema for schema in schema_states):
             worker_state.phase = "the schema phase"
-            _schema_phase(worker_state, workers=len(machines))
+            # One operation at a time: operations tested at once against one server see
+            # each other's SMS, and a seed would no longer give one run. Beside the state
+            # machines the schema phase has their whole run's time.
+            _schema_phase(worker_state)
             _default_limit_probe(worker_state)
             return
         _rounds_of(worker_state)
