@@ -2,9 +2,12 @@
 
 A failure's steps were recorded against fixtures (a lead, its contact, a template) the
 run created and deleted again, so a replay makes its own, through the documented
-endpoints, and maps the recorded ids onto them; every SMS a step creates gets a new id,
-mapped the same way. Steps are sent with the recorded waits between them (``sent_at``),
-so a timing failure (``send_in: 10``, cancel, read) reproduces.
+endpoints, and maps the recorded ids onto them (a contact onto a contact of the lead a
+body named it with); every SMS a step creates gets a new id, mapped the same way. When
+the failing step names another organisation's lead, contact or template (its rule says
+which: :func:`.plan.foreign_of`), the replay makes one with the second organisation's key,
+names it instead and deletes it with that key. Steps are sent with the recorded waits
+between them (``sent_at``), so a timing failure (``send_in: 10``, cancel, read) reproduces.
 
 Whether the violation shows is decided as the run decided it: the replayed steps are fed to a
 fresh model and judged by every registered check (:mod:`.judge`); it shows when the failing
@@ -38,6 +41,7 @@ from conformance.replay.plan import CONTACT_PHONE as CONTACT_PHONE
 from conformance.replay.plan import DRIVE_NOTE as DRIVE_NOTE
 from conformance.replay.plan import FILL_NOTE as FILL_NOTE
 from conformance.replay.plan import FIXTURE_KEYS as FIXTURE_KEYS
+from conformance.replay.plan import FOREIGN_CONTACTS as FOREIGN_CONTACTS
 from conformance.replay.plan import MIN_WAIT as MIN_WAIT
 from conformance.replay.plan import SENDING_STATUSES as SENDING_STATUSES
 from conformance.replay.plan import SMS as SMS
@@ -46,6 +50,7 @@ from conformance.replay.plan import THROTTLED_NOTE as THROTTLED_NOTE
 from conformance.replay.plan import Plan as Plan
 from conformance.replay.plan import contact_name as contact_name
 from conformance.replay.plan import fill_body as fill_body
+from conformance.replay.plan import foreign_of as foreign_of
 from conformance.replay.plan import lead_contacts as lead_contacts
 from conformance.replay.plan import plan_for as plan_for
 from conformance.replay.plan import sends as sends
@@ -68,6 +73,7 @@ from conformance.replay.symptom import symptom_of as symptom_of
 __all__ = [
     "EXIT_CODES",
     "FIXTURE_KEYS",
+    "FOREIGN_CONTACTS",
     "Outcome",
     "Plan",
     "Predicate",
@@ -80,6 +86,7 @@ __all__ = [
     "contact_name",
     "embedded_replay_target",
     "fill_body",
+    "foreign_of",
     "judge_by_rule",
     "lead_contacts",
     "failures_from_report",

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.checks import Finding, Step
-from conformance.fixtures import Fixtures
+from conformance.fixtures import Fixtures, Foreign
 from conformance.judging import findings_of, is_noise
 from conformance.model import Expectation, Model, SmsRecord, TimeWindow, Timing
 from conformance.records import Exchange
@@ -59,10 +59,12 @@ def replay_fixtures(
     templates: Sequence[str],
     internal_phones: Sequence[str],
     external_phones: Sequence[str] = (),
+    foreign: Foreign | None = None,
 ) -> Fixtures:
     """The fixtures a replay made, as the model knows a run's: its leads and their contact
     (named :data:`~conformance.replay.plan.CONTACT_NAME`), its first template (whose text
-    renders to :data:`RENDERED_TEMPLATE`) and the target's numbers."""
+    renders to :data:`RENDERED_TEMPLATE`), the target's numbers and what it made as another
+    organisation's (``foreign``)."""
     return Fixtures(
         organization_id=None,
         user_id=None,
@@ -73,6 +75,7 @@ def replay_fixtures(
         template_id=templates[0] if templates else None,
         template_text=TEMPLATE_TEXT if templates else None,
         rendered_template=RENDERED_TEMPLATE if templates else None,
+        foreign=foreign,
     )
 
 

@@ -140,6 +140,7 @@ def replay_failure(
             now=now,
             external_phones=external_phones,
             recorded_internal=recorded_internal,
+            rule=failure.rule,
         )
         leftovers.extend(done.leftovers)
         if done.setup_error is not None:
@@ -149,7 +150,9 @@ def replay_failure(
         last = done.last
         judgement = None
         if not given:
-            fixtures = replay_fixtures(done.leads, done.templates, fixtures_phones, external_phones)
+            fixtures = replay_fixtures(
+                done.leads, done.templates, fixtures_phones, external_phones, done.foreign
+            )
             try:
                 judgement = judge_by_rule(failure.rule, done.sent, fixtures, timing)
             except Exception:  # noqa: BLE001 - a model that cannot follow: the symptom decides

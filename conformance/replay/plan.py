@@ -23,6 +23,8 @@ TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
 # Further contacts of a lead, when the steps name several recorded contacts with it: each
 # recorded contact gets a contact of its own (a contact_id filter must tell them apart).
 MORE_CONTACTS = ("Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov")
+# The contact of another organisation's lead a replay makes (:attr:`Plan.foreign`).
+FOREIGN_CONTACTS = [{"name": "Bea Other", "phones": [{"type": "mobile", "phone": "+15555550199"}]}]
 MIN_WAIT = 0.05  # seconds; shorter recorded gaps are not waited for
 _ID_CHARS = "A-Za-z0-9_-"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -58,33 +60,47 @@ class Plan:
     # it: its day is a day there, and it moves by the days the replay's clock is from the
     # recording's there (:func:`shifted`).
     day_offsets: dict[str, float] = field(default_factory=dict)
+    # Recorded id -> the field naming it (``lead_id``, ``contact_id``, ``template_id``) of
+    # another organisation's objects the failing step names (:func:`foreign_of`): the replay
+    # makes such objects with the second organisation's key and names them instead.
+    foreign: dict[str, str] = field(default_factory=dict)
 
     def date_names(self) -> dict[str, str]:
         """``{recorded text: variable}`` for the dates, ``date_1``, ``date_2`` ..."""
         return {text: f"date_{n}" for n, text in enumerate(self.dates, start=1)}
 
 
-def plan_for(steps: Sequence[Exchange]) -> Plan:
-    """Work out the fixtures, the created SMS and the waits of ``steps``."""
+def plan_for(steps: Sequence[Exchange], rule: str | None = None) -> Plan:
+    """Work out the fixtures, the created SMS and the waits of ``steps``; ``rule``, the
+    failing rule, tells which ids are another organisation's (:func:`foreign_of`).
+
+    A contact goes with the lead a request body names it with (a create or an update pairs
+    them); a list's query names filters, not pairs: a contact it names with another lead
+    stays with its own, so the lead filter has the contact's SMS to leave out."""
     created: dict[int, str] = {}
     for index, exchange in enumerate(steps):
         new_id = _created_id(exchange)
         if new_id is not None and new_id not in created.values():
             created[index] = new_id
     own = set(created.values())
+    foreign = foreign_of(steps, rule)
     answers = " ".join(_json(s.response.body) for s in steps if s.response is not None)
+    homes = _contact_homes(steps, foreign)
     leads: dict[str, list[str]] = {}
     loose_contacts: list[str] = []
     templates: list[str] = []
     for exchange in steps:
-        for where in _fixture_fields(exchange.request):
+        for _, where in _fixture_fields(exchange.request):
+            where = {k: [v for v in vs if v not in foreign] for k, vs in where.items()}
             lead = _one(where.get("lead_id"))
             contacts = [c for c in where.get("contact_id", ()) if c not in own]
             for lead_id in where.get("lead_id", ()):
                 if lead_id not in own:
                     leads.setdefault(lead_id, [])
             if lead is not None and lead not in own:
-                leads[lead].extend(c for c in contacts if c not in leads[lead])
+                leads[lead].extend(
+                    c for c in contacts if c not in leads[lead] and homes.get(c, lead) == lead
+                )
             else:
                 loose_contacts.extend(contacts)
             for template in where.get("template_id", ()):
@@ -109,6 +125,8 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
         names[template] = f"template_{number}"
     for number, (_, sms_id) in enumerate(sorted(created.items()), start=1):
         names[sms_id] = f"sms_{number}"
+    for recorded, name in foreign.items():
+        names[recorded] = FOREIGN_NAMES[name]
     dates: dict[str, tuple[str, bool]] = {}
     day_offsets: dict[str, float] = {}
     for exchange in steps:
@@ -127,7 +145,58 @@ def plan_for(steps: Sequence[Exchange]) -> Plan:
         names=names,
         fills=fills_of(steps, set(created.values()), set(leads)),
         day_offsets=day_offsets if start is not None else {},
+        foreign=foreign,
     )
+
+
+def _contact_homes(steps: Sequence[Exchange], foreign: Mapping[str, str]) -> dict[str, str]:
+    """``{recorded contact: recorded lead}``: the lead the first request body naming the
+    contact names with it (not another organisation's)."""
+    homes: dict[str, str] = {}
+    for exchange in steps:
+        for place, where in _fixture_fields(exchange.request):
+            lead = _one(where.get("lead_id"))
+            if place == "body" and lead is not None and lead not in foreign:
+                for contact in where.get("contact_id", ()):
+                    homes.setdefault(contact, lead)
+    return homes
+
+
+# The rules whose failing step names another organisation's object, and the body fields it
+# names them in; the names a replay gives the objects it makes in their place.
+FOREIGN_FIELDS = {
+    "isolation/foreign-reference": ("lead_id", "contact_id"),
+    "sms/create/template-unknown-rejected": ("template_id",),
+}
+FOREIGN_NAMES = {
+    "lead_id": "foreign_lead",
+    "contact_id": "foreign_contact",
+    "template_id": "foreign_template",
+}
+
+
+def foreign_of(steps: Sequence[Exchange], rule: str | None) -> dict[str, str]:
+    """``{recorded id: field}``: the ids of another organisation's objects the failing (last)
+    step's body names, by the failing ``rule``: for ``isolation/foreign-reference`` its
+    ``lead_id`` and ``contact_id``; for ``sms/create/template-unknown-rejected`` its
+    ``template_id`` when a recorded answer shows it (the server took it for a template:
+    another organisation's; a made-up id no server knows is sent as recorded). An id an
+    earlier step names too is the run's own."""
+    fields = FOREIGN_FIELDS.get(rule or "", ())
+    body = steps[-1].request.body if steps else None
+    if not fields or not isinstance(body, dict):
+        return {}
+    earlier = " ".join(f"{s.request.path} {_json(s.request.body)}" for s in steps[:-1])
+    answers = " ".join(_json(s.response.body) for s in steps if s.response is not None)
+    found: dict[str, str] = {}
+    for name in fields:
+        value = body.get(name)
+        if not isinstance(value, str) or not value or value in earlier:
+            continue
+        if name == "template_id" and value not in answers:
+            continue
+        found[value] = name
+    return found
 
 
 def _offset_hours(request: RecordedRequest) -> float:
@@ -225,8 +294,8 @@ def _created_id(exchange: Exchange) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
-    """The fixture ids a request names, per place (its body, its query string)."""
+def _fixture_fields(request: RecordedRequest) -> Iterable[tuple[str, dict[str, list[str]]]]:
+    """The fixture ids a request names, per place: ``("body", ...)``, ``("query", ...)``."""
     if isinstance(request.body, dict):
         found = {
             key: [request.body[key]]
@@ -234,7 +303,7 @@ def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
             if isinstance(request.body.get(key), str) and request.body[key]
         }
         if found:
-            yield found
+            yield "body", found
     query = urlsplit(request.path).query
     found = {}
     for key, value in parse_qsl(query, keep_blank_values=False):
@@ -242,7 +311,7 @@ def _fixture_fields(request: RecordedRequest) -> Iterable[dict[str, list[str]]]:
         if base in FIXTURE_KEYS:
             found.setdefault(base, []).extend(v for v in value.split(",") if v)
     if found:
-        yield found
+        yield "query", found
 
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")

@@ -14,9 +14,11 @@ from urllib.parse import quote
 import httpx
 
 from conformance.compat import basic_authorization
+from conformance.fixtures import Foreign
 from conformance.model import TimeWindow
 from conformance.records import Exchange, RecordedRequest, RecordedResponse
 from conformance.replay.plan import (
+    FOREIGN_CONTACTS,
     SMS,
     TEMPLATE_TEXT,
     Plan,
@@ -45,6 +47,9 @@ class Replayed:
     # The fixtures the replay made: (lead id, its contact id) pairs and template ids.
     leads: list[tuple[str, str]] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
+    # What it made with the second organisation's key, for the steps to name as another
+    # organisation's (:attr:`Plan.foreign`); None when the steps name none.
+    foreign: Foreign | None = None
 
 
 class SetupFailed(Exception):
@@ -62,6 +67,7 @@ def replay_steps(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     external_phones: Sequence[str] = (),
     recorded_internal: Sequence[str] | None = None,
+    rule: str | None = None,
 ) -> Replayed:
     """Send ``steps`` through ``http`` (its base URL the target's ``/api/v1/``) with fresh
     fixtures, the recorded waits, and clean up; return the last answer.
@@ -75,11 +81,14 @@ def replay_steps(
     are mapped: a recorded external or unknown number is sent as it was, so it stays one.
     Dates the steps name are moved by the time between the recorded first step and this
     one (``now``), so a ``date_scheduled`` five minutes ahead stays five minutes ahead.
-    Raises :class:`SetupFailed` when a fixture cannot be created (what was created is
-    deleted first)."""
+    ``rule``, the failing rule, tells which recorded ids are another organisation's
+    (:func:`~conformance.replay.plan.foreign_of`): a lead with a contact, a template, made
+    with the ``second-org`` key (and deleted with it) and named in their place.
+    A fixture that cannot be created ends the replay with ``setup_error`` (what was
+    created is deleted first)."""
     from conformance.target import new_run_id, tagged_name
 
-    plan = plan_for(steps)
+    plan = plan_for(steps, rule)
     run_id = run_id or new_run_id()
     mapping: dict[str, str] = {}
     created: list[str] = []
@@ -88,6 +97,8 @@ def replay_steps(
     sent: list[tuple[Exchange, TimeWindow]] = []
     made_leads: list[tuple[str, str]] = []
     made_templates: list[str] = []
+    made_elsewhere: list[str] = []  # made with the second organisation's key
+    foreign: Foreign | None = None
     last: RecordedResponse | None = None
 
     def call(
@@ -136,8 +147,8 @@ def replay_steps(
             decoded = response.text[:2000]
         return RecordedResponse(response.status_code, dict(response.headers), decoded), None
 
-    def make(collection: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer, error = call("POST", collection, body)
+    def make(collection: str, body: dict[str, Any], auth: str = "basic") -> dict[str, Any]:
+        answer, error = call("POST", collection, body, auth)
         if (
             answer is None
             or not 200 <= answer.status_code < 300
@@ -149,8 +160,35 @@ def replay_steps(
         item_id = answer.body.get("id")
         if not isinstance(item_id, str) or not item_id:
             raise SetupFailed(f"POST {collection} answered no id")
-        created.append(f"{collection}{item_id}/")
+        (made_elsewhere if auth == "second-org" else created).append(f"{collection}{item_id}/")
         return answer.body
+
+    def make_foreign() -> Foreign:
+        """Another organisation's lead (with a contact) and template, as the steps name."""
+        if not credentials.get("second-org"):
+            raise SetupFailed("the steps name another organisation's objects: no second key")
+        kinds = set(plan.foreign.values())
+        lead: tuple[str, str] | None = None
+        template = None
+        if kinds & {"lead_id", "contact_id"}:
+            body = {"name": tagged_name(run_id, "lead"), "contacts": FOREIGN_CONTACTS}
+            made = make("lead/", body, "second-org")
+            contacts = made.get("contacts")
+            contact = contacts[0] if isinstance(contacts, list) and contacts else None
+            contact_id = contact.get("id") if isinstance(contact, dict) else None
+            if not isinstance(contact_id, str):
+                raise SetupFailed("POST lead/ answered a lead without its contact's id")
+            lead = (made["id"], contact_id)
+        if "template_id" in kinds:
+            body = {"name": tagged_name(run_id, "template"), "text": TEMPLATE_TEXT}
+            template = make("sms_template/", body, "second-org")["id"]
+        made_ids = {"template_id": template}
+        if lead is not None:
+            made_ids.update(lead_id=lead[0], contact_id=lead[1])
+        for recorded, name in plan.foreign.items():
+            if made_ids.get(name):
+                mapping[recorded] = str(made_ids[name])
+        return Foreign(lead=lead, template_id=template)
 
     try:
         try:
@@ -181,6 +219,8 @@ def replay_steps(
                 )
                 mapping[template] = made["id"]
                 made_templates.append(made["id"])
+            if plan.foreign:
+                foreign = make_foreign()
         except SetupFailed as failed:
             return Replayed(None, mapping, exchanges, [], setup_error=str(failed))
         phones = _phone_mapping(steps, local_phones, external_phones, recorded_internal)
@@ -260,8 +300,11 @@ def replay_steps(
                             _move_dates(plan, delta, mapping, anchor)
     finally:
         leftovers = []
-        for path in reversed(created):
-            answer, _ = call("DELETE", path)
+        for path, auth in [
+            *((p, "basic") for p in reversed(created)),
+            *((p, "second-org") for p in reversed(made_elsewhere)),
+        ]:
+            answer, _ = call("DELETE", path, auth=auth)
             if answer is None or answer.status_code not in (200, 202, 204, 404):
                 leftovers.append(path)
     return Replayed(
@@ -273,6 +316,7 @@ def replay_steps(
         sent=sent,
         leads=made_leads,
         templates=made_templates,
+        foreign=foreign,
     )
 
 

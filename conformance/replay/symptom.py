@@ -235,13 +235,13 @@ def symptom_of(failure: Failure) -> Symptom | None:
     if not steps or steps[-1].response is None:
         return None
     try:
-        clean = _clean_answer(steps)
+        clean = _clean_answer(steps, failure.rule)
     except Exception:  # noqa: BLE001 - no oracle, no symptom; the replay says it cannot tell
         return None
     return derive_symptom(steps[-1].response, clean)
 
 
-def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
+def _clean_answer(steps: Sequence[Exchange], rule: str | None = None) -> RecordedResponse | None:
     from conformance.clock import VirtualClock
     from conformance.refserver import ReferenceServer
     from conformance.target import EMBEDDED_RATE_LIMIT
@@ -264,6 +264,7 @@ def _clean_answer(steps: Sequence[Exchange]) -> RecordedResponse | None:
             local_phones=org.internal_numbers,
             external_phones=org.external_numbers,
             now=clock.now,
+            rule=rule,
         )
     finally:
         http.close()

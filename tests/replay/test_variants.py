@@ -4,7 +4,8 @@ pasted Python and curl replays, executed against served faulty and clean servers
 
 These are the variants whose replays once could not tell (the violation lies in a header, a
 JSON type, a date's format, a filter the model judges) or came out fixed on their own variant
-(a number of another kind, a count of SMS, a rate limit).
+(a number of another kind, a count of SMS, a rate limit, a contact listed with another lead,
+another organisation's lead or template).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ ONCE_FIXED_ON_THEIR_VARIANT = [
     "default-limit-unbounded",
     "429-without-retry-after",
     "retry-after-off-by-one",
+    "lead-filter-ignored",  # its contact listed with another lead
+    "foreign-lead-accepted",  # another organisation's lead, made with the second key
+    "foreign-template-accepted",  # another organisation's template
 ]
 
 
@@ -69,11 +73,18 @@ PASTED = [
     "get-served-as-html",  # a header
     "dates-without-t",  # a date's format
     "ratelimit-header-malformed",  # a header's shape
+    "lead-filter-ignored",  # a contact on one lead, listed with another
+    "foreign-lead-accepted",  # made with CLOSE_SECOND_API_KEY
 ]
 
 
 def _run(command: list[str], url: str) -> tuple[int, str]:
-    env = {"PATH": os.environ["PATH"], "CLOSE_API_KEY": ORGS[0].api_key, "CLOSE_API_URL": url}
+    env = {
+        "PATH": os.environ["PATH"],
+        "CLOSE_API_KEY": ORGS[0].api_key,
+        "CLOSE_SECOND_API_KEY": ORGS[1].api_key,
+        "CLOSE_API_URL": url,
+    }
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     return done.returncode, (done.stdout + done.stderr)[-2000:]
 

@@ -6,7 +6,9 @@ target:
   through the documented endpoints, named ``sms-conformance <id> lead 0`` like a run's
   (so ``cleanup`` finds them if a replay is killed), and map the recorded ids onto them;
   each SMS a step creates is bound to a variable (``SMS_1`` in the shell, ``sms_1`` in
-  Python) and replaces the recorded id in later paths and bodies;
+  Python) and replaces the recorded id in later paths and bodies; another organisation's
+  lead or template the failing step names is made with ``CLOSE_SECOND_API_KEY``
+  (``FOREIGN_LEAD``, ``foreign_template``) and deleted with it;
 - they wait between steps as the run did (``sleep``), from each step's ``sent_at``;
 - at the end they check the violation's symptom on the last answer
   (:func:`conformance.replay.symptom_of`: what the recorded answer has that the clean

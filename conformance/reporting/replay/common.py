@@ -31,6 +31,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UNSET: Any = object()
 CONTACT = {"name": "Ada Lovelace", "phones": [{"type": "mobile", "phone": "+15555550100"}]}
 TEMPLATE_TEXT = "Hi {{ contact.first_name }}, this is a conformance check."
+FOREIGN_NOTE = "Makes the other organisation's objects it names with CLOSE_SECOND_API_KEY."
 EXIT_CODES = (
     "Exit status: 1 when the violation shows (reproduced), 0 when it does not, 2 when the "
     "replay could not run (a credential not set, a fixture not created, no answer), 3 when "
@@ -49,6 +50,14 @@ def _names(plan: Plan, steps: Sequence[Exchange], style: str) -> dict[str, str]:
     if phone is not None and phone not in names:
         names[phone] = "LOCAL_PHONE_1"
     return names
+
+
+def _variables(plan: Plan, steps: Sequence[Exchange]) -> list[str]:
+    """The credential variables a replay reads: its steps' and, when it makes another
+    organisation's objects, the second key's."""
+    kinds = {s.request.auth for s in steps} | ({"second-org"} if plan.foreign else set())
+    found = {v for kind in kinds if (v := CREDENTIAL_VARIABLES.get(kind)) is not None}
+    return sorted(found | {"CLOSE_API_KEY"})
 
 
 def _first_local_phone(steps: Sequence[Exchange]) -> str | None:

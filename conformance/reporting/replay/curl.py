@@ -12,6 +12,7 @@ from conformance.records import Exchange, Failure
 from conformance.replay import (
     DRIVE_NOTE,
     FILL_NOTE,
+    FOREIGN_CONTACTS,
     THROTTLED_NOTE,
     Plan,
     Symptom,
@@ -28,8 +29,8 @@ from conformance.replay import (
 from conformance.reporting._safety import Secrets, scrub_text
 from conformance.reporting.replay.common import (
     _UNSET,
-    CREDENTIAL_VARIABLES,
     EXIT_CODES,
+    FOREIGN_NOTE,
     TEMPLATE_TEXT,
     _active,
     _first_local_phone,
@@ -40,6 +41,7 @@ from conformance.reporting.replay.common import (
     _pieces,
     _recorded,
     _replayed_headers,
+    _variables,
 )
 
 _CURL_AUTH = {
@@ -55,10 +57,15 @@ _CURL_AUTH = {
 
 _SHELL_HELPERS = r"""OUT=$(mktemp -d)
 CREATED=()
+ELSEWHERE=()  # made with CLOSE_SECOND_API_KEY, as another organisation's
 cleanup() {
   local i
   for ((i = ${#CREATED[@]} - 1; i >= 0; i--)); do
     curl -sS -o /dev/null -X DELETE -u "$CLOSE_API_KEY:" "$BASE_URL/${CREATED[i]}" || true
+  done
+  for ((i = ${#ELSEWHERE[@]} - 1; i >= 0; i--)); do
+    curl -sS -o /dev/null -X DELETE -u "$CLOSE_SECOND_API_KEY:" "$BASE_URL/${ELSEWHERE[i]}" \
+      || true
   done
   rm -rf "$OUT"
 }
@@ -101,13 +108,20 @@ once() {
   cat "$OUT/body" 2>/dev/null
   echo
 }
-# fixture PATH BODY: create a lead or template with CLOSE_API_KEY, note it for deletion
+# fixture PATH BODY [elsewhere]: create a lead or template with CLOSE_API_KEY (elsewhere:
+# in the second organisation, with CLOSE_SECOND_API_KEY), note it for deletion
 fixture() {
-  call POST "$1" "$2" -u "$CLOSE_API_KEY:"
+  local key=CLOSE_API_KEY
+  [ "${3:-}" != elsewhere ] || key=CLOSE_SECOND_API_KEY
+  call POST "$1" "$2" -u "${!key}:"
   case $STATUS in 2??) ;; *) echo "could not create $1 (HTTP $STATUS)" >&2; exit 2 ;; esac
   FIXTURE_ID=$(jq -r '.id // empty' "$OUT/body")
   [ -n "$FIXTURE_ID" ] || { echo "POST $1 answered no id" >&2; exit 2; }
-  CREATED+=("$1$FIXTURE_ID/")
+  if [ "${3:-}" = elsewhere ]; then
+    ELSEWHERE+=("$1$FIXTURE_ID/")
+  else
+    CREATED+=("$1$FIXTURE_ID/")
+  fi
 }
 # created VAR: set VAR to the id of the SMS the last step created (empty if none), noted
 # for deletion
@@ -134,20 +148,19 @@ def curl_commands(
     ``symptom`` defaults to :func:`~conformance.replay.symptom_of` the steps."""
     if symptom is _UNSET:
         symptom = symptom_of(Failure(rule or "", "", "", "", tuple(steps)))
-    plan = plan_for(steps)
+    plan = plan_for(steps, rule)
     names = _names(plan, steps, "shell")
     lines = ["#!/usr/bin/env bash"]
     if rule:
         lines.append(f"# Replay of the failure of rule {rule}.")
-    variables = sorted(
-        {v for s in steps if (v := CREDENTIAL_VARIABLES.get(s.request.auth)) is not None}
-        | {"CLOSE_API_KEY"}
-    )
+    variables = _variables(plan, steps)
     needs = "bash 4+, curl, jq" + (", GNU date" if plan.dates else "")
     lines.append("# Set " + ", ".join(variables) + f" in the environment first; needs {needs}.")
     lines.append(
         "# Creates its own lead, contact and template (when used), deletes all it creates."
     )
+    if plan.foreign:
+        lines.append("# " + FOREIGN_NOTE)
     lines.append("# " + EXIT_CODES)
     if sends(steps):
         lines.append(
@@ -253,6 +266,20 @@ def _shell_fixtures(plan: Plan) -> list[str]:
         lines.append('NAME="sms-conformance $RUN_ID template"')
         lines.append(f"fixture sms_template/ '{text}'")
         lines.append(f"TEMPLATE_{number}=$FIXTURE_ID")
+    kinds = set(plan.foreign.values())
+    if kinds & {"lead_id", "contact_id"}:
+        text = _json_text({"name": "NAME", "contacts": FOREIGN_CONTACTS})
+        lines.append('NAME="sms-conformance $RUN_ID lead"')
+        lines.append(f"fixture lead/ '{text}' elsewhere".replace('"NAME"', '"\'"$NAME"\'"'))
+        if "lead_id" in kinds:
+            lines.append("FOREIGN_LEAD=$FIXTURE_ID")
+        if "contact_id" in kinds:
+            lines.append("FOREIGN_CONTACT=$(jq -r '.contacts[0].id' \"$OUT/body\")")
+    if "template_id" in kinds:
+        text = _json_text({"name": "NAME", "text": TEMPLATE_TEXT})
+        lines.append('NAME="sms-conformance $RUN_ID template"')
+        lines.append(f"fixture sms_template/ '{text}' elsewhere".replace('"NAME"', '"\'"$NAME"\'"'))
+        lines.append("FOREIGN_TEMPLATE=$FIXTURE_ID")
     return lines
 
 

@@ -10,6 +10,7 @@ from conformance.records import Exchange, Failure
 from conformance.replay import (
     DRIVE_NOTE,
     FILL_NOTE,
+    FOREIGN_CONTACTS,
     THROTTLED_NOTE,
     Plan,
     Symptom,
@@ -27,8 +28,8 @@ from conformance.reporting.replay.common import (
     _CONTROL,
     _INLINE_WIDTH,
     _UNSET,
-    CREDENTIAL_VARIABLES,
     EXIT_CODES,
+    FOREIGN_NOTE,
     TEMPLATE_TEXT,
     _active,
     _first_local_phone,
@@ -39,6 +40,7 @@ from conformance.reporting.replay.common import (
     _recorded,
     _replayed_headers,
     _symptom_data,
+    _variables,
 )
 from conformance.reporting.replay.python_text import _SCRIPT_HEAD, _SCRIPT_TAIL
 
@@ -68,12 +70,9 @@ def python_script(
     if symptom is _UNSET:
         symptom = symptom_of(failure)
     steps = failure.steps
-    plan = plan_for(steps)
+    plan = plan_for(steps, failure.rule)
     names = _names(plan, steps, "python")
-    variables = sorted(
-        {v for s in steps if (v := CREDENTIAL_VARIABLES.get(s.request.auth)) is not None}
-        | {"CLOSE_API_KEY"}
-    )
+    variables = _variables(plan, steps)
     doc = [
         f"Replay of the failure of rule {failure.rule}: {failure.message}",
         "",
@@ -86,6 +85,7 @@ def python_script(
         f"Recorded against {target}; set CLOSE_API_URL to replay elsewhere (and",
         "CLOSE_LOCAL_PHONE for another sending number). Creates its own lead, contact and",
         "template (when used) and deletes all it creates.",
+        *([FOREIGN_NOTE] if plan.foreign else []),
         "Reads " + ", ".join(variables) + " from the environment.",
         *(
             ["It sends SMS (a step sets status outbox or scheduled) to the recorded numbers."]
@@ -128,6 +128,7 @@ def python_script(
             f'"text": {_literal(TEMPLATE_TEXT)}}},'
         )
         body.append('    )["id"]')
+    body.extend(_python_foreign(plan))
     body.append("    response = None")
     for position, exchange in enumerate(steps):
         if plan.waits[position]:
@@ -155,6 +156,36 @@ def python_script(
                 body.extend(_python_reanchor(plan, exchange))
     body.append("    return response")
     return scrub_text(source + "\n".join(body) + "\n" + _SCRIPT_TAIL, secrets)
+
+
+def _python_foreign(plan: Plan) -> list[str]:
+    """Another organisation's lead (with a contact) and template, as the steps name: made
+    with CLOSE_SECOND_API_KEY."""
+    kinds = set(plan.foreign.values())
+    lines = []
+    if kinds & {"lead_id", "contact_id"}:
+        lines += [
+            "    lead = fixture(",
+            "        client,",
+            '        "lead/",',
+            '        {"name": f"sms-conformance {RUN_ID} lead", '
+            f'"contacts": {_python_value(FOREIGN_CONTACTS, {}, 8)}}},',
+            "        elsewhere=True,",
+            "    )",
+            *(['    foreign_lead = lead["id"]'] if "lead_id" in kinds else []),
+            *(['    foreign_contact = lead["contacts"][0]["id"]'] if "contact_id" in kinds else []),
+        ]
+    if "template_id" in kinds:
+        lines += [
+            "    foreign_template = fixture(",
+            "        client,",
+            '        "sms_template/",',
+            '        {"name": f"sms-conformance {RUN_ID} template", '
+            f'"text": {_literal(TEMPLATE_TEXT)}}},',
+            "        elsewhere=True,",
+            '    )["id"]',
+        ]
+    return lines
 
 
 def _python_dates(plan: Plan) -> list[str]:

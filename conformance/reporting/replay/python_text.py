@@ -25,6 +25,7 @@ RUN_ID = uuid.uuid4().hex[:12]
 #: None: this failure has no symptom a replay can check.
 SYMPTOM = {symptom}
 CREATED: list[str] = []
+ELSEWHERE: list[str] = []  # made with CLOSE_SECOND_API_KEY, as another organisation's
 
 
 class SetupFailed(Exception):
@@ -98,14 +99,20 @@ def key_auth() -> tuple[str, str]:
     return (os.environ["CLOSE_API_KEY"], "")
 
 
-def fixture(client: httpx.Client, path: str, body: dict) -> dict:
-    """Create a lead or template, note it for deletion and return it."""
-    response = client.post(BASE_URL + path, auth=key_auth(), json=body)
+def second_auth() -> tuple[str, str]:
+    return (os.environ["CLOSE_SECOND_API_KEY"], "")
+
+
+def fixture(client: httpx.Client, path: str, body: dict, elsewhere: bool = False) -> dict:
+    """Create a lead or template (``elsewhere``: in the second organisation, with its key),
+    note it for deletion and return it."""
+    auth = second_auth() if elsewhere else key_auth()
+    response = client.post(BASE_URL + path, auth=auth, json=body)
     show(response)
     answer = response.json() if 200 <= response.status_code < 300 else None
     if not isinstance(answer, dict) or not answer.get("id"):
         raise SetupFailed(f"POST {{path}} answered {{response.status_code}}")
-    CREATED.append(path + answer["id"] + "/")
+    (ELSEWHERE if elsewhere else CREATED).append(path + answer["id"] + "/")
     return answer
 
 
@@ -207,7 +214,10 @@ def main(client: httpx.Client | None = None) -> int:
     finally:
         for path in reversed(CREATED):
             client.delete(BASE_URL + path, auth=key_auth())
+        for path in reversed(ELSEWHERE):
+            client.delete(BASE_URL + path, auth=second_auth())
         CREATED.clear()
+        ELSEWHERE.clear()
     if SYMPTOM is None:
         print(
             "cannot tell: the last answer is what a conforming server answers too; "
