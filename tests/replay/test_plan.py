@@ -136,6 +136,9 @@ def _name_the_other_organisations(kind: str):
         assert fixtures.foreign is not None and fixtures.foreign.lead is not None
         if kind == "lead":
             body = sms_body(fixtures, status="draft", lead_id=fixtures.foreign.lead[0])
+        elif kind == "contact":
+            body = sms_body(fixtures, status="draft", contact_id=fixtures.foreign.lead[1])
+            del body["lead_id"]
         else:
             body = sms_body(
                 fixtures,
@@ -152,11 +155,15 @@ FOREIGN_FAULTS = {
     "foreign-lead-accepted": ("lead", FOREIGN_REFERENCE),
     "foreign-template-accepted": ("template", TEMPLATE_UNKNOWN),
 }
+FOREIGN_KINDS = [(fault, kind, rule) for fault, (kind, rule) in FOREIGN_FAULTS.items()] + [
+    ("foreign-lead-accepted", "contact", FOREIGN_REFERENCE)
+]
 
 
-@pytest.mark.parametrize("fault", FOREIGN_FAULTS)
-def test_naming_another_organisations_object_replays_reproduced_on_its_variant_and_fixed(fault):
-    kind, rule = FOREIGN_FAULTS[fault]
+@pytest.mark.parametrize(("fault", "kind", "rule"), FOREIGN_KINDS)
+def test_naming_another_organisations_object_replays_reproduced_on_its_variant_and_fixed(
+    fault, kind, rule
+):
     failure = record([fault], _name_the_other_organisations(kind), rule)
     assert failure.steps[-1].response.status_code == 200  # the variant took it
     on_variant = replay_on_embedded(failure, faults=[fault], retries=0)
