@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 from conformance.cli import main
 from conformance.fixtures import Fixtures
 from conformance.records import Exchange, Failure
+from conformance.refserver.seed import ORGS
 from conformance.target import Target, embedded_target
 
 SMS = "activity/sms/"
@@ -118,3 +120,16 @@ def report_of_a_failing_run(directory: Path, *args: str) -> Path:
     )
     assert result.exit_code == 1, result.output
     return directory / "report.json"
+
+
+def run_pasted(command: list[str], url: str) -> tuple[int, str]:
+    """Run a pasted replay (``command``) against ``url`` as a user would: both organisations'
+    keys and the URL from the environment, nothing else; its exit code and its output's tail."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "CLOSE_API_KEY": ORGS[0].api_key,
+        "CLOSE_SECOND_API_KEY": ORGS[1].api_key,
+        "CLOSE_API_URL": url,
+    }
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, (done.stdout + done.stderr)[-2000:]

@@ -9,8 +9,6 @@ and replay them on a fresh one, with the fault and without.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from conformance.refserver.seed import ORGS
 from conformance.replay import foreign_of, plan_for, replay_on_embedded
 from conformance.reporting.replay import curl_commands, python_script
 from tests.conftest import served
-from tests.replaying import SMS, needs_curl_and_jq, record, sms_body
+from tests.replaying import SMS, needs_curl_and_jq, record, run_pasted, sms_body
 
 LEAD, OTHER_LEAD, CONTACT = "lead_recorded1", "lead_recorded2", "cont_recorded1"
 FOREIGN_REFERENCE = "isolation/foreign-reference"
@@ -173,17 +171,6 @@ def test_naming_another_organisations_object_replays_reproduced_on_its_variant_a
     assert on_variant.leftovers == [] and clean.leftovers == []
 
 
-def _run(command: list[str], url: str) -> tuple[int, str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "CLOSE_API_KEY": ORGS[0].api_key,
-        "CLOSE_SECOND_API_KEY": ORGS[1].api_key,
-        "CLOSE_API_URL": url,
-    }
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    return done.returncode, (done.stdout + done.stderr)[-2000:]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["python", pytest.param("bash", marks=needs_curl_and_jq)])
 @pytest.mark.parametrize("fault", FOREIGN_FAULTS)
@@ -203,7 +190,9 @@ def test_the_pasted_replays_make_the_other_organisations_object_with_its_key_fro
     assert ORGS[1].api_key not in text and ORGS[0].api_key not in text
     Path(command[-1]).write_text(text)
     with served(faults=[fault]) as faulty, served() as clean:
-        codes = {where: _run(command, url) for where, url in (("faulty", faulty), ("clean", clean))}
+        codes = {
+            where: run_pasted(command, url) for where, url in (("faulty", faulty), ("clean", clean))
+        }
     assert {where: code for where, (code, _) in codes.items()} == {"faulty": 1, "clean": 0}, {
         where: output for where, (_, output) in codes.items()
     }

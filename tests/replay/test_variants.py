@@ -10,19 +10,16 @@ another organisation's lead or template).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conformance.refserver.seed import ORGS
 from conformance.replay import replay_on_embedded
 from conformance.reporting.replay import curl_commands, python_script
 from tests.conftest import served
 from tests.replay.recorded import first_failure
-from tests.replaying import needs_curl_and_jq
+from tests.replaying import needs_curl_and_jq, run_pasted
 
 pytestmark = pytest.mark.slow
 
@@ -78,17 +75,6 @@ PASTED = [
 ]
 
 
-def _run(command: list[str], url: str) -> tuple[int, str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "CLOSE_API_KEY": ORGS[0].api_key,
-        "CLOSE_SECOND_API_KEY": ORGS[1].api_key,
-        "CLOSE_API_URL": url,
-    }
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    return done.returncode, (done.stdout + done.stderr)[-2000:]
-
-
 @pytest.mark.parametrize("language", ["python", pytest.param("bash", marks=needs_curl_and_jq)])
 @pytest.mark.parametrize("fault", PASTED)
 def test_the_pasted_replays_exit_1_on_the_served_variant_and_0_on_the_clean_server(
@@ -106,7 +92,9 @@ def test_the_pasted_replays_exit_1_on_the_served_variant_and_0_on_the_clean_serv
         command = ["bash", str(script)]
     # Rate-limited as the run's embedded server is: a rate-limit failure must be driven.
     with served(faults=[fault], rate_limit=15) as faulty, served(rate_limit=15) as clean:
-        codes = {where: _run(command, url) for where, url in (("faulty", faulty), ("clean", clean))}
+        codes = {
+            where: run_pasted(command, url) for where, url in (("faulty", faulty), ("clean", clean))
+        }
     assert {where: code for where, (code, _) in codes.items()} == {"faulty": 1, "clean": 0}, {
         where: output for where, (_, output) in codes.items()
     }
